@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "doer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "doer", targets: ["doer"]),
+        .executable(name: "doer-sandbox-init", targets: ["doer-sandbox-init"]),
+        .library(name: "DoerCore", targets: ["DoerCore"]),
+        .library(name: "DoerSandbox", targets: ["DoerSandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Value types shared by every layer. Foundation only.
+        .target(name: "DoerCore", swiftSettings: upcoming),
+
+        // Process spawning and the seccomp filter, in C because they must run between
+        // fork and exec, where only async-signal-safe code is allowed.
+        .target(name: "CDoerSandbox"),
+
+        // The first program inside every bubblewrap sandbox: waits for a run request,
+        // installs the seccomp filter and the limits, runs the command, reports its status.
+        // It must not need the Swift runtime, which is not mounted in sandboxes.
+        .executableTarget(
+            name: "doer-sandbox-init", dependencies: ["CDoerSandbox"],
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
+        ),
+
+        .target(
+            name: "DoerSandbox",
+            dependencies: [
+                "DoerCore", "CDoerSandbox",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+
+        .target(name: "DoerLanguages", dependencies: ["DoerCore", "DoerSandbox"], swiftSettings: upcoming),
+
+        // Reading config.toml and the environment into the configuration model.
+        .target(
+            name: "DoerConfig",
+            dependencies: ["DoerCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: upcoming
+        ),
+
+        .executableTarget(
+            name: "doer",
+            dependencies: [
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+
+        .testTarget(name: "DoerCoreTests", dependencies: ["DoerCore", "DoerConfig"], swiftSettings: upcoming),
+        .testTarget(
+            name: "DoerSandboxTests",
+            dependencies: ["DoerCore", "DoerSandbox"],
+            swiftSettings: upcoming
+        ),
+    ]
+)

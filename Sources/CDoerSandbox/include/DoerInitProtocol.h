@@ -1,0 +1,35 @@
+#ifndef DOER_INIT_PROTOCOL_H
+#define DOER_INIT_PROTOCOL_H
+
+#include <stdint.h>
+
+/* The conversation between the host and doer-sandbox-init over descriptor 3.
+   Host -> init: the request, sent once the sandbox should start the command (a warm
+   sandbox waits here). Integers are little-endian; a string is a u32 length and bytes.
+     u32 magic, u32 flags, i64 wall_ms, i64 cpu_seconds, i64 processes, i64 open_files,
+     i64 file_size_bytes, string cwd, u32 argc, argc strings, u32 envc, envc strings
+   Init -> host: one doer_init_status when the command has ended. */
+
+#define DOER_INIT_MAGIC 0x31524f44u /* "DOR1" */
+#define DOER_INIT_FLAG_ALLOW_NETWORK 1u
+#define DOER_INIT_FLAG_NO_SECCOMP 2u
+#define DOER_INIT_MAX_REQUEST (1u << 20)
+
+enum doer_init_outcome {
+    DOER_INIT_EXITED = 0,
+    DOER_INIT_SIGNALED = 1,
+    DOER_INIT_EXEC_FAILED = 2,
+    DOER_INIT_SETUP_FAILED = 3,
+};
+
+typedef struct doer_init_status {
+    int32_t outcome;
+    int32_t value; /* exit code, signal number or errno */
+    int32_t timed_out;
+    int32_t reserved;
+    int64_t max_rss_kb;
+    int64_t user_us;
+    int64_t system_us;
+} doer_init_status;
+
+#endif

@@ -1,0 +1,121 @@
+#define _GNU_SOURCE
+#include "CDoerSandbox.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define DOER_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define DOER_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "seccomp filter: unsupported architecture"
+#endif
+
+#define X32_SYSCALL_BIT 0x40000000u
+
+static struct sock_filter stmt(unsigned short code, unsigned k) {
+    struct sock_filter f = { code, 0, 0, k };
+    return f;
+}
+
+static struct sock_filter jump(unsigned short code, unsigned k, unsigned char jt, unsigned char jf) {
+    struct sock_filter f = { code, jt, jf, k };
+    return f;
+}
+
+#define LOAD_NR    stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+#define LOAD_ARCH  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch))
+/* Low 32 bits of an argument: ioctl request numbers and flags are compared on those only,
+   so setting high bits cannot slip a request past the filter. */
+#define LOAD_ARG_LO(n) stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[n]))
+#define RET(v)     stmt(BPF_RET | BPF_K, (v))
+#define ERRNO(e)   (SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+
+/* Syscalls denied outright with EPERM. */
+static const int denied[] = {
+    SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev,
+    SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
+    SYS_keyctl, SYS_add_key, SYS_request_key,
+    SYS_bpf, SYS_perf_event_open, SYS_userfaultfd,
+    SYS_kexec_load, SYS_kexec_file_load, SYS_init_module, SYS_finit_module, SYS_delete_module,
+    SYS_setns, SYS_unshare, SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot,
+    SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick,
+    SYS_mount_setattr, SYS_name_to_handle_at, SYS_open_by_handle_at,
+    SYS_process_madvise, SYS_pidfd_getfd, SYS_quotactl, SYS_swapon, SYS_swapoff,
+    SYS_reboot, SYS_settimeofday, SYS_clock_settime, SYS_adjtimex, SYS_clock_adjtime,
+    SYS_acct, SYS_lookup_dcookie, SYS_vhangup, SYS_fanotify_init,
+#ifdef SYS_uselib
+    SYS_uselib,
+#endif
+#ifdef SYS_iopl
+    SYS_iopl, SYS_ioperm,
+#endif
+};
+
+int doer_install_seccomp(int allow_network) {
+    struct sock_filter f[160];
+    unsigned n = 0;
+    const unsigned ndenied = sizeof denied / sizeof denied[0];
+
+    /* Wrong architecture (int 0x80 on x86_64 arrives as i386): kill. */
+    f[n++] = LOAD_ARCH;
+    f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, DOER_AUDIT_ARCH, 1, 0);
+    f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
+    f[n++] = LOAD_NR;
+#if defined(__x86_64__)
+    /* x32 syscall numbers reach the same kernel entry points: refuse them all. */
+    f[n++] = jump(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1);
+    f[n++] = RET(ERRNO(EPERM));
+#endif
+    for (unsigned i = 0; i < ndenied; i++) {
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
+        f[n++] = RET(ERRNO(EPERM));
+    }
+    /* clone3 hides its flags in memory the filter cannot read: ENOSYS makes libc fall back
+       to clone, whose flags it can. */
+    f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+    f[n++] = RET(ERRNO(ENOSYS));
+
+    /* clone(flags with any CLONE_NEW* namespace bit) -> EPERM. */
+    const unsigned ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+                              CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+    f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
+    f[n++] = LOAD_ARG_LO(0);
+    f[n++] = jump(BPF_JMP | BPF_JSET | BPF_K, ns_flags, 0, 1);
+    f[n++] = RET(ERRNO(EPERM));
+    f[n++] = LOAD_NR;
+
+    /* ioctl(fd, TIOCSTI | TIOCLINUX) -> EPERM, comparing the low 32 bits. */
+    f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 5);
+    f[n++] = LOAD_ARG_LO(1);
+    f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 2, 0);
+    f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 1, 0);
+    f[n++] = jump(BPF_JMP | BPF_JA, 1, 0, 0);
+    f[n++] = RET(ERRNO(EPERM));
+    f[n++] = LOAD_NR;
+
+    if (!allow_network) {
+        /* socket(domain != AF_UNIX) -> EAFNOSUPPORT; socketpair is AF_UNIX only anyway. */
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 3);
+        f[n++] = LOAD_ARG_LO(0);
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 1, 0);
+        f[n++] = RET(ERRNO(EAFNOSUPPORT));
+    }
+    f[n++] = RET(SECCOMP_RET_ALLOW);
+
+    if (n > sizeof f / sizeof f[0]) return E2BIG;
+    struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return errno;
+    return 0;
+}

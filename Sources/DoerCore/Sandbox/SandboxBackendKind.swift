@@ -1,0 +1,22 @@
+/// The isolation technologies Doer can run code under, strongest last.
+public enum SandboxBackendKind: String, Sendable, Codable, CaseIterable {
+    /// No isolation at all; refused unless the user explicitly allows it.
+    case process
+    /// Linux namespaces, seccomp, cgroups (the default).
+    case bubblewrap
+    /// gVisor's user-space kernel: the hardened tier.
+    case gvisor
+}
+
+/// What a run may do to the workspace (DESIGN.md "Policy and approvals").
+public enum SandboxMode: String, Sendable, Codable, CaseIterable {
+    case readOnly = "read-only"
+    case workspaceWrite = "workspace-write"
+    case fullAccess = "full-access"
+}
+
+/// Whether the run's network namespace reaches anything. Only `none` exists so far;
+/// registry-only egress goes through a host proxy.
+public enum NetworkPolicy: String, Sendable, Codable {
+    case none
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Errors a person can act on: each message says what went wrong and what to do.
+public enum DoerError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidLimit(String)
+    case invalidArgument(String)
+    case fileNotFound(String)
+    case unknownLanguage(file: String, known: [String])
+    case backendUnavailable(backend: String, reason: String, remedy: String)
+    case unsafeBackendRefused
+    case sandboxFailure(String)
+    case workspace(String)
+    case configuration(String)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .invalidLimit(let m): return "invalid limit: \(m)"
+        case .invalidArgument(let m): return m
+        case .fileNotFound(let path): return "no such file: \(path)"
+        case .unknownLanguage(let file, let known):
+            return "cannot tell the language of \(file); known extensions: \(known.joined(separator: ", "))"
+        case .backendUnavailable(let backend, let reason, let remedy):
+            return "sandbox backend '\(backend)' is unavailable: \(reason). \(remedy)"
+        case .unsafeBackendRefused:
+            return "the 'process' backend runs code without any isolation; pass --unsafe-no-sandbox to allow it"
+        case .sandboxFailure(let m): return "sandbox failure: \(m)"
+        case .workspace(let m): return "workspace: \(m)"
+        case .configuration(let m): return "configuration: \(m)"
+        case .cancelled: return "cancelled"
+        }
+    }
+}

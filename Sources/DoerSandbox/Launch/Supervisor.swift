@@ -1,0 +1,217 @@
+import CDoerSandbox
+import DoerCore
+import Foundation
+
+/// What watching a process to its end produced.
+struct SupervisedRun: Sendable {
+    var stdout: CapturedOutput
+    var stderr: CapturedOutput
+    /// The wait status of the process we spawned (bwrap, runsc, or the command itself).
+    var waitStatus: Int32
+    var initStatus: InitStatus?
+    /// The host's own deadline fired and killed the tree.
+    var killedByHost: Bool
+    var cancelled: Bool
+    var maxRSSBytes: Int64
+    var startedAt: ContinuousClock.Instant
+    var endedAt: ContinuousClock.Instant
+}
+
+/// Feeds stdin, collects capped stdout/stderr and the init status, enforces the host-side
+/// deadline and cancellation, and reaps the process. One blocking poll loop on its own
+/// thread per run, so a slow run never holds a Swift concurrency thread.
+enum Supervisor {
+    static func supervise(
+        _ process: SpawnedProcess, request: InitRequest?, stdin: Data,
+        hostDeadline: Duration, outputCap: Int
+    ) async -> SupervisedRun {
+        let wake = WakePipe()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let thread = Thread {
+                    continuation.resume(returning: loop(process, request: request, stdin: stdin,
+                                                        hostDeadline: hostDeadline, outputCap: outputCap, wake: wake))
+                }
+                thread.stackSize = 256 << 10
+                thread.start()
+            }
+        } onCancel: {
+            wake.signal()
+        }
+    }
+
+    private static func loop(
+        _ process: SpawnedProcess, request: InitRequest?, stdin: Data,
+        hostDeadline: Duration, outputCap: Int, wake: WakePipe
+    ) -> SupervisedRun {
+        let startedAt = ContinuousClock.now
+        let deadline = startedAt + hostDeadline
+        var stdoutBuffer = HeadTailBuffer(capacity: outputCap)
+        var stderrBuffer = HeadTailBuffer(capacity: outputCap)
+        var statusBytes = Data()
+        var killedByHost = false
+        var cancelled = false
+        var exited = false
+        var waitStatus: Int32 = 0
+        var maxRSS: Int64 = 0
+        var drainDeadline: ContinuousClock.Instant?
+
+        if let request {
+            let bytes = request.encoded()
+            if !writeAll(process.controlFD, bytes) { process.kill() }
+        }
+        var stdinOffset = 0
+        var stdinOpen = process.stdinFD >= 0
+        if stdinOpen && stdin.isEmpty {
+            close(process.stdinFD)
+            process.stdinFD = -1
+            stdinOpen = false
+        } else if stdinOpen {
+            _ = fcntl(process.stdinFD, F_SETFL, fcntl(process.stdinFD, F_GETFL) | O_NONBLOCK)
+        }
+        var stdoutOpen = true, stderrOpen = true, controlOpen = process.controlFD >= 0
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+
+        while true {
+            if exited && !stdoutOpen && !stderrOpen && !controlOpen { break }
+            let now = ContinuousClock.now
+            if let drainDeadline, now >= drainDeadline { break }
+            if !exited && !killedByHost && now >= deadline {
+                killedByHost = true
+                process.kill()
+            }
+            var fds: [pollfd] = []
+            func watch(_ fd: Int32, _ events: Int32) { fds.append(pollfd(fd: fd, events: Int16(events), revents: 0)) }
+            if stdoutOpen { watch(process.stdoutFD, POLLIN) }
+            if stderrOpen { watch(process.stderrFD, POLLIN) }
+            if controlOpen { watch(process.controlFD, POLLIN) }
+            if stdinOpen { watch(process.stdinFD, POLLOUT) }
+            if !exited { watch(process.pidfd, POLLIN) }
+            watch(wake.readFD, POLLIN)
+            let limit = drainDeadline ?? (exited ? now + .seconds(2) : (killedByHost ? now + .seconds(1) : deadline))
+            let timeoutMs = max(0, min(Int32.max, Int32(clamping: Int64((limit - now).milliseconds.rounded(.up)))))
+            let ready = poll(&fds, nfds_t(fds.count), timeoutMs)
+            if ready < 0 && errno != EINTR { break }
+            for entry in fds where entry.revents != 0 {
+                switch entry.fd {
+                case process.stdoutFD:
+                    stdoutOpen = readChunk(entry.fd, &buffer) { stdoutBuffer.append($0) }
+                case process.stderrFD:
+                    stderrOpen = readChunk(entry.fd, &buffer) { stderrBuffer.append($0) }
+                case process.controlFD:
+                    controlOpen = readChunk(entry.fd, &buffer) { statusBytes.append(contentsOf: $0) }
+                    if statusBytes.count > 4096 { controlOpen = false }
+                case process.stdinFD:
+                    let written = stdin.withUnsafeBytes { raw in
+                        write(entry.fd, raw.baseAddress! + stdinOffset, raw.count - stdinOffset)
+                    }
+                    if written > 0 { stdinOffset += written }
+                    if (written < 0 && errno != EAGAIN) || stdinOffset >= stdin.count || entry.revents & Int16(POLLERR | POLLHUP) != 0 {
+                        close(process.stdinFD)
+                        process.stdinFD = -1
+                        stdinOpen = false
+                    }
+                case process.pidfd:
+                    (waitStatus, maxRSS) = reap(process.pid)
+                    exited = true
+                    // Everything in the sandbox dies with it; pipes held by strays close
+                    // at once. Bound the wait anyway for backends without a pid namespace.
+                    drainDeadline = .now + .seconds(2)
+                case wake.readFD:
+                    if !cancelled {
+                        cancelled = true
+                        process.kill()
+                    }
+                default: break
+                }
+            }
+            if process.pidfd < 0 && !exited {
+                // No pidfd (very old kernel): fall back to polling waitpid.
+                var status: Int32 = 0
+                if waitpid(process.pid, &status, WNOHANG) == process.pid {
+                    waitStatus = status
+                    exited = true
+                    drainDeadline = .now + .seconds(2)
+                }
+            }
+        }
+        if !exited {
+            process.kill()
+            (waitStatus, maxRSS) = reap(process.pid)
+        }
+        let endedAt = ContinuousClock.now
+        process.closeAll()
+        wake.close()
+        return SupervisedRun(
+            stdout: stdoutBuffer.captured, stderr: stderrBuffer.captured, waitStatus: waitStatus,
+            initStatus: InitStatus(statusBytes), killedByHost: killedByHost, cancelled: cancelled,
+            maxRSSBytes: maxRSS, startedAt: startedAt, endedAt: endedAt)
+    }
+
+    /// Reads what is there; false at end of stream.
+    private static func readChunk(_ fd: Int32, _ buffer: inout [UInt8], _ sink: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count > 0 {
+            buffer.withUnsafeBytes { sink(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            return true
+        }
+        return count < 0 && (errno == EINTR || errno == EAGAIN)
+    }
+
+    private static func reap(_ pid: pid_t) -> (Int32, Int64) {
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        return (status, Int64(usage.ru_maxrss) * 1024)
+    }
+
+    private static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+    }
+}
+
+/// A self-pipe that wakes the poll loop from another thread (cancellation).
+final class WakePipe: @unchecked Sendable {
+    let readFD: Int32
+    private let writeFD: Int32
+    private let lock = NSLock()
+    private var isClosed = false
+
+    init() {
+        var fds: [Int32] = [-1, -1]
+        _ = doer_pipe(&fds, 1)
+        readFD = fds[0]
+        writeFD = fds[1]
+    }
+
+    func signal() {
+        lock.lock()
+        defer { lock.unlock() }
+        if !isClosed { _ = write(writeFD, "x", 1) }
+    }
+
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !isClosed else { return }
+        isClosed = true
+        _ = Glibc.close(readFD)
+        _ = Glibc.close(writeFD)
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

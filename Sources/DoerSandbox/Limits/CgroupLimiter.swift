@@ -1,0 +1,131 @@
+import DoerCore
+import Foundation
+
+/// Memory and process-count limits through cgroups: v2 where the unified hierarchy has
+/// the controllers, v1's memory and pids hierarchies otherwise. Each run gets its own
+/// child group below Doer's own, joined by the sandbox before it execs.
+struct CgroupLimiter: Sendable {
+    enum Version: Sendable { case v1(memory: String?, pids: String?), v2(String) }
+    let version: Version
+
+    /// nil when this process cannot create cgroups (not root, read-only cgroupfs...).
+    static let detected: CgroupLimiter? = detect()
+
+    private static func detect() -> CgroupLimiter? {
+        guard let lines = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return nil }
+        var v1: [String: String] = [:]
+        var v2Path: String?
+        for line in lines.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            let path = String(parts[2])
+            if parts[0] == "0" && parts[1].isEmpty {
+                v2Path = path
+            } else {
+                for controller in parts[1].split(separator: ",") { v1[String(controller)] = path }
+            }
+        }
+        if let v2Path {
+            let dir = "/sys/fs/cgroup" + (v2Path == "/" ? "" : v2Path)
+            if let controllers = try? String(contentsOfFile: dir + "/cgroup.subtree_control", encoding: .utf8),
+               controllers.contains("memory"), access(dir, W_OK) == 0 {
+                return CgroupLimiter(version: .v2(dir))
+            }
+        }
+        func v1Dir(_ controller: String) -> String? {
+            guard let path = v1[controller] else { return nil }
+            let dir = "/sys/fs/cgroup/\(controller)" + (path == "/" ? "" : path)
+            return access(dir, W_OK) == 0 ? dir : nil
+        }
+        let memory = v1Dir("memory"), pids = v1Dir("pids")
+        if memory == nil && pids == nil { return nil }
+        return CgroupLimiter(version: .v1(memory: memory, pids: pids))
+    }
+
+    /// Creates the groups for one run and writes its limits.
+    func makeGroup(limits: ResourceLimits) -> RunCgroup? {
+        let name = "doer-\(UUID().uuidString.prefix(13).lowercased())"
+        switch version {
+        case .v2(let parent):
+            let dir = parent + "/" + name
+            guard mkdir(dir, 0o755) == 0 else { return nil }
+            if let memory = limits.memoryBytes {
+                write(dir + "/memory.max", "\(memory)")
+                write(dir + "/memory.swap.max", "0")
+            }
+            if let processes = limits.processes { write(dir + "/pids.max", "\(processes)") }
+            return RunCgroup(directories: [dir], memoryDirectory: dir, isV2: true)
+        case .v1(let memoryParent, let pidsParent):
+            var dirs: [String] = []
+            var memoryDir: String?
+            if let memoryParent, limits.memoryBytes != nil {
+                let dir = memoryParent + "/" + name
+                if mkdir(dir, 0o755) == 0 {
+                    write(dir + "/memory.limit_in_bytes", "\(limits.memoryBytes!)")
+                    write(dir + "/memory.memsw.limit_in_bytes", "\(limits.memoryBytes!)")
+                    write(dir + "/memory.swappiness", "0")
+                    dirs.append(dir)
+                    memoryDir = dir
+                }
+            }
+            if let pidsParent, let processes = limits.processes {
+                let dir = pidsParent + "/" + name
+                if mkdir(dir, 0o755) == 0 {
+                    write(dir + "/pids.max", "\(processes)")
+                    dirs.append(dir)
+                }
+            }
+            return dirs.isEmpty ? nil : RunCgroup(directories: dirs, memoryDirectory: memoryDir, isV2: false)
+        }
+    }
+
+    private func write(_ path: String, _ value: String) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = value.withCString { Glibc.write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+}
+
+/// One run's cgroups: joined by the spawned process, read and removed after the run.
+struct RunCgroup: Sendable {
+    let directories: [String]
+    let memoryDirectory: String?
+    let isV2: Bool
+
+    var procsFiles: [String] { directories.map { $0 + "/cgroup.procs" } }
+
+    var peakMemoryBytes: Int64? {
+        guard let memoryDirectory else { return nil }
+        return readInt(memoryDirectory + (isV2 ? "/memory.peak" : "/memory.max_usage_in_bytes"))
+    }
+
+    /// Whether the kernel's OOM killer acted inside this group.
+    var oomKilled: Bool {
+        guard let memoryDirectory else { return false }
+        let file = memoryDirectory + (isV2 ? "/memory.events" : "/memory.oom_control")
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
+        for line in text.split(separator: "\n") where line.hasPrefix("oom_kill ") {
+            return (Int(line.dropFirst("oom_kill ".count)) ?? 0) > 0
+        }
+        return false
+    }
+
+    /// Kills whatever is left and removes the groups (they must be empty to go).
+    func remove() {
+        for dir in directories {
+            if let pids = try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8) {
+                for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+            }
+            for attempt in 0..<50 {
+                if rmdir(dir) == 0 || errno == ENOENT { break }
+                if attempt < 49 { usleep(2_000) }
+            }
+        }
+    }
+
+    private func readInt(_ path: String) -> Int64? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}

@@ -1,0 +1,43 @@
+public import Foundation
+public import DoerCore
+
+/// Settings shared by every backend, normally read from `[sandbox]` in config.toml.
+public struct SandboxConfiguration: Sendable, Hashable {
+    public var backend: SandboxBackendKind
+    /// Host uid/gid the sandbox runs as when Doer itself runs as root.
+    public var unprivilegedUID: UInt32
+    public var unprivilegedGID: UInt32
+    /// Host folder for per-run workspace views; it must be reachable by that uid.
+    public var stagingRoot: URL
+    /// Sandboxes kept ready per workspace shape.
+    public var warmPoolSize: Int
+    /// Allow the `process` backend, which isolates nothing.
+    public var allowUnsafeProcessBackend: Bool
+    /// Path of doer-sandbox-init; found next to the running executable when nil.
+    public var initHelperPath: String?
+
+    public init(
+        backend: SandboxBackendKind = .bubblewrap,
+        unprivilegedUID: UInt32 = 65534,
+        unprivilegedGID: UInt32 = 65534,
+        stagingRoot: URL? = nil,
+        warmPoolSize: Int = 0,
+        allowUnsafeProcessBackend: Bool = false,
+        initHelperPath: String? = nil
+    ) {
+        self.backend = backend
+        self.unprivilegedUID = unprivilegedUID
+        self.unprivilegedGID = unprivilegedGID
+        self.stagingRoot = stagingRoot ?? URL(fileURLWithPath: "/tmp/doer-sandbox-\(getuid())", isDirectory: true)
+        self.warmPoolSize = warmPoolSize
+        self.allowUnsafeProcessBackend = allowUnsafeProcessBackend
+        self.initHelperPath = initHelperPath
+    }
+
+    /// The identity runs take on the host: Doer's own when it is not root (it has nothing
+    /// to drop), the configured unprivileged one when it is.
+    public var runIdentity: (uid: UInt32, gid: UInt32, switches: Bool) {
+        if geteuid() == 0 { return (unprivilegedUID, unprivilegedGID, true) }
+        return (getuid(), getgid(), false)
+    }
+}

@@ -1,0 +1,175 @@
+import DoerCore
+import Foundation
+import Logging
+
+/// The part every backend shares: workspace views, cgroups, the warm pool, supervision,
+/// and turning what happened into an `ExecutionResult`.
+final class SandboxEngine: Sandbox, @unchecked Sendable {
+    let kind: SandboxBackendKind
+    private let launcher: any SandboxLauncher
+    var launcherForCheck: any SandboxLauncher { launcher }
+    private let configuration: SandboxConfiguration
+    private let pool: WarmPool?
+    private let logger = Logger(label: "doer.sandbox")
+
+    init(launcher: any SandboxLauncher, configuration: SandboxConfiguration) {
+        self.kind = launcher.kind
+        self.launcher = launcher
+        self.configuration = configuration
+        self.pool = launcher.usesInitProtocol && configuration.warmPoolSize > 0
+            ? WarmPool(size: configuration.warmPoolSize) : nil
+        if let pool { pool.attach(self) }
+    }
+
+    deinit { pool?.drain() }
+
+    /// Starts sandboxes for this shape ahead of time so the next runs start at once.
+    func warmUp(for request: ExecutionRequest) async {
+        guard let pool else { return }
+        await pool.fill(SandboxShape(request))
+    }
+
+    func run(_ request: ExecutionRequest) async throws(DoerError) -> ExecutionResult {
+        try request.validate()
+        try Self.checkWorkspace(request.workspace)
+        let shape = SandboxShape(request)
+        let environment = SandboxEnvironment.variables(home: "/tmp", extra: request.environment)
+
+        let prepared: PreparedSandbox
+        let warm: Bool
+        if launcher.usesInitProtocol, let pooled = pool?.take(shape) {
+            prepared = pooled
+            warm = true
+        } else {
+            prepared = try prepare(shape, command: request.command, environment: environment,
+                                   workingSubdirectory: request.workingSubdirectory)
+            warm = false
+        }
+        if let pool { Task.detached { await pool.fill(shape) } }
+
+        do {
+            try prepared.view?.populate(from: request.workspace)
+        } catch {
+            prepared.destroy()
+            throw error
+        }
+        let workspacePath = launcher.workspacePath(workspaceSource: prepared.view?.directory.path ?? shape.workspace)
+        let initRequest = launcher.usesInitProtocol ? InitRequest(
+            command: request.command, environment: environment,
+            workingDirectory: Self.join(workspacePath, request.workingSubdirectory),
+            wallClockMs: Int64((request.limits.wallClockSeconds * 1000).rounded(.up)),
+            limits: request.limits, allowNetwork: request.network != .none,
+            seccomp: kind == .bubblewrap) : nil
+
+        // The init inside enforces the wall clock itself; the host's deadline, a little
+        // later, is for a sandbox that stops answering.
+        let run = await Supervisor.supervise(
+            prepared.process, request: initRequest, stdin: request.stdin,
+            hostDeadline: .milliseconds(Int64(request.limits.wallClockSeconds * 1000)) + (launcher.usesInitProtocol ? .seconds(2) : .zero),
+            outputCap: request.limits.outputBytes)
+
+        var result = makeResult(run, prepared: prepared, warm: warm)
+        defer {
+            prepared.view?.discard()
+            prepared.cgroup?.remove()
+        }
+        if let view = prepared.view {
+            result.changedFiles = view.collectChanges()
+            if request.applyChanges && request.mode == .workspaceWrite && !result.changedFiles.isEmpty && !run.cancelled {
+                result.warnings += try view.apply(result.changedFiles, to: request.workspace)
+                result.changesApplied = true
+            }
+        }
+        if run.cancelled { throw .cancelled }
+        return result
+    }
+
+    /// Starts a sandbox for `shape`; with the init protocol it then waits for its command.
+    func prepare(_ shape: SandboxShape, command: [String] = [], environment: [String] = [],
+                 workingSubdirectory: String = "") throws(DoerError) -> PreparedSandbox {
+        try launcher.checkAvailable()
+        var warnings: [String] = []
+        let identity = configuration.runIdentity
+        let owner: (uid_t, gid_t)? = identity.switches ? (identity.uid, identity.gid) : nil
+        // Root's sandboxes run as another uid, which cannot write (or even reach) the
+        // user's files: they always work on a view. Others need one to collect changes.
+        let needsView = shape.mode == .workspaceWrite || identity.switches
+        let view = needsView ? try WorkspaceView(stagingRoot: configuration.stagingRoot, owner: owner) : nil
+        let workspaceSource = view?.directory.path ?? shape.workspace
+        if shape.mode == .fullAccess {
+            warnings.append("full-access mode: the command writes the real workspace directly")
+        }
+        var limits = ResourceLimits()
+        limits.memoryBytes = shape.memoryBytes
+        limits.processes = shape.processes
+        let cgroup = (shape.memoryBytes != nil || shape.processes != nil) ? CgroupLimiter.detected?.makeGroup(limits: limits) : nil
+        if shape.memoryBytes != nil && cgroup?.memoryDirectory == nil {
+            warnings.append("memory limit not enforced: no writable cgroup on this machine (run as root or with a delegated cgroup)")
+        }
+        var spec: SpawnSpec
+        do {
+            let workspacePath = launcher.workspacePath(workspaceSource: workspaceSource)
+            spec = try launcher.spawnSpec(shape: shape, workspaceSource: workspaceSource, command: command,
+                                          environment: environment,
+                                          workingDirectory: Self.join(workspacePath, workingSubdirectory))
+        } catch {
+            view?.discard()
+            cgroup?.remove()
+            throw error
+        }
+        spec.cgroupProcsFiles = cgroup?.procsFiles ?? []
+        do {
+            let process = try SpawnedProcess.spawn(spec)
+            return PreparedSandbox(process: process, view: view, cgroup: cgroup, warnings: warnings)
+        } catch {
+            view?.discard()
+            cgroup?.remove()
+            throw error
+        }
+    }
+
+    private func makeResult(_ run: SupervisedRun, prepared: PreparedSandbox, warm: Bool) -> ExecutionResult {
+        var warnings = prepared.warnings
+        var termination: Termination
+        var timedOut = run.killedByHost
+        if let status = run.initStatus {
+            termination = status.termination
+            timedOut = timedOut || status.timedOut
+        } else if launcher.usesInitProtocol {
+            // The sandbox itself failed before the command ran (bwrap reports on stderr).
+            let reason = run.stderr.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            termination = run.killedByHost ? .signaled(SIGKILL)
+                : .failedToStart(reason.isEmpty ? "the sandbox exited with status \(run.waitStatus)" : reason)
+        } else {
+            termination = Self.termination(fromWaitStatus: run.waitStatus)
+        }
+        let oom = prepared.cgroup?.oomKilled ?? false
+        if oom { warnings.append("killed: the run went over its memory limit") }
+        if timedOut { warnings.append("killed: the run went over its time limit") }
+        let peak = prepared.cgroup?.peakMemoryBytes ?? run.initStatus?.maxRSSBytes ?? (run.maxRSSBytes > 0 ? run.maxRSSBytes : nil)
+        let started = warm ? run.startedAt : prepared.process.spawnedAt
+        return ExecutionResult(
+            termination: termination, timedOut: timedOut, memoryKilled: oom,
+            durationMs: (run.endedAt - started).milliseconds, peakMemoryBytes: peak,
+            cpuUserMs: run.initStatus?.userMs, cpuSystemMs: run.initStatus?.systemMs,
+            stdout: run.stdout, stderr: run.stderr, backend: kind, warnings: warnings)
+    }
+
+    static func termination(fromWaitStatus status: Int32) -> Termination {
+        let signal = status & 0x7f
+        if signal == 0 { return .exited((status >> 8) & 0xff) }
+        return .signaled(signal)
+    }
+
+    static func checkWorkspace(_ workspace: URL) throws(DoerError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: workspace.path, isDirectory: &isDirectory) else {
+            throw .workspace("\(workspace.path) does not exist")
+        }
+        guard isDirectory.boolValue else { throw .workspace("\(workspace.path) is not a directory") }
+    }
+
+    static func join(_ base: String, _ sub: String) -> String {
+        sub.isEmpty ? base : base + "/" + sub
+    }
+}

@@ -1,0 +1,49 @@
+import DoerCore
+import Foundation
+
+/// Everything about a sandbox that must be fixed before it starts (mounts, cgroup limits).
+/// Runs with the same shape can use the same warm sandboxes.
+struct SandboxShape: Sendable, Hashable {
+    var workspace: String
+    var mode: SandboxMode
+    var readOnlyPaths: [String]
+    var tmpSizeBytes: Int64
+    var memoryBytes: Int64?
+    var processes: Int?
+    var network: NetworkPolicy
+
+    init(_ request: ExecutionRequest) {
+        workspace = request.workspace.standardizedFileURL.path
+        mode = request.mode
+        readOnlyPaths = request.readOnlyPaths
+        tmpSizeBytes = request.limits.tmpSizeBytes
+        memoryBytes = request.limits.memoryBytes
+        processes = request.limits.processes
+        network = request.network
+    }
+}
+
+/// A sandbox that has been started and waits in doer-sandbox-init for its command.
+final class PreparedSandbox: @unchecked Sendable {
+    let process: SpawnedProcess
+    let view: WorkspaceView?
+    let cgroup: RunCgroup?
+    let warnings: [String]
+
+    init(process: SpawnedProcess, view: WorkspaceView?, cgroup: RunCgroup?, warnings: [String]) {
+        self.process = process
+        self.view = view
+        self.cgroup = cgroup
+        self.warnings = warnings
+    }
+
+    /// Ends a sandbox that will never run anything.
+    func destroy() {
+        process.kill()
+        var status: Int32 = 0
+        while waitpid(process.pid, &status, 0) < 0 && errno == EINTR {}
+        process.closeAll()
+        view?.discard()
+        cgroup?.remove()
+    }
+}

@@ -1,0 +1,70 @@
+import DoerCore
+import Foundation
+
+/// Files every sandbox mounts from the host: doer-sandbox-init and a minimal
+/// /etc/passwd and /etc/group naming the sandbox user. They are copied once into the
+/// staging root, which the unprivileged sandbox uid can reach even when Doer itself is
+/// installed under a private home folder.
+struct SandboxSupportFiles: Sendable {
+    let initHelper: String
+    let passwd: String
+    let group: String
+
+    static func prepare(configuration: SandboxConfiguration) throws(DoerError) -> SandboxSupportFiles {
+        let root = configuration.stagingRoot
+        try WorkspaceView.ensureStagingRoot(root)
+        let source = try locateInitHelper(configuration.initHelperPath)
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw .sandboxFailure("cannot read \(source)")
+        }
+        // Named by content, so a rebuilt helper never races with sandboxes using the old one.
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        let helper = root.appendingPathComponent("init-\(String(hash, radix: 16))").path
+        if !FileManager.default.fileExists(atPath: helper) {
+            try writeAtomically(data, to: helper, mode: 0o755)
+        }
+        let identity = configuration.runIdentity
+        let passwd = root.appendingPathComponent("passwd-\(identity.uid)").path
+        let group = root.appendingPathComponent("group-\(identity.gid)").path
+        if !FileManager.default.fileExists(atPath: passwd) {
+            try writeAtomically(Data("doer:x:\(identity.uid):\(identity.gid):doer:/tmp:/bin/sh\n".utf8), to: passwd, mode: 0o644)
+        }
+        if !FileManager.default.fileExists(atPath: group) {
+            try writeAtomically(Data("doer:x:\(identity.gid):\n".utf8), to: group, mode: 0o644)
+        }
+        return SandboxSupportFiles(initHelper: helper, passwd: passwd, group: group)
+    }
+
+    /// doer-sandbox-init is built and installed beside the doer executable.
+    static func locateInitHelper(_ configured: String?) throws(DoerError) -> String {
+        var candidates: [String] = []
+        if let configured { candidates.append(configured) }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["DOER_SANDBOX_INIT"] {
+            candidates.append(fromEnvironment)
+        }
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            let dir = URL(fileURLWithPath: executable).deletingLastPathComponent()
+            candidates.append(dir.appendingPathComponent("doer-sandbox-init").path)
+            // Test bundles live one level deeper than the products on some toolchains.
+            candidates.append(dir.deletingLastPathComponent().appendingPathComponent("doer-sandbox-init").path)
+        }
+        for candidate in candidates where access(candidate, X_OK) == 0 {
+            return candidate
+        }
+        throw .sandboxFailure("doer-sandbox-init not found (looked at \(candidates.joined(separator: ", "))); "
+            + "build it with `swift build --product doer-sandbox-init` or set DOER_SANDBOX_INIT")
+    }
+
+    private static func writeAtomically(_ data: Data, to path: String, mode: Int) throws(DoerError) {
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: temporary, contents: data,
+                                             attributes: [.posixPermissions: mode]) else {
+            throw .sandboxFailure("cannot write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw .sandboxFailure("cannot install \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import CDoerSandbox
+import DoerCore
+import Foundation
+
+/// Low-level file operations that never follow symbolic links, so nothing a sandboxed
+/// program leaves behind (a link to /etc/shadow, a FIFO, a setuid file) can make the host
+/// read, write or honour something outside the tree it is working on.
+enum FileTree {
+    struct Entry: Sendable, Hashable {
+        enum Kind: Sendable, Hashable { case file, directory, symlink(String), other }
+        var kind: Kind
+        var size: Int64
+        var mode: mode_t
+        var modified: timespec
+
+        static func == (a: Entry, b: Entry) -> Bool {
+            a.kind == b.kind && a.size == b.size && a.mode == b.mode
+                && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+        }
+        func hash(into hasher: inout Hasher) { hasher.combine(size) }
+    }
+
+    /// Every entry below `root`, keyed by relative path, without following links.
+    static func scan(_ root: String) -> [String: Entry] {
+        var entries: [String: Entry] = [:]
+        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard rootFD >= 0 else { return entries }
+        scan(directoryFD: rootFD, prefix: "", into: &entries)
+        return entries
+    }
+
+    private static func scan(directoryFD: Int32, prefix: String, into entries: inout [String: Entry]) {
+        guard let dir = fdopendir(directoryFD) else { close(directoryFD); return }
+        defer { closedir(dir) }
+        while let item = readdir(dir) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var info = stat()
+            guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            let path = prefix.isEmpty ? name : prefix + "/" + name
+            let kind: Entry.Kind
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: kind = .file
+            case S_IFDIR: kind = .directory
+            case S_IFLNK: kind = .symlink(readLink(directoryFD, name) ?? "")
+            default: kind = .other
+            }
+            entries[path] = Entry(kind: kind, size: Int64(info.st_size), mode: info.st_mode & 0o7777, modified: info.st_mtim)
+            if case .directory = kind {
+                let child = openat(directoryFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 { scan(directoryFD: child, prefix: path, into: &entries) }
+            }
+        }
+    }
+
+    static func readLink(_ directoryFD: Int32, _ name: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlinkat(directoryFD, name, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Opens the directory that holds `relativePath` below `rootFD`, refusing to pass
+    /// through any symbolic link. Creates missing directories when `create` is set.
+    static func openParent(rootFD: Int32, relativePath: String, create: Bool, owner: (uid_t, gid_t)?) -> (fd: Int32, name: String)? {
+        var components = relativePath.split(separator: "/").map(String.init)
+        guard let name = components.popLast(), !components.contains(".."), name != "..", name != "." else { return nil }
+        var current = dup(rootFD)
+        for component in components {
+            var next = openat(current, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0 && errno == ENOENT && create {
+                if mkdirat(current, component, 0o755) == 0, let owner {
+                    _ = fchownat(current, component, owner.0, owner.1, AT_SYMLINK_NOFOLLOW)
+                }
+                next = openat(current, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            close(current)
+            guard next >= 0 else { return nil }
+            current = next
+        }
+        return (current, name)
+    }
+
+    /// Copies a regular file from one tree to another: written to a temporary name, then
+    /// renamed over the destination so readers never see half a file.
+    static func copyFile(fromRoot: Int32, toRoot: Int32, path: String, mode: mode_t, owner: (uid_t, gid_t)?,
+                         modified: timespec?) throws(DoerError) {
+        guard let source = openParent(rootFD: fromRoot, relativePath: path, create: false, owner: nil) else {
+            throw .workspace("cannot reach \(path) without following a link")
+        }
+        defer { close(source.fd) }
+        let input = openat(source.fd, source.name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard input >= 0 else { throw .workspace("cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw .workspace("\(path) is not a regular file")
+        }
+        guard let target = openParent(rootFD: toRoot, relativePath: path, create: true, owner: owner) else {
+            throw .workspace("cannot create the folder of \(path) without following a link")
+        }
+        defer { close(target.fd) }
+        let temporary = ".\(target.name).doer-\(UInt32.random(in: 0...UInt32.max))"
+        let output = openat(target.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw .workspace("cannot write \(path): \(String(cString: strerror(errno)))") }
+        var ok = true
+        var remaining = Int(info.st_size)
+        while remaining > 0 {
+            let copied = doer_copy_file_range(input, output, UInt(remaining))
+            if copied <= 0 { break }
+            remaining -= Int(copied)
+        }
+        if remaining > 0 {
+            // copy_file_range is not supported across every pair of filesystems.
+            _ = lseek(input, 0, SEEK_SET)
+            _ = ftruncate(output, 0)
+            _ = lseek(output, 0, SEEK_SET)
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if n == 0 { break }
+                if n < 0 { ok = false; break }
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress, n) }
+                if w != n { ok = false; break }
+            }
+        }
+        if let owner { _ = fchown(output, owner.0, owner.1) }
+        // Never carry setuid, setgid or sticky bits across.
+        _ = fchmod(output, mode & 0o777)
+        if let modified {
+            _ = doer_set_mtime(output, modified.tv_sec, modified.tv_nsec)
+        }
+        close(output)
+        guard ok, renameat(target.fd, temporary, target.fd, target.name) == 0 else {
+            _ = unlinkat(target.fd, temporary, 0)
+            throw .workspace("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Removes a file, link or whole directory below `rootFD` without following links.
+    static func remove(rootFD: Int32, path: String) {
+        guard let parent = openParent(rootFD: rootFD, relativePath: path, create: false, owner: nil) else { return }
+        defer { close(parent.fd) }
+        removeEntry(parent.fd, parent.name)
+    }
+
+    private static func removeEntry(_ directoryFD: Int32, _ name: String) {
+        if unlinkat(directoryFD, name, 0) == 0 || errno == ENOENT { return }
+        let child = openat(directoryFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard child >= 0 else { return }
+        if let dir = fdopendir(dup(child)) {
+            var names: [String] = []
+            while let item = readdir(dir) {
+                let entry = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if entry != "." && entry != ".." { names.append(entry) }
+            }
+            closedir(dir)
+            names.forEach { removeEntry(child, $0) }
+        }
+        close(child)
+        _ = unlinkat(directoryFD, name, AT_REMOVEDIR)
+    }
+}

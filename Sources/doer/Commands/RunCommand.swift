@@ -1,0 +1,63 @@
+import ArgumentParser
+import DoerCore
+import DoerLanguages
+import DoerSandbox
+import Foundation
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a source file in the sandbox; the language comes from its extension.",
+        discussion: "Exits with the program's exit code (128+signal when it was killed)."
+    )
+
+    @Argument(help: "The file to run (.py, .sh, .c).")
+    var file: String
+
+    @Argument(parsing: .postTerminator, help: "Arguments for the program, after --.")
+    var arguments: [String] = []
+
+    @OptionGroup var options: SandboxOptions
+
+    func run() async throws {
+        do {
+            let (_, sandboxConfiguration, limits, workspace) = try options.resolve()
+            let language = try LanguageCatalogue.language(forFile: file)
+            let fileURL = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                .standardizedFileURL
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: fileURL.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw DoerError.fileNotFound(file)
+            }
+            // A file outside the workspace runs with its own folder as the workspace.
+            let root = options.workspace == nil && !fileURL.path.hasPrefix(workspace.path + "/")
+                ? fileURL.deletingLastPathComponent() : workspace
+            guard fileURL.path.hasPrefix(root.path + "/") else {
+                throw DoerError.invalidArgument("\(file) is not inside the workspace \(root.path)")
+            }
+            let relative = String(fileURL.path.dropFirst(root.path.count + 1))
+            let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
+            let request = ExecutionRequest(
+                command: language.runCommand(relative, arguments), workspace: root,
+                stdin: StandardInput.readIfPiped(), limits: limits, mode: options.mode,
+                applyChanges: !options.discardChanges)
+            let result = try await sandbox.run(request)
+            ResultPrinter.show(result, json: options.json)
+            throw ExitCode(result.termination.shellExitCode)
+        } catch let error as DoerError {
+            fail(error)
+        }
+    }
+}
+
+enum StandardInput {
+    /// Doer passes its stdin on when it is a pipe or a file, never a terminal.
+    static func readIfPiped() -> Data {
+        guard isatty(0) == 0 else { return Data() }
+        var info = stat()
+        guard fstat(0, &info) == 0, (info.st_mode & S_IFMT) == S_IFIFO || (info.st_mode & S_IFMT) == S_IFREG else {
+            return Data()
+        }
+        return FileHandle.standardInput.readDataToEndOfFile()
+    }
+}

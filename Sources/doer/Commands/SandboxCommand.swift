@@ -1,0 +1,76 @@
+import ArgumentParser
+import DoerCore
+import DoerSandbox
+import Foundation
+
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run a command in the sandbox, or check which sandbox backends work here.",
+        subcommands: [SandboxExec.self, SandboxCheckCommand.self],
+        defaultSubcommand: SandboxExec.self
+    )
+}
+
+struct SandboxExec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run a command in the sandbox: doer sandbox [options] -- CMD ARGS…",
+        discussion: "The command starts in the workspace (mounted at /workspace). Exits with its exit code."
+    )
+
+    @OptionGroup var options: SandboxOptions
+
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("give the command after --, e.g. doer sandbox -- python3 -c 'print(1)'") }
+    }
+
+    func run() async throws {
+        do {
+            let (_, sandboxConfiguration, limits, workspace) = try options.resolve()
+            let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
+            let result = try await sandbox.run(ExecutionRequest(
+                command: command, workspace: workspace, stdin: StandardInput.readIfPiped(),
+                limits: limits, mode: options.mode, applyChanges: !options.discardChanges))
+            ResultPrinter.show(result, json: options.json)
+            throw ExitCode(result.termination.shellExitCode)
+        } catch let error as DoerError {
+            fail(error)
+        }
+    }
+}
+
+struct SandboxCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Report which sandbox backends work on this machine, and why the others do not."
+    )
+
+    @Flag(name: .long, help: "Print the report as JSON.")
+    var json = false
+
+    func run() async throws {
+        let options = try SandboxOptions.parse([])
+        let sandboxConfiguration: SandboxConfiguration
+        do {
+            sandboxConfiguration = try options.resolve().1
+        } catch {
+            fail(error)
+        }
+        let reports = await SandboxCheck(configuration: sandboxConfiguration).run()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            FileHandle.standardOutput.write(try encoder.encode(reports) + Data("\n".utf8))
+        } else {
+            for report in reports {
+                print("\(report.backend.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(report.works ? "works" : "unavailable")  \(report.detail)")
+            }
+        }
+        let defaultWorks = reports.first { $0.backend == sandboxConfiguration.backend }?.works ?? false
+        if !defaultWorks { throw ExitCode(1) }
+    }
+}

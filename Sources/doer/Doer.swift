@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Doer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doer",
+        abstract: "An autonomous coding agent that runs everything it writes in a hardened sandbox.",
+        subcommands: [RunCommand.self, SandboxCommand.self, BenchCommand.self]
+    )
+}

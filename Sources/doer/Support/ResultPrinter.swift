@@ -1,0 +1,59 @@
+import DoerCore
+import Foundation
+
+/// Shows a result to a person (output passed through, notes on stderr) or as JSON.
+enum ResultPrinter {
+    static func show(_ result: ExecutionResult, json: Bool) {
+        if json {
+            FileHandle.standardOutput.write(Self.json(result) + Data("\n".utf8))
+            return
+        }
+        FileHandle.standardOutput.write(result.stdout.data)
+        FileHandle.standardError.write(result.stderr.data)
+        var notes: [String] = []
+        if case .failedToStart(let why) = result.termination { notes.append(why) }
+        if case .signaled(let signal) = result.termination { notes.append("killed by signal \(signal)") }
+        if result.stdout.truncated { notes.append("stdout: \(result.stdout.omittedBytes) bytes cut from the middle") }
+        if result.stderr.truncated { notes.append("stderr: \(result.stderr.omittedBytes) bytes cut from the middle") }
+        notes += result.warnings
+        if !result.changedFiles.isEmpty {
+            let verb = result.changesApplied ? "changed" : "would change (not applied)"
+            notes.append("\(verb): " + result.changedFiles.map { "\($0.kind.rawValue) \($0.path)" }.joined(separator: ", "))
+        }
+        for note in notes { FileHandle.standardError.write(Data("doer: \(note)\n".utf8)) }
+    }
+
+    static func json(_ result: ExecutionResult) -> Data {
+        var object: [String: Any] = [
+            "exit_code": Int(result.termination.shellExitCode),
+            "timed_out": result.timedOut,
+            "memory_killed": result.memoryKilled,
+            "duration_ms": (result.durationMs * 1000).rounded() / 1000,
+            "stdout": result.stdout.text,
+            "stderr": result.stderr.text,
+            "stdout_truncated": result.stdout.truncated,
+            "stderr_truncated": result.stderr.truncated,
+            "stdout_bytes": result.stdout.totalBytes,
+            "stderr_bytes": result.stderr.totalBytes,
+            "backend": result.backend.rawValue,
+            "changed_files": result.changedFiles.map { ["path": $0.path, "change": $0.kind.rawValue] },
+            "changes_applied": result.changesApplied,
+            "warnings": result.warnings,
+        ]
+        switch result.termination {
+        case .exited(let code): object["exit_status"] = Int(code)
+        case .signaled(let signal): object["signal"] = Int(signal)
+        case .failedToStart(let why): object["error"] = why
+        }
+        if let peak = result.peakMemoryBytes { object["peak_memory_bytes"] = peak }
+        if let user = result.cpuUserMs { object["cpu_user_ms"] = user }
+        if let system = result.cpuSystemMs { object["cpu_system_ms"] = system }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+}
+
+/// Prints a Doer error the same way everywhere and exits with status 2.
+func fail(_ error: DoerError) -> Never {
+    FileHandle.standardError.write(Data("doer: error: \(error.description)\n".utf8))
+    exit(2)
+}
