@@ -93,6 +93,8 @@ static void set_limit(int resource, int64_t value) {
 static int64_t timeval_us(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
 
 int main(void) {
+    /* Tell the host the sandbox is set up: a warm pool counts a sandbox as ready only then. */
+    if (write(CONTROL_FD, "R", 1) != 1) return 0;
     uint32_t size;
     if (read_full(CONTROL_FD, &size, 4) != 0) return 0; /* host went away: a pool sandbox never used */
     if (size > DOER_INIT_MAX_REQUEST) fail_setup(E2BIG);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 /* The conversation between the host and doer-sandbox-init over descriptor 3.
+   Init -> host: one byte 'R' once the sandbox is set up and waiting.
    Host -> init: the request, sent once the sandbox should start the command (a warm
    sandbox waits here). Integers are little-endian; a string is a u32 length and bytes.
      u32 magic, u32 flags, i64 wall_ms, i64 cpu_seconds, i64 processes, i64 open_files,

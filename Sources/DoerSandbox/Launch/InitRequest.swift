@@ -51,7 +51,7 @@ struct InitStatus: Sendable {
 
     init?(_ data: Data) {
         guard data.count == Self.wireSize else { return nil }
-        let raw = data.withUnsafeBytes { $0.loadUnaligned(as: doer_init_status.self) }
+        let raw = Data(data).withUnsafeBytes { $0.loadUnaligned(as: doer_init_status.self) }
         switch UInt32(raw.outcome) {
         case DOER_INIT_EXITED.rawValue: termination = .exited(raw.value)
         case DOER_INIT_SIGNALED.rawValue: termination = .signaled(raw.value)

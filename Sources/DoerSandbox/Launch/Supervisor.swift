@@ -144,7 +144,7 @@ enum Supervisor {
         wake.close()
         return SupervisedRun(
             stdout: stdoutBuffer.captured, stderr: stderrBuffer.captured, waitStatus: waitStatus,
-            initStatus: InitStatus(statusBytes), killedByHost: killedByHost, cancelled: cancelled,
+            initStatus: InitStatus(statusBytes.first == UInt8(ascii: "R") ? statusBytes.dropFirst() : statusBytes), killedByHost: killedByHost, cancelled: cancelled,
             maxRSSBytes: maxRSS, startedAt: startedAt, endedAt: endedAt)
     }
 

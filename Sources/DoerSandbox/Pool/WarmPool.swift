@@ -35,6 +35,10 @@ final class WarmPool: @unchecked Sendable {
         defer { releaseFill(shape) }
         while let engine, count(shape) < size {
             guard let prepared = try? engine.prepare(shape) else { return }
+            guard prepared.waitUntilReady(timeoutMs: 10_000) else {
+                prepared.destroy()
+                return
+            }
             if !store(prepared, for: shape) {
                 prepared.destroy()
                 return

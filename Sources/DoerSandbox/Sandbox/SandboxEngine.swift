@@ -45,7 +45,6 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
                                    workingSubdirectory: request.workingSubdirectory)
             warm = false
         }
-        if let pool { Task.detached { await pool.fill(shape) } }
 
         do {
             try prepared.view?.populate(from: request.workspace)
@@ -70,8 +69,14 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
 
         var result = makeResult(run, prepared: prepared, warm: warm)
         defer {
-            prepared.view?.discard()
-            prepared.cgroup?.remove()
+            // Off the run's path: removing a cgroup waits for the kernel to finish tearing
+            // the processes down, and the refill spawns a new sandbox.
+            let view = prepared.view, cgroup = prepared.cgroup
+            Self.cleanup.async {
+                view?.discard()
+                cgroup?.remove()
+            }
+            if let pool { Task.detached { await pool.fill(shape) } }
         }
         if let view = prepared.view {
             result.changedFiles = view.collectChanges()
@@ -154,6 +159,8 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
             cpuUserMs: run.initStatus?.userMs, cpuSystemMs: run.initStatus?.systemMs,
             stdout: run.stdout, stderr: run.stderr, backend: kind, warnings: warnings)
     }
+
+    private static let cleanup = DispatchQueue(label: "doer.sandbox.cleanup")
 
     static func termination(fromWaitStatus status: Int32) -> Termination {
         let signal = status & 0x7f

@@ -37,6 +37,16 @@ final class PreparedSandbox: @unchecked Sendable {
         self.warnings = warnings
     }
 
+    /// Waits for doer-sandbox-init's "ready" byte; false if the sandbox died instead.
+    /// Only the warm pool waits: a cold run sends its request at once and lets the
+    /// sandbox read it when it gets there.
+    func waitUntilReady(timeoutMs: Int32) -> Bool {
+        var entry = pollfd(fd: process.controlFD, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, timeoutMs) == 1 else { return false }
+        var byte: UInt8 = 0
+        return read(process.controlFD, &byte, 1) == 1 && byte == UInt8(ascii: "R")
+    }
+
     /// Ends a sandbox that will never run anything.
     func destroy() {
         process.kill()
