@@ -70,5 +70,7 @@ let package = Package(
             dependencies: ["DoerCore", "DoerSandbox"],
             swiftSettings: upcoming
         ),
+        // Drives the built `doer` executable end to end.
+        .testTarget(name: "DoerCLITests", dependencies: ["doer"], swiftSettings: upcoming),
     ]
 )

@@ -101,17 +101,24 @@ public struct DoerConfiguration: Sendable, Equatable {
             guard let value = Int(text) else { throw .configuration("\(source): '\(text)' is not a whole number") }
             return value
         }
+        func size() throws(DoerError) -> Int64 {
+            do {
+                return try ByteSize.parse(text)
+            } catch {
+                throw .configuration("\(source): '\(text)' is not a size; write it like 512m, 2g or 65536")
+            }
+        }
         switch key {
         case "timeout":
             guard let seconds = Double(text) else { throw .configuration("\(source): '\(text)' is not a number of seconds") }
             limits.wallClockSeconds = seconds
         case "cpu": limits.cpuSeconds = try number()
-        case "memory": limits.memoryBytes = try ByteSize.parse(text)
+        case "memory": limits.memoryBytes = try size()
         case "processes": limits.processes = try number()
         case "open_files": limits.openFiles = try number()
-        case "file_size": limits.fileSizeBytes = try ByteSize.parse(text)
-        case "tmp_size": limits.tmpSizeBytes = try ByteSize.parse(text)
-        case "output": limits.outputBytes = Int(try ByteSize.parse(text))
+        case "file_size": limits.fileSizeBytes = try size()
+        case "tmp_size": limits.tmpSizeBytes = try size()
+        case "output": limits.outputBytes = Int(try size())
         default: throw .configuration("\(source): unknown limit")
         }
     }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -90,9 +91,23 @@ static void set_limit(int resource, int64_t value) {
     setrlimit(resource, &rl);
 }
 
+static int own_pid_namespace;
+static pid_t command_pid;
+
+/* Ends the command and everything it started. In the sandbox's own pid namespace that is
+   every process we can signal (bwrap's pid 1 and we ourselves are spared); otherwise only
+   the command's process group, so other processes of the same uid are never touched. */
+static void kill_everything(void) {
+    if (own_pid_namespace) kill(-1, SIGKILL);
+    else if (command_pid > 0) kill(-command_pid, SIGKILL);
+}
+
 static int64_t timeval_us(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
 
 int main(void) {
+    /* Nothing in the sandbox may read or write our memory through /proc/PID/mem or
+       ptrace: we run before the seccomp filter, so a hijacked init would be a way out. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* Tell the host the sandbox is set up: a warm pool counts a sandbox as ready only then. */
     if (write(CONTROL_FD, "R", 1) != 1) return 0;
     uint32_t size;
@@ -111,6 +126,7 @@ int main(void) {
     char **argv = take_strings(&c);
     char **envp = take_strings(&c);
     if (!cwd || !argv || !argv[0] || !envp) fail_setup(EPROTO);
+    own_pid_namespace = (flags & DOER_INIT_FLAG_OWN_PID_NAMESPACE) != 0;
 
     /* PATH lookup must use the sandbox's PATH, not ours (we have none). */
     for (char **e = envp; *e; e++) {
@@ -120,6 +136,13 @@ int main(void) {
     int exec_pipe[2];
     if (pipe2(exec_pipe, O_CLOEXEC) != 0) fail_setup(errno);
 
+    /* The filter goes on init itself, so the command inherits it and init (which stays
+       alive beside the command) is held to the same rules. */
+    if (!(flags & DOER_INIT_FLAG_NO_SECCOMP)) {
+        int err = doer_install_seccomp((flags & DOER_INIT_FLAG_ALLOW_NETWORK) != 0);
+        if (err) fail_setup(err);
+    }
+
     sigset_t chld, old;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -127,8 +150,10 @@ int main(void) {
 
     pid_t child = fork();
     if (child < 0) fail_setup(errno);
+    command_pid = child;
     if (child == 0) {
         sigprocmask(SIG_SETMASK, &old, NULL);
+        setpgid(0, 0);
         close(exec_pipe[0]);
         int err = 0;
         if (chdir(cwd) != 0) err = errno;
@@ -145,9 +170,6 @@ int main(void) {
             if (moved != 3) { dup2(keep, 3); moved = 3; fcntl(3, F_SETFD, FD_CLOEXEC); }
             syscall(SYS_close_range, 4u, ~0U, 0);
             exec_pipe[1] = moved;
-            if (!(flags & DOER_INIT_FLAG_NO_SECCOMP)) {
-                err = doer_install_seccomp((flags & DOER_INIT_FLAG_ALLOW_NETWORK) != 0);
-            }
         }
         if (!err) {
             execvpe(argv[0], argv, envp);
@@ -167,11 +189,22 @@ int main(void) {
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
     for (;;) {
-        pid_t r = wait4(child, &status, WNOHANG, &ru);
-        if (r == child) break;
-        if (r < 0 && errno != EINTR) fail_setup(errno);
-        /* Reap anything else that ends here (we are its parent only if it was ours). */
-        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+        /* As pid 1 we also inherit every orphan: reap them all, and stop at the command. */
+        int done = 0;
+        for (;;) {
+            int st;
+            struct rusage r_usage;
+            pid_t r = wait4(-1, &st, WNOHANG, &r_usage);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            if (r == child) {
+                status = st;
+                ru = r_usage;
+                done = 1;
+                break;
+            }
+        }
+        if (done) break;
         struct timespec wait = { 1, 0 };
         if (wall_ms > 0) {
             struct timespec now;
@@ -180,10 +213,8 @@ int main(void) {
             int64_t left = wall_ms - elapsed;
             if (left <= 0) {
                 timed_out = 1;
-                /* Everything this sandbox's uid can signal: the command and whatever it
-                   forked or daemonised. bwrap's own pid 1 and we ourselves are spared. */
-                kill(-1, SIGKILL);
-                wait4(child, &status, 0, &ru);
+                kill_everything();
+                while (wait4(child, &status, 0, &ru) < 0 && errno == EINTR) {}
                 break;
             }
             if (left < 1000) { wait.tv_sec = 0; wait.tv_nsec = left * 1000000; }
@@ -207,7 +238,7 @@ int main(void) {
     st.user_us = timeval_us(ru.ru_utime);
     st.system_us = timeval_us(ru.ru_stime);
     write_status(&st);
-    /* Leaving ends the sandbox: bwrap's pid 1 follows and the kernel kills what remains. */
-    kill(-1, SIGKILL);
+    /* Nothing the command started outlives it. */
+    kill_everything();
     return 0;
 }

@@ -14,6 +14,9 @@
 #define DOER_INIT_MAGIC 0x31524f44u /* "DOR1" */
 #define DOER_INIT_FLAG_ALLOW_NETWORK 1u
 #define DOER_INIT_FLAG_NO_SECCOMP 2u
+/* The sandbox has its own pid namespace, so kill(-1) reaches only the sandbox. Without
+   it (the process backend) kill(-1) would hit every process of the uid on the host. */
+#define DOER_INIT_FLAG_OWN_PID_NAMESPACE 4u
 #define DOER_INIT_MAX_REQUEST (1u << 20)
 
 enum doer_init_outcome {

@@ -94,8 +94,7 @@ public struct SandboxBenchmark: Sendable {
             let start = ContinuousClock.now
             let process = try SpawnedProcess.spawn(SpawnSpec(executable: command[0], arguments: Array(command.dropFirst()),
                                                              identity: nil, controlChannel: false))
-            var status: Int32 = 0
-            while waitpid(process.pid, &status, 0) < 0 && errno == EINTR {}
+            _ = process.reap()
             samples.append((ContinuousClock.now - start).milliseconds)
             process.closeAll()
         }

@@ -47,7 +47,7 @@ public struct BubblewrapArguments: Sendable, Hashable {
     public var arguments: [String] {
         var args = [
             "--unshare-all", "--unshare-user", "--disable-userns",
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv", "--as-pid-1",
             "--hostname", "doer-sandbox",
             "--uid", String(uid), "--gid", String(gid),
             "--ro-bind", "/usr", "/usr",

@@ -5,7 +5,7 @@ import Foundation
 /// doer-sandbox-init installing seccomp and limits inside (SANDBOX.md).
 struct BubblewrapLauncher: SandboxLauncher {
     let configuration: SandboxConfiguration
-    let bwrapPath: String?
+    var bwrapPath: String?
     let support: SandboxSupportFiles?
     let supportError: DoerError?
     let rootLinks = BubblewrapArguments.hostRootLinks()

@@ -6,7 +6,7 @@ import Foundation
 /// so there is no warm pool; the host enforces the time limit.
 struct GVisorLauncher: SandboxLauncher {
     let configuration: SandboxConfiguration
-    let runscPath: String? = HostTools.find("runsc")
+    var runscPath: String? = HostTools.find("runsc")
 
     var kind: SandboxBackendKind { .gvisor }
     var usesInitProtocol: Bool { false }

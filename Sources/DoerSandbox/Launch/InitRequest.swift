@@ -11,6 +11,7 @@ struct InitRequest: Sendable {
     var limits: ResourceLimits
     var allowNetwork: Bool
     var seccomp: Bool
+    var ownPidNamespace: Bool
 
     func encoded() -> Data {
         var body = Data()
@@ -22,7 +23,8 @@ struct InitRequest: Sendable {
             body.append(contentsOf: bytes)
         }
         u32(DOER_INIT_MAGIC)
-        u32((allowNetwork ? DOER_INIT_FLAG_ALLOW_NETWORK : 0) | (seccomp ? 0 : DOER_INIT_FLAG_NO_SECCOMP))
+        u32((allowNetwork ? DOER_INIT_FLAG_ALLOW_NETWORK : 0) | (seccomp ? 0 : DOER_INIT_FLAG_NO_SECCOMP)
+            | (ownPidNamespace ? DOER_INIT_FLAG_OWN_PID_NAMESPACE : 0))
         i64(wallClockMs)
         i64(Int64(limits.cpuSeconds ?? 0))
         i64(Int64(limits.processes ?? 0))

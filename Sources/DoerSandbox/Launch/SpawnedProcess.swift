@@ -102,10 +102,27 @@ final class SpawnedProcess: @unchecked Sendable {
                               stderrFD: stderrPipe.read, controlFD: spec.controlChannel ? control[0] : -1)
     }
 
+    private var reaped = false
+
     /// Kills the process and, because it leads its own session, everything in its group.
+    /// Never after it was reaped: its pid may belong to someone else by then.
     func kill() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !reaped else { return }
         _ = Glibc.kill(-pid, SIGKILL)
         _ = Glibc.kill(pid, SIGKILL)
+    }
+
+    /// Waits for the process to end and returns its wait status and peak memory.
+    func reap() -> (status: Int32, maxRSSBytes: Int64) {
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        lock.lock()
+        reaped = true
+        lock.unlock()
+        return (status, Int64(usage.ru_maxrss) * 1024)
     }
 
     func closeAll() {

@@ -112,7 +112,7 @@ enum Supervisor {
                         stdinOpen = false
                     }
                 case process.pidfd:
-                    (waitStatus, maxRSS) = reap(process.pid)
+                    (waitStatus, maxRSS) = process.reap()
                     exited = true
                     // Everything in the sandbox dies with it; pipes held by strays close
                     // at once. Bound the wait anyway for backends without a pid namespace.
@@ -126,10 +126,10 @@ enum Supervisor {
                 }
             }
             if process.pidfd < 0 && !exited {
-                // No pidfd (very old kernel): fall back to polling waitpid.
-                var status: Int32 = 0
-                if waitpid(process.pid, &status, WNOHANG) == process.pid {
-                    waitStatus = status
+                // No pidfd (very old kernel): check for exit without reaping, then reap.
+                var info = siginfo_t()
+                if waitid(P_PID, id_t(process.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_signo == SIGCHLD {
+                    (waitStatus, maxRSS) = process.reap()
                     exited = true
                     drainDeadline = .now + .seconds(2)
                 }
@@ -137,7 +137,7 @@ enum Supervisor {
         }
         if !exited {
             process.kill()
-            (waitStatus, maxRSS) = reap(process.pid)
+            (waitStatus, maxRSS) = process.reap()
         }
         let endedAt = ContinuousClock.now
         process.closeAll()
@@ -156,13 +156,6 @@ enum Supervisor {
             return true
         }
         return count < 0 && (errno == EINTR || errno == EAGAIN)
-    }
-
-    private static func reap(_ pid: pid_t) -> (Int32, Int64) {
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        return (status, Int64(usage.ru_maxrss) * 1024)
     }
 
     private static func writeAll(_ fd: Int32, _ data: Data) -> Bool {

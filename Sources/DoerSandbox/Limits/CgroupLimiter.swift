@@ -111,11 +111,17 @@ struct RunCgroup: Sendable {
         return false
     }
 
-    /// Kills whatever is left and removes the groups (they must be empty to go).
+    /// Removes the groups once the kernel has emptied them. On v2, cgroup.kill ends any
+    /// straggler atomically; v1 has no such file, and killing pids read from cgroup.procs
+    /// could hit a recycled pid, so there the sandbox's own teardown has to suffice.
     func remove() {
         for dir in directories {
-            if let pids = try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8) {
-                for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+            if isV2 {
+                let fd = open(dir + "/cgroup.kill", O_WRONLY | O_CLOEXEC)
+                if fd >= 0 {
+                    _ = write(fd, "1", 1)
+                    close(fd)
+                }
             }
             for attempt in 0..<50 {
                 if rmdir(dir) == 0 || errno == ENOENT { break }

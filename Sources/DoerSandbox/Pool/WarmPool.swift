@@ -56,6 +56,10 @@ final class WarmPool: @unchecked Sendable {
         all.forEach { $0.destroy() }
     }
 
+    func putBackForTesting(_ prepared: PreparedSandbox, shape: SandboxShape) {
+        _ = store(prepared, for: shape)
+    }
+
     private func pop(_ shape: SandboxShape) -> PreparedSandbox? {
         lock.lock()
         defer { lock.unlock() }

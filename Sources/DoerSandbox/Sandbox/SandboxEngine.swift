@@ -23,6 +23,8 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
 
     deinit { pool?.drain() }
 
+    var poolForTesting: WarmPool? { pool }
+
     /// Starts sandboxes for this shape ahead of time so the next runs start at once.
     func warmUp(for request: ExecutionRequest) async {
         guard let pool else { return }
@@ -58,7 +60,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
             workingDirectory: Self.join(workspacePath, request.workingSubdirectory),
             wallClockMs: Int64((request.limits.wallClockSeconds * 1000).rounded(.up)),
             limits: request.limits, allowNetwork: request.network != .none,
-            seccomp: kind == .bubblewrap) : nil
+            seccomp: kind == .bubblewrap, ownPidNamespace: kind == .bubblewrap) : nil
 
         // The init inside enforces the wall clock itself; the host's deadline, a little
         // later, is for a sandbox that stops answering.

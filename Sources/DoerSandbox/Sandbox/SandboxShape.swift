@@ -50,8 +50,7 @@ final class PreparedSandbox: @unchecked Sendable {
     /// Ends a sandbox that will never run anything.
     func destroy() {
         process.kill()
-        var status: Int32 = 0
-        while waitpid(process.pid, &status, 0) < 0 && errno == EINTR {}
+        _ = process.reap()
         process.closeAll()
         view?.discard()
         cgroup?.remove()

@@ -66,6 +66,9 @@ final class WorkspaceView: @unchecked Sendable {
                 continue
             }
         }
+        // FIFOs, sockets and devices were not copied; leaving them in the baseline would
+        // report them deleted and delete them from the real workspace.
+        baseline = baseline.filter { $0.value.kind != .other }
         // The copy's own timestamps must match the baseline for change detection.
         baseline = baseline.mapValues { entry in
             var copy = entry

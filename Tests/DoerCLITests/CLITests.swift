@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+
+/// Runs the built `doer` executable as a user would, with its own DOER_HOME.
+struct DoerCLI {
+    static let executable: URL = {
+        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+        let dir = exe.deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let doer = candidate.appendingPathComponent("doer")
+            if FileManager.default.isExecutableFile(atPath: doer.path) { return doer }
+        }
+        return dir.appendingPathComponent("doer")
+    }()
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], in directory: URL, stdin: String? = nil,
+                    environment extra: [String: String] = [:]) throws -> Output {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOER_HOME"] = directory.appendingPathComponent(".doer-home").path
+        environment.merge(extra) { _, new in new }
+        process.environment = environment
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                      stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+}
+
+final class TempDir: @unchecked Sendable {
+    let url: URL
+    init(files: [String: String] = [:]) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("doer-cli-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        for (name, content) in files {
+            try Data(content.utf8).write(to: url.appendingPathComponent(name))
+        }
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+@Suite("doer run")
+struct RunCommandTests {
+    @Test("runs Python with arguments and exits with the program's code")
+    func python() throws {
+        let dir = try TempDir(files: ["p.py": "import sys\nprint('args', sys.argv[1:])\nsys.exit(5)\n"])
+        let out = try DoerCLI.run(["run", "p.py", "--", "x", "y"], in: dir.url)
+        #expect(out.status == 5)
+        #expect(out.stdout == "args ['x', 'y']\n")
+    }
+
+    @Test("runs a shell script and a C program")
+    func shellAndC() throws {
+        let dir = try TempDir(files: [
+            "s.sh": "echo shell $1",
+            "c.c": "#include <stdio.h>\nint main(int argc, char **argv) { printf(\"c %s\\n\", argv[1]); return 3; }\n",
+        ])
+        let shell = try DoerCLI.run(["run", "s.sh", "--", "ok"], in: dir.url)
+        #expect(shell.stdout == "shell ok\n")
+        #expect(shell.status == 0)
+        let c = try DoerCLI.run(["run", "c.c", "--", "arg"], in: dir.url)
+        #expect(c.stdout == "c arg\n")
+        #expect(c.status == 3)
+    }
+
+    @Test("a C compile error is reported, with the compiler's message")
+    func compileError() throws {
+        let dir = try TempDir(files: ["bad.c": "int main( { return 0; }\n"])
+        let out = try DoerCLI.run(["run", "bad.c"], in: dir.url)
+        #expect(out.status != 0)
+        #expect(out.stderr.contains("error"))
+    }
+
+    @Test("--json prints one machine-readable object")
+    func json() throws {
+        let dir = try TempDir(files: ["p.py": "print('hi')\nopen('made.txt', 'w').write('1')\n"])
+        let out = try DoerCLI.run(["run", "--json", "p.py"], in: dir.url)
+        #expect(out.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        #expect(object["stdout"] as? String == "hi\n")
+        #expect(object["exit_code"] as? Int == 0)
+        #expect(object["timed_out"] as? Bool == false)
+        #expect(object["backend"] as? String == "bubblewrap")
+        #expect((object["duration_ms"] as? Double ?? 0) > 0)
+        let changed = try #require(object["changed_files"] as? [[String: String]])
+        #expect(changed.contains(["path": "made.txt", "change": "added"]))
+    }
+
+    @Test("stdin is passed through from a pipe")
+    func stdin() throws {
+        let dir = try TempDir(files: ["echo.py": "import sys\nprint(sys.stdin.read().upper(), end='')\n"])
+        let out = try DoerCLI.run(["run", "echo.py"], in: dir.url, stdin: "quiet words")
+        #expect(out.stdout == "QUIET WORDS")
+    }
+
+    @Test("--timeout kills a runaway program; the exit code is 128+9")
+    func timeout() throws {
+        let dir = try TempDir(files: ["loop.py": "while True: pass\n"])
+        let out = try DoerCLI.run(["run", "--timeout", "1", "loop.py"], in: dir.url)
+        #expect(out.status == 137)
+        #expect(out.stderr.contains("time limit"))
+    }
+
+    @Test("bad inputs get clear errors", arguments: [
+        (["run", "missing.py"], "no such file: missing.py"),
+        (["run", "notes.xyz"], "cannot tell the language of notes.xyz"),
+        (["run", "--timeout=-1", "p.py"], "--timeout must be a positive number"),
+        (["run", "--memory", "lots", "p.py"], "not a size"),
+        (["run", "--backend", "docker", "p.py"], "docker"),
+        (["run", "--backend", "process", "p.py"], "--unsafe-no-sandbox"),
+        (["sandbox"], "give the command after --"),
+    ])
+    func badInputs(arguments: [String], message: String) throws {
+        let dir = try TempDir(files: ["p.py": "print(1)", "notes.xyz": "?"])
+        let out = try DoerCLI.run(arguments, in: dir.url)
+        #expect(out.status != 0)
+        #expect(out.stderr.contains(message), "stderr was: \(out.stderr)")
+        #expect(out.stdout.isEmpty)
+    }
+
+    @Test("a broken config file is reported with its path")
+    func brokenConfig() throws {
+        let dir = try TempDir(files: ["p.py": "print(1)"])
+        let config = dir.url.appendingPathComponent(".doer-home/config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        try "[sandbox]\nbackend = 42\n".write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let out = try DoerCLI.run(["run", "p.py"], in: dir.url)
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("config.toml"))
+        #expect(out.stderr.contains("sandbox.backend"))
+    }
+}
+
+@Suite("doer sandbox")
+struct SandboxCommandTests {
+    @Test("runs a command in the workspace and applies its changes")
+    func exec() throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(["sandbox", "--", "sh", "-c", "pwd; echo made > f.txt"], in: dir.url)
+        #expect(out.status == 0)
+        #expect(out.stdout == "/workspace\n")
+        #expect(try String(contentsOf: dir.url.appendingPathComponent("f.txt"), encoding: .utf8) == "made\n")
+    }
+
+    @Test("--discard-changes leaves the workspace untouched")
+    func discard() throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(["sandbox", "--discard-changes", "--", "sh", "-c", "echo made > f.txt"], in: dir.url)
+        #expect(out.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("f.txt").path))
+        #expect(out.stderr.contains("would change (not applied): added f.txt"))
+    }
+
+    @Test("--workspace selects another folder")
+    func workspaceFlag() throws {
+        let dir = try TempDir(files: ["data.txt": "42"])
+        let elsewhere = try TempDir()
+        let out = try DoerCLI.run(["sandbox", "--workspace", dir.url.path, "--", "cat", "data.txt"], in: elsewhere.url)
+        #expect(out.stdout == "42")
+    }
+
+    @Test("check reports every backend")
+    func check() throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(["sandbox", "check", "--json"], in: dir.url)
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]])
+        #expect(Set(reports.compactMap { $0["backend"] as? String }) == ["bubblewrap", "gvisor", "process"])
+        let bubblewrap = try #require(reports.first { $0["backend"] as? String == "bubblewrap" })
+        #expect(bubblewrap["works"] as? Bool == true)
+        #expect(out.status == 0)
+    }
+}
