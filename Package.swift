@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // Value types shared by every layer. Foundation only.
@@ -47,6 +50,19 @@ let package = Package(
 
         .target(name: "DoerLanguages", dependencies: ["DoerCore", "DoerSandbox"], swiftSettings: upcoming),
 
+        // Model providers: OpenAI-compatible, Anthropic, the managed local llama-server;
+        // the text action protocol.
+        .target(
+            name: "DoerModels",
+            dependencies: [
+                "DoerCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+
         // Reading config.toml and the environment into the configuration model.
         .target(
             name: "DoerConfig",
@@ -57,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "doer",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig",
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -68,6 +84,18 @@ let package = Package(
         .testTarget(
             name: "DoerSandboxTests",
             dependencies: ["DoerCore", "DoerSandbox"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "DoerModelsTests",
+            dependencies: [
+                "DoerCore", "DoerModels",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: upcoming
         ),
         // Drives the built `doer` executable end to end.

@@ -11,33 +11,59 @@ public struct DoerConfiguration: Sendable, Equatable {
     public var unprivilegedGID: UInt32 = 65534
     public var stagingDirectory: String?
     public var limits = ResourceLimits()
+    public var model = ModelSettings()
+    /// The profile applied on top of the file's top-level settings, if any.
+    public var profile: String?
 
     public init() {}
 
     /// Reads `config.toml` from the data directory (absent is fine) and the environment.
+    /// `profile` (or `DOER_PROFILE`) selects a `[profiles.NAME]` table whose settings
+    /// override the top-level ones.
     public static func load(
         directories: DataDirectory = DataDirectory(),
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        profile: String? = nil
     ) throws(DoerError) -> DoerConfiguration {
         var configuration = DoerConfiguration()
         let file = directories.configFile
+        let chosen = profile ?? environment["DOER_PROFILE"]
         if let text = try? String(contentsOf: file, encoding: .utf8) {
-            try configuration.apply(toml: text, source: file.path)
+            try configuration.apply(toml: text, source: file.path, profile: chosen)
+        } else if let chosen {
+            throw .configuration("profile '\(chosen)' asked for, but \(file.path) does not exist")
         }
         try configuration.apply(environment: environment)
         return configuration
     }
 
-    /// `[sandbox]` and `[limits]` tables. Unknown keys are errors, so typos do not pass silently.
-    public mutating func apply(toml text: String, source: String) throws(DoerError) {
+    /// `[sandbox]`, `[limits]`, `[model]` and `[profiles.NAME]` tables. Unknown keys are
+    /// errors, so typos do not pass silently.
+    public mutating func apply(toml text: String, source: String, profile: String? = nil) throws(DoerError) {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch {
             throw .configuration("\(source): \(error)")
         }
-        for key in table.keys where !["sandbox", "limits"].contains(key) {
+        try apply(table: table, source: source, allowProfiles: true)
+        if let profile {
+            guard let profiles = table["profiles"]?.table, let selected = profiles[profile]?.table else {
+                throw .configuration("\(source): no [profiles.\(profile)] table")
+            }
+            try apply(table: selected, source: "\(source) [profiles.\(profile)]", allowProfiles: false)
+            self.profile = profile
+        }
+        try limits.validate()
+    }
+
+    private mutating func apply(table: TOMLTable, source: String, allowProfiles: Bool) throws(DoerError) {
+        let known = allowProfiles ? ["sandbox", "limits", "model", "profiles"] : ["sandbox", "limits", "model"]
+        for key in table.keys where !known.contains(key) {
             throw .configuration("\(source): unknown table or key '\(key)'")
+        }
+        if let modelTable = table["model"]?.table {
+            try applyModel(modelTable, source: source)
         }
         if let sandbox = table["sandbox"]?.table {
             for (key, value) in sandbox {
@@ -74,11 +100,84 @@ public struct DoerConfiguration: Sendable, Equatable {
                 try setLimit(key, text, source: "\(source): limits.\(key)")
             }
         }
-        try limits.validate()
     }
 
-    /// `DOER_SANDBOX_BACKEND`, `DOER_WARM_POOL`, `DOER_TIMEOUT`, `DOER_MEMORY`.
+    private mutating func applyModel(_ table: TOMLTable, source: String) throws(DoerError) {
+        for (key, value) in table {
+            let where_ = "\(source): model.\(key)"
+            switch key {
+            case "provider":
+                guard let name = value.string, let kind = ModelSettings.ProviderKind(rawValue: name) else {
+                    throw .configuration("\(where_) must be one of \(ModelSettings.ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                model.provider = kind
+            case "name":
+                guard let name = value.string, !name.isEmpty else { throw .configuration("\(where_) must be a model name") }
+                model.model = name
+            case "base_url":
+                guard let url = value.string, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw .configuration("\(where_) must be an http:// or https:// URL")
+                }
+                model.baseURL = url
+            case "api_key":
+                guard let key = value.string else { throw .configuration("\(where_) must be a string") }
+                model.apiKey = key
+            case "temperature":
+                guard let t = value.double ?? value.int.map(Double.init), (0...2).contains(t) else {
+                    throw .configuration("\(where_) must be a number from 0 to 2")
+                }
+                model.temperature = t
+            case "max_tokens":
+                guard let n = value.int, n > 0 else { throw .configuration("\(where_) must be a positive number") }
+                model.maxTokens = n
+            case "timeout":
+                guard let t = value.double ?? value.int.map(Double.init), t > 0 else {
+                    throw .configuration("\(where_) must be a positive number of seconds")
+                }
+                model.requestTimeoutSeconds = t
+            case "retries":
+                guard let n = value.int, (0...10).contains(n) else { throw .configuration("\(where_) must be 0 to 10") }
+                model.maxRetries = n
+            case "local_size":
+                guard let size = value.string, ["0.5b", "1.5b"].contains(size) else {
+                    throw .configuration("\(where_) must be \"0.5b\" or \"1.5b\"")
+                }
+                model.localSize = size
+            case "parallel":
+                guard let n = value.int, (1...32).contains(n) else { throw .configuration("\(where_) must be 1 to 32") }
+                model.localParallel = n
+            case "context":
+                guard let n = value.int, n >= 512 else { throw .configuration("\(where_) must be at least 512 tokens") }
+                model.localContextPerSlot = n
+            case "threads":
+                guard let n = value.int, n > 0 else { throw .configuration("\(where_) must be positive") }
+                model.localThreads = n
+            default:
+                throw .configuration("\(source): unknown key model.\(key)")
+            }
+        }
+    }
+
+    /// `DOER_SANDBOX_BACKEND`, `DOER_WARM_POOL`, `DOER_TIMEOUT`, `DOER_MEMORY`, `DOER_MODEL_PROVIDER`,
+    /// `DOER_MODEL`, and the providers' own `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`.
     public mutating func apply(environment: [String: String]) throws(DoerError) {
+        if let provider = environment["DOER_MODEL_PROVIDER"] {
+            guard let kind = ModelSettings.ProviderKind(rawValue: provider) else {
+                throw .configuration("DOER_MODEL_PROVIDER=\(provider) is not one of local, openai, anthropic")
+            }
+            model.provider = kind
+        }
+        if let name = environment["DOER_MODEL"], !name.isEmpty { model.model = name }
+        switch model.provider {
+        case .openai:
+            if let url = environment["OPENAI_BASE_URL"], !url.isEmpty { model.baseURL = url }
+            if let key = environment["OPENAI_API_KEY"], !key.isEmpty { model.apiKey = key }
+        case .anthropic:
+            if let url = environment["ANTHROPIC_BASE_URL"], !url.isEmpty { model.baseURL = url }
+            if let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty { model.apiKey = key }
+        case .local:
+            break
+        }
         if let backend = environment["DOER_SANDBOX_BACKEND"] {
             guard let kind = SandboxBackendKind(rawValue: backend) else {
                 throw .configuration("DOER_SANDBOX_BACKEND=\(backend) is not a backend")

@@ -1,0 +1,60 @@
+public import DoerCore
+
+/// A source of model completions, streamed.
+///
+/// ```swift
+/// let provider: any ModelProvider = OpenAIChatProvider(endpoint: endpoint)
+/// for try await delta in provider.stream(ModelRequest(messages: [.user("Say hi")])) {
+///     if case .text(let piece, _) = delta { print(piece, terminator: "") }
+/// }
+/// ```
+///
+/// Cancelling the consuming task stops the request on the wire. Errors are `ModelError`.
+public protocol ModelProvider: Sendable {
+    /// A short name for messages and the audit trail ("openai", "anthropic", "local").
+    var name: String { get }
+    func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelDelta, any Error>
+}
+
+/// A whole response, gathered from a stream.
+public struct ModelResponse: Sendable, Hashable {
+    public var text: String
+    public var toolCalls: [ToolCall]
+    public var usage: TokenUsage
+    public var finishReason: FinishReason?
+
+    public init(text: String = "", toolCalls: [ToolCall] = [], usage: TokenUsage = TokenUsage(), finishReason: FinishReason? = nil) {
+        self.text = text
+        self.toolCalls = toolCalls
+        self.usage = usage
+        self.finishReason = finishReason
+    }
+}
+
+extension ModelProvider {
+    /// Streams the request for choice 0 and returns the whole response.
+    public func complete(_ request: ModelRequest) async throws -> ModelResponse {
+        var response = ModelResponse()
+        var calls: [Int: ToolCall] = [:]
+        for try await delta in stream(request) {
+            switch delta {
+            case .text(let piece, let choice) where choice == 0:
+                response.text += piece
+            case .toolCall(let index, let id, let name, let fragment, let choice) where choice == 0:
+                var call = calls[index] ?? ToolCall(id: "", name: "", arguments: "")
+                if let id { call.id = id }
+                if let name { call.name += name }
+                call.arguments += fragment
+                calls[index] = call
+            case .usage(let usage):
+                response.usage = response.usage + usage
+            case .finished(let reason, let choice) where choice == 0:
+                response.finishReason = reason
+            default:
+                break
+            }
+        }
+        response.toolCalls = calls.sorted { $0.key < $1.key }.map(\.value)
+        return response
+    }
+}

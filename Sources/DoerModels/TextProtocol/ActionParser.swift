@@ -1,0 +1,275 @@
+public import DoerCore
+
+/// Reads a model's reply written in the text action protocol (see `ActionProtocol`) into
+/// actions, the prose around them, and the problems worth telling the model about.
+///
+/// ```swift
+/// let result = ActionParser().parse(reply)
+/// for action in result.actions { try await apply(action) }
+/// if !result.problems.isEmpty {
+///     feedback += result.problems.map(\.description).joined(separator: "\n")
+/// }
+/// ```
+///
+/// Parsing is total: any text gives a result, in time linear in its length (give or take
+/// the look-back of two prose lines), and never a path that leaves the workspace.
+public struct ActionParser: Sendable {
+    public init() {}
+
+    public func parse(_ text: String) -> ActionParseResult {
+        let lines = Self.lines(of: text)
+        var state = ParseState()
+        parseBlocks(lines, from: 0, to: lines.count, lineOffset: 0, nesting: 0, into: &state)
+        let prose = Self.trimBlankLines(state.prose).joined(separator: "\n")
+        if state.actions.isEmpty && state.problems.isEmpty
+            && text.unicodeScalars.contains(where: { !Self.isBlankScalar($0) })
+        {
+            state.problems.append(
+                ActionParseProblem(
+                    line: 1,
+                    message: "no file, edit or run block found; write a whole file as ```file app.py, "
+                        + "change one as ```edit app.py with <<<<<<< SEARCH / ======= / >>>>>>> REPLACE, "
+                        + "or run a command as ```run"
+                )
+            )
+        }
+        return ActionParseResult(actions: state.actions, prose: prose, problems: state.problems)
+    }
+
+    // MARK: - Blocks
+
+    struct ParseState {
+        var actions: [Action] = []
+        var problems: [ActionParseProblem] = []
+        var prose: [String] = []
+
+        mutating func problem(_ line: Int, _ message: String) {
+            problems.append(ActionParseProblem(line: line, message: message))
+        }
+    }
+
+    /// Recursion only happens for a Markdown block wrapped around the whole reply, whose body
+    /// is strictly shorter than the text holding it; the cap is a second guarantee.
+    static let maximumNesting = 3
+
+    /// Walks `lines[start..<end]`, sending prose lines to `state.prose` and each fenced block
+    /// to `handleBlock`. `lineOffset` turns indices into the 1-based line numbers of the reply.
+    func parseBlocks(
+        _ lines: [String], from start: Int, to end: Int, lineOffset: Int, nesting: Int,
+        into state: inout ParseState
+    ) {
+        var index = start
+        // Non-empty prose lines since the last block, newest last, for names like `**app.py**`.
+        var recentProse: [String] = []
+        while index < end {
+            let line = lines[index]
+            guard let fence = Fence(opening: line) else {
+                state.prose.append(line)
+                if !Self.isBlank(line) {
+                    recentProse.append(line)
+                    if recentProse.count > 2 { recentProse.removeFirst() }
+                }
+                index += 1
+                continue
+            }
+            let header = BlockHeader(info: fence.info)
+            let nests = header.holdsMarkdown
+            var depth = 0
+            var bodyEnd = index + 1
+            var closed = false
+            while bodyEnd < end {
+                let candidate = lines[bodyEnd]
+                if fence.isClosed(by: candidate) {
+                    if depth == 0 {
+                        closed = true
+                        break
+                    }
+                    depth -= 1
+                } else if let inner = Fence(opening: candidate), inner.character == fence.character,
+                    !inner.info.isEmpty
+                {
+                    if nests {
+                        depth += 1
+                    } else if inner.length == fence.length && BlockHeader(info: inner.info).isExplicitAction {
+                        // The model forgot to close this block and began the next one.
+                        break
+                    }
+                }
+                bodyEnd += 1
+            }
+            let body = lines[(index + 1)..<bodyEnd].map { fence.removingIndentation(from: $0) }
+            let block = FencedBlock(
+                header: header, body: body, firstBodyLine: lineOffset + index + 2,
+                openingLine: lineOffset + index + 1, closed: closed, precedingProse: recentProse
+            )
+            if header.wrapsReply && nesting < Self.maximumNesting && body.contains(where: { Fence(opening: $0) != nil }) {
+                parseBlocks(
+                    body, from: 0, to: body.count, lineOffset: lineOffset + index + 1,
+                    nesting: nesting + 1, into: &state
+                )
+            } else {
+                handleBlock(block, into: &state)
+            }
+            recentProse = []
+            index = closed ? bodyEnd + 1 : bodyEnd
+        }
+    }
+
+    /// A fenced block, with the line numbers needed for problems.
+    struct FencedBlock {
+        var header: BlockHeader
+        var body: [String]
+        var firstBodyLine: Int
+        var openingLine: Int
+        var closed: Bool
+        var precedingProse: [String]
+    }
+
+    func handleBlock(_ block: FencedBlock, into state: inout ParseState) {
+        let header = block.header
+        var body = block.body
+        var firstBodyLine = block.firstBodyLine
+        let line = block.openingLine
+        let isShell = header.language.map(Self.shellLanguages.contains) ?? false
+
+        // Where the file name comes from, strongest first.
+        var rawPath = header.path
+        var pathFromProse = false
+        if rawPath == nil, header.keyword != .run, let named = Self.fileNameComment(in: body) {
+            if !isShell || Self.hasShellExtension(named.path) {
+                rawPath = named.path
+                body.removeSubrange(0...named.index)
+                firstBodyLine += named.index + 1
+            }
+        }
+        if rawPath == nil, header.keyword != .run {
+            for prose in block.precedingProse.reversed() {
+                if let named = Self.fileName(namedBy: prose) {
+                    if !isShell || Self.hasShellExtension(named) { rawPath = named }
+                    pathFromProse = true
+                    break
+                }
+            }
+            if rawPath == nil { pathFromProse = false }
+        }
+
+        let hasSearchMarker = body.contains(where: { EditMarker($0) == .search })
+        if header.keyword == .edit || (hasSearchMarker && header.keyword != .run) {
+            guard let rawPath else {
+                state.problem(line, "edit block without a file name; name the file in the fence, like ```edit app.py")
+                return
+            }
+            guard let path = resolvePath(rawPath, line: line, into: &state) else { return }
+            parseEdit(
+                path: path, body: body, firstBodyLine: firstBodyLine, openingLine: line,
+                closed: block.closed, into: &state
+            )
+            return
+        }
+
+        if header.keyword == .run
+            || (rawPath == nil && isShell && !Self.startsWithShebang(body) && Self.looksLikeShell(body))
+            || ((rawPath == nil || pathFromProse) && Self.isOnlyKnownCommands(body))
+        {
+            let script = Self.commandScript(from: body)
+            if !script.isEmpty {
+                state.actions.append(.runCommand(script))
+            } else if header.keyword == .run, let inline = header.inlineCommand {
+                state.actions.append(.runCommand(inline))
+            } else if header.keyword == .run {
+                state.problem(line, "run block is empty; put the command on the line after ```run")
+            }
+            return
+        }
+
+        if let rawPath {
+            guard let path = resolvePath(rawPath, line: line, into: &state) else { return }
+            state.actions.append(.writeFile(path: path, content: Self.fileContent(body)))
+            return
+        }
+
+        if header.keyword == .file {
+            state.problem(line, "file block without a file name; put the path after the word file, like ```file app.py")
+            return
+        }
+        let isQuiet = header.language.map(Self.quietLanguages.contains) ?? false
+        if Self.startsWithShebang(body) {
+            state.problem(
+                line,
+                "script without a file name; name it in the fence, like ```file run.sh, "
+                    + "or put commands to run now in a ```run block"
+            )
+            return
+        }
+        if isQuiet || isShell || body.allSatisfy(Self.isBlank) { return }
+        state.problem(line, "code block without a file name; name the file in the fence, like ```file app.py")
+    }
+
+    func resolvePath(_ raw: String, line: Int, into state: inout ParseState) -> String? {
+        switch ActionPath.normalize(raw) {
+        case .success(let path):
+            return path
+        case .failure(let refusal):
+            state.problem(line, refusal.description)
+            return nil
+        }
+    }
+
+    // MARK: - Text helpers
+
+    /// Splits on LF, CRLF and lone CR alike. Works on scalars because Swift treats CRLF as
+    /// one `Character`.
+    static func lines(of text: String) -> [String] {
+        var lines: [String] = []
+        var current = String.UnicodeScalarView()
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                if !previousWasCR { lines.append(String(current)) }
+                current = String.UnicodeScalarView()
+                previousWasCR = false
+            } else if scalar == "\r" {
+                lines.append(String(current))
+                current = String.UnicodeScalarView()
+                previousWasCR = true
+            } else {
+                current.append(scalar)
+                previousWasCR = false
+            }
+        }
+        if !current.isEmpty { lines.append(String(current)) }
+        return lines
+    }
+
+    static func isBlankScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{0B}"
+            || scalar == "\u{0C}" || scalar == "\u{A0}" || scalar == "\u{FEFF}"
+    }
+
+    static func isBlank(_ line: String) -> Bool {
+        line.unicodeScalars.allSatisfy(isBlankScalar)
+    }
+
+    static func trimmed(_ text: some StringProtocol) -> String {
+        let scalars = String(text).unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isBlankScalar($0) }),
+            let last = scalars.lastIndex(where: { !isBlankScalar($0) })
+        else { return "" }
+        return String(Substring(scalars[first...last]))
+    }
+
+    static func trimBlankLines(_ lines: [String]) -> ArraySlice<String> {
+        guard let first = lines.firstIndex(where: { !isBlank($0) }),
+            let last = lines.lastIndex(where: { !isBlank($0) })
+        else { return [] }
+        return lines[first...last]
+    }
+
+    /// File content ends with exactly one newline when it has any text; leading lines stay.
+    static func fileContent(_ body: [String]) -> String {
+        var lines = body[...]
+        while let last = lines.last, isBlank(last) { lines.removeLast() }
+        if lines.isEmpty { return "" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

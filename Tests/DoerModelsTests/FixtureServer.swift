@@ -1,0 +1,139 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A scripted HTTP server on loopback: each request gets the next scripted reply, sent in
+/// the given chunks (so server-sent events arrive split anywhere), and is recorded.
+final class FixtureServer: Sendable {
+    struct Reply: Sendable {
+        var status: HTTPResponseStatus = .ok
+        var headers: [(String, String)] = [("Content-Type", "text/event-stream")]
+        var chunks: [[UInt8]]
+        /// Pause between chunks.
+        var chunkDelay: TimeAmount = .zero
+        /// Never finish the response (for idle-timeout and cancellation tests).
+        var hang = false
+
+        init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [("Content-Type", "text/event-stream")],
+             chunks: [String], chunkDelay: TimeAmount = .zero, hang: Bool = false) {
+            self.init(status: status, headers: headers, bytes: chunks.map { Array($0.utf8) }, chunkDelay: chunkDelay, hang: hang)
+        }
+
+        init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [("Content-Type", "text/event-stream")],
+             bytes: [[UInt8]], chunkDelay: TimeAmount = .zero, hang: Bool = false) {
+            self.status = status
+            self.headers = headers
+            self.chunks = bytes
+            self.chunkDelay = chunkDelay
+            self.hang = hang
+        }
+    }
+
+    struct Recorded: Sendable {
+        var method: String
+        var uri: String
+        var headers: [(String, String)]
+        var body: String
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let channel: any Channel
+    private let state: NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>
+
+    var port: Int { channel.localAddress!.port! }
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var recorded: [Recorded] { state.withLockedValue { $0.recorded } }
+    /// Connections currently open (a cancelled client must close its connection).
+    var openConnections: Int { state.withLockedValue { $0.open } }
+
+    init(replies: [Reply]) throws {
+        let state = NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>((replies, [], 0))
+        self.state = state
+        channel = try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 16)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(Handler(state: state))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+    }
+
+    deinit {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let state: NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>
+        var head: HTTPRequestHead?
+        var body = ""
+
+        init(state: NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>) {
+            self.state = state
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            state.withLockedValue { $0.open += 1 }
+            context.fireChannelActive()
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            state.withLockedValue { $0.open -= 1 }
+            context.fireChannelInactive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let h):
+                head = h
+                body = ""
+            case .body(var buffer):
+                body += buffer.readString(length: buffer.readableBytes) ?? ""
+            case .end:
+                guard let head else { return }
+                let reply: Reply = state.withLockedValue { s in
+                    s.recorded.append(Recorded(method: head.method.rawValue, uri: head.uri,
+                                               headers: head.headers.map { ($0.name, $0.value) }, body: body))
+                    return s.replies.isEmpty ? Reply(status: .internalServerError, chunks: ["no reply scripted"]) : s.replies.removeFirst()
+                }
+                send(reply, context: context)
+            }
+        }
+
+        private func send(_ reply: Reply, context: ChannelHandlerContext) {
+            var headers = HTTPHeaders(reply.headers)
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
+            let loop = context.eventLoop
+            var delay = TimeAmount.zero
+            for chunk in reply.chunks {
+                delay = delay + reply.chunkDelay
+                let bound = NIOLoopBound(context, eventLoop: loop)
+                let handler = NIOLoopBound(self, eventLoop: loop)
+                loop.scheduleTask(in: delay) {
+                    let buffer = bound.value.channel.allocator.buffer(bytes: chunk)
+                    bound.value.writeAndFlush(handler.value.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                }
+            }
+            guard !reply.hang else { return }
+            let bound = NIOLoopBound(context, eventLoop: loop)
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            loop.scheduleTask(in: delay + .milliseconds(1)) {
+                bound.value.writeAndFlush(handler.value.wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
+    }
+}
+
+/// Splits text into pieces of `size` bytes, so events (and UTF-8 sequences) cross chunk borders.
+func pieces(_ text: String, size: Int) -> [[UInt8]] {
+    let bytes = Array(text.utf8)
+    return stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min($0 + size, bytes.count)]) }
+}
