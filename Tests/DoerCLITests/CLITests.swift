@@ -187,3 +187,45 @@ struct SandboxCommandTests {
         #expect(out.status == 0)
     }
 }
+
+@Suite("doer config show")
+struct ConfigShowTests {
+    @Test("shows the effective settings with the API key masked")
+    func masked() throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(["config", "show"], in: dir.url, environment: [
+            "DOER_MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "sk-verysecretvalue99", "OPENAI_BASE_URL": "http://127.0.0.1:1234/v1",
+        ])
+        #expect(out.status == 0)
+        #expect(out.stdout.contains("provider = \"openai\""))
+        #expect(out.stdout.contains("base_url = \"http://127.0.0.1:1234/v1\""))
+        #expect(out.stdout.contains("api_key = \"sk-…99\""))
+        #expect(!out.stdout.contains("verysecret"))
+    }
+
+    @Test("a profile overrides the top-level settings; an unknown one is an error")
+    func profiles() throws {
+        let dir = try TempDir()
+        let config = dir.url.appendingPathComponent(".doer-home/config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        try """
+        [model]
+        temperature = 0.2
+
+        [profiles.fast]
+        model = { temperature = 0.9, parallel = 8 }
+        limits = { timeout = 5 }
+        """.write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let plain = try DoerCLI.run(["config", "show"], in: dir.url)
+        #expect(plain.stdout.contains("temperature = 0.2"))
+        let fast = try DoerCLI.run(["config", "show", "--profile", "fast"], in: dir.url)
+        #expect(fast.status == 0)
+        #expect(fast.stdout.contains("temperature = 0.9"))
+        #expect(fast.stdout.contains("parallel = 8"))
+        #expect(fast.stdout.contains("timeout = 5.0"))
+        #expect(fast.stdout.contains("# profile: fast"))
+        let missing = try DoerCLI.run(["config", "show", "--profile", "nope"], in: dir.url)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("[profiles.nope]"))
+    }
+}

@@ -289,3 +289,19 @@ struct ServerSentEventParserTests {
         #expect(parse(["data: last"]) == [ServerSentEvent(event: nil, data: "last")])
     }
 }
+
+@Suite("token accounting")
+struct TokenAccountingTests {
+    @Test("a metered provider adds up every request's usage per session and provider")
+    func meter() async throws {
+        let server = try FixtureServer(replies: [.init(chunks: [try Wire.fixture("openai-text.sse")]),
+                                                 .init(chunks: [try Wire.fixture("openai-tools.sse")])])
+        let meter = TokenMeter()
+        let provider = MeteredProvider(Wire.openAI(server), meter: meter)
+        _ = try await provider.complete(ModelRequest(messages: [.user("a")]))
+        _ = try await provider.complete(ModelRequest(messages: [.user("b")]))
+        #expect(await meter.requests == 2)
+        #expect(await meter.total == TokenUsage(promptTokens: 101, completionTokens: 36, cachedPromptTokens: 16))
+        #expect(await meter.byProvider["openai"]?.totalTokens == 137)
+    }
+}

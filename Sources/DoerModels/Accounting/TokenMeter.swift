@@ -1,0 +1,47 @@
+public import DoerCore
+
+/// Adds up the tokens of every request in a session, per provider.
+public actor TokenMeter {
+    public private(set) var total = TokenUsage()
+    public private(set) var requests = 0
+    public private(set) var byProvider: [String: TokenUsage] = [:]
+
+    public init() {}
+
+    public func record(_ usage: TokenUsage, provider: String) {
+        total = total + usage
+        requests += 1
+        byProvider[provider, default: TokenUsage()] = byProvider[provider, default: TokenUsage()] + usage
+    }
+}
+
+/// A provider that reports every request's usage to a meter as it streams by.
+public struct MeteredProvider: ModelProvider {
+    public let base: any ModelProvider
+    public let meter: TokenMeter
+    public var name: String { base.name }
+
+    public init(_ base: any ModelProvider, meter: TokenMeter) {
+        self.base = base
+        self.meter = meter
+    }
+
+    public func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelDelta, any Error> {
+        let upstream = base.stream(request)
+        let meter = meter, name = base.name
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await delta in upstream {
+                        if case .usage(let usage) = delta { await meter.record(usage, provider: name) }
+                        continuation.yield(delta)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

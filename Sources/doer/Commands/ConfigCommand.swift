@@ -1,0 +1,77 @@
+import ArgumentParser
+import DoerConfig
+import DoerCore
+import Foundation
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Show Doer's effective configuration.",
+        subcommands: [ConfigShow.self],
+        defaultSubcommand: ConfigShow.self
+    )
+}
+
+struct ConfigShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print the effective configuration (defaults < config.toml < environment), secrets masked."
+    )
+
+    @Option(help: "Apply the [profiles.NAME] table of config.toml.") var profile: String?
+
+    func run() async throws {
+        let directories = DataDirectory()
+        let configuration: DoerConfiguration
+        do {
+            configuration = try DoerConfiguration.load(directories: directories, profile: profile)
+        } catch {
+            fail(error)
+        }
+        print(Self.render(configuration, directories: directories))
+    }
+
+    /// TOML that could be pasted back into config.toml, with the API key masked.
+    static func render(_ configuration: DoerConfiguration, directories: DataDirectory) -> String {
+        let model = configuration.model.masked
+        let limits = configuration.limits
+        func quoted(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "(unset)" }
+        func optional<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "(none)" }
+        var lines = [
+            "# config file: \(directories.configFile.path)" + (FileManager.default.fileExists(atPath: directories.configFile.path) ? "" : " (absent)"),
+            "# data: \(directories.data.path)",
+        ]
+        if let profile = configuration.profile { lines.append("# profile: \(profile)") }
+        lines += [
+            "", "[sandbox]",
+            "backend = \(quoted(configuration.sandboxBackend.rawValue))",
+            "warm_pool = \(configuration.warmPoolSize)",
+            "uid = \(configuration.unprivilegedUID)",
+            "gid = \(configuration.unprivilegedGID)",
+            "staging_dir = \(quoted(configuration.stagingDirectory))",
+            "", "[limits]",
+            "timeout = \(limits.wallClockSeconds)",
+            "cpu = \(optional(limits.cpuSeconds))",
+            "memory = \(quoted(limits.memoryBytes.map(ByteSize.format)))",
+            "processes = \(optional(limits.processes))",
+            "open_files = \(optional(limits.openFiles))",
+            "file_size = \(quoted(limits.fileSizeBytes.map(ByteSize.format)))",
+            "tmp_size = \(quoted(ByteSize.format(limits.tmpSizeBytes)))",
+            "output = \(quoted(ByteSize.format(Int64(limits.outputBytes))))",
+            "", "[model]",
+            "provider = \(quoted(model.provider.rawValue))",
+            "name = \(quoted(model.model))",
+            "base_url = \(quoted(model.baseURL))",
+            "api_key = \(quoted(model.apiKey))",
+            "temperature = \(optional(model.temperature))",
+            "max_tokens = \(optional(model.maxTokens))",
+            "timeout = \(model.requestTimeoutSeconds)",
+            "retries = \(model.maxRetries)",
+            "local_size = \(quoted(model.localSize))",
+            "parallel = \(model.localParallel)",
+            "context = \(model.localContextPerSlot)",
+            "threads = \(optional(model.localThreads))",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}
