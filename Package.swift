@@ -63,6 +63,13 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
+        // The plan → execute → reflect loop, speculative candidates, the event stream.
+        .target(
+            name: "DoerAgent",
+            dependencies: ["DoerCore", "DoerSandbox", "DoerLanguages", "DoerModels"],
+            swiftSettings: upcoming
+        ),
+
         // Reading config.toml and the environment into the configuration model.
         .target(
             name: "DoerConfig",
@@ -73,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "doer",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels",
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,6 +103,14 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "DoerAgentTests",
+            dependencies: [
+                "DoerCore", "DoerSandbox", "DoerModels", "DoerAgent",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: upcoming
         ),
         // Drives the built `doer` executable end to end.

@@ -10,6 +10,8 @@ command -v runsc   >/dev/null 2>&1 || need_apt+=(runsc)
 command -v socat   >/dev/null 2>&1 || need_apt+=(socat)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
+# The agent runs Python tests with Debian's pytest inside the sandbox.
+/usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need_apt+=(python3-pytest)
 [ -f /usr/include/linux/seccomp.h ] || need_apt+=(linux-libc-dev)
 [ -f /usr/include/stdio.h ] || need_apt+=(libc6-dev)
 

@@ -1,0 +1,50 @@
+public import DoerCore
+public import Foundation
+
+/// How an agent run may spend its effort.
+public struct AgentConfiguration: Sendable {
+    /// Model turns per candidate (each followed by a test run).
+    public var maxIterations: Int
+    /// Speculative candidates generated at once; the first to pass wins.
+    public var candidates: Int
+    /// Stop when the candidates together used this many tokens.
+    public var tokenBudget: Int?
+    /// Stop after this much wall-clock time.
+    public var timeBudgetSeconds: Double?
+    /// Temperature of candidate 0; later candidates get warmer for variety.
+    public var baseTemperature: Double
+    public var seed: Int
+    public var maxTokensPerTurn: Int
+    /// Limits for every command and test run in the sandbox.
+    public var limits: ResourceLimits
+    /// Whether the winner's changes are applied without asking.
+    public var approval: ApprovalPolicy
+    /// Where candidates' workspace copies live.
+    public var stagingRoot: URL
+
+    public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
+                baseTemperature: Double = 0.2, seed: Int = 1, maxTokensPerTurn: Int = 1536,
+                limits: ResourceLimits = ResourceLimits(wallClockSeconds: 30), approval: ApprovalPolicy = .onRequest,
+                stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true)) {
+        self.maxIterations = maxIterations
+        self.candidates = candidates
+        self.tokenBudget = tokenBudget
+        self.timeBudgetSeconds = timeBudgetSeconds
+        self.baseTemperature = baseTemperature
+        self.seed = seed
+        self.maxTokensPerTurn = maxTokensPerTurn
+        self.limits = limits
+        self.approval = approval
+        self.stagingRoot = stagingRoot
+    }
+
+    public func validate() throws(DoerError) {
+        guard (1...50).contains(maxIterations) else { throw .invalidArgument("--max-iterations must be 1 to 50, got \(maxIterations)") }
+        guard (1...16).contains(candidates) else { throw .invalidArgument("--candidates must be 1 to 16, got \(candidates)") }
+        try limits.validate()
+    }
+
+    func temperature(forCandidate index: Int) -> Double {
+        min(baseTemperature + 0.25 * Double(index), 1.2)
+    }
+}

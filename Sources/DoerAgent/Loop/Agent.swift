@@ -1,0 +1,198 @@
+public import DoerCore
+public import DoerModels
+public import DoerSandbox
+public import Foundation
+
+/// The agent: give it a task and a workspace, read its events.
+///
+/// ```swift
+/// let agent = Agent(provider: provider, sandbox: sandbox, configuration: AgentConfiguration(candidates: 2))
+/// for await event in agent.run(task: "add a slugify() helper with tests", workspace: projectURL) {
+///     print(event)
+/// }
+/// ```
+///
+/// Candidates work on private copies; only the winner's changes reach the workspace, and
+/// only under the approval policy. Cancelling the consuming task stops everything.
+public struct Agent: Sendable {
+    public let provider: any ModelProvider
+    public let sandbox: any Sandbox
+    public let configuration: AgentConfiguration
+    public let approvals: any ApprovalHandler
+
+    public init(provider: any ModelProvider, sandbox: any Sandbox, configuration: AgentConfiguration,
+                approvals: any ApprovalHandler = DenyAllApprovals()) {
+        self.provider = provider
+        self.sandbox = sandbox
+        self.configuration = configuration
+        self.approvals = approvals
+    }
+
+    public func run(task: String, workspace: URL) -> AsyncStream<AgentEvent> {
+        let (stream, continuation) = AsyncStream<AgentEvent>.makeStream(bufferingPolicy: .unbounded)
+        let work = Task {
+            let summary = await execute(task: task, workspace: workspace) { continuation.yield($0) }
+            continuation.yield(.done(summary))
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in work.cancel() }
+        return stream
+    }
+
+    private func execute(task: String, workspace: URL, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RunSummary {
+        let started = ContinuousClock.now
+        let meter = TokenMeter()
+        func summary(_ outcome: RunSummary.Outcome, winner: Int? = nil, iterations: Int = 0, changes: [FileChange] = [],
+                     applied: Bool = false, diff: String = "", message: String) async -> RunSummary {
+            RunSummary(outcome: outcome, winner: winner, iterations: iterations, changedFiles: changes, applied: applied,
+                       diff: diff, usage: await meter.total, durationMs: (ContinuousClock.now - started).milliseconds,
+                       message: message)
+        }
+        do {
+            try configuration.validate()
+        } catch {
+            return await summary(.error, message: error.description)
+        }
+        emit(.started(task: task, workspace: workspace.path, candidates: configuration.candidates))
+
+        var copies: [WorkspaceCopy] = []
+        defer { copies.forEach { $0.discard() } }
+        do {
+            for _ in 0..<configuration.candidates {
+                copies.append(try WorkspaceCopy(copying: workspace, stagingRoot: configuration.stagingRoot))
+            }
+        } catch {
+            return await summary(.error, message: error.description)
+        }
+        let instructions = copies[0].read("AGENTS.md")
+        let strategy = TestStrategy.choose(files: copies[0].files(), task: task)
+        emit(.plan(Planner.plan(task: task, files: copies[0].files(), strategy: strategy)))
+
+        let budget = Budget(meter: meter, tokens: configuration.tokenBudget, seconds: configuration.timeBudgetSeconds, started: started)
+        let race = await race(task: task, strategy: strategy, instructions: instructions, copies: copies,
+                              meter: meter, budget: budget, emit: emit)
+        if Task.isCancelled {
+            return await summary(.cancelled, iterations: race.iterations, message: "cancelled")
+        }
+        guard let winner = race.winner else {
+            return await summary(race.outcome, iterations: race.iterations, message: race.reason)
+        }
+        let copy = copies[winner]
+        let changes = copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) }
+        let diff = copy.diff(changes)
+        let costs = race.costs.sorted { $0.key < $1.key }.map { "candidate \($0.key): \($0.value.totalTokens) tokens" }
+        let message = "candidate \(winner) passed after \(race.iterations) iteration(s)"
+            + (costs.count > 1 ? " (" + costs.joined(separator: ", ") + ")" : "")
+        guard !changes.isEmpty else {
+            return await summary(.passed, winner: winner, iterations: race.iterations, message: message + "; nothing to change")
+        }
+        var approvedBy: String?
+        if configuration.approval == .never {
+            approvedBy = "policy:never"
+        } else {
+            let request = ApprovalRequest(id: UUID().uuidString, summary: "apply \(changes.count) changed file(s) to \(workspace.path)",
+                                          diff: diff, files: changes)
+            emit(.approvalRequested(request))
+            approvedBy = await approvals.decide(request)
+            emit(.approvalAnswered(id: request.id, approved: approvedBy != nil, by: approvedBy ?? "nobody"))
+        }
+        guard approvedBy != nil else {
+            return await summary(.passed, winner: winner, iterations: race.iterations, changes: changes, diff: diff,
+                                 message: message + "; changes not applied (no approval)")
+        }
+        do {
+            let warnings = try copy.apply(changes)
+            emit(.changesApplied(files: changes))
+            return await summary(.passed, winner: winner, iterations: race.iterations, changes: changes, applied: true, diff: diff,
+                                 message: ([message] + warnings).joined(separator: "; "))
+        } catch {
+            return await summary(.error, winner: winner, iterations: race.iterations, changes: changes, diff: diff,
+                                 message: "could not apply the changes: \(error.description)")
+        }
+    }
+
+    private struct RaceResult {
+        var winner: Int?
+        var outcome: RunSummary.Outcome
+        var iterations: Int
+        var reason: String
+        var costs: [Int: TokenUsage]
+    }
+
+    /// Runs the candidates at once; the first to pass wins and the rest are cancelled,
+    /// which stops their model streams and their sandboxed runs.
+    private func race(task: String, strategy: TestStrategy, instructions: String?, copies: [WorkspaceCopy],
+                      meter: TokenMeter, budget: Budget, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RaceResult {
+        var meters: [Int: TokenMeter] = [:]
+        for index in copies.indices { meters[index] = TokenMeter() }
+        let result = await withTaskGroup(of: (Int, Result<CandidateLoop.Outcome, any Error>).self) { group -> RaceResult in
+            for (index, copy) in copies.enumerated() {
+                let candidateMeter = meters[index]!
+                let loop = CandidateLoop(
+                    index: index, task: task, strategy: strategy, projectInstructions: instructions,
+                    provider: MeteredProvider(MeteredProvider(provider, meter: candidateMeter), meter: meter),
+                    sandbox: sandbox, configuration: configuration, copy: copy, emit: emit,
+                    budgetLeft: { await budget.allowsMore() })
+                group.addTask {
+                    do {
+                        return (index, .success(try await loop.run()))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var best = RaceResult(winner: nil, outcome: .failedTests, iterations: 0, reason: "no candidate passed", costs: [:])
+            var reasons: [String] = []
+            for await (index, result) in group {
+                switch result {
+                case .success(.passed(let iterations)):
+                    emit(.candidateStatus(candidate: index, status: .passed(iteration: iterations)))
+                    group.cancelAll()
+                    for other in copies.indices where other != index {
+                        emit(.candidateStatus(candidate: other, status: .cancelled))
+                    }
+                    best = RaceResult(winner: index, outcome: .passed, iterations: iterations, reason: "", costs: [:])
+                    return best
+                case .success(.gaveUp(let outcome, let iterations, let reason)):
+                    emit(.candidateStatus(candidate: index, status: .failed(reason: reason)))
+                    best.outcome = outcome
+                    best.iterations = max(best.iterations, iterations)
+                    reasons.append("candidate \(index): \(reason)")
+                case .failure(let error):
+                    let reason = (error as? ModelError)?.description ?? (error as? DoerError)?.description ?? "\(error)"
+                    if !(error is CancellationError) && (error as? ModelError) != .cancelled && (error as? DoerError) != .cancelled {
+                        emit(.candidateStatus(candidate: index, status: .failed(reason: reason)))
+                    }
+                    best.outcome = .error
+                    reasons.append("candidate \(index): \(reason)")
+                }
+            }
+            best.reason = reasons.joined(separator: "; ")
+            return best
+        }
+        var withCosts = result
+        for (index, candidateMeter) in meters { withCosts.costs[index] = await candidateMeter.total }
+        return withCosts
+    }
+}
+
+/// The shared token and time budget of a run.
+struct Budget: Sendable {
+    let meter: TokenMeter
+    let tokens: Int?
+    let seconds: Double?
+    let started: ContinuousClock.Instant
+
+    func allowsMore() async -> Bool {
+        if let seconds, (ContinuousClock.now - started).milliseconds > seconds * 1000 { return false }
+        if let tokens, await meter.total.totalTokens >= tokens { return false }
+        return true
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,155 @@
+import DoerCore
+import DoerModels
+import DoerSandbox
+import Foundation
+
+/// One candidate's plan → execute → reflect loop on its own workspace copy.
+struct CandidateLoop: Sendable {
+    let index: Int
+    let task: String
+    let strategy: TestStrategy
+    let projectInstructions: String?
+    let provider: any ModelProvider
+    let sandbox: any Sandbox
+    let configuration: AgentConfiguration
+    let copy: WorkspaceCopy
+    let emit: @Sendable (AgentEvent) -> Void
+    /// Whether the shared token/time budget still allows another turn.
+    let budgetLeft: @Sendable () async -> Bool
+
+    enum Outcome: Sendable {
+        case passed(iterations: Int)
+        case gaveUp(RunSummary.Outcome, iterations: Int, reason: String)
+    }
+
+    private let parser = ActionParser()
+
+    func run() async throws -> Outcome {
+        for (path, content) in strategy.generatedFiles { try copy.write(path, content) }
+        var messages: [ChatMessage] = [
+            .system(PromptBuilder.system(projectInstructions: projectInstructions)),
+            .user(PromptBuilder.task(task, files: PromptBuilder.files(of: copy), strategy: strategy)),
+        ]
+        var lastSignature: String?
+        for iteration in 1...configuration.maxIterations {
+            try Task.checkCancellation()
+            guard await budgetLeft() else {
+                return .gaveUp(.budgetExhausted, iterations: iteration - 1, reason: "the token or time budget ran out")
+            }
+            emit(.candidateStatus(candidate: index, status: .generating(iteration: iteration)))
+            let reply = try await generate(messages, iteration: iteration)
+            messages.append(.assistant(reply.text))
+
+            var actions: [Action] = []
+            var problems: [String] = []
+            if !reply.toolCalls.isEmpty {
+                for call in reply.toolCalls {
+                    do { actions.append(try parser.actions(fromToolCall: call.name, arguments: call.arguments)) } catch { problems.append("\(error)") }
+                }
+            } else {
+                let parsed = parser.parse(reply.text)
+                actions = parsed.actions
+                problems = parsed.problems.map(\.description)
+            }
+            let writes = actions.filter { if case .runCommand = $0 { return false } else { return true } }
+            if writes.isEmpty && !strategy.hasTests(copy.files()) || actions.isEmpty {
+                messages.append(.user(PromptBuilder.noActions(problems: problems)))
+                continue
+            }
+            var feedback: [String] = []
+            for action in actions {
+                emit(.action(candidate: index, action))
+                if let note = try await perform(action) { feedback.append(note) }
+            }
+
+            guard strategy.hasTests(copy.files()) else {
+                messages.append(.user("There are no tests yet. Write a test_*.py file with asserts for the task."))
+                continue
+            }
+            emit(.candidateStatus(candidate: index, status: .testing(iteration: iteration)))
+            let report = try await runTests()
+            emit(.testReport(candidate: index, iteration: iteration, report: report))
+            if report.succeeded {
+                return .passed(iterations: iteration)
+            }
+            let failure = report.failureSummary ?? "no test passed"
+            let signature = FailureTrimmer.signature(failure)
+            if signature == lastSignature {
+                return .gaveUp(.repeatedFailure, iterations: iteration, reason: "the same failure twice in a row")
+            }
+            lastSignature = signature
+            let notes = feedback.isEmpty ? "" : feedback.joined(separator: "\n") + "\n"
+            messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy))))
+        }
+        return .gaveUp(.iterationLimit, iterations: configuration.maxIterations, reason: "the iteration limit was reached")
+    }
+
+    private func generate(_ messages: [ChatMessage], iteration: Int) async throws -> ModelResponse {
+        let request = ModelRequest(messages: messages, temperature: configuration.temperature(forCandidate: index),
+                                   seed: configuration.seed &+ index &* 1000 &+ iteration, maxTokens: configuration.maxTokensPerTurn)
+        var response = ModelResponse()
+        var calls: [Int: ToolCall] = [:]
+        for try await delta in provider.stream(request) {
+            switch delta {
+            case .text(let piece, let choice) where choice == 0:
+                response.text += piece
+                emit(.messageDelta(candidate: index, text: piece))
+            case .toolCall(let callIndex, let id, let name, let fragment, _):
+                var call = calls[callIndex] ?? ToolCall(id: "", name: "", arguments: "")
+                if let id { call.id = id }
+                if let name { call.name += name }
+                call.arguments += fragment
+                calls[callIndex] = call
+            case .usage(let usage):
+                response.usage = response.usage + usage
+            case .finished(let reason, _):
+                response.finishReason = reason
+            default:
+                break
+            }
+        }
+        response.toolCalls = calls.sorted { $0.key < $1.key }.map(\.value)
+        return response
+    }
+
+    /// Applies an action to the copy; returns a note for the model when something went wrong.
+    private func perform(_ action: Action) async throws -> String? {
+        switch action {
+        case .writeFile(let path, let content):
+            do { try copy.write(path, content) } catch { return "Could not write \(path): \(error)" }
+            return nil
+        case .editFile(let path, let search, let replace):
+            guard let current = copy.read(path) else { return "Edit of \(path) failed: no such file. Write the whole file instead." }
+            let count = current.components(separatedBy: search).count - 1
+            guard count == 1 else {
+                return "Edit of \(path) failed: the SEARCH text was found \(count) times (it must be found once). Write the whole file instead."
+            }
+            do { try copy.write(path, current.replacingOccurrences(of: search, with: replace)) } catch { return "Could not write \(path): \(error)" }
+            return nil
+        case .runCommand(let command):
+            emit(.executionStarted(candidate: index, command: command))
+            let result = try await sandbox.run(ExecutionRequest(command: ["sh", "-c", command], workspace: copy.directory,
+                                                                limits: configuration.limits, applyChanges: true))
+            let output = FailureTrimmer.trim(result.stdout.text + result.stderr.text, maxLines: 30)
+            emit(.executionFinished(candidate: index, command: command, exitCode: result.termination.shellExitCode,
+                                    durationMs: result.durationMs, output: output))
+            return "`\(command)` exited with \(result.termination.shellExitCode):\n\(output)"
+        }
+    }
+
+    private func runTests() async throws -> TestReport {
+        let command = strategy.command
+        let display = command.joined(separator: " ")
+        emit(.executionStarted(candidate: index, command: display))
+        // Tests run on a throw-away view: caches and files they write stay out of the diff.
+        let result = try await sandbox.run(ExecutionRequest(command: command, workspace: copy.directory,
+                                                            limits: configuration.limits, applyChanges: false))
+        let output = result.stdout.text + result.stderr.text
+        emit(.executionFinished(candidate: index, command: display, exitCode: result.termination.shellExitCode,
+                                durationMs: result.durationMs, output: FailureTrimmer.trim(output, maxLines: 60)))
+        let counts = TestStrategy.counts(output, kind: strategy.kind)
+        let passedRun = result.succeeded && counts.failed == 0 && counts.passed > 0
+        return TestReport(passed: counts.passed, failed: counts.failed, command: display,
+                          failureSummary: passedRun ? nil : (result.timedOut ? "the tests timed out\n" : "") + FailureTrimmer.trim(output))
+    }
+}

@@ -1,0 +1,65 @@
+import DoerCore
+import DoerModels
+import DoerSandbox
+import Foundation
+
+/// The words the agent says to the model: short and concrete, for small models.
+enum PromptBuilder {
+    static func system(projectInstructions: String?) -> String {
+        var text = ActionProtocol.systemPrompt + """
+
+
+        You are Doer, a careful programmer. Make the change the user asks for, with tests.
+        Write complete files. The tests run automatically after every reply; you see the result.
+        """
+        if let projectInstructions, !projectInstructions.isEmpty {
+            text += "\n\nProject instructions (AGENTS.md):\n" + projectInstructions
+        }
+        return text
+    }
+
+    static func task(_ task: String, files: String, strategy: TestStrategy) -> String {
+        var text = "Task:\n\(task)\n"
+        if !files.isEmpty { text += "\nFiles in the workspace:\n\(files)" }
+        switch (strategy.kind, strategy.generatedFiles.isEmpty) {
+        case (.pytest, false):
+            text += "\nThe examples in the task are checked with pytest. Write the code in a .py file."
+        case (.pytest, true):
+            text += "\nTests run with pytest. If there is no test_*.py file yet, write one with a few asserts."
+        case (.nodeTest, _):
+            text += "\nTests run with `node --test`."
+        }
+        return text
+    }
+
+    static func reflection(failure: String, files: String) -> String {
+        """
+        The tests failed:
+        ```
+        \(failure)
+        ```
+        Current files:
+        \(files)
+        Fix the code. Reply with the corrected files.
+        """
+    }
+
+    static func noActions(problems: [String]) -> String {
+        if problems.isEmpty {
+            return "Your reply had no file blocks. Reply with the complete file, like:\n```file solution.py\n...\n```"
+        }
+        return "I could not use your reply:\n" + problems.joined(separator: "\n") + "\nReply with complete files in ```file NAME blocks."
+    }
+
+    /// The workspace's text files as fenced blocks, small files first, within a budget.
+    static func files(of copy: WorkspaceCopy, budget: Int = 12_000) -> String {
+        var text = ""
+        for path in copy.files() where !path.hasPrefix(".") && !path.contains("/.") && path != "AGENTS.md" {
+            guard let content = copy.read(path), content.count < 8_000 else { continue }
+            let block = "```file \(path)\n\(content)\(content.hasSuffix("\n") ? "" : "\n")```\n"
+            if text.count + block.count > budget { break }
+            text += block
+        }
+        return text
+    }
+}

@@ -1,0 +1,126 @@
+public import DoerCore
+import Foundation
+
+/// How the agent checks a candidate: the workspace's own tests when it has them,
+/// otherwise tests made from the request's `>>>` examples, otherwise the tests the model
+/// was asked to write. Success always means a run that passed.
+public struct TestStrategy: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case pytest
+        case nodeTest = "node-test"
+    }
+
+    public var kind: Kind
+    /// Test code Doer writes itself from the request's examples (path -> content).
+    public var generatedFiles: [String: String]
+
+    public init(kind: Kind, generatedFiles: [String: String] = [:]) {
+        self.kind = kind
+        self.generatedFiles = generatedFiles
+    }
+
+    public var command: [String] {
+        switch kind {
+        case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-x"]
+        case .nodeTest: ["node", "--test"]
+        }
+    }
+
+    public var description: String {
+        switch kind {
+        case .pytest:
+            generatedFiles.isEmpty ? "pytest on the workspace's tests (test_*.py)"
+                : "pytest on the request's examples turned into asserts, plus any test_*.py"
+        case .nodeTest: "node --test on the workspace's *.test.js files"
+        }
+    }
+
+    /// Chooses from the files present and the request.
+    public static func choose(files: [String], task: String) -> TestStrategy {
+        let names = files.map { ($0 as NSString).lastPathComponent }
+        if names.contains(where: { $0.hasSuffix(".test.js") || $0.hasSuffix(".test.mjs") }) && !names.contains(where: { $0.hasSuffix(".py") }) {
+            return TestStrategy(kind: .nodeTest)
+        }
+        let examples = ExampleTests.asserts(fromDocstring: task)
+        if !examples.isEmpty {
+            return TestStrategy(kind: .pytest, generatedFiles: ["test_doer_examples.py": ExampleTests.file(asserts: examples)])
+        }
+        return TestStrategy(kind: .pytest)
+    }
+
+    /// Whether the copy holds any test this strategy would run.
+    func hasTests(_ files: [String]) -> Bool {
+        if !generatedFiles.isEmpty { return true }
+        return files.contains { path in
+            let name = (path as NSString).lastPathComponent
+            switch kind {
+            case .pytest: return (name.hasPrefix("test_") && name.hasSuffix(".py")) || name.hasSuffix("_test.py")
+            case .nodeTest: return name.hasSuffix(".test.js") || name.hasSuffix(".test.mjs")
+            }
+        }
+    }
+
+    /// Reads the runner's summary line ("3 passed, 1 failed in 0.1s", "# pass 3").
+    static func counts(_ output: String, kind: Kind) -> (passed: Int, failed: Int) {
+        func number(before word: String) -> Int {
+            guard let range = output.range(of: "(\\d+) \(word)", options: .regularExpression) else { return 0 }
+            return Int(output[range].split(separator: " ").first ?? "") ?? 0
+        }
+        func number(after word: String) -> Int {
+            guard let range = output.range(of: "# \(word) (\\d+)", options: .regularExpression) else { return 0 }
+            return Int(output[range].split(separator: " ").last ?? "") ?? 0
+        }
+        switch kind {
+        case .pytest: return (number(before: "passed"), number(before: "failed") + number(before: "error"))
+        case .nodeTest: return (number(after: "pass"), number(after: "fail"))
+        }
+    }
+}
+
+/// Turns doctest-style examples (`>>> f(2)` followed by `4`) into asserts.
+enum ExampleTests {
+    static func asserts(fromDocstring text: String) -> [String] {
+        let lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        var asserts: [String] = []
+        var index = 0
+        while index < lines.count {
+            let line = lines[index]
+            guard line.hasPrefix(">>> ") else { index += 1; continue }
+            let expression = String(line.dropFirst(4))
+            var expected: [String] = []
+            var next = index + 1
+            while next < lines.count, !lines[next].isEmpty, !lines[next].hasPrefix(">>>"), !lines[next].hasPrefix("\"\"\"") {
+                expected.append(lines[next])
+                next += 1
+            }
+            if !expected.isEmpty, !expression.hasPrefix("import "), !expression.contains(" = ") {
+                let want = expected.joined(separator: " ")
+                asserts.append("assert (\(expression)) == (\(want)), 'example: \(escape(expression)) should be \(escape(want))'")
+            }
+            index = next
+        }
+        return asserts
+    }
+
+    static func file(asserts: [String]) -> String {
+        """
+        # Written by Doer from the request's examples.
+        import glob, importlib, os, sys
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        for _path in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "*.py"))):
+            _name = os.path.basename(_path)[:-3]
+            if _name.startswith("test_") or _name.endswith("_test"):
+                continue
+            globals().update({k: v for k, v in vars(importlib.import_module(_name)).items() if not k.startswith("_")})
+
+
+        def test_examples():
+        \(asserts.map { "    " + $0 }.joined(separator: "\n"))
+
+        """
+    }
+
+    private static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+    }
+}

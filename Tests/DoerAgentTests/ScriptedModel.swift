@@ -1,0 +1,70 @@
+import DoerCore
+import DoerModels
+import Foundation
+import NIOConcurrencyHelpers
+
+/// A deterministic in-process model: each candidate (told apart by the seed the agent
+/// gives it) answers with its next scripted reply. A reply of `ScriptedModel.hang` streams
+/// a little and then waits until cancelled.
+final class ScriptedModel: ModelProvider, @unchecked Sendable {
+    static let hang = "<<hang>>"
+    let name = "scripted"
+    private let replies: NIOLockedValueBox<[Int: [String]]>
+    private let requests = NIOLockedValueBox<[ModelRequest]>([])
+    private let cancellations = NIOLockedValueBox(0)
+    let baseSeed: Int
+
+    init(baseSeed: Int = 1, replies: [Int: [String]]) {
+        self.baseSeed = baseSeed
+        self.replies = NIOLockedValueBox(replies)
+    }
+
+    var recordedRequests: [ModelRequest] { requests.withLockedValue { $0 } }
+    var cancelledStreams: Int { cancellations.withLockedValue { $0 } }
+
+    func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelDelta, any Error> {
+        requests.withLockedValue { $0.append(request) }
+        let candidate = ((request.seed ?? baseSeed) - baseSeed) / 1000
+        let reply = replies.withLockedValue { all -> String in
+            guard var list = all[candidate], !list.isEmpty else { return "I have nothing more to say." }
+            let next = list.removeFirst()
+            all[candidate] = list.isEmpty ? [next] : list
+            return next
+        }
+        let cancellations = cancellations
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                if reply == Self.hang {
+                    continuation.yield(.text("thinking"))
+                    do {
+                        try await Task.sleep(for: .seconds(600))
+                    } catch {
+                        cancellations.withLockedValue { $0 += 1 }
+                        continuation.finish(throwing: ModelError.cancelled)
+                        return
+                    }
+                }
+                // Stream in small pieces, as a real server does.
+                var rest = Substring(reply)
+                while !rest.isEmpty {
+                    continuation.yield(.text(String(rest.prefix(17))))
+                    rest = rest.dropFirst(17)
+                }
+                continuation.yield(.usage(TokenUsage(promptTokens: 100, completionTokens: reply.count / 4)))
+                continuation.yield(.finished(.stop))
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+enum Replies {
+    static func files(_ files: [String: String], prose: String = "Here is the code.") -> String {
+        prose + "\n\n" + files.sorted { $0.key < $1.key }.map { "```file \($0.key)\n\($0.value)```\n" }.joined(separator: "\n")
+    }
+
+    static let test = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n    assert add(-1, 1) == 0\n"
+    static let wrong = "def add(a, b):\n    return a - b\n"
+    static let right = "def add(a, b):\n    return a + b\n"
+}
