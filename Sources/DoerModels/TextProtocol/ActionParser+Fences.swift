@@ -63,6 +63,13 @@ extension ActionParser {
         }
     }
 
+    static func isMarkdownPath(_ path: String) -> Bool {
+        let lower = unwrapped(path).lowercased()
+        return lower.hasSuffix(".md") || lower.hasSuffix(".markdown") || lower.hasSuffix(".mdx")
+    }
+
+    static let diffLanguages: Set<String> = ["diff", "patch", "udiff"]
+
     /// What an info string says a block is.
     struct BlockHeader {
         enum Keyword { case file, edit, run }
@@ -130,10 +137,7 @@ extension ActionParser {
 
         /// Blocks whose content is Markdown, where fences nest.
         var holdsMarkdown: Bool {
-            if let path {
-                let lower = ActionParser.unwrapped(path).lowercased()
-                return lower.hasSuffix(".md") || lower.hasSuffix(".markdown") || lower.hasSuffix(".mdx")
-            }
+            if let path { return ActionParser.isMarkdownPath(path) }
             return keyword == nil && language.map(Self.markdownLanguages.contains) == true
         }
 

@@ -73,7 +73,10 @@ public struct ActionParser: Sendable {
                 continue
             }
             let header = BlockHeader(info: fence.info)
+            // In Markdown content fences nest; the file may be named by the prose above.
             let nests = header.holdsMarkdown
+                || (header.path == nil && header.keyword == nil
+                    && recentProse.contains(where: { Self.fileName(namedBy: $0).map(Self.isMarkdownPath) ?? false }))
             var depth = 0
             var bodyEnd = index + 1
             var closed = false
@@ -86,8 +89,9 @@ public struct ActionParser: Sendable {
                     }
                     depth -= 1
                 } else if let inner = Fence(opening: candidate), inner.character == fence.character,
-                    !inner.info.isEmpty
+                    inner.length >= fence.length, !inner.info.isEmpty
                 {
+                    // Only a fence that could close this one needs counting or ends it.
                     if nests {
                         depth += 1
                     } else if inner.length == fence.length && BlockHeader(info: inner.info).isExplicitAction {
@@ -102,7 +106,9 @@ public struct ActionParser: Sendable {
                 header: header, body: body, firstBodyLine: lineOffset + index + 2,
                 openingLine: lineOffset + index + 1, closed: closed, precedingProse: recentProse
             )
-            if header.wrapsReply && nesting < Self.maximumNesting && body.contains(where: { Fence(opening: $0) != nil }) {
+            let wrapsActions = header.wrapsReply && nesting < Self.maximumNesting
+                && body.contains(where: { Fence(opening: $0).map { BlockHeader(info: $0.info).isExplicitAction } ?? false })
+            if wrapsActions {
                 parseBlocks(
                     body, from: 0, to: body.count, lineOffset: lineOffset + index + 1,
                     nesting: nesting + 1, into: &state
@@ -138,8 +144,11 @@ public struct ActionParser: Sendable {
         if rawPath == nil, header.keyword != .run, let named = Self.fileNameComment(in: body) {
             if !isShell || Self.hasShellExtension(named.path) {
                 rawPath = named.path
-                body.removeSubrange(0...named.index)
-                firstBodyLine += named.index + 1
+                // The blank line a model leaves under the name belongs to the name, not the file.
+                var end = named.index + 1
+                while end < body.count, Self.isBlank(body[end]) { end += 1 }
+                body.removeSubrange(0..<end)
+                firstBodyLine += end
             }
         }
         if rawPath == nil, header.keyword != .run {
@@ -151,6 +160,16 @@ public struct ActionParser: Sendable {
                 }
             }
             if rawPath == nil { pathFromProse = false }
+        }
+
+        // ```go / file main.go / ```go: the model opened the block twice.
+        if let first = body.firstIndex(where: { !Self.isBlank($0) }), first < 2, let inner = Fence(opening: body[first]),
+            !inner.info.isEmpty, !header.holdsMarkdown
+        {
+            let innerHeader = BlockHeader(info: inner.info)
+            if rawPath == nil, let innerPath = innerHeader.path { rawPath = innerPath }
+            body.removeSubrange(0...first)
+            firstBodyLine += first + 1
         }
 
         let hasSearchMarker = body.contains(where: { EditMarker($0) == .search })
@@ -167,9 +186,11 @@ public struct ActionParser: Sendable {
             return
         }
 
+        let isScript = Self.startsWithShebang(body)
         if header.keyword == .run
-            || (rawPath == nil && isShell && !Self.startsWithShebang(body) && Self.looksLikeShell(body))
-            || ((rawPath == nil || pathFromProse) && Self.isOnlyKnownCommands(body))
+            || (rawPath == nil && isShell && !isScript && Self.looksLikeShell(body))
+            || ((rawPath == nil || (pathFromProse && !Self.hasShellExtension(rawPath ?? ""))) && !isScript
+                && Self.isOnlyKnownCommands(body))
         {
             let script = Self.commandScript(from: body)
             if !script.isEmpty {
@@ -179,6 +200,15 @@ public struct ActionParser: Sendable {
             } else if header.keyword == .run {
                 state.problem(line, "run block is empty; put the command on the line after ```run")
             }
+            return
+        }
+
+        if let language = header.language, Self.diffLanguages.contains(language) {
+            state.problem(
+                line,
+                "diff blocks are not applied; change a file with ```edit \(rawPath.map(Self.unwrapped) ?? "app.py") "
+                    + "and <<<<<<< SEARCH / ======= / >>>>>>> REPLACE sections, or write it whole with ```file"
+            )
             return
         }
 
@@ -193,7 +223,7 @@ public struct ActionParser: Sendable {
             return
         }
         let isQuiet = header.language.map(Self.quietLanguages.contains) ?? false
-        if Self.startsWithShebang(body) {
+        if isScript {
             state.problem(
                 line,
                 "script without a file name; name it in the fence, like ```file run.sh, "

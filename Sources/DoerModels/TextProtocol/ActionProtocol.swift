@@ -89,22 +89,36 @@
 /// Native tool calls (`write_file`, `edit_file`, `run_command`, see
 /// `ActionParser.toolDefinitions`) map to the same `Action` values.
 public enum ActionProtocol {
-    /// Instructions for the model, written for very small coder models (0.5B–1.5B): short,
-    /// one example per block kind, the rules they most often break spelled out.
+    /// Instructions for the model, tuned on Qwen2.5-Coder 0.5B Instruct. What worked: a whole
+    /// example reply (the model copies its shape), a separate edit example, and naming the
+    /// habits to drop (```python fences, whole files inside edit blocks). Prose rules alone
+    /// ("put the path after the word file") were mostly ignored.
     public static let systemPrompt: String = """
-        You are a coding agent. You work only by writing blocks in the formats below. \
-        Doer runs them for you and shows you the results.
+        You are a coding agent. Doer applies the blocks you write and shows you the results.
 
-        To create a file or replace a whole file, write the complete file in a file block. \
-        Put the file path after the word file:
+        Reply with blocks. Each block starts with three backticks and then: file PATH, edit PATH, or run.
+
+        Example task: Write hello.py with greet(name) and a test, then run the test.
+        Example reply:
 
         ```file hello.py
         def greet(name):
             return "Hello, " + name
         ```
 
-        To change part of an existing file, use an edit block. Copy the old lines exactly \
-        between SEARCH and =======, and write the new lines between ======= and REPLACE:
+        ```file test_hello.py
+        from hello import greet
+
+
+        def test_greet():
+            assert greet("Bo") == "Hello, Bo"
+        ```
+
+        ```run
+        python -m pytest -q
+        ```
+
+        To change some lines of an existing file, use edit. Copy the old lines exactly, then write the new lines:
 
         ```edit hello.py
         <<<<<<< SEARCH
@@ -114,17 +128,8 @@ public enum ActionProtocol {
         >>>>>>> REPLACE
         ```
 
-        To run a shell command, such as the tests, use a run block:
-
-        ```run
-        python -m pytest -q
-        ```
-
-        Rules:
-        - Every block starts with ```file PATH, ```edit PATH or ```run, and ends with ``` on its own line.
-        - Paths are relative, like app.py or src/app.py.
-        - Write complete code. Never write "..." or "rest of the code here".
-        - Write tests with pytest when the task asks for tests, then run them.
-        - Keep explanations to one or two sentences.
+        Put each file in its own block. An edit block needs the SEARCH, ======= and REPLACE lines; \
+        to rewrite a whole file, use file instead.
+        Never write ```python or ```bash. Write complete code, never "...". Keep explanations short.
         """
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import DoerConfig
 import DoerCore
+import DoerModels
 import DoerSandbox
 import Foundation
 
@@ -7,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Doer's speed on this machine.",
-        subcommands: [BenchSandbox.self]
+        subcommands: [BenchSandbox.self, BenchModel.self]
     )
 }
 
@@ -77,6 +79,47 @@ struct BenchSandbox: AsyncParsableCommand {
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}
+
+struct BenchModel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Time to first token, tokens/s for 1 and N concurrent streams, and the prompt-cache effect."
+    )
+
+    @Option(help: "Concurrent streams.") var concurrency = 4
+    @Option(help: "Tokens generated per stream.") var maxTokens = 128
+    @Option(help: "Model provider (default: the configured one, normally local).") var provider: ModelSettings.ProviderKind?
+    @Flag(help: "Print the figures as JSON.") var json = false
+
+    func run() async throws {
+        let directories = DataDirectory()
+        do {
+            var configuration = try DoerConfiguration.load(directories: directories)
+            if let provider { configuration.model.provider = provider }
+            let model = try ModelProviderFactory.make(configuration.model, directories: directories)
+            let report = try await ModelBenchmark(provider: model, concurrency: concurrency, maxTokens: maxTokens).run { step in
+                if !json { FileHandle.standardError.write(Data("… \(step)\n".utf8)) }
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
+                return
+            }
+            print(String(format: "one stream:        first token %.0f ms, %.1f tokens/s (%d tokens)",
+                         report.single.timeToFirstTokenMs, report.singleTokensPerSecond, report.single.completionTokens))
+            print(String(format: "%d streams:         %.1f tokens/s together, median first token %.0f ms",
+                         report.concurrentStreams, report.concurrentTokensPerSecond, report.concurrentTimeToFirstTokenMs))
+            print(String(format: "prompt cache:      first token %.0f ms cold, %.0f ms with the prefix cached%@",
+                         report.coldPrefixTimeToFirstTokenMs, report.cachedPrefixTimeToFirstTokenMs,
+                         report.cachedPromptTokens.map { " (\($0) prompt tokens from the cache)" } ?? ""))
+        } catch let error as DoerError {
+            fail(error)
+        } catch let error as ModelError {
+            fail(.configuration(error.description))
+        }
     }
 }
 

@@ -53,6 +53,9 @@ struct ModelInstall: AsyncParsableCommand {
     @Flag(name: .long, help: "Install the model only, not llama-server.")
     var modelOnly = false
 
+    @Flag(name: .long, help: "Print nothing when everything is already installed (for set-up scripts).")
+    var quiet = false
+
     func run() async throws {
         let settings = sizeOption.settings()
         let interactive = isatty(2) != 0
@@ -62,9 +65,10 @@ struct ModelInstall: AsyncParsableCommand {
         do {
             if !modelOnly {
                 let binary = try await installer.installServer(showOutput: interactive)
-                print("llama-server: \(binary.path)")
+                if !quiet { print("llama-server: \(binary.path)") }
             }
             let installation = try await installer.install(size: settings.localSize)
+            if quiet && !installation.installedNow { return }
             let megabytes = Double(installation.bytes) / 1_000_000
             let how = installation.installedNow
                 ? String(format: "installed in %.1f s", installation.seconds)

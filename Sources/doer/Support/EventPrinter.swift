@@ -1,0 +1,85 @@
+import DoerCore
+import Foundation
+
+/// Shows agent events: for people on the terminal, or as JSON lines for programs.
+struct EventPrinter {
+    let json: Bool
+    private let colour = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+
+    init(json: Bool) {
+        self.json = json
+    }
+
+    func show(_ event: AgentEvent) {
+        if json {
+            FileHandle.standardOutput.write(Self.jsonLine(event))
+            return
+        }
+        let text: String? = switch event {
+        case .started(let task, let workspace, let candidates):
+            bold("doer") + " \(task)\n" + dim("workspace \(workspace), \(candidates) candidate(s)")
+        case .plan(let plan):
+            bold("plan") + "\n" + plan.steps.map { "  [ ] \($0)" }.joined(separator: "\n")
+        case .messageDelta:
+            nil
+        case .action(let candidate, let action):
+            dim("#\(candidate) ") + Self.describe(action)
+        case .executionStarted(let candidate, let command):
+            dim("#\(candidate) $ \(command)")
+        case .executionFinished(let candidate, _, let code, let ms, let output):
+            dim("#\(candidate) exit \(code) in \(Int(ms)) ms") + (code == 0 || output.isEmpty ? "" : "\n" + indent(output))
+        case .testReport(let candidate, let iteration, let report):
+            (report.succeeded ? green("✓") : red("✗")) + " #\(candidate) iteration \(iteration): \(report.passed) passed, \(report.failed) failed"
+        case .candidateStatus(let candidate, let status):
+            switch status {
+            case .cancelled: dim("#\(candidate) cancelled (another candidate won)")
+            case .failed(let reason): red("#\(candidate) gave up: \(reason)")
+            default: nil
+            }
+        case .approvalRequested(let request):
+            bold("diff") + "\n" + request.diff
+        case .approvalAnswered(_, let approved, let by):
+            approved ? "approved by \(by)" : "not approved"
+        case .changesApplied(let files):
+            green("applied ") + files.map { "\($0.kind.rawValue) \($0.path)" }.joined(separator: ", ")
+        case .done(let summary):
+            (summary.outcome == .passed ? green("done") : red(summary.outcome.rawValue)) + ": \(summary.message)"
+                + dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens))
+                + (summary.applied || summary.diff.isEmpty || summary.outcome != .passed ? "" : "\n" + summary.diff)
+        }
+        if let text { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    }
+
+    static func describe(_ action: Action) -> String {
+        switch action {
+        case .writeFile(let path, let content): "write \(path) (\(content.split(separator: "\n", omittingEmptySubsequences: false).count) lines)"
+        case .editFile(let path, _, _): "edit \(path)"
+        case .runCommand(let command): "run \(command)"
+        }
+    }
+
+    /// One JSON object per line: `{"type": "plan", ...}` with the event's fields.
+    static func jsonLine(_ event: AgentEvent) -> Data {
+        guard let data = try? JSONEncoder().encode(event),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let (type, value) = object.first else { return Data() }
+        var flat: [String: Any] = ["type": type]
+        if let fields = value as? [String: Any] {
+            for (key, field) in fields {
+                if key == "_0", let inner = field as? [String: Any] {
+                    flat.merge(inner) { old, _ in old }
+                } else {
+                    flat[key.hasPrefix("_") ? "value" : key] = field
+                }
+            }
+        }
+        let line = (try? JSONSerialization.data(withJSONObject: flat, options: [.sortedKeys])) ?? Data()
+        return line + Data("\n".utf8)
+    }
+
+    private func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+    private func dim(_ s: String) -> String { colour ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+    private func green(_ s: String) -> String { colour ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
+    private func red(_ s: String) -> String { colour ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+    private func indent(_ s: String) -> String { s.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") }
+}
