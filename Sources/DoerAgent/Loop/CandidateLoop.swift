@@ -26,10 +26,14 @@ struct CandidateLoop: Sendable {
 
     func run() async throws -> Outcome {
         for (path, content) in strategy.generatedFiles { try copy.write(path, content) }
-        var messages: [ChatMessage] = [
+        // Small models have small context windows: each turn sends the task, a one-line
+        // note of the previous reply, and the latest feedback with the current files,
+        // never the whole history.
+        let opening: [ChatMessage] = [
             .system(PromptBuilder.system(projectInstructions: projectInstructions)),
             .user(PromptBuilder.task(task, files: PromptBuilder.files(of: copy), strategy: strategy)),
         ]
+        var messages = opening
         var lastSignature: String?
         for iteration in 1...configuration.maxIterations {
             try Task.checkCancellation()
@@ -38,7 +42,7 @@ struct CandidateLoop: Sendable {
             }
             emit(.candidateStatus(candidate: index, status: .generating(iteration: iteration)))
             let reply = try await generate(messages, iteration: iteration)
-            messages.append(.assistant(reply.text))
+            messages = opening
 
             var actions: [Action] = []
             var problems: [String] = []
@@ -51,6 +55,7 @@ struct CandidateLoop: Sendable {
                 actions = parsed.actions
                 problems = parsed.problems.map(\.description)
             }
+            messages.append(.assistant(PromptBuilder.note(of: actions, reply: reply.text)))
             let writes = actions.filter { if case .runCommand = $0 { return false } else { return true } }
             if writes.isEmpty && !strategy.hasTests(copy.files()) || actions.isEmpty {
                 messages.append(.user(PromptBuilder.noActions(problems: problems)))
@@ -63,7 +68,7 @@ struct CandidateLoop: Sendable {
             }
 
             guard strategy.hasTests(copy.files()) else {
-                messages.append(.user("There are no tests yet. Write a test_*.py file with asserts for the task."))
+                messages.append(.user("There are no tests yet. Write a test_*.py file with asserts for the task.\nCurrent files:\n" + PromptBuilder.files(of: copy)))
                 continue
             }
             emit(.candidateStatus(candidate: index, status: .testing(iteration: iteration)))

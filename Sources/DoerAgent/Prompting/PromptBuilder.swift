@@ -44,6 +44,19 @@ enum PromptBuilder {
         """
     }
 
+    /// What stands for the model's previous reply in the next turn: which files it
+    /// wrote and what it ran (the files themselves follow in the feedback).
+    static func note(of actions: [Action], reply: String) -> String {
+        guard !actions.isEmpty else { return String(reply.prefix(400)) }
+        return "I " + actions.map { action -> String in
+            switch action {
+            case .writeFile(let path, _): "wrote \(path)"
+            case .editFile(let path, _, _): "edited \(path)"
+            case .runCommand(let command): "ran `\(command.prefix(80))`"
+            }
+        }.joined(separator: ", ") + "."
+    }
+
     static func noActions(problems: [String]) -> String {
         if problems.isEmpty {
             return "Your reply had no file blocks. Reply with the complete file, like:\n```file solution.py\n...\n```"
