@@ -1,24 +1,24 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-SWIFT_BUILD_FLAGS ?=
 DOER := .build/debug/doer
+DEMO := .build/demo
 
-.PHONY: setup demo test bench build release clean
+.PHONY: setup demo test bench release clean
 
 setup:
 	./scripts/setup.sh
 
-build: setup
-
+# Doer's main job on its defaults: the bundled local model writes code for a task,
+# tests it in the bubblewrap sandbox, repairs it, and applies the result.
 demo: setup
 	@echo "== doer sandbox check"
 	$(DOER) sandbox check
-	@echo "== doer run examples/hello.py (workspace: a scratch copy of examples/)"
-	rm -rf .build/demo-workspace && cp -r examples .build/demo-workspace
-	$(DOER) run --workspace .build/demo-workspace .build/demo-workspace/hello.py
-	@echo "== the workspace after the run:" && cat .build/demo-workspace/hello.txt
+	@echo "== doer exec: a task in a scratch copy of examples/agent-demo"
+	rm -rf $(DEMO) && cp -r examples/agent-demo $(DEMO)
+	$(DOER) exec --workspace $(DEMO) --approval never "$$(cat $(DEMO)/TASK.md)"
+	@echo "== what Doer wrote ($(DEMO)/fizzbuzz.py):" && cat $(DEMO)/fizzbuzz.py
 
 test: setup
-	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift build --build-tests
 	swift test --skip-build
 
 release:
@@ -27,6 +27,7 @@ release:
 
 bench: setup release
 	.build/release/doer bench sandbox
+	.build/release/doer bench model
 
 clean:
 	rm -rf .build

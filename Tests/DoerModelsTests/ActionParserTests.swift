@@ -36,6 +36,7 @@ struct ActionParserFormTests {
             "solution.py", "**`solution.py`:**", "1. **Create the `solution.py` file:**", "Here is `solution.py`:",
             "Save this as solution.py:", "- Create a new file named `solution.py`.", "**File:** solution.py",
             "Filename: \"solution.py\"", "The fixed code for `solution.py`, with `n` checked first:",
+            "### Step 1: Create solution.py", "## `solution.py` (fixed)", "**Step 2 - solution.py**",
         ]
     )
     func precedingLine(line: String) {
@@ -66,6 +67,12 @@ struct ActionParserFormTests {
         #expect(actions("I'll write `a.py` and `b.py`:\n```python\nx = 1\n```").isEmpty)
         #expect(actions("This uses `a.py` internally.\n```python\nx = 1\n```").isEmpty)
         #expect(actions("Python 3.11 is required:\n```python\nx = 1\n```").isEmpty)
+        // Output shown after a sentence about a file is not that file.
+        #expect(actions("Running `app.py` prints:\n```\nhello\n```").isEmpty)
+        #expect(actions("The output of `app.py`:\n```\nhello\n```").isEmpty)
+        #expect(actions("## Result of app.py\n```\nhello\n```").isEmpty)
+        #expect(actions("Here is `app.py`:\n```text\nhello\n```").isEmpty)
+        #expect(actions("**notes.txt**\n```text\nhello\n```") == [.writeFile(path: "notes.txt", content: "hello\n")])
     }
 
     @Test(

@@ -192,6 +192,15 @@ struct LocalModelTests {
         #expect(fixture.currentState()?.pid == state.pid, "cancellation must not restart the server")
     }
 
+    @Test("back-to-back requests succeed although llama-server closes each streamed connection it says it keeps")
+    func backToBack() async throws {
+        fixture.note(try await fixture.provider.prepare())
+        for index in 1...4 {
+            let response = try await fixture.provider.complete(request("Say \(index).", maxTokens: 4))
+            #expect(response.finishReason != nil)
+        }
+    }
+
     @Test("four concurrent streams all complete (one per slot)")
     func parallelRequests() async throws {
         let state = try await fixture.provider.prepare()

@@ -80,7 +80,11 @@ enum DetachedProcess {
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
            let nameEnd = stat.lastIndex(of: ")"), stat.index(nameEnd, offsetBy: 2) < stat.endIndex {
             let state = stat[stat.index(nameEnd, offsetBy: 2)]
-            if state == "Z" || state == "X" { return false }
+            if state == "Z" || state == "X" {
+                // It died after the waitpid above: reap it now if it is ours.
+                _ = waitpid(pid, &status, WNOHANG)
+                return false
+            }
         }
         #endif
         return true

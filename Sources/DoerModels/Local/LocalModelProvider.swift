@@ -82,8 +82,9 @@ public struct LocalModelProvider: ModelProvider {
     /// connection anyway; a request sent at once on that pooled connection fails before
     /// any answer, and is safe to send again on a fresh one (curl does the same).
     static func isStaleConnection(_ error: ModelError) -> Bool {
-        if case .invalidResponse(_, let detail) = error { return detail.contains("remoteConnectionClosed") }
-        return false
+        guard case .invalidResponse(_, let detail) = error else { return false }
+        return ["remoteConnectionClosed", "I/O on closed channel", "ioOnClosedChannel", "Connection reset by peer"]
+            .contains { detail.contains($0) }
     }
 
     /// Model and server checks that every request would otherwise repeat.

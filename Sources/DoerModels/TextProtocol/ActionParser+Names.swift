@@ -117,8 +117,12 @@ extension ActionParser {
     /// A prose line that names the file of the block after it: `**app.py**`, `` `app.py`: ``,
     /// `File: app.py`, `### app.py`, `app.py`, or a sentence ending in a colon that names
     /// exactly one file (`` Here is `app.py`: ``, `Save this as app.py:`).
-    static func fileName(namedBy line: String) -> String? {
+    ///
+    /// `strictly` keeps only the forms where the line is the name (no sentences), for blocks
+    /// that usually show output. Sentences about output ("Running `app.py` prints:") never name.
+    static func fileName(namedBy line: String, strictly: Bool = false) -> String? {
         var text = trimmed(line)
+        let isHeading = text.hasPrefix("#")
         while text.hasPrefix("#") { text.removeFirst() }
         text = trimmed(text)
         // List markers: "- ", "* ", "1. ", "2) ".
@@ -139,18 +143,22 @@ extension ActionParser {
 
         // Sentences: one file, marked with backticks or bold, in a sentence that introduces
         // the block (ends with a colon) or says it is a file ("create a file named `x.py`").
+        if strictly { return nil }
+        let lower = text.lowercased()
+        if ["output", "result", "error", "traceback", "print"].contains(where: lower.contains) { return nil }
+        // Headings and whole-line bold (`### Step 1: create app.py`) introduce the block too.
         let endsWithColon = text.hasSuffix(":") || text.hasSuffix(":**") || text.hasSuffix(":*")
+        let introduces = endsWithColon || isHeading || (text.hasPrefix("**") && text.hasSuffix("**"))
         let marked = Set(markedSpans(in: text).map(unwrapped).filter(isPathLike))
         if marked.count == 1 {
-            let lower = text.lowercased()
-            if endsWithColon || ["file", "named", "called", "save", "create"].contains(where: lower.contains) {
+            if introduces || ["file", "named", "called", "save", "create"].contains(where: lower.contains) {
                 return marked.first
             }
         }
-        guard endsWithColon, marked.isEmpty else { return nil }
+        guard introduces, marked.isEmpty else { return nil }
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         if let last = words.last {
-            let candidate = unwrapped(String(last))
+            let candidate = unwrapped(String(last).trimmingCharacters(in: CharacterSet(charactersIn: "*_:`")))
             if isPathLike(candidate) { return candidate }
         }
         return nil

@@ -137,6 +137,7 @@ public struct ActionParser: Sendable {
         var firstBodyLine = block.firstBodyLine
         let line = block.openingLine
         let isShell = header.language.map(Self.shellLanguages.contains) ?? false
+        let isQuiet = header.language.map(Self.quietLanguages.contains) ?? false
 
         // Where the file name comes from, strongest first.
         var rawPath = header.path
@@ -153,7 +154,7 @@ public struct ActionParser: Sendable {
         }
         if rawPath == nil, header.keyword != .run {
             for prose in block.precedingProse.reversed() {
-                if let named = Self.fileName(namedBy: prose) {
+                if let named = Self.fileName(namedBy: prose, strictly: isQuiet) {
                     if !isShell || Self.hasShellExtension(named) { rawPath = named }
                     pathFromProse = true
                     break
@@ -222,7 +223,6 @@ public struct ActionParser: Sendable {
             state.problem(line, "file block without a file name; put the path after the word file, like ```file app.py")
             return
         }
-        let isQuiet = header.language.map(Self.quietLanguages.contains) ?? false
         if isScript {
             state.problem(
                 line,
