@@ -229,3 +229,36 @@ struct ConfigShowTests {
         #expect(missing.stderr.contains("[profiles.nope]"))
     }
 }
+
+@Suite("doer exec")
+struct ExecCommandTests {
+    @Test("bad settings are refused before any work, with what to change", arguments: [
+        (["exec", "--candidates", "0", "task"], [:], "--candidates must be 1 to 16"),
+        (["exec", "--max-iterations", "100", "task"], [:], "--max-iterations must be 1 to 50"),
+        (["exec", "--provider", "openai", "task"], [:], "name the model"),
+        (["exec", "--provider", "anthropic", "task"], ["ANTHROPIC_API_KEY": ""], "ANTHROPIC_API_KEY"),
+    ] as [([String], [String: String], String)])
+    func badSettings(arguments: [String], environment: [String: String], message: String) throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(arguments, in: dir.url, environment: environment)
+        #expect(out.status == 2)
+        #expect(out.stderr.contains(message), "stderr was: \(out.stderr)")
+    }
+
+    @Test("an unreachable model endpoint ends the run with exit 1 and the reason, touching nothing")
+    func unreachableModel() throws {
+        let dir = try TempDir(files: ["keep.txt": "x"])
+        let out = try DoerCLI.run(["exec", "--provider", "openai", "--json", "write hello.py"], in: dir.url,
+                                  environment: ["OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "DOER_MODEL": "m", "OPENAI_API_KEY": "k"])
+        #expect(out.status == 1)
+        let lines = out.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.first?["type"] as? String == "started")
+        let done = try #require(lines.last)
+        #expect(done["type"] as? String == "done")
+        #expect(done["outcome"] as? String == "error")
+        #expect((done["message"] as? String)?.contains("nothing answers at http://127.0.0.1:9/v1") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == [".doer-home", "keep.txt"].filter {
+            FileManager.default.fileExists(atPath: dir.url.appendingPathComponent($0).path)
+        })
+    }
+}

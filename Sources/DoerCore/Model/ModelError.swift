@@ -8,6 +8,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case contextTooLong(provider: String, detail: String)
     /// Nothing listens at the endpoint.
     case connectionRefused(url: String)
+    /// The host could not be found or reached at all.
+    case unreachable(url: String, reason: String)
     case timedOut(url: String, seconds: Double)
     /// The server answered with an error status.
     case server(provider: String, status: Int, detail: String)
@@ -29,6 +31,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the prompt is longer than the \(provider) model's context window: \(detail)"
         case .connectionRefused(let url):
             return "nothing answers at \(url); is the model server running? (`doer model status`)"
+        case .unreachable(let url, let reason):
+            return "cannot reach \(url) (\(reason)); check the base URL and the network"
         case .timedOut(let url, let seconds):
             return "no answer from \(url) within \(Int(seconds)) s"
         case .server(let provider, let status, let detail):

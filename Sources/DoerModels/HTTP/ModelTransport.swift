@@ -132,6 +132,9 @@ struct ModelTransport: Sendable {
         if text.contains("refused") || text.contains("Refused") || text.contains("ECONNREFUSED") {
             return .connectionRefused(url: url)
         }
+        if text.contains("UnknownHost") || text.contains("DNS") || text.contains("unreachable") {
+            return .unreachable(url: url, reason: text.contains("UnknownHost") ? "unknown host" : String(text.prefix(120)))
+        }
         if text.contains("connectTimeout") || text.contains("timed out") {
             return .timedOut(url: url, seconds: timeout)
         }

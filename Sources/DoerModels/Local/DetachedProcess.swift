@@ -81,8 +81,10 @@ enum DetachedProcess {
            let nameEnd = stat.lastIndex(of: ")"), stat.index(nameEnd, offsetBy: 2) < stat.endIndex {
             let state = stat[stat.index(nameEnd, offsetBy: 2)]
             if state == "Z" || state == "X" {
-                // It died after the waitpid above: reap it now if it is ours.
-                _ = waitpid(pid, &status, WNOHANG)
+                // It died after the waitpid above. A multithreaded process shows "Z" as soon
+                // as its main thread is gone, but can be reaped only once every thread is:
+                // wait briefly for that when it is Doer's child (else waitpid fails at once).
+                for _ in 0..<500 where waitpid(pid, &status, WNOHANG) == 0 { usleep(1000) }
                 return false
             }
         }

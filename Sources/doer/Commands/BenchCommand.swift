@@ -96,8 +96,9 @@ struct BenchModel: AsyncParsableCommand {
     func run() async throws {
         let directories = DataDirectory()
         do {
-            var configuration = try DoerConfiguration.load(directories: directories)
-            if let provider { configuration.model.provider = provider }
+            var environment = ProcessInfo.processInfo.environment
+            if let provider { environment["DOER_MODEL_PROVIDER"] = provider.rawValue }
+            let configuration = try DoerConfiguration.load(directories: directories, environment: environment)
             let model = try ModelProviderFactory.make(configuration.model, directories: directories)
             let report = try await ModelBenchmark(provider: model, concurrency: concurrency, maxTokens: maxTokens).run { step in
                 if !json { FileHandle.standardError.write(Data("… \(step)\n".utf8)) }

@@ -27,8 +27,11 @@ struct ExecCommand: AsyncParsableCommand {
     func run() async throws {
         let directories = DataDirectory()
         do {
-            var configuration = try DoerConfiguration.load(directories: directories, profile: profile)
-            if let provider { configuration.model.provider = provider }
+            // The flag chooses the provider before the environment is read, so that
+            // provider's own variables (OPENAI_BASE_URL, ANTHROPIC_API_KEY…) apply.
+            var environment = ProcessInfo.processInfo.environment
+            if let provider { environment["DOER_MODEL_PROVIDER"] = provider.rawValue }
+            let configuration = try DoerConfiguration.load(directories: directories, environment: environment, profile: profile)
             let root = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, isDirectory: true).standardizedFileURL
             let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
                 backend: configuration.sandboxBackend, unprivilegedUID: configuration.unprivilegedUID,
