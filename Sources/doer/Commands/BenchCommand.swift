@@ -1,4 +1,5 @@
 import ArgumentParser
+import DoerAgent
 import DoerConfig
 import DoerCore
 import DoerModels
@@ -9,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Doer's speed on this machine.",
-        subcommands: [BenchSandbox.self, BenchModel.self]
+        subcommands: [BenchSandbox.self, BenchModel.self, BenchAgent.self]
     )
 }
 
@@ -120,6 +121,34 @@ struct BenchModel: AsyncParsableCommand {
             fail(error)
         } catch let error as ModelError {
             fail(.configuration(error.description))
+        }
+    }
+}
+
+struct BenchAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "The agent's own overhead per iteration, model and sandbox time excluded (goal: 25 ms or less)."
+    )
+
+    @Option(help: "Iterations to run.") var iterations = 10
+    @Flag(help: "Print the figures as JSON.") var json = false
+
+    func run() async throws {
+        let options = try SandboxOptions.parse([])
+        do {
+            let sandbox = try SandboxFactory(configuration: try options.resolve().1).make()
+            let report = try await AgentOverheadBenchmark(sandbox: sandbox, iterations: iterations).run()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
+            } else {
+                print(String(format: "%d iterations in %.0f ms, of which %.0f ms in the sandbox: agent overhead %.1f ms per iteration",
+                             report.iterations, report.wallMs, report.sandboxMs, report.agentMsPerIteration))
+            }
+        } catch let error as DoerError {
+            fail(error)
         }
     }
 }
