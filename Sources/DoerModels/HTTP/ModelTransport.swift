@@ -62,6 +62,13 @@ struct ModelTransport: Sendable {
             do {
                 response = try await Self.client.execute(httpRequest, timeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)))
             } catch {
+                // Servers such as llama.cpp's close kept-alive connections after each
+                // streamed answer; a request sent on such a stale connection fails before
+                // anything arrives and is safe to send again at once.
+                if Self.isStaleConnection(error) && attempt < maxRetries + 1 {
+                    attempt += 1
+                    continue
+                }
                 let mapped = Self.map(error, url: request.url, timeout: idleTimeoutSeconds)
                 if mapped.isRetryable && attempt < maxRetries {
                     attempt += 1
@@ -111,6 +118,12 @@ struct ModelTransport: Sendable {
         let exponential = initialBackoffSeconds * pow(2, Double(attempt - 1)) * Double.random(in: 0.8...1.2)
         let seconds = min(retryAfter ?? exponential, 30)
         try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+    }
+
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if let clientError = error as? HTTPClientError, clientError == .remoteConnectionClosed { return true }
+        let text = String(describing: error)
+        return text.contains("remoteConnectionClosed") || text.contains("ioOnClosedChannel")
     }
 
     static func retryAfter(_ headers: HTTPHeaders) -> Double? {

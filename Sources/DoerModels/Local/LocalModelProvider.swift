@@ -56,7 +56,7 @@ public struct LocalModelProvider: ModelProvider {
                         } catch let error as ModelError where !streamed && retries < 2 {
                             if serverIsGone(error, state) {
                                 await connection.forget(state)
-                            } else if !Self.isStaleConnection(error) {
+                            } else if !StaleConnection.matches(error) {
                                 throw error
                             }
                             retries += 1
@@ -76,15 +76,6 @@ public struct LocalModelProvider: ModelProvider {
         case .connectionRefused: return true
         default: return !server.isServer(state)
         }
-    }
-
-    /// llama-server answers a streamed request with `Keep-Alive` and then closes the
-    /// connection anyway; a request sent at once on that pooled connection fails before
-    /// any answer, and is safe to send again on a fresh one (curl does the same).
-    static func isStaleConnection(_ error: ModelError) -> Bool {
-        guard case .invalidResponse(_, let detail) = error else { return false }
-        return ["remoteConnectionClosed", "I/O on closed channel", "ioOnClosedChannel", "Connection reset by peer"]
-            .contains { detail.contains($0) }
     }
 
     /// Model and server checks that every request would otherwise repeat.

@@ -110,6 +110,11 @@ public struct LocalModelServer: Sendable {
         let attempts = options.port == nil ? 2 : 1
         for attempt in 1...attempts {
             let port = try options.port ?? Self.freePort()
+            // Another server on that port would answer our health checks in its place.
+            guard Self.canListen(on: port) else {
+                throw ModelError.localModelUnavailable(
+                    "port \(port) on 127.0.0.1 is already in use; choose another (--port) or leave it out to pick a free one")
+            }
             rotateLog()
             let pid = try DetachedProcess.spawn(
                 executable: binary.path, arguments: options.arguments(model: model, port: port),
@@ -147,7 +152,9 @@ public struct LocalModelServer: Sendable {
                 throw ModelError.localModelUnavailable(
                     "llama-server exited while loading \(state.modelPath); the end of \(locations.serverLog.path):\n\(logTail())")
             }
-            if await LocalServerProbe.health(port: state.port, timeoutSeconds: 1) == .ok { return true }
+            if await LocalServerProbe.health(port: state.port, timeoutSeconds: 1) == .ok, DetachedProcess.isRunning(state.pid) {
+                return true
+            }
             guard ContinuousClock.now < deadline else {
                 guard failIfUnhealthy else { return false }
                 throw ModelError.localModelUnavailable(
@@ -165,16 +172,33 @@ public struct LocalModelServer: Sendable {
         _ = rename(log.path, previous.path)
     }
 
+    /// Whether a server could listen on `port` now (with SO_REUSEADDR, as llama-server
+    /// binds, so a connection lingering in TIME_WAIT does not count as taken).
+    static func canListen(on port: Int) -> Bool {
+        (try? bindLoopback(port: port)) != nil
+    }
+
     /// A port on 127.0.0.1 nothing listens on right now.
     static func freePort() throws -> Int {
+        try bindLoopback(port: 0)
+    }
+
+    /// Binds a socket to 127.0.0.1:`port` and closes it; returns the port it got.
+    private static func bindLoopback(port: Int) throws -> Int {
+        #if canImport(Glibc)
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
         guard descriptor >= 0 else {
             throw ModelError.localModelUnavailable("cannot open a socket to find a free port: \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
+        var reuse: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
@@ -183,7 +207,7 @@ public struct LocalModelServer: Sendable {
             }
         }
         guard bound else {
-            throw ModelError.localModelUnavailable("cannot find a free port on 127.0.0.1: \(String(cString: strerror(errno)))")
+            throw ModelError.localModelUnavailable("cannot bind 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
         }
         return Int(UInt16(bigEndian: address.sin_port))
     }

@@ -49,6 +49,17 @@ public enum LocalServerProbe {
     }
 
     private static func get(_ url: String, timeoutSeconds: Double) async throws -> (Int, Data) {
+        var attempt = 0
+        while true {
+            do {
+                return try await getOnce(url, timeoutSeconds: timeoutSeconds)
+            } catch where attempt < 2 && StaleConnection.matches(error) {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func getOnce(_ url: String, timeoutSeconds: Double) async throws -> (Int, Data) {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         let response = try await ModelTransport.client.execute(request, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))

@@ -62,6 +62,12 @@ enum ModelFileHasher {
         return Digests(whole: hex(whole.finalize()), parts: partDigests.map(hex), partRecords: partDigests.map(record))
     }
 
+    /// Hex and RECORD forms of the SHA-256 of `data` (small things: tests, fixtures).
+    static func digest(of data: Data) -> (hex: String, record: String) {
+        let digest = SHA256.hash(data: data)
+        return (hex(digest), record(digest))
+    }
+
     static func hex(_ digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []

@@ -1,4 +1,4 @@
-public import DoerCore
+import DoerCore
 public import Foundation
 
 /// Brings the wheels a model is made of into a folder. Tests give the installer one that

@@ -198,6 +198,7 @@ struct ModelServe: AsyncParsableCommand {
             guard let installation = try await installer.installedModel(size: settings.localSize) else {
                 throw ModelError.localModelUnavailable("the \(settings.localSize) model is not installed; run `doer model install --size \(settings.localSize)`")
             }
+            let before = await server.status()
             let started = ContinuousClock.now
             let state = try await server.ensureRunning(
                 model: installation.file, size: installation.size, options: LocalServerOptions(settings: settings, port: port))
@@ -205,8 +206,12 @@ struct ModelServe: AsyncParsableCommand {
                 FileHandle.standardError.write(Data(
                     "doer: the shared server already runs on port \(state.port); `doer model stop` first to move it to \(port)\n".utf8))
             }
-            let elapsed = ContinuousClock.now - started
-            FileHandle.standardError.write(Data("llama-server pid \(state.pid) ready (\(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))))\n".utf8))
+            if before.running, before.state?.pid == state.pid {
+                FileHandle.standardError.write(Data("llama-server pid \(state.pid) already running\n".utf8))
+            } else {
+                let elapsed = ContinuousClock.now - started
+                FileHandle.standardError.write(Data("llama-server pid \(state.pid) started, ready in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))\n".utf8))
+            }
             print(state.openAIBaseURL)
             guard foreground else { return }
             fflush(nil)
