@@ -21,11 +21,15 @@ public struct AgentConfiguration: Sendable {
     public var approval: ApprovalPolicy
     /// Where candidates' workspace copies live.
     public var stagingRoot: URL
+    /// Offer the actions as native tools (providers with reliable tool calls); otherwise
+    /// the model answers in the text action protocol. Both give the same actions.
+    public var nativeTools: Bool
 
     public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
                 baseTemperature: Double = 0.2, seed: Int = 1, maxTokensPerTurn: Int = 1536,
                 limits: ResourceLimits = ResourceLimits(wallClockSeconds: 30), approval: ApprovalPolicy = .onRequest,
-                stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true)) {
+                stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true),
+                nativeTools: Bool = false) {
         self.maxIterations = maxIterations
         self.candidates = candidates
         self.tokenBudget = tokenBudget
@@ -36,6 +40,7 @@ public struct AgentConfiguration: Sendable {
         self.limits = limits
         self.approval = approval
         self.stagingRoot = stagingRoot
+        self.nativeTools = nativeTools
     }
 
     public func validate() throws(DoerError) {

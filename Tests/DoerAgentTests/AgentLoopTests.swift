@@ -28,12 +28,13 @@ enum AgentHarness {
     static let staging = URL(fileURLWithPath: "/tmp/doer-agent-test-\(getpid())", isDirectory: true)
 
     static func run(_ model: ScriptedModel, task: String, in workspace: AgentWorkspace, candidates: Int = 1,
-                    maxIterations: Int = 4, approval: ApprovalPolicy = .never,
+                    maxIterations: Int = 4, approval: ApprovalPolicy = .never, nativeTools: Bool = false,
                     approvals: any ApprovalHandler = DenyAllApprovals()) async throws -> (events: [AgentEvent], summary: RunSummary) {
         let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
             stagingRoot: URL(fileURLWithPath: "/tmp/doer-agent-sandbox-\(getpid())", isDirectory: true))).make()
         let configuration = AgentConfiguration(maxIterations: maxIterations, candidates: candidates, seed: model.baseSeed,
-                                               limits: ResourceLimits(wallClockSeconds: 30), approval: approval, stagingRoot: staging)
+                                               limits: ResourceLimits(wallClockSeconds: 30), approval: approval, stagingRoot: staging,
+                                               nativeTools: nativeTools)
         let agent = Agent(provider: model, sandbox: sandbox, configuration: configuration, approvals: approvals)
         var events: [AgentEvent] = []
         for await event in agent.run(task: task, workspace: workspace.url) { events.append(event) }
@@ -173,6 +174,19 @@ struct AgentLoopTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(!alive, "a cancelled candidate's process survived")
+    }
+
+    @Test("native tool calls give the same actions as text blocks")
+    func nativeTools() async throws {
+        let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])
+        let calls = [["name": "write_file", "arguments": #"{"path": "calc.py", "content": "def add(a, b):\n    return a + b\n"}"#]]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: calls), as: UTF8.self)
+        let model = ScriptedModel(replies: [0: [ScriptedModel.toolsPrefix + json]])
+        let (events, summary) = try await AgentHarness.run(model, task: "Write add", in: ws, nativeTools: true)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(ws.read("calc.py") == Replies.right)
+        #expect(model.recordedRequests.first?.tools.map(\.name) == ["write_file", "edit_file", "run_command"])
+        #expect(events.contains(.action(candidate: 0, .writeFile(path: "calc.py", content: Replies.right))))
     }
 
     @Test("a bad configuration is an error summary, not a crash")

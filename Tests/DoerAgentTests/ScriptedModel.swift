@@ -8,6 +8,8 @@ import NIOConcurrencyHelpers
 /// a little and then waits until cancelled.
 final class ScriptedModel: ModelProvider, @unchecked Sendable {
     static let hang = "<<hang>>"
+    /// A reply of this prefix and a JSON array of {name, arguments} is sent as tool calls.
+    static let toolsPrefix = "<<tools>>"
     let name = "scripted"
     private let replies: NIOLockedValueBox<[Int: [String]]>
     private let requests = NIOLockedValueBox<[ModelRequest]>([])
@@ -43,6 +45,19 @@ final class ScriptedModel: ModelProvider, @unchecked Sendable {
                         continuation.finish(throwing: ModelError.cancelled)
                         return
                     }
+                }
+                if reply.hasPrefix(Self.toolsPrefix),
+                   let calls = try? JSONSerialization.jsonObject(with: Data(reply.dropFirst(Self.toolsPrefix.count).utf8)) as? [[String: String]] {
+                    // Native tool calls, each split in two fragments as providers stream them.
+                    for (index, call) in calls.enumerated() {
+                        let arguments = call["arguments"] ?? "{}"
+                        let half = arguments.index(arguments.startIndex, offsetBy: arguments.count / 2)
+                        continuation.yield(.toolCall(index: index, id: "call_\(index)", name: call["name"], argumentsFragment: String(arguments[..<half])))
+                        continuation.yield(.toolCall(index: index, id: nil, name: nil, argumentsFragment: String(arguments[half...])))
+                    }
+                    continuation.yield(.finished(.toolCalls))
+                    continuation.finish()
+                    return
                 }
                 // Stream in small pieces, as a real server does.
                 var rest = Substring(reply)

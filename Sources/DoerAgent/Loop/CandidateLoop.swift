@@ -90,7 +90,8 @@ struct CandidateLoop: Sendable {
     }
 
     private func generate(_ messages: [ChatMessage], iteration: Int) async throws -> ModelResponse {
-        let request = ModelRequest(messages: messages, temperature: configuration.temperature(forCandidate: index),
+        let request = ModelRequest(messages: messages, tools: configuration.nativeTools ? ActionParser.toolDefinitions : [],
+                                   temperature: configuration.temperature(forCandidate: index),
                                    seed: configuration.seed &+ index &* 1000 &+ iteration, maxTokens: configuration.maxTokensPerTurn)
         var response = ModelResponse()
         var calls: [Int: ToolCall] = [:]

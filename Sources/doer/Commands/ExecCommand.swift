@@ -41,7 +41,9 @@ struct ExecCommand: AsyncParsableCommand {
             let model = try ModelProviderFactory.make(configuration.model, directories: directories)
             let agentConfiguration = AgentConfiguration(
                 maxIterations: maxIterations, candidates: candidates, tokenBudget: tokenBudget,
-                baseTemperature: configuration.model.temperature ?? 0.2, limits: configuration.limits, approval: approval)
+                baseTemperature: configuration.model.temperature ?? 0.2, limits: configuration.limits, approval: approval,
+                // Hosted providers call tools reliably; the small local model does better with text blocks.
+                nativeTools: configuration.model.provider != .local)
             try agentConfiguration.validate()
             let agent = Agent(provider: model, sandbox: sandbox, configuration: agentConfiguration,
                               approvals: TerminalApprovals(enabled: !json))
