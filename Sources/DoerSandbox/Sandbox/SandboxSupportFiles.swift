@@ -1,3 +1,4 @@
+import CDoerSandbox
 import DoerCore
 import Foundation
 
@@ -14,14 +15,15 @@ struct SandboxSupportFiles: Sendable {
         let root = configuration.stagingRoot
         try WorkspaceView.ensureStagingRoot(root)
         let source = try locateInitHelper(configuration.initHelperPath)
-        guard let data = FileManager.default.contents(atPath: source) else {
-            throw .sandboxFailure("cannot read \(source)")
-        }
-        // Named by content, so a rebuilt helper never races with sandboxes using the old one.
-        var hash: UInt64 = 0xcbf29ce484222325
-        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        let helper = root.appendingPathComponent("init-\(String(hash, radix: 16))").path
+        var info = stat()
+        guard stat(source, &info) == 0 else { throw .sandboxFailure("cannot read \(source)") }
+        // Named by the build's size and time, so a rebuilt helper never races with
+        // sandboxes still using the old one, and nothing is read when the copy exists.
+        let helper = root.appendingPathComponent("init-\(info.st_size)-\(info.st_mtim.tv_sec)-\(info.st_mtim.tv_nsec)").path
         if !FileManager.default.fileExists(atPath: helper) {
+            guard let data = FileManager.default.contents(atPath: source) else {
+                throw .sandboxFailure("cannot read \(source)")
+            }
             try writeAtomically(data, to: helper, mode: 0o755)
         }
         let identity = configuration.runIdentity
