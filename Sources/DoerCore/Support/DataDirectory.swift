@@ -36,4 +36,6 @@ public struct DataDirectory: Sendable, Hashable {
     }
 
     public var configFile: URL { config.appendingPathComponent("config.toml") }
+    /// Sessions and their events.
+    public var sessionDatabase: URL { data.appendingPathComponent("doer.sqlite") }
 }

@@ -4,6 +4,7 @@ import DoerConfig
 import DoerCore
 import DoerModels
 import DoerSandbox
+import DoerStore
 import Foundation
 
 struct ExecCommand: AsyncParsableCommand {
@@ -25,6 +26,25 @@ struct ExecCommand: AsyncParsableCommand {
     @Flag(help: "Print the event stream as JSON lines.") var json = false
 
     func run() async throws {
+        let root = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, isDirectory: true).standardizedFileURL
+        let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
+                                        provider: provider, profile: profile, tokenBudget: tokenBudget, json: json)
+        try await settings.run(task: task, workspace: root, resuming: nil)
+    }
+}
+
+/// What `doer exec` and `doer resume` share: build the agent from the configuration, record
+/// every event in the session store as it happens, show it, and exit with the outcome.
+struct AgentRunSettings {
+    var candidates: Int
+    var maxIterations: Int
+    var approval: ApprovalPolicy
+    var provider: ModelSettings.ProviderKind?
+    var profile: String?
+    var tokenBudget: Int?
+    var json: Bool
+
+    func run(task: String, workspace root: URL, resuming session: SessionRecord?) async throws {
         let directories = DataDirectory()
         do {
             // The flag chooses the provider before the environment is read, so that
@@ -32,7 +52,6 @@ struct ExecCommand: AsyncParsableCommand {
             var environment = ProcessInfo.processInfo.environment
             if let provider { environment["DOER_MODEL_PROVIDER"] = provider.rawValue }
             let configuration = try DoerConfiguration.load(directories: directories, environment: environment, profile: profile)
-            let root = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, isDirectory: true).standardizedFileURL
             let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
                 backend: configuration.sandboxBackend, unprivilegedUID: configuration.unprivilegedUID,
                 unprivilegedGID: configuration.unprivilegedGID,
@@ -45,11 +64,21 @@ struct ExecCommand: AsyncParsableCommand {
                 // Hosted providers call tools reliably; the small local model does better with text blocks.
                 nativeTools: configuration.model.provider != .local)
             try agentConfiguration.validate()
+            let store = try SessionStore(path: directories.sessionDatabase)
+            let record: SessionRecord
+            if let session {
+                try store.reopen(session.id)
+                record = session
+            } else {
+                record = try store.createSession(task: task, workspace: root.path)
+            }
+            if !json { FileHandle.standardError.write(Data("doer: session \(record.id)\n".utf8)) }
             let agent = Agent(provider: model, sandbox: sandbox, configuration: agentConfiguration,
                               approvals: TerminalApprovals(enabled: !json))
             let printer = EventPrinter(json: json)
             var outcome: RunSummary.Outcome = .error
             for await event in agent.run(task: task, workspace: root) {
+                try store.append(event, to: record.id)
                 printer.show(event)
                 if case .done(let summary) = event { outcome = summary.outcome }
             }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import DoerAgent
+import DoerCore
+import DoerModels
+import DoerStore
+import Foundation
+
+struct SessionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessions",
+        abstract: "List agent sessions, newest first, or show one's events."
+    )
+
+    @Argument(help: "A session id (or its start) to show its events.") var id: String?
+    @Option(help: "How many sessions to list.") var limit = 20
+    @Flag(help: "Print as JSON lines.") var json = false
+
+    func run() async throws {
+        do {
+            try show()
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func show() throws(DoerError) {
+        let store = try SessionStore(path: DataDirectory().sessionDatabase)
+        if let id {
+            let session = try store.session(id)
+            let events = try store.events(of: session.id)
+            let printer = EventPrinter(json: json)
+            events.forEach(printer.show)
+            return
+        }
+        let formatter = ISO8601DateFormatter()
+        for session in try store.sessions(limit: limit) {
+            let task = session.task.split(separator: "\n").first.map(String.init) ?? ""
+            let outcome = (session.outcome ?? "unfinished").padding(toLength: 16, withPad: " ", startingAt: 0)
+            print("\(session.id.prefix(8))  \(formatter.string(from: session.createdAt))  \(outcome) \(session.eventCount) events  \(task.prefix(60))")
+        }
+    }
+}
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a session that was interrupted or did not pass: same task, same workspace, same session.",
+        discussion: "Its earlier events stay; the new run's events follow them."
+    )
+
+    @Argument(help: "The session id (or its start).") var id: String
+    @Option(help: "Candidates generated at once.") var candidates = 1
+    @Option(help: "Model turns per candidate.") var maxIterations = 6
+    @Option(help: "never: apply without asking; on-request (default): ask.") var approval: ApprovalPolicy = .onRequest
+    @Option(help: "Model provider: local (default), openai, anthropic.") var provider: ModelSettings.ProviderKind?
+    @Flag(help: "Print the event stream as JSON lines.") var json = false
+
+    func run() async throws {
+        let session: SessionRecord
+        do {
+            session = try SessionStore(path: DataDirectory().sessionDatabase).session(id)
+        } catch {
+            fail(error)
+        }
+        if session.outcome == RunSummary.Outcome.passed.rawValue {
+            print("session \(session.id) already passed; nothing to resume")
+            return
+        }
+        let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
+                                        provider: provider, profile: nil, tokenBudget: nil, json: json)
+        try await settings.run(task: session.task, workspace: URL(fileURLWithPath: session.workspace, isDirectory: true),
+                               resuming: session)
+    }
+}
