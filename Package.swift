@@ -123,6 +123,6 @@ let package = Package(
         ),
         .testTarget(name: "DoerStoreTests", dependencies: ["DoerCore", "DoerStore"], swiftSettings: upcoming),
         // Drives the built `doer` executable end to end.
-        .testTarget(name: "DoerCLITests", dependencies: ["doer"], swiftSettings: upcoming),
+        .testTarget(name: "DoerCLITests", dependencies: ["doer", "DoerCore", "DoerStore"], swiftSettings: upcoming),
     ]
 )

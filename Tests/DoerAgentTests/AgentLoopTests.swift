@@ -189,6 +189,25 @@ struct AgentLoopTests {
         #expect(events.contains(.action(candidate: 0, .writeFile(path: "calc.py", content: Replies.right))))
     }
 
+    @Test("an undo point is recorded before applying, and restoring it brings the workspace back")
+    func undoPoint() async throws {
+        let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test, "calc.py": Replies.wrong, "old.txt": "keep me"])
+        let model = ScriptedModel(replies: [0: ["```file calc.py\n\(Replies.right)```\n```file notes.md\nnew\n```\n```run\nrm old.txt\n```"]])
+        let (events, summary) = try await AgentHarness.run(model, task: "Fix add", in: ws)
+        #expect(summary.applied)
+        #expect(ws.read("calc.py") == Replies.right)
+        #expect(ws.read("old.txt") == nil)
+        let undoIndex = try #require(events.firstIndex { if case .undoPoint = $0 { return true } else { return false } })
+        let appliedIndex = try #require(events.firstIndex { if case .changesApplied = $0 { return true } else { return false } })
+        #expect(undoIndex < appliedIndex)
+        guard case .undoPoint(let backup) = events[undoIndex] else { return }
+        let restored = try backup.restore()
+        #expect(Set(restored) == ["calc.py", "notes.md", "old.txt"])
+        #expect(ws.read("calc.py") == Replies.wrong)
+        #expect(ws.read("old.txt") == "keep me")
+        #expect(ws.read("notes.md") == nil)
+    }
+
     @Test("a bad configuration is an error summary, not a crash")
     func badConfiguration() async throws {
         let ws = try AgentWorkspace()

@@ -1,3 +1,5 @@
+import DoerCore
+import DoerStore
 import Foundation
 import Testing
 
@@ -294,5 +296,48 @@ struct SessionCommandTests {
         let out = try DoerCLI.run(["resume", "deadbeef"], in: dir.url)
         #expect(out.status == 2)
         #expect(out.stderr.contains("no session deadbeef"))
+    }
+}
+
+@Suite("doer undo")
+struct UndoCommandTests {
+    @Test("restores the files a session changed and records that it did; a second undo has nothing left")
+    func undo() throws {
+        let dir = try TempDir(files: ["app.py": "print('new')\n", "added.txt": "added by the agent"])
+        let store = try SessionStore(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite"))
+        let session = try store.createSession(task: "change app", workspace: dir.url.path)
+        try store.append(.undoPoint(WorkspaceBackup(workspace: dir.url.path, entries: [
+            .init(path: "app.py", original: Data("print('old')\n".utf8), mode: 0o644),
+            .init(path: "added.txt", original: nil, mode: nil),
+            .init(path: "removed.txt", original: Data("was here".utf8), mode: 0o600),
+        ])), to: session.id)
+        try store.append(.changesApplied(files: [FileChange(path: "app.py", kind: .modified)]), to: session.id)
+
+        let out = try DoerCLI.run(["undo"], in: dir.url)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("undid session \(session.id.prefix(8))"))
+        #expect(try String(contentsOf: dir.url.appendingPathComponent("app.py"), encoding: .utf8) == "print('old')\n")
+        #expect(try String(contentsOf: dir.url.appendingPathComponent("removed.txt"), encoding: .utf8) == "was here")
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("added.txt").path))
+        #expect(try store.events(of: session.id).last == .undone(paths: ["app.py", "added.txt", "removed.txt"]))
+
+        let again = try DoerCLI.run(["undo"], in: dir.url)
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("no session has applied changes left to undo"))
+    }
+
+    @Test("undo refuses to write through a link that now stands where a folder was")
+    func noFollow() throws {
+        let dir = try TempDir()
+        let outside = try TempDir()
+        try FileManager.default.createSymbolicLink(atPath: dir.url.appendingPathComponent("sub").path, withDestinationPath: outside.url.path)
+        let store = try SessionStore(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite"))
+        let session = try store.createSession(task: "t", workspace: dir.url.path)
+        try store.append(.undoPoint(WorkspaceBackup(workspace: dir.url.path, entries: [
+            .init(path: "sub/file.txt", original: Data("x".utf8), mode: 0o644),
+        ])), to: session.id)
+        let out = try DoerCLI.run(["undo", String(session.id.prefix(8))], in: dir.url)
+        #expect(out.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: outside.url.appendingPathComponent("file.txt").path))
     }
 }

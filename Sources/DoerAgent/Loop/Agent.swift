@@ -100,6 +100,7 @@ public struct Agent: Sendable {
             return await summary(.passed, winner: winner, iterations: race.iterations, changes: changes, diff: diff,
                                  message: message + "; changes not applied (no approval)")
         }
+        emit(.undoPoint(WorkspaceBackup.take(of: changes, in: workspace)))
         do {
             let warnings = try copy.apply(changes)
             emit(.changesApplied(files: changes))

@@ -14,7 +14,11 @@ public enum AgentEvent: Sendable, Hashable, Codable {
     case candidateStatus(candidate: Int, status: CandidateStatus)
     case approvalRequested(ApprovalRequest)
     case approvalAnswered(id: String, approved: Bool, by: String)
+    /// What the changes replace, recorded before they are applied (for `doer undo`).
+    case undoPoint(WorkspaceBackup)
     case changesApplied(files: [FileChange])
+    /// `doer undo` put these paths back as they were before the changes.
+    case undone(paths: [String])
     case done(RunSummary)
 }
 

@@ -85,9 +85,9 @@ enum FileTree {
 
     /// Copies a regular file from one tree to another: written to a temporary name, then
     /// renamed over the destination so readers never see half a file.
-    static func copyFile(fromRoot: Int32, toRoot: Int32, path: String, mode: mode_t, owner: (uid_t, gid_t)?,
-                         modified: timespec?) throws(DoerError) {
-        guard let source = openParent(rootFD: fromRoot, relativePath: path, create: false, owner: nil) else {
+    static func copyFile(fromRoot: Int32, toRoot: Int32, sourcePath: String? = nil, path: String, mode: mode_t,
+                         owner: (uid_t, gid_t)?, modified: timespec?) throws(DoerError) {
+        guard let source = openParent(rootFD: fromRoot, relativePath: sourcePath ?? path, create: false, owner: nil) else {
             throw .workspace("cannot reach \(path) without following a link")
         }
         defer { close(source.fd) }

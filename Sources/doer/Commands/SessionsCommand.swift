@@ -2,6 +2,7 @@ import ArgumentParser
 import DoerAgent
 import DoerCore
 import DoerModels
+import DoerSandbox
 import DoerStore
 import Foundation
 
@@ -70,5 +71,52 @@ struct ResumeCommand: AsyncParsableCommand {
                                         provider: provider, profile: nil, tokenBudget: nil, json: json)
         try await settings.run(task: session.task, workspace: URL(fileURLWithPath: session.workspace, isDirectory: true),
                                resuming: session)
+    }
+}
+
+struct UndoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undo",
+        abstract: "Put the workspace back as it was before a session's changes were applied.",
+        discussion: "Without an id, undoes the most recent session whose changes were applied and not yet undone."
+    )
+
+    @Argument(help: "The session id (or its start).") var id: String?
+
+    func run() async throws {
+        do {
+            try undo()
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func undo() throws(DoerError) {
+        let store = try SessionStore(path: DataDirectory().sessionDatabase)
+        let candidates: [SessionRecord]
+        if let id {
+            candidates = [try store.session(id)]
+        } else {
+            candidates = try store.sessions(limit: 200)
+        }
+        for session in candidates {
+            var backup: WorkspaceBackup?
+            for event in try store.events(of: session.id) {
+                switch event {
+                case .undoPoint(let point): backup = point
+                case .undone: backup = nil
+                default: break
+                }
+            }
+            guard let backup else {
+                if id != nil { throw .invalidArgument("session \(session.id.prefix(8)) has no applied changes to undo") }
+                continue
+            }
+            let restored = try backup.restore()
+            try store.append(.undone(paths: restored), to: session.id)
+            print("undid session \(session.id.prefix(8)) in \(backup.workspace): " + restored.joined(separator: ", "))
+            return
+        }
+        throw .invalidArgument("no session has applied changes left to undo")
     }
 }

@@ -40,6 +40,10 @@ struct EventPrinter {
             bold("diff") + "\n" + request.diff
         case .approvalAnswered(_, let approved, let by):
             approved ? "approved by \(by)" : "not approved"
+        case .undoPoint:
+            nil
+        case .undone(let paths):
+            "undone: " + paths.joined(separator: ", ")
         case .changesApplied(let files):
             green("applied ") + files.map { "\($0.kind.rawValue) \($0.path)" }.joined(separator: ", ")
         case .done(let summary):
