@@ -93,29 +93,12 @@ struct CandidateLoop: Sendable {
         let request = ModelRequest(messages: messages, tools: configuration.nativeTools ? ActionParser.toolDefinitions : [],
                                    temperature: configuration.temperature(forCandidate: index),
                                    seed: configuration.seed &+ index &* 1000 &+ iteration, maxTokens: configuration.maxTokensPerTurn)
-        var response = ModelResponse()
-        var calls: [Int: ToolCall] = [:]
+        var builder = ModelResponseBuilder()
         for try await delta in provider.stream(request) {
-            switch delta {
-            case .text(let piece, let choice) where choice == 0:
-                response.text += piece
-                emit(.messageDelta(candidate: index, text: piece))
-            case .toolCall(let callIndex, let id, let name, let fragment, _):
-                var call = calls[callIndex] ?? ToolCall(id: "", name: "", arguments: "")
-                if let id { call.id = id }
-                if let name { call.name += name }
-                call.arguments += fragment
-                calls[callIndex] = call
-            case .usage(let usage):
-                response.usage = response.usage + usage
-            case .finished(let reason, _):
-                response.finishReason = reason
-            default:
-                break
-            }
+            if case .text(let piece, 0) = delta { emit(.messageDelta(candidate: index, text: piece)) }
+            builder.add(delta)
         }
-        response.toolCalls = calls.sorted { $0.key < $1.key }.map(\.value)
-        return response
+        return builder.response
     }
 
     /// Applies an action to the copy; returns a note for the model when something went wrong.

@@ -31,30 +31,45 @@ public struct ModelResponse: Sendable, Hashable {
     }
 }
 
+/// Gathers streamed deltas of choice 0 into a whole response: text, tool calls
+/// reassembled from their fragments, usage, finish reason.
+public struct ModelResponseBuilder: Sendable {
+    private var partial = ModelResponse()
+    private var calls: [Int: ToolCall] = [:]
+
+    public init() {}
+
+    public mutating func add(_ delta: ModelDelta) {
+        switch delta {
+        case .text(let piece, let choice) where choice == 0:
+            partial.text += piece
+        case .toolCall(let index, let id, let name, let fragment, let choice) where choice == 0:
+            var call = calls[index] ?? ToolCall(id: "", name: "", arguments: "")
+            if let id { call.id = id }
+            if let name { call.name += name }
+            call.arguments += fragment
+            calls[index] = call
+        case .usage(let usage):
+            partial.usage = partial.usage + usage
+        case .finished(let reason, let choice) where choice == 0:
+            partial.finishReason = reason
+        default:
+            break
+        }
+    }
+
+    public var response: ModelResponse {
+        var response = partial
+        response.toolCalls = calls.sorted { $0.key < $1.key }.map(\.value)
+        return response
+    }
+}
+
 extension ModelProvider {
     /// Streams the request for choice 0 and returns the whole response.
     public func complete(_ request: ModelRequest) async throws -> ModelResponse {
-        var response = ModelResponse()
-        var calls: [Int: ToolCall] = [:]
-        for try await delta in stream(request) {
-            switch delta {
-            case .text(let piece, let choice) where choice == 0:
-                response.text += piece
-            case .toolCall(let index, let id, let name, let fragment, let choice) where choice == 0:
-                var call = calls[index] ?? ToolCall(id: "", name: "", arguments: "")
-                if let id { call.id = id }
-                if let name { call.name += name }
-                call.arguments += fragment
-                calls[index] = call
-            case .usage(let usage):
-                response.usage = response.usage + usage
-            case .finished(let reason, let choice) where choice == 0:
-                response.finishReason = reason
-            default:
-                break
-            }
-        }
-        response.toolCalls = calls.sorted { $0.key < $1.key }.map(\.value)
-        return response
+        var builder = ModelResponseBuilder()
+        for try await delta in stream(request) { builder.add(delta) }
+        return builder.response
     }
 }
