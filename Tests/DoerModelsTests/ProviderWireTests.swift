@@ -305,3 +305,17 @@ struct TokenAccountingTests {
         #expect(await meter.byProvider["openai"]?.totalTokens == 137)
     }
 }
+
+@Suite("tool schemas")
+struct ToolSchemaTests {
+    @Test("a tool whose schema is not JSON fails before anything is sent, for both providers")
+    func invalidSchema() async throws {
+        let server = try FixtureServer(replies: [])
+        let request = ModelRequest(messages: [.user("x")],
+                                   tools: [ToolDefinition(name: "broken", description: "d", parametersSchema: "{not json")])
+        let expected = ModelError.configuration("the schema of tool broken is not valid JSON")
+        #expect(await Wire.failure(Wire.openAI(server), request) == expected)
+        #expect(await Wire.failure(Wire.anthropic(server), request) == expected)
+        #expect(server.recorded.isEmpty)
+    }
+}

@@ -99,10 +99,7 @@ public struct AnthropicProvider: ModelProvider {
         if !request.stop.isEmpty { body["stop_sequences"] = request.stop }
         if !request.tools.isEmpty {
             body["tools"] = try request.tools.map { tool -> [String: Any] in
-                guard let schema = try? JSONSerialization.jsonObject(with: Data(tool.parametersSchema.utf8)) else {
-                    throw ModelError.configuration("the schema of tool \(tool.name) is not valid JSON")
-                }
-                return ["name": tool.name, "description": tool.description, "input_schema": schema]
+                ["name": tool.name, "description": tool.description, "input_schema": try tool.schemaObject()]
             }
         }
         return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])

@@ -72,11 +72,8 @@ public struct OpenAIChatProvider: ModelProvider {
         if request.choices > 1 { body["n"] = request.choices }
         if !request.tools.isEmpty {
             body["tools"] = try request.tools.map { tool -> [String: Any] in
-                guard let schema = try? JSONSerialization.jsonObject(with: Data(tool.parametersSchema.utf8)) else {
-                    throw ModelError.configuration("the schema of tool \(tool.name) is not valid JSON")
-                }
-                return ["type": "function",
-                        "function": ["name": tool.name, "description": tool.description, "parameters": schema]]
+                ["type": "function",
+                 "function": ["name": tool.name, "description": tool.description, "parameters": try tool.schemaObject()]]
             }
         }
         return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
