@@ -24,12 +24,14 @@ public struct AgentConfiguration: Sendable {
     /// Offer the actions as native tools (providers with reliable tool calls); otherwise
     /// the model answers in the text action protocol. Both give the same actions.
     public var nativeTools: Bool
+    /// Whether the model writes the plan (`auto`: for larger tasks only).
+    public var planning: PlanningMode
 
     public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
                 baseTemperature: Double = 0.2, seed: Int = 1, maxTokensPerTurn: Int = 1536,
                 limits: ResourceLimits = ResourceLimits(wallClockSeconds: 30), approval: ApprovalPolicy = .onRequest,
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true),
-                nativeTools: Bool = false) {
+                nativeTools: Bool = false, planning: PlanningMode = .auto) {
         self.maxIterations = maxIterations
         self.candidates = candidates
         self.tokenBudget = tokenBudget
@@ -41,6 +43,7 @@ public struct AgentConfiguration: Sendable {
         self.approval = approval
         self.stagingRoot = stagingRoot
         self.nativeTools = nativeTools
+        self.planning = planning
     }
 
     public func validate() throws(DoerError) {

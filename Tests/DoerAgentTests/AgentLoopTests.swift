@@ -29,15 +29,16 @@ enum AgentHarness {
 
     static func run(_ model: ScriptedModel, task: String, in workspace: AgentWorkspace, candidates: Int = 1,
                     maxIterations: Int = 4, approval: ApprovalPolicy = .never, nativeTools: Bool = false,
-                    approvals: any ApprovalHandler = DenyAllApprovals()) async throws -> (events: [AgentEvent], summary: RunSummary) {
+                    approvals: any ApprovalHandler = DenyAllApprovals(), planning: PlanningMode = .auto,
+                    resume: ResumePoint? = nil) async throws -> (events: [AgentEvent], summary: RunSummary) {
         let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
             stagingRoot: URL(fileURLWithPath: "/tmp/doer-agent-sandbox-\(getpid())", isDirectory: true))).make()
         let configuration = AgentConfiguration(maxIterations: maxIterations, candidates: candidates, seed: model.baseSeed,
                                                limits: ResourceLimits(wallClockSeconds: 30), approval: approval, stagingRoot: staging,
-                                               nativeTools: nativeTools)
+                                               nativeTools: nativeTools, planning: planning)
         let agent = Agent(provider: model, sandbox: sandbox, configuration: configuration, approvals: approvals)
         var events: [AgentEvent] = []
-        for await event in agent.run(task: task, workspace: workspace.url) { events.append(event) }
+        for await event in agent.run(task: task, workspace: workspace.url, resumingFrom: resume) { events.append(event) }
         guard case .done(let summary) = events.last else { throw DoerError.invalidArgument("no done event") }
         return (events, summary)
     }

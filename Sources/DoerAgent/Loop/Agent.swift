@@ -28,10 +28,12 @@ public struct Agent: Sendable {
         self.approvals = approvals
     }
 
-    public func run(task: String, workspace: URL) -> AsyncStream<AgentEvent> {
+    /// Runs the task. With `resume`, the candidates start from the files and the last
+    /// failure an earlier run of the same session reached (see `ResumePoint`).
+    public func run(task: String, workspace: URL, resumingFrom resume: ResumePoint? = nil) -> AsyncStream<AgentEvent> {
         let (stream, continuation) = AsyncStream<AgentEvent>.makeStream(bufferingPolicy: .unbounded)
         let work = Task {
-            let summary = await execute(task: task, workspace: workspace) { continuation.yield($0) }
+            let summary = await execute(task: task, workspace: workspace, resume: resume) { continuation.yield($0) }
             continuation.yield(.done(summary))
             continuation.finish()
         }
@@ -39,7 +41,7 @@ public struct Agent: Sendable {
         return stream
     }
 
-    private func execute(task: String, workspace: URL, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RunSummary {
+    private func execute(task: String, workspace: URL, resume: ResumePoint?, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RunSummary {
         let started = ContinuousClock.now
         let meter = TokenMeter()
         func summary(_ outcome: RunSummary.Outcome, winner: Int? = nil, iterations: Int = 0, changes: [FileChange] = [],
@@ -65,12 +67,28 @@ public struct Agent: Sendable {
             return await summary(.error, message: error.description)
         }
         let instructions = copies[0].read("AGENTS.md")
-        let strategy = TestStrategy.choose(files: copies[0].files(), task: task)
-        emit(.plan(Planner.plan(task: task, files: copies[0].files(), strategy: strategy)))
+        let files = copies[0].files()
+        let strategy = TestStrategy.choose(files: files, task: task)
+        var written: Plan?
+        if resume?.plan == nil && Planner.wantsModelPlan(task: task, files: files, mode: configuration.planning) {
+            do {
+                written = try await Planner.modelPlan(task: task, files: files, strategy: strategy,
+                                                      provider: MeteredProvider(provider, meter: meter), configuration: configuration)
+            } catch {
+                if Task.isCancelled { return await summary(.cancelled, message: "cancelled") }
+                return await summary(.error, message: "the model could not write a plan: \((error as? ModelError)?.description ?? "\(error)")")
+            }
+        }
+        let plan = written ?? resume?.plan ?? Planner.plan(task: task, files: files, strategy: strategy)
+        emit(.plan(plan))
+        let resumed = resume?.candidates ?? []
+        for (index, state) in resumed.prefix(copies.count).enumerated() {
+            for action in state.actions { Self.replay(action, on: copies[index]) }
+        }
 
         let budget = Budget(meter: meter, tokens: configuration.tokenBudget, seconds: configuration.timeBudgetSeconds, started: started)
-        let race = await race(task: task, strategy: strategy, instructions: instructions, copies: copies,
-                              meter: meter, budget: budget, emit: emit)
+        let race = await race(task: task, strategy: strategy, plan: written, resumed: resumed,
+                              instructions: instructions, copies: copies, meter: meter, budget: budget, emit: emit)
         if Task.isCancelled {
             return await summary(.cancelled, iterations: race.iterations, message: "cancelled")
         }
@@ -81,7 +99,8 @@ public struct Agent: Sendable {
         let changes = copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) }
         let diff = copy.diff(changes)
         let costs = race.costs.sorted { $0.key < $1.key }.map { "candidate \($0.key): \($0.value.totalTokens) tokens" }
-        let message = "candidate \(winner) passed after \(race.iterations) iteration(s)"
+        let message = (race.iterations == 0 ? "candidate \(winner) passed with the files restored from the session"
+                       : "candidate \(winner) passed after \(race.iterations) iteration(s)")
             + (costs.count > 1 ? " (" + costs.joined(separator: ", ") + ")" : "")
         guard !changes.isEmpty else {
             return await summary(.passed, winner: winner, iterations: race.iterations, message: message + "; nothing to change")
@@ -122,7 +141,22 @@ public struct Agent: Sendable {
 
     /// Runs the candidates at once; the first to pass wins and the rest are cancelled,
     /// which stops their model streams and their sandboxed runs.
-    private func race(task: String, strategy: TestStrategy, instructions: String?, copies: [WorkspaceCopy],
+    /// Puts a recorded write or edit back on a copy. An edit that no longer applies is
+    /// skipped: the candidate's next turn sees the files as they are.
+    private static func replay(_ action: Action, on copy: WorkspaceCopy) {
+        switch action {
+        case .writeFile(let path, let content):
+            try? copy.write(path, content)
+        case .editFile(let path, let search, let replace):
+            guard let current = copy.read(path), current.components(separatedBy: search).count == 2 else { return }
+            try? copy.write(path, current.replacingOccurrences(of: search, with: replace))
+        case .runCommand:
+            break
+        }
+    }
+
+    private func race(task: String, strategy: TestStrategy, plan: Plan?, resumed: [ResumePoint.CandidateState],
+                      instructions: String?, copies: [WorkspaceCopy],
                       meter: TokenMeter, budget: Budget, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RaceResult {
         var meters: [Int: TokenMeter] = [:]
         for index in copies.indices { meters[index] = TokenMeter() }
@@ -130,7 +164,8 @@ public struct Agent: Sendable {
             for (index, copy) in copies.enumerated() {
                 let candidateMeter = meters[index]!
                 let loop = CandidateLoop(
-                    index: index, task: task, strategy: strategy, projectInstructions: instructions,
+                    index: index, task: task, strategy: strategy, plan: plan,
+                    resumed: index < resumed.count ? resumed[index] : nil, projectInstructions: instructions,
                     provider: MeteredProvider(MeteredProvider(provider, meter: candidateMeter), meter: meter),
                     sandbox: sandbox, configuration: configuration, copy: copy, emit: emit,
                     budgetLeft: { await budget.allowsMore() })

@@ -8,6 +8,11 @@ struct CandidateLoop: Sendable {
     let index: Int
     let task: String
     let strategy: TestStrategy
+    /// The model-written plan, when there is one, to keep every turn on it.
+    let plan: Plan?
+    /// Where an earlier run of the session left this candidate (its files are already
+    /// replayed on the copy).
+    let resumed: ResumePoint.CandidateState?
     let projectInstructions: String?
     let provider: any ModelProvider
     let sandbox: any Sandbox
@@ -31,10 +36,22 @@ struct CandidateLoop: Sendable {
         // never the whole history.
         let opening: [ChatMessage] = [
             .system(PromptBuilder.system(projectInstructions: projectInstructions)),
-            .user(PromptBuilder.task(task, files: PromptBuilder.files(of: copy), strategy: strategy)),
+            .user(PromptBuilder.task(task, files: PromptBuilder.files(of: copy), strategy: strategy, plan: plan)),
         ]
         var messages = opening
         var lastSignature: String?
+        if let resumed, !resumed.actions.isEmpty, strategy.hasTests(copy.files()) {
+            // The restored files may already pass (the run was stopped before approval, or
+            // during its last test run): check before spending a model turn.
+            emit(.candidateStatus(candidate: index, status: .testing(iteration: 0)))
+            let report = try await runTests()
+            emit(.testReport(candidate: index, iteration: 0, report: report))
+            if report.succeeded { return .passed(iterations: 0) }
+            let failure = report.failureSummary ?? "no test passed"
+            lastSignature = FailureTrimmer.signature(failure)
+            messages.append(.assistant(PromptBuilder.note(of: resumed.actions, reply: "")))
+            messages.append(.user(PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy))))
+        }
         for iteration in 1...configuration.maxIterations {
             try Task.checkCancellation()
             guard await budgetLeft() else {

@@ -18,8 +18,25 @@ enum PromptBuilder {
         return text
     }
 
-    static func task(_ task: String, files: String, strategy: TestStrategy) -> String {
+    static let planningSystem = """
+        You are Doer, a careful programmer. Before writing any code you write a short plan.
+        Reply with a numbered list of 2 to 6 steps, one line each, then one line
+        `Files: name1, name2` naming the files to create or change. Do not write code.
+        """
+
+    static func planningRequest(_ task: String, files: [String], strategy: TestStrategy) -> String {
         var text = "Task:\n\(task)\n"
+        let shown = files.filter { !$0.hasPrefix(".") && !$0.contains("/.") }.prefix(40)
+        if !shown.isEmpty { text += "\nFiles in the workspace: " + shown.joined(separator: ", ") + "\n" }
+        text += "\nTests: \(strategy.description).\nWrite the plan."
+        return text
+    }
+
+    static func task(_ task: String, files: String, strategy: TestStrategy, plan: Plan? = nil) -> String {
+        var text = "Task:\n\(task)\n"
+        if let plan {
+            text += "\nPlan:\n" + plan.steps.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n") + "\n"
+        }
         if !files.isEmpty { text += "\nFiles in the workspace:\n\(files)" }
         switch (strategy.kind, strategy.generatedFiles.isEmpty) {
         case (.pytest, false):

@@ -1,9 +1,7 @@
 import ArgumentParser
 import DoerAgent
-import DoerConfig
 import DoerCore
 import DoerModels
-import DoerSandbox
 import DoerStore
 import Foundation
 
@@ -23,88 +21,41 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(help: "Model provider: local (default), openai, anthropic.") var provider: ModelSettings.ProviderKind?
     @Option(help: "Apply a [profiles.NAME] table of config.toml.") var profile: String?
     @Option(help: "Stop when this many tokens were used.") var tokenBudget: Int?
+    @Option(help: "Who writes the plan: auto (the model, for larger tasks), model, derived (no model turn).")
+    var plan: PlanningMode = .auto
     @Flag(help: "Print the event stream as JSON lines.") var json = false
 
     func run() async throws {
         let root = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, isDirectory: true).standardizedFileURL
         let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
-                                        provider: provider, profile: profile, tokenBudget: tokenBudget, json: json)
-        try await settings.run(task: task, workspace: root, resuming: nil)
+                                        provider: provider, profile: profile, tokenBudget: tokenBudget, planning: plan)
+        try await runAgent(settings: settings, task: task, workspace: root, resuming: nil, json: json)
     }
 }
 
-/// What `doer exec` and `doer resume` share: build the agent from the configuration, record
-/// every event in the session store as it happens, show it, and exit with the outcome.
-struct AgentRunSettings {
-    var candidates: Int
-    var maxIterations: Int
-    var approval: ApprovalPolicy
-    var provider: ModelSettings.ProviderKind?
-    var profile: String?
-    var tokenBudget: Int?
-    var json: Bool
-
-    func run(task: String, workspace root: URL, resuming session: SessionRecord?) async throws {
-        let directories = DataDirectory()
-        do {
-            // The flag chooses the provider before the environment is read, so that
-            // provider's own variables (OPENAI_BASE_URL, ANTHROPIC_API_KEY…) apply.
-            var environment = ProcessInfo.processInfo.environment
-            if let provider { environment["DOER_MODEL_PROVIDER"] = provider.rawValue }
-            let configuration = try DoerConfiguration.load(directories: directories, environment: environment, profile: profile)
-            let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
-                backend: configuration.sandboxBackend, unprivilegedUID: configuration.unprivilegedUID,
-                unprivilegedGID: configuration.unprivilegedGID,
-                stagingRoot: configuration.stagingDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) },
-                warmPoolSize: configuration.warmPoolSize)).make()
-            let model = try ModelProviderFactory.make(configuration.model, directories: directories)
-            let agentConfiguration = AgentConfiguration(
-                maxIterations: maxIterations, candidates: candidates, tokenBudget: tokenBudget,
-                baseTemperature: configuration.model.temperature ?? 0.2, limits: configuration.limits, approval: approval,
-                // Hosted providers call tools reliably; the small local model does better with text blocks.
-                nativeTools: configuration.model.provider != .local)
-            try agentConfiguration.validate()
-            let store = try SessionStore(path: directories.sessionDatabase)
-            let record: SessionRecord
-            if let session {
-                try store.reopen(session.id)
-                record = session
-            } else {
-                record = try store.createSession(task: task, workspace: root.path)
-            }
-            if !json { FileHandle.standardError.write(Data("doer: session \(record.id)\n".utf8)) }
-            let agent = Agent(provider: model, sandbox: sandbox, configuration: agentConfiguration,
-                              approvals: TerminalApprovals(enabled: !json))
-            let printer = EventPrinter(json: json)
-            var outcome: RunSummary.Outcome = .error
-            for await event in agent.run(task: task, workspace: root) {
-                try store.append(event, to: record.id)
-                printer.show(event)
-                if case .done(let summary) = event { outcome = summary.outcome }
-            }
-            throw ExitCode(outcome == .passed ? 0 : 1)
-        } catch let error as DoerError {
-            fail(error)
-        } catch let error as ModelError {
-            fail(.configuration(error.description))
+/// What `doer exec` and `doer resume` share: run the task in a session and exit with its outcome.
+func runAgent(settings: AgentRunSettings, task: String, workspace: URL, resuming session: SessionRecord?, json: Bool) async throws {
+    do {
+        let runtime = try AgentRuntime(settings: settings)
+        let record: SessionRecord
+        var resume: ResumePoint?
+        if let session {
+            resume = ResumePoint(events: try runtime.store.events(of: session.id))
+            try runtime.store.reopen(session.id)
+            record = session
+        } else {
+            record = try runtime.store.createSession(task: task, workspace: workspace.path)
         }
+        if !json { FileHandle.standardError.write(Data("doer: session \(record.id)\n".utf8)) }
+        let printer = EventPrinter(json: json)
+        let summary = try await runtime.run(task: task, workspace: workspace, session: record, resume: resume,
+                                            approvals: TerminalApprovals(enabled: !json), show: printer.show)
+        throw ExitCode(summary?.outcome == .passed ? 0 : 1)
+    } catch let error as DoerError {
+        fail(error)
     }
 }
 
 extension ApprovalPolicy: ExpressibleByArgument {}
+extension PlanningMode: ExpressibleByArgument {}
 extension ModelSettings.ProviderKind: ExpressibleByArgument {}
-
-/// Asks on the terminal; with no terminal (or in JSON mode) the answer is no.
-struct TerminalApprovals: ApprovalHandler {
-    let enabled: Bool
-
-    func decide(_ request: ApprovalRequest) async -> String? {
-        guard enabled, isatty(0) == 1, isatty(2) == 1 else {
-            FileHandle.standardError.write(Data("doer: no terminal to ask for approval; changes not applied (pass --approval never to apply without asking)\n".utf8))
-            return nil
-        }
-        FileHandle.standardError.write(Data("\n\(request.summary)? [y/N] ".utf8))
-        guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() else { return nil }
-        return answer == "y" || answer == "yes" ? (ProcessInfo.processInfo.environment["USER"] ?? "terminal user") : nil
-    }
-}

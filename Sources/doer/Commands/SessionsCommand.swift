@@ -45,8 +45,8 @@ struct SessionsCommand: AsyncParsableCommand {
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
-        abstract: "Continue a session that was interrupted or did not pass: same task, same workspace, same session.",
-        discussion: "Its earlier events stay; the new run's events follow them."
+        abstract: "Continue a session that was interrupted, did not pass, or was not applied: same task, workspace and session.",
+        discussion: "The candidates start from the files the session's last run wrote and see its last failure; when those files already pass, only the approval is asked again. Earlier events stay; the new run's events follow them."
     )
 
     @Argument(help: "The session id (or its start).") var id: String
@@ -58,19 +58,22 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let session: SessionRecord
+        let point: ResumePoint
         do {
-            session = try SessionStore(path: DataDirectory().sessionDatabase).session(id)
+            let store = try SessionStore(path: DataDirectory().sessionDatabase)
+            session = try store.session(id)
+            point = ResumePoint(events: try store.events(of: session.id))
         } catch {
             fail(error)
         }
-        if session.outcome == RunSummary.Outcome.passed.rawValue {
-            print("session \(session.id) already passed; nothing to resume")
+        if point.applied {
+            print("session \(session.id) already passed and its changes were applied; nothing to resume")
             return
         }
         let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
-                                        provider: provider, profile: nil, tokenBudget: nil, json: json)
-        try await settings.run(task: session.task, workspace: URL(fileURLWithPath: session.workspace, isDirectory: true),
-                               resuming: session)
+                                        provider: provider, profile: nil, tokenBudget: nil)
+        try await runAgent(settings: settings, task: session.task, workspace: URL(fileURLWithPath: session.workspace, isDirectory: true),
+                           resuming: session, json: json)
     }
 }
 
@@ -93,30 +96,8 @@ struct UndoCommand: AsyncParsableCommand {
 
     private func undo() throws(DoerError) {
         let store = try SessionStore(path: DataDirectory().sessionDatabase)
-        let candidates: [SessionRecord]
-        if let id {
-            candidates = [try store.session(id)]
-        } else {
-            candidates = try store.sessions(limit: 200)
-        }
-        for session in candidates {
-            var backup: WorkspaceBackup?
-            for event in try store.events(of: session.id) {
-                switch event {
-                case .undoPoint(let point): backup = point
-                case .undone: backup = nil
-                default: break
-                }
-            }
-            guard let backup else {
-                if id != nil { throw .invalidArgument("session \(session.id.prefix(8)) has no applied changes to undo") }
-                continue
-            }
-            let restored = try backup.restore()
-            try store.append(.undone(paths: restored), to: session.id)
-            print("undid session \(session.id.prefix(8)) in \(backup.workspace): " + restored.joined(separator: ", "))
-            return
-        }
-        throw .invalidArgument("no session has applied changes left to undo")
+        let candidates = id.map { [$0] }
+        let undone = try SessionUndo.undoLatest(in: store, among: candidates)
+        print("undid session \(undone.session.id.prefix(8)) in \(undone.workspace): " + undone.paths.joined(separator: ", "))
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// Shows agent events: for people on the terminal, or as JSON lines for programs.
 struct EventPrinter {
     let json: Bool
-    private let colour = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    private let style = TerminalStyle()
 
     init(json: Bool) {
         self.json = json
@@ -37,7 +37,7 @@ struct EventPrinter {
             default: nil
             }
         case .approvalRequested(let request):
-            bold("diff") + "\n" + request.diff
+            bold("diff") + "\n" + style.diff(request.diff)
         case .approvalAnswered(_, let approved, let by):
             approved ? "approved by \(by)" : "not approved"
         case .undoPoint:
@@ -49,7 +49,7 @@ struct EventPrinter {
         case .done(let summary):
             (summary.outcome == .passed ? green("done") : red(summary.outcome.rawValue)) + ": \(summary.message)"
                 + dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens))
-                + (summary.applied || summary.diff.isEmpty || summary.outcome != .passed ? "" : "\n" + summary.diff)
+                + (summary.applied || summary.diff.isEmpty || summary.outcome != .passed ? "" : "\n" + style.diff(summary.diff))
         }
         if let text { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
     }
@@ -81,9 +81,9 @@ struct EventPrinter {
         return line + Data("\n".utf8)
     }
 
-    private func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
-    private func dim(_ s: String) -> String { colour ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
-    private func green(_ s: String) -> String { colour ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
-    private func red(_ s: String) -> String { colour ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+    private func bold(_ s: String) -> String { style.bold(s) }
+    private func dim(_ s: String) -> String { style.dim(s) }
+    private func green(_ s: String) -> String { style.green(s) }
+    private func red(_ s: String) -> String { style.red(s) }
     private func indent(_ s: String) -> String { s.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") }
 }

@@ -1,0 +1,82 @@
+import DoerAgent
+import DoerConfig
+import DoerCore
+import DoerModels
+import DoerSandbox
+import DoerStore
+import Foundation
+
+/// The settings an agent run takes from the command line.
+struct AgentRunSettings: Sendable {
+    var candidates: Int
+    var maxIterations: Int
+    var approval: ApprovalPolicy
+    var provider: ModelSettings.ProviderKind?
+    var profile: String?
+    var tokenBudget: Int?
+    var planning: PlanningMode = .auto
+}
+
+/// What every agent frontend of the command line builds once: the configuration, the
+/// sandbox, the model, the session store. `doer exec`, `doer resume` and `doer chat` differ
+/// only in how they show the events.
+struct AgentRuntime: Sendable {
+    var settings: AgentRunSettings
+    let configuration: DoerConfiguration
+    let sandbox: any Sandbox
+    private(set) var model: any ModelProvider
+    let store: SessionStore
+    let directories: DataDirectory
+
+    init(settings: AgentRunSettings, directories: DataDirectory = DataDirectory()) throws(DoerError) {
+        self.settings = settings
+        self.directories = directories
+        // The flag chooses the provider before the environment is read, so that that
+        // provider's own variables (OPENAI_BASE_URL, ANTHROPIC_API_KEY…) apply.
+        var environment = ProcessInfo.processInfo.environment
+        if let provider = settings.provider { environment["DOER_MODEL_PROVIDER"] = provider.rawValue }
+        configuration = try DoerConfiguration.load(directories: directories, environment: environment, profile: settings.profile)
+        sandbox = try SandboxFactory(configuration: SandboxConfiguration(
+            backend: configuration.sandboxBackend, unprivilegedUID: configuration.unprivilegedUID,
+            unprivilegedGID: configuration.unprivilegedGID,
+            stagingRoot: configuration.stagingDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) },
+            warmPoolSize: configuration.warmPoolSize)).make()
+        do {
+            model = try ModelProviderFactory.make(configuration.model, directories: directories)
+        } catch {
+            throw .configuration(error.description)
+        }
+        store = try SessionStore(path: directories.sessionDatabase)
+        try agentConfiguration.validate()
+    }
+
+    var agentConfiguration: AgentConfiguration {
+        AgentConfiguration(
+            maxIterations: settings.maxIterations, candidates: settings.candidates, tokenBudget: settings.tokenBudget,
+            baseTemperature: configuration.model.temperature ?? 0.2, limits: configuration.limits, approval: settings.approval,
+            // Hosted providers call tools reliably; the small local model does better with text blocks.
+            nativeTools: configuration.model.provider != .local, planning: settings.planning)
+    }
+
+    var modelDescription: String {
+        let settings = configuration.model
+        return settings.provider == .local ? "local Qwen2.5-Coder \(settings.localSize)" : "\(settings.provider.rawValue): \(settings.model ?? model.name)"
+    }
+
+    func agent(approvals: any ApprovalHandler) -> Agent {
+        Agent(provider: model, sandbox: sandbox, configuration: agentConfiguration, approvals: approvals)
+    }
+
+    /// Runs a task, recording every event in the session before anyone sees it, so a crash
+    /// loses nothing that was shown. Returns the run's summary.
+    func run(task: String, workspace: URL, session: SessionRecord, resume: ResumePoint?, approvals: any ApprovalHandler,
+             show: @Sendable (AgentEvent) -> Void) async throws(DoerError) -> RunSummary? {
+        var summary: RunSummary?
+        for await event in agent(approvals: approvals).run(task: task, workspace: workspace, resumingFrom: resume) {
+            try store.append(event, to: session.id)
+            show(event)
+            if case .done(let done) = event { summary = done }
+        }
+        return summary
+    }
+}
