@@ -102,10 +102,22 @@ let package = Package(
             dependencies: ["DoerCore", "DoerSandbox"],
             swiftSettings: upcoming
         ),
+        // Test doubles shared by test targets: a scripted HTTP server on loopback.
+        .target(
+            name: "DoerTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/DoerTestSupport",
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "DoerModelsTests",
             dependencies: [
-                "DoerCore", "DoerModels",
+                "DoerCore", "DoerModels", "DoerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -124,6 +136,6 @@ let package = Package(
         ),
         .testTarget(name: "DoerStoreTests", dependencies: ["DoerCore", "DoerStore"], swiftSettings: upcoming),
         // Drives the built `doer` executable end to end.
-        .testTarget(name: "DoerCLITests", dependencies: ["doer", "DoerCore", "DoerStore"], swiftSettings: upcoming),
+        .testTarget(name: "DoerCLITests", dependencies: ["doer", "DoerCore", "DoerStore", "DoerTestSupport"], swiftSettings: upcoming),
     ]
 )

@@ -12,6 +12,8 @@ command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
 # The agent runs Python tests with Debian's pytest inside the sandbox.
 /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need_apt+=(python3-pytest)
+# Models often write `python`; in the sandbox only /usr/bin is on the PATH.
+[ -e /usr/bin/python ] || need_apt+=(python-is-python3)
 [ -f /usr/include/linux/seccomp.h ] || need_apt+=(linux-libc-dev)
 [ -f /usr/include/stdio.h ] || need_apt+=(libc6-dev)
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)

@@ -22,11 +22,12 @@ struct PlanChecklistTests {
 
     @Test("a derived plan: any write does the first step; passing does all but applying")
     func derivedPlan() {
-        var list = PlanChecklist(Plan(steps: ["Write the code for the task", "Run the tests: pytest", "Repair what fails until the tests pass",
+        var list = PlanChecklist(Plan(steps: ["Write the code for the task", "Write tests for it", "Run the tests: pytest", "Repair what fails until the tests pass",
                                               "Show the diff and apply it with approval"], files: [], language: "python", testStrategy: "pytest"))
         #expect(list.apply(.action(candidate: 0, .writeFile(path: "x.py", content: ""))) == [0])
-        #expect(list.apply(.candidateStatus(candidate: 0, status: .passed(iteration: 1))) == [1, 2])
-        #expect(list.done == [true, true, true, false])
+        #expect(list.apply(.action(candidate: 0, .writeFile(path: "test_x.py", content: ""))) == [1])
+        #expect(list.apply(.candidateStatus(candidate: 0, status: .passed(iteration: 1))) == [2, 3])
+        #expect(list.done == [true, true, true, true, false])
         // A new plan event starts the list over.
         list.apply(.plan(Plan(steps: ["a"], files: [], language: "python", testStrategy: "")))
         #expect(list.lines == ["[ ] a"])

@@ -1,5 +1,6 @@
 import DoerCore
 @testable import DoerModels
+import DoerTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -30,8 +30,12 @@ public struct PlanChecklist: Sendable, Hashable {
                 let named = Self.files(in: step)
                 if !named.isEmpty && named.allSatisfy(written.contains) { done[index] = true }
             }
-            // A derived plan's first step names no file: writing anything does it.
+            // A derived plan names no file: writing anything does its first step, writing a
+            // test file its step about writing tests.
             if !anyNamed, let first = plan.steps.indices.first, Self.isWriting(plan.steps[first]) { done[first] = true }
+            if !anyNamed, Self.isTestFile(path) {
+                for (index, step) in plan.steps.enumerated() where Self.isWriting(step) && step.lowercased().contains("test") { done[index] = true }
+            }
         case .testReport(_, _, let report) where report.succeeded:
             for (index, step) in plan.steps.enumerated() where Self.isAboutTests(step) { done[index] = true }
         case .candidateStatus(_, .passed):
@@ -54,6 +58,11 @@ public struct PlanChecklist: Sendable, Hashable {
             .filter { $0.range(of: "^[A-Za-z0-9_./-]+\\.[a-z]{1,5}$", options: .regularExpression) != nil }
     }
 
+    private static func isTestFile(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent
+        return name.hasPrefix("test_") || name.contains("_test.") || name.contains(".test.") || name.contains(".spec.")
+    }
+
     private static func isWriting(_ step: String) -> Bool {
         let lower = step.lowercased()
         return ["write", "create", "add", "implement", "change", "edit", "update"].contains { lower.contains($0) }
@@ -61,7 +70,7 @@ public struct PlanChecklist: Sendable, Hashable {
 
     private static func isAboutTests(_ step: String) -> Bool {
         let lower = step.lowercased()
-        return lower.contains("test") && !isApplying(step)
+        return lower.contains("test") && !isApplying(step) && !lower.hasPrefix("write")
     }
 
     private static func isApplying(_ step: String) -> Bool {

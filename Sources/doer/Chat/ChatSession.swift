@@ -95,8 +95,12 @@ final class ChatSession: @unchecked Sendable {
     }
 
     private func showDiff() {
-        guard let summary = turns.last(where: { $0.summary != nil })?.summary else { return say(style.dim("no run yet")) }
-        guard !summary.diff.isEmpty else { return say(style.dim("the last run changed nothing")) }
+        guard let turn = turns.last, let summary = turn.summary else { return say(style.dim("no finished run yet")) }
+        guard summary.outcome == .passed else {
+            return say(style.dim("the last run ended with \(summary.outcome.rawValue); its candidates' files were not kept in the "
+                + "workspace (`doer resume \(turn.session.id.prefix(8))` continues from them)"))
+        }
+        guard !summary.diff.isEmpty else { return say(style.dim("the last run passed without changing any file")) }
         say(style.diff(summary.diff))
         say(style.dim(summary.applied ? "(applied)" : "(not applied)"))
     }

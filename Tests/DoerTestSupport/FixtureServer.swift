@@ -1,27 +1,27 @@
 import Foundation
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOHTTP1
+public import NIOCore
+public import NIOHTTP1
 import NIOPosix
 
 /// A scripted HTTP server on loopback: each request gets the next scripted reply, sent in
 /// the given chunks (so server-sent events arrive split anywhere), and is recorded.
-final class FixtureServer: Sendable {
-    struct Reply: Sendable {
-        var status: HTTPResponseStatus = .ok
-        var headers: [(String, String)] = [("Content-Type", "text/event-stream")]
-        var chunks: [[UInt8]]
+public final class FixtureServer: Sendable {
+    public struct Reply: Sendable {
+        public var status: HTTPResponseStatus = .ok
+        public var headers: [(String, String)] = [("Content-Type", "text/event-stream")]
+        public var chunks: [[UInt8]]
         /// Pause between chunks.
-        var chunkDelay: TimeAmount = .zero
+        public var chunkDelay: TimeAmount = .zero
         /// Never finish the response (for idle-timeout and cancellation tests).
-        var hang = false
+        public var hang = false
 
-        init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [("Content-Type", "text/event-stream")],
+        public init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [("Content-Type", "text/event-stream")],
              chunks: [String], chunkDelay: TimeAmount = .zero, hang: Bool = false) {
             self.init(status: status, headers: headers, bytes: chunks.map { Array($0.utf8) }, chunkDelay: chunkDelay, hang: hang)
         }
 
-        init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [("Content-Type", "text/event-stream")],
+        public init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [("Content-Type", "text/event-stream")],
              bytes: [[UInt8]], chunkDelay: TimeAmount = .zero, hang: Bool = false) {
             self.status = status
             self.headers = headers
@@ -31,25 +31,25 @@ final class FixtureServer: Sendable {
         }
     }
 
-    struct Recorded: Sendable {
-        var method: String
-        var uri: String
-        var headers: [(String, String)]
-        var body: String
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    public struct Recorded: Sendable {
+        public var method: String
+        public var uri: String
+        public var headers: [(String, String)]
+        public var body: String
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let channel: any Channel
     private let state: NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>
 
-    var port: Int { channel.localAddress!.port! }
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var recorded: [Recorded] { state.withLockedValue { $0.recorded } }
+    public var port: Int { channel.localAddress!.port! }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var recorded: [Recorded] { state.withLockedValue { $0.recorded } }
     /// Connections currently open (a cancelled client must close its connection).
-    var openConnections: Int { state.withLockedValue { $0.open } }
+    public var openConnections: Int { state.withLockedValue { $0.open } }
 
-    init(replies: [Reply]) throws {
+    public init(replies: [Reply]) throws {
         let state = NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>((replies, [], 0))
         self.state = state
         channel = try ServerBootstrap(group: group)
@@ -133,7 +133,30 @@ final class FixtureServer: Sendable {
 }
 
 /// Splits text into pieces of `size` bytes, so events (and UTF-8 sequences) cross chunk borders.
-func pieces(_ text: String, size: Int) -> [[UInt8]] {
+public func pieces(_ text: String, size: Int) -> [[UInt8]] {
     let bytes = Array(text.utf8)
     return stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min($0 + size, bytes.count)]) }
+}
+
+extension FixtureServer.Reply {
+    /// A streamed OpenAI-compatible chat completion that says `text`, in small chunks.
+    public static func openAIChat(_ text: String) -> FixtureServer.Reply {
+        func event(_ object: [String: Any]) -> String {
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return "data: " + String(decoding: data, as: UTF8.self) + "\n\n"
+        }
+        var events: [String] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            let piece = rest.prefix(24)
+            rest = rest.dropFirst(piece.count)
+            events.append(event(["id": "c1", "object": "chat.completion.chunk",
+                                 "choices": [["index": 0, "delta": ["content": String(piece)]]]]))
+        }
+        events.append(event(["id": "c1", "object": "chat.completion.chunk",
+                             "choices": [["index": 0, "delta": [String: String](), "finish_reason": "stop"]],
+                             "usage": ["prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15]]))
+        events.append("data: [DONE]\n\n")
+        return FixtureServer.Reply(chunks: events)
+    }
 }

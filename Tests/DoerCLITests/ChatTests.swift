@@ -1,0 +1,78 @@
+import DoerCore
+import DoerStore
+import DoerTestSupport
+import Foundation
+import Testing
+
+@Suite("doer chat")
+struct ChatTests {
+    static let calc = "def add(a, b):\n    return a + b\n"
+    static let calcWithSub = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+    static let test = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+
+    static func files(_ files: [String: String]) -> String {
+        "Here you go.\n\n" + files.sorted { $0.key < $1.key }.map { "```file \($0.key)\n\($0.value)```\n" }.joined(separator: "\n")
+    }
+
+    func environment(_ server: FixtureServer) -> [String: String] {
+        ["OPENAI_BASE_URL": server.baseURL + "/v1", "DOER_MODEL": "scripted", "OPENAI_API_KEY": "k", "NO_COLOR": "1"]
+    }
+
+    @Test("slash commands answer without a model; bad ones say what is wrong; the chat ends at /quit")
+    func slashCommands() throws {
+        let dir = try TempDir()
+        let server = try FixtureServer(replies: [])
+        let out = try DoerCLI.run(["chat", "--provider", "openai"], in: dir.url,
+                                  stdin: "/help\n/candidates 3\n/candidates\n/candidates 0\n/plan\n/diff\n/undo\n/nope\n/model\n/model banana\n/quit\nnever read\n",
+                                  environment: environment(server))
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("/candidates N"))
+        #expect(out.stdout.contains("3 candidate(s) per message\n› 3 candidate(s) per message"))
+        #expect(out.stdout.contains("/candidates takes a number from 1 to 16, got '0'"))
+        #expect(out.stdout.contains("no plan yet"))
+        #expect(out.stdout.contains("no finished run yet"))
+        #expect(out.stdout.contains("no session has applied changes left to undo"))
+        #expect(out.stdout.contains("unknown command /nope"))
+        #expect(out.stdout.contains("model openai: scripted"))
+        #expect(out.stdout.contains("unknown provider 'banana'"))
+        #expect(server.recorded.isEmpty, "no model was asked")
+    }
+
+    @Test("two messages: each runs, tests and applies; the second knows the first; /diff, /sessions and /undo act on them")
+    func conversation() throws {
+        let dir = try TempDir()
+        let server = try FixtureServer(replies: [
+            .openAIChat(Self.files(["calc.py": Self.calc, "test_calc.py": Self.test])),
+            .openAIChat(Self.files(["calc.py": Self.calcWithSub])),
+        ])
+        let input = """
+            Write add(a, b) in calc.py with a test
+            /diff
+            Now add sub(a, b) as well
+            /plan
+            /sessions
+            /undo
+            """
+        let out = try DoerCLI.run(["chat", "--provider", "openai", "--approval", "never"], in: dir.url, stdin: input + "\n",
+                                  environment: environment(server))
+        #expect(out.status == 0, "\(out.stderr)")
+        // The model's words streamed, then the plan, the sandboxed test run and the result.
+        #expect(out.stdout.contains("Here you go."))
+        #expect(out.stdout.contains("plan\n  [ ] Write the code for the task in calc.py"))
+        #expect(out.stdout.contains("✓ 1 passed, 0 failed"))
+        #expect(out.stdout.contains("applied added calc.py"))
+        #expect(out.stdout.contains("+    return a + b"), "the /diff of the first message")
+        #expect(out.stdout.contains("  [x] Write the code for the task"), "the /plan checklist is ticked")
+        // The second request carried what the first message did.
+        let second = try #require(server.recorded.dropFirst().first)
+        #expect(second.body.contains("Earlier in this conversation"))
+        #expect(second.body.contains("Write add(a, b) in calc.py with a test"))
+        #expect(second.body.contains("done, applied; files: calc.py, test_calc.py"))
+        // Both messages are sessions that passed; /undo put back the second one's change.
+        #expect(out.stdout.components(separatedBy: "passed           ").count - 1 == 2)
+        #expect(out.stdout.contains("undid \"Now add sub(a, b) as well\": calc.py"))
+        #expect(try String(contentsOf: dir.url.appendingPathComponent("calc.py"), encoding: .utf8) == Self.calc)
+        let store = try SessionStore(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite"))
+        #expect(try store.sessions().count == 2)
+    }
+}
