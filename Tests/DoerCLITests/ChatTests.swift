@@ -76,3 +76,28 @@ struct ChatTests {
         #expect(try store.sessions().count == 2)
     }
 }
+
+@Suite("doer resume from a session's files")
+struct ResumeFromFilesTests {
+    @Test("a run that passed without a terminal to approve is applied later by resume, without another model turn")
+    func applyLater() throws {
+        let dir = try TempDir(files: ["test_calc.py": ChatTests.test])
+        let server = try FixtureServer(replies: [.openAIChat(ChatTests.files(["calc.py": ChatTests.calc]))])
+        let environment = ["OPENAI_BASE_URL": server.baseURL + "/v1", "DOER_MODEL": "scripted", "OPENAI_API_KEY": "k"]
+        let first = try DoerCLI.run(["exec", "--provider", "openai", "Write add(a, b) in calc.py"], in: dir.url, environment: environment)
+        #expect(first.status == 0)
+        #expect(first.stdout.contains("changes not applied"))
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("calc.py").path))
+        let id = try #require(first.stderr.split(separator: "\n").first { $0.hasPrefix("doer: session ") }?.split(separator: " ").last)
+
+        let resumed = try DoerCLI.run(["resume", String(id.prefix(8)), "--provider", "openai", "--approval", "never"], in: dir.url,
+                                      environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("passed with the files restored from the session"))
+        #expect(try String(contentsOf: dir.url.appendingPathComponent("calc.py"), encoding: .utf8) == ChatTests.calc)
+        #expect(server.recorded.count == 1, "the resumed run needed no model turn")
+
+        let again = try DoerCLI.run(["resume", String(id.prefix(8)), "--provider", "openai"], in: dir.url, environment: environment)
+        #expect(again.stdout.contains("nothing to resume"))
+    }
+}
