@@ -132,6 +132,7 @@ let package = Package(
                 "DoerCore", "DoerSandbox", "DoerModels", "DoerAgent",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: upcoming
         ),
         .testTarget(name: "DoerStoreTests", dependencies: ["DoerCore", "DoerStore"], swiftSettings: upcoming),

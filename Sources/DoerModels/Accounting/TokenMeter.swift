@@ -5,8 +5,15 @@ public actor TokenMeter {
     public private(set) var total = TokenUsage()
     public private(set) var requests = 0
     public private(set) var byProvider: [String: TokenUsage] = [:]
+    /// Time spent inside model streams, from the request to its last delta, summed over
+    /// requests (overlapping ones count each).
+    public private(set) var streamMs: Double = 0
 
     public init() {}
+
+    public func recordStream(milliseconds: Double) {
+        streamMs += milliseconds
+    }
 
     public func record(_ usage: TokenUsage, provider: String) {
         total = total + usage
@@ -31,13 +38,16 @@ public struct MeteredProvider: ModelProvider {
         let meter = meter, name = base.name
         return AsyncThrowingStream { continuation in
             let task = Task {
+                let started = ContinuousClock.now
                 do {
                     for try await delta in upstream {
                         if case .usage(let usage) = delta { await meter.record(usage, provider: name) }
                         continuation.yield(delta)
                     }
+                    await meter.recordStream(milliseconds: (ContinuousClock.now - started).milliseconds)
                     continuation.finish()
                 } catch {
+                    await meter.recordStream(milliseconds: (ContinuousClock.now - started).milliseconds)
                     continuation.finish(throwing: error)
                 }
             }

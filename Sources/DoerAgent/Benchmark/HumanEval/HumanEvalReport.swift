@@ -1,0 +1,170 @@
+public import Foundation
+
+/// The figures a skeptical reader asks for, per mode, from the attempts: pass@1 with a 95%
+/// interval, what the loop fixed and broke against single-shot, cost and time.
+public struct HumanEvalReport: Sendable, Codable {
+    public struct ModeSummary: Sendable, Codable {
+        public var passed: Int
+        public var total: Int
+        public var passAt1: Double
+        /// Wilson score interval, 95%.
+        public var ciLow: Double
+        public var ciHigh: Double
+        public var visiblePassed: Int?
+        public var timedOut: Int
+        public var errors: Int
+        public var modelCallsPerProblem: Double
+        public var tokensPerProblem: Double
+        public var iterationMedianMs: Double?
+        public var iterationP90Ms: Double?
+        public var wallPerProblemMedianMs: Double
+        public var wallPerProblemMeanMs: Double
+        public var timeToFirstPassMedianMs: Double?
+        /// Share of wall time spent in sandboxed runs (tests and commands).
+        public var sandboxShare: Double
+        /// Share of wall time that was neither the model nor the sandbox: Doer's own work
+        /// (one candidate only; racing candidates overlap).
+        public var harnessShare: Double?
+        /// Problems this mode passed and single-shot failed, and the reverse.
+        public var fixedVsSingle: [String]?
+        public var brokenVsSingle: [String]?
+    }
+
+    public var model: String
+    public var command: String
+    public var machine: String
+    public var date: String
+    public var protocolDescription: String
+    public var modes: [String: ModeSummary]
+    public var problems: [HumanEvalAttempt]
+
+    enum CodingKeys: String, CodingKey {
+        case model, command, machine, date, protocolDescription = "protocol", modes, problems
+    }
+
+    public static let protocolText = """
+        Every mode gets the same task words (the problem's prompt, asked to be completed in solution.py) and the same \
+        model, served by the same server. single: one greedy generation, nothing run. loop: Doer's agent with one \
+        greedy candidate; its only tests are the prompt's own `>>>` examples turned into asserts (when a prompt has \
+        none, the model is asked to write its own test file); it stops when they pass, at the iteration limit, or on \
+        the same failure twice. speculative: the same loop with N candidates at rising temperatures; the first to \
+        pass its visible tests wins. The data set's hidden `check` is run exactly once per problem and mode, on the \
+        final answer, in the bubblewrap sandbox (no network, 10 s, 512 MiB); it is never shown to the model and \
+        never used to stop, retry or choose. pass@1 is the share of problems whose final answer passes the hidden \
+        test, with a 95% Wilson interval.
+        """
+
+    public init(attempts: [HumanEvalAttempt], model: String, command: String, machine: String, date: Date = Date()) {
+        self.model = model
+        self.command = command
+        self.machine = machine
+        self.date = ISO8601DateFormatter().string(from: date)
+        self.protocolDescription = Self.protocolText
+        self.problems = attempts.sorted { ($0.mode.rawValue, Self.order($0.taskID)) < ($1.mode.rawValue, Self.order($1.taskID)) }
+        let single = Set(attempts.filter { $0.mode == .single && $0.passed }.map(\.taskID))
+        let singleSeen = Set(attempts.filter { $0.mode == .single }.map(\.taskID))
+        var modes: [String: ModeSummary] = [:]
+        for mode in HumanEvalMode.allCases {
+            let mine = attempts.filter { $0.mode == mode }
+            guard !mine.isEmpty else { continue }
+            let passed = mine.filter(\.passed).count
+            let (low, high) = Self.wilson(passed: passed, total: mine.count)
+            let iterations = mine.flatMap(\.iterationMs).sorted()
+            let wall = mine.map(\.wallMs).reduce(0, +)
+            let comparable = mine.filter { singleSeen.contains($0.taskID) }
+            modes[mode.rawValue] = ModeSummary(
+                passed: passed, total: mine.count, passAt1: Double(passed) / Double(mine.count), ciLow: low, ciHigh: high,
+                visiblePassed: mode == .single ? nil : mine.filter { $0.visiblePassed == true }.count,
+                timedOut: mine.filter(\.timedOut).count, errors: mine.filter { $0.error != nil }.count,
+                modelCallsPerProblem: Double(mine.map(\.modelCalls).reduce(0, +)) / Double(mine.count),
+                tokensPerProblem: Double(mine.map(\.tokens).reduce(0, +)) / Double(mine.count),
+                iterationMedianMs: Self.percentile(iterations, 0.5), iterationP90Ms: Self.percentile(iterations, 0.9),
+                wallPerProblemMedianMs: Self.percentile(mine.map(\.wallMs).sorted(), 0.5) ?? 0,
+                wallPerProblemMeanMs: wall / Double(mine.count),
+                timeToFirstPassMedianMs: Self.percentile(mine.compactMap(\.timeToFirstPassMs).sorted(), 0.5),
+                sandboxShare: wall > 0 ? mine.map(\.sandboxMs).reduce(0, +) / wall : 0,
+                harnessShare: mode == .speculative || wall <= 0 ? nil
+                    : max(0, wall - mine.map(\.modelMs).reduce(0, +) - mine.map(\.sandboxMs).reduce(0, +)) / wall,
+                fixedVsSingle: mode == .single || singleSeen.isEmpty ? nil
+                    : comparable.filter { $0.passed && !single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) },
+                brokenVsSingle: mode == .single || singleSeen.isEmpty ? nil
+                    : comparable.filter { !$0.passed && single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) })
+        }
+        self.modes = modes
+    }
+
+    /// The 95% Wilson score interval of a proportion.
+    public static func wilson(passed: Int, total: Int, z: Double = 1.959964) -> (Double, Double) {
+        guard total > 0 else { return (0, 0) }
+        let n = Double(total), p = Double(passed) / n
+        let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        let half = z * ((p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
+        return (max(0, centre - half), min(1, centre + half))
+    }
+
+    static func percentile(_ sorted: [Double], _ q: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = q * Double(sorted.count - 1)
+        let low = Int(rank.rounded(.down)), high = Int(rank.rounded(.up))
+        return sorted[low] + (sorted[high] - sorted[low]) * (rank - Double(low))
+    }
+
+    /// HumanEval/12 sorts before HumanEval/100.
+    static func order(_ taskID: String) -> Int { Int(taskID.split(separator: "/").last ?? "") ?? Int.max }
+
+    private var orderedModes: [(String, ModeSummary)] {
+        HumanEvalMode.allCases.compactMap { mode in modes[mode.rawValue].map { (mode.rawValue, $0) } }
+    }
+
+    public var markdown: String {
+        func pct(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
+        func sec(_ v: Double?) -> String { v.map { String(format: "%.1f s", $0 / 1000) } ?? "—" }
+        var text = "# HumanEval with \(model)\n\n"
+        text += "Command: `\(command)`  \nMachine: \(machine)  \nDate: \(date)\n\n"
+        text += "| mode | pass@1 | 95% CI | passed | visible tests passed | calls/problem | tokens/problem | iteration median | iteration p90 | wall/problem (median) | first pass (median) | sandbox share | harness share |\n"
+        text += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        for (name, m) in orderedModes {
+            text += "| \(name) | \(pct(m.passAt1)) | \(pct(m.ciLow))–\(pct(m.ciHigh)) | \(m.passed)/\(m.total) | "
+                + "\(m.visiblePassed.map(String.init) ?? "—") | \(String(format: "%.2f", m.modelCallsPerProblem)) | "
+                + "\(String(format: "%.0f", m.tokensPerProblem)) | \(sec(m.iterationMedianMs)) | \(sec(m.iterationP90Ms)) | "
+                + "\(sec(m.wallPerProblemMedianMs)) | \(sec(m.timeToFirstPassMedianMs)) | \(pct(m.sandboxShare)) | "
+                + "\(m.harnessShare.map(pct) ?? "—") |\n"
+        }
+        for (name, m) in orderedModes where m.fixedVsSingle != nil {
+            text += "\n**\(name) against single:** fixed \(m.fixedVsSingle?.count ?? 0), broke \(m.brokenVsSingle?.count ?? 0)"
+            if let fixed = m.fixedVsSingle, !fixed.isEmpty { text += "  \nfixed: " + fixed.joined(separator: ", ") }
+            if let broken = m.brokenVsSingle, !broken.isEmpty { text += "  \nbroken: " + broken.joined(separator: ", ") }
+            text += "\n"
+        }
+        text += "\n## Protocol\n\n" + Self.protocolText + "\n"
+        return text
+    }
+
+    /// A bar per mode with its 95% interval.
+    public var svg: String {
+        let rows = orderedModes
+        let width = 520, barHeight = 36, top = 40, left = 110, span = 360
+        let height = top + rows.count * (barHeight + 14) + 30
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"13\">\n"
+        svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        svg += "<text x=\"10\" y=\"24\" font-size=\"15\">HumanEval pass@1, \(Self.escape(model)) (95% CI)</text>\n"
+        for (index, (name, m)) in rows.enumerated() {
+            let y = top + index * (barHeight + 14)
+            let w = Int(Double(span) * m.passAt1)
+            svg += "<text x=\"10\" y=\"\(y + barHeight / 2 + 5)\">\(name)</text>\n"
+            svg += "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(w)\" height=\"\(barHeight)\" fill=\"#4a7fb5\"/>\n"
+            let lo = left + Int(Double(span) * m.ciLow), hi = left + Int(Double(span) * m.ciHigh), mid = y + barHeight / 2
+            svg += "<line x1=\"\(lo)\" y1=\"\(mid)\" x2=\"\(hi)\" y2=\"\(mid)\" stroke=\"black\"/>"
+            svg += "<line x1=\"\(lo)\" y1=\"\(mid - 6)\" x2=\"\(lo)\" y2=\"\(mid + 6)\" stroke=\"black\"/>"
+            svg += "<line x1=\"\(hi)\" y1=\"\(mid - 6)\" x2=\"\(hi)\" y2=\"\(mid + 6)\" stroke=\"black\"/>\n"
+            svg += "<text x=\"\(min(left + w + 6, width - 60))\" y=\"\(y - 3)\">\(String(format: "%.1f%%", m.passAt1 * 100)) (\(m.passed)/\(m.total))</text>\n"
+        }
+        svg += "<line x1=\"\(left)\" y1=\"\(height - 24)\" x2=\"\(left + span)\" y2=\"\(height - 24)\" stroke=\"#888\"/>"
+        svg += "<text x=\"\(left)\" y=\"\(height - 8)\">0%</text><text x=\"\(left + span - 30)\" y=\"\(height - 8)\">100%</text>\n"
+        return svg + "</svg>\n"
+    }
+
+    private static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

