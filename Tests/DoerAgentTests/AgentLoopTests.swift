@@ -228,3 +228,33 @@ enum HostProcess {
         }
     }
 }
+
+@Suite("live output of sandboxed runs")
+struct LiveOutputTests {
+    @Test("a command's output arrives as events before it finishes, in order, and the whole is still in the finished event")
+    func streamed() async throws {
+        let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])
+        let script = "for i in 1 2 3; do echo line$i; sleep 0.3; done"
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right]) + "\n```run\n\(script)\n```\n"]])
+        let (events, summary) = try await AgentHarness.run(model, task: "Write add in calc.py", in: ws)
+        #expect(summary.outcome == .passed)
+        let start = try #require(events.firstIndex { if case .executionStarted(_, let c) = $0 { return c == script } else { return false } })
+        let end = try #require(events.firstIndex { if case .executionFinished(_, let c, _, _, _) = $0 { return c == script } else { return false } })
+        let live = events[start..<end].compactMap { event -> String? in
+            if case .executionOutput(0, .stdout, let text) = event { return text } else { return nil }
+        }
+        #expect(live.count >= 2, "the output came in pieces while the command ran: \(live)")
+        #expect(live.joined() == "line1\nline2\nline3\n")
+        if case .executionFinished(_, _, _, _, let output) = events[end] { #expect(output.contains("line3")) }
+    }
+
+    @Test("pieces are cut at whole UTF-8 characters")
+    func utf8() {
+        let snowman = Array("☃".utf8)  // 3 bytes
+        #expect(LiveOutput.incompleteTail(Array("ab".utf8)) == 0)
+        #expect(LiveOutput.incompleteTail(Array("a".utf8) + snowman.prefix(1)) == 1)
+        #expect(LiveOutput.incompleteTail(Array("a".utf8) + snowman.prefix(2)) == 2)
+        #expect(LiveOutput.incompleteTail(Array("a".utf8) + snowman) == 0)
+        #expect(LiveOutput.incompleteTail([]) == 0)
+    }
+}

@@ -134,8 +134,11 @@ struct CandidateLoop: Sendable {
             return nil
         case .runCommand(let command):
             emit(.executionStarted(candidate: index, command: command))
+            let live = LiveOutput(candidate: index, emit: emit)
             let result = try await sandbox.run(ExecutionRequest(command: ["sh", "-c", command], workspace: copy.directory,
-                                                                limits: configuration.limits, applyChanges: true))
+                                                                limits: configuration.limits, applyChanges: true),
+                                               observingOutput: live.observer)
+            live.finish()
             let output = FailureTrimmer.trim(result.stdout.text + result.stderr.text, maxLines: 30)
             emit(.executionFinished(candidate: index, command: command, exitCode: result.termination.shellExitCode,
                                     durationMs: result.durationMs, output: output))
@@ -148,8 +151,11 @@ struct CandidateLoop: Sendable {
         let display = command.joined(separator: " ")
         emit(.executionStarted(candidate: index, command: display))
         // Tests run on a throw-away view: caches and files they write stay out of the diff.
+        let live = LiveOutput(candidate: index, emit: emit)
         let result = try await sandbox.run(ExecutionRequest(command: command, workspace: copy.directory,
-                                                            limits: configuration.limits, applyChanges: false))
+                                                            limits: configuration.limits, applyChanges: false),
+                                           observingOutput: live.observer)
+        live.finish()
         let output = result.stdout.text + result.stderr.text
         emit(.executionFinished(candidate: index, command: display, exitCode: result.termination.shellExitCode,
                                 durationMs: result.durationMs, output: FailureTrimmer.trim(output, maxLines: 60)))

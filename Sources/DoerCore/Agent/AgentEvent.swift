@@ -9,6 +9,9 @@ public enum AgentEvent: Sendable, Hashable, Codable {
     case messageDelta(candidate: Int, text: String)
     case action(candidate: Int, Action)
     case executionStarted(candidate: Int, command: String)
+    /// Output of the running command as it is produced (batched; `executionFinished` still
+    /// carries the trimmed whole).
+    case executionOutput(candidate: Int, channel: OutputChannel, text: String)
     case executionFinished(candidate: Int, command: String, exitCode: Int32, durationMs: Double, output: String)
     case testReport(candidate: Int, iteration: Int, report: TestReport)
     case candidateStatus(candidate: Int, status: CandidateStatus)

@@ -23,14 +23,15 @@ struct SupervisedRun: Sendable {
 enum Supervisor {
     static func supervise(
         _ process: SpawnedProcess, request: InitRequest?, stdin: Data,
-        hostDeadline: Duration, outputCap: Int
+        hostDeadline: Duration, outputCap: Int, observer: OutputObserver? = nil
     ) async -> SupervisedRun {
         let wake = WakePipe()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let thread = Thread {
                     continuation.resume(returning: loop(process, request: request, stdin: stdin,
-                                                        hostDeadline: hostDeadline, outputCap: outputCap, wake: wake))
+                                                        hostDeadline: hostDeadline, outputCap: outputCap, observer: observer,
+                                                        wake: wake))
                 }
                 thread.stackSize = 256 << 10
                 thread.start()
@@ -42,7 +43,7 @@ enum Supervisor {
 
     private static func loop(
         _ process: SpawnedProcess, request: InitRequest?, stdin: Data,
-        hostDeadline: Duration, outputCap: Int, wake: WakePipe
+        hostDeadline: Duration, outputCap: Int, observer: OutputObserver?, wake: WakePipe
     ) -> SupervisedRun {
         let startedAt = ContinuousClock.now
         let deadline = startedAt + hostDeadline
@@ -95,9 +96,15 @@ enum Supervisor {
             for entry in fds where entry.revents != 0 {
                 switch entry.fd {
                 case process.stdoutFD:
-                    stdoutOpen = readChunk(entry.fd, &buffer) { stdoutBuffer.append($0) }
+                    stdoutOpen = readChunk(entry.fd, &buffer) { bytes in
+                        stdoutBuffer.append(bytes)
+                        observer?(.stdout, Data(bytes))
+                    }
                 case process.stderrFD:
-                    stderrOpen = readChunk(entry.fd, &buffer) { stderrBuffer.append($0) }
+                    stderrOpen = readChunk(entry.fd, &buffer) { bytes in
+                        stderrBuffer.append(bytes)
+                        observer?(.stderr, Data(bytes))
+                    }
                 case process.controlFD:
                     controlOpen = readChunk(entry.fd, &buffer) { statusBytes.append(contentsOf: $0) }
                     if statusBytes.count > 4096 { controlOpen = false }

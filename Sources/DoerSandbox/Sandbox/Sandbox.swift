@@ -9,8 +9,15 @@ public import DoerCore
 /// print(result.stdout.text, result.termination.shellExitCode)
 /// ```
 ///
-/// Cancelling the calling task kills the run's whole process tree.
+/// Cancelling the calling task kills the run's whole process tree. Pass `observingOutput`
+/// to see the output as it comes (the result still holds it all, capped).
 public protocol Sandbox: Sendable {
     var kind: SandboxBackendKind { get }
-    func run(_ request: ExecutionRequest) async throws(DoerError) -> ExecutionResult
+    func run(_ request: ExecutionRequest, observingOutput observer: OutputObserver?) async throws(DoerError) -> ExecutionResult
+}
+
+extension Sandbox {
+    public func run(_ request: ExecutionRequest) async throws(DoerError) -> ExecutionResult {
+        try await run(request, observingOutput: nil)
+    }
 }

@@ -31,7 +31,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         await pool.fill(SandboxShape(request))
     }
 
-    func run(_ request: ExecutionRequest) async throws(DoerError) -> ExecutionResult {
+    func run(_ request: ExecutionRequest, observingOutput observer: OutputObserver?) async throws(DoerError) -> ExecutionResult {
         try request.validate()
         try Self.checkWorkspace(request.workspace)
         let shape = SandboxShape(request)
@@ -67,7 +67,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         let run = await Supervisor.supervise(
             prepared.process, request: initRequest, stdin: request.stdin,
             hostDeadline: .milliseconds(Int64(request.limits.wallClockSeconds * 1000)) + (launcher.usesInitProtocol ? .seconds(2) : .zero),
-            outputCap: request.limits.outputBytes)
+            outputCap: request.limits.outputBytes, observer: observer)
 
         var result = makeResult(run, prepared: prepared, warm: warm)
         defer {

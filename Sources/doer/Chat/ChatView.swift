@@ -13,6 +13,8 @@ final class ChatView: @unchecked Sendable {
     /// Whether the model's text is being streamed onto the current line.
     private var streaming = false
     private var candidates = 1
+    /// Candidates whose running command's output was shown live (not shown again at its end).
+    private var live: Set<Int> = []
 
     init(progress: ProgressIndicator) {
         self.progress = progress
@@ -59,9 +61,14 @@ final class ChatView: @unchecked Sendable {
             say(style.dim(label(candidate)) + EventPrinter.describe(action))
         case .executionStarted(let candidate, let command):
             say(style.dim(label(candidate) + "$ " + command))
+            live.remove(candidate)
             progress.start("running " + String(command.prefix(40)))
-        case .executionFinished(_, _, let code, let ms, let output):
-            if !output.isEmpty && (code != 0 || output.count < 600) {
+        case .executionOutput(let candidate, _, let text):
+            live.insert(candidate)
+            write(text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n"))
+            progress.start("running")
+        case .executionFinished(let candidate, _, let code, let ms, let output):
+            if !live.contains(candidate) && !output.isEmpty && (code != 0 || output.count < 600) {
                 say(output.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
             }
             say(style.dim("    exit \(code) in \(Int(ms)) ms"))

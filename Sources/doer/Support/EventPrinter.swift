@@ -2,9 +2,13 @@ import DoerCore
 import Foundation
 
 /// Shows agent events: for people on the terminal, or as JSON lines for programs.
-struct EventPrinter {
+///
+/// @unchecked Sendable: one run's events reach it in order from a single consuming task.
+final class EventPrinter: @unchecked Sendable {
     let json: Bool
     private let style = TerminalStyle()
+    /// Candidates whose running command's output was shown live (not shown again at its end).
+    private var live: Set<Int> = []
 
     init(json: Bool) {
         self.json = json
@@ -26,8 +30,10 @@ struct EventPrinter {
             dim("#\(candidate) ") + Self.describe(action)
         case .executionStarted(let candidate, let command):
             dim("#\(candidate) $ \(command)")
+        case .executionOutput(let candidate, _, let text):
+            showLive(candidate, text)
         case .executionFinished(let candidate, _, let code, let ms, let output):
-            dim("#\(candidate) exit \(code) in \(Int(ms)) ms") + (code == 0 || output.isEmpty ? "" : "\n" + indent(output))
+            finished(candidate, code: code, ms: ms, output: output)
         case .testReport(let candidate, let iteration, let report):
             (report.succeeded ? green("✓") : red("✗")) + " #\(candidate) iteration \(iteration): \(report.passed) passed, \(report.failed) failed"
         case .candidateStatus(let candidate, let status):
@@ -52,6 +58,20 @@ struct EventPrinter {
                 + (summary.applied || summary.diff.isEmpty || summary.outcome != .passed ? "" : "\n" + style.diff(summary.diff))
         }
         if let text { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    }
+
+    private func finished(_ candidate: Int, code: Int32, ms: Double, output: String) -> String {
+        let shownLive = live.remove(candidate) != nil
+        return dim("#\(candidate) exit \(code) in \(Int(ms)) ms") + (code == 0 || output.isEmpty || shownLive ? "" : "\n" + indent(output))
+    }
+
+    /// Live output, indented under its command; returns nil as it writes the text itself
+    /// (it need not end with a newline).
+    private func showLive(_ candidate: Int, _ text: String) -> String? {
+        live.insert(candidate)
+        let shown = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n")
+        FileHandle.standardOutput.write(Data(dim(shown).utf8))
+        return nil
     }
 
     static func describe(_ action: Action) -> String {
