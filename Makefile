@@ -28,6 +28,7 @@ release:
 bench: setup release
 	.build/release/doer bench sandbox
 	.build/release/doer bench model
+	.build/release/doer bench agent
 
 clean:
 	rm -rf .build
