@@ -45,13 +45,16 @@ public struct ExecutionResult: Sendable, Hashable, Codable {
     public var backend: SandboxBackendKind
     /// Limits that could not be enforced on this machine, and similar notes.
     public var warnings: [String]
+    /// Every decision the egress proxy made for this run (empty without network).
+    public var networkDecisions: [NetworkDecision]
 
     public init(
         termination: Termination, timedOut: Bool = false, memoryKilled: Bool = false,
         durationMs: Double, peakMemoryBytes: Int64? = nil, cpuUserMs: Double? = nil,
         cpuSystemMs: Double? = nil, stdout: CapturedOutput = CapturedOutput(),
         stderr: CapturedOutput = CapturedOutput(), changedFiles: [FileChange] = [],
-        changesApplied: Bool = false, backend: SandboxBackendKind, warnings: [String] = []
+        changesApplied: Bool = false, backend: SandboxBackendKind, warnings: [String] = [],
+        networkDecisions: [NetworkDecision] = []
     ) {
         self.termination = termination
         self.timedOut = timedOut
@@ -66,6 +69,7 @@ public struct ExecutionResult: Sendable, Hashable, Codable {
         self.changesApplied = changesApplied
         self.backend = backend
         self.warnings = warnings
+        self.networkDecisions = networkDecisions
     }
 
     public var succeeded: Bool { termination == .exited(0) && !timedOut }

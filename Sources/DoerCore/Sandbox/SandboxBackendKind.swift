@@ -14,9 +14,3 @@ public enum SandboxMode: String, Sendable, Codable, CaseIterable {
     case workspaceWrite = "workspace-write"
     case fullAccess = "full-access"
 }
-
-/// Whether the run's network namespace reaches anything. Only `none` exists so far;
-/// registry-only egress goes through a host proxy.
-public enum NetworkPolicy: String, Sendable, Codable {
-    case none
-}

@@ -1,0 +1,63 @@
+/// Decides whether a resolved address may be connected to. Only public unicast addresses
+/// pass: a name on the allowlist that resolves to the host's loopback, the local network or
+/// the cloud metadata service must never become a way to reach them.
+public enum AddressClassifier {
+    public enum Category: String, Sendable, Hashable {
+        case publicUnicast = "public"
+        case loopback
+        case privateNetwork = "private"
+        case linkLocal = "link-local"
+        case sharedAddressSpace = "carrier-grade NAT"
+        case multicast
+        case unspecified
+        case broadcast
+        case reserved
+        case metadata = "cloud metadata"
+    }
+
+    public static func classify(_ address: IPAddress) -> Category {
+        if let v4 = address.embeddedIPv4 { return classify(v4) }
+        return address.isIPv4 ? classifyIPv4(address) : classifyIPv6(address)
+    }
+
+    public static func isAllowed(_ address: IPAddress) -> Bool { classify(address) == .publicUnicast }
+
+    private static func classifyIPv4(_ a: IPAddress) -> Category {
+        func v4(_ prefix: UInt8..., bits: Int) -> Bool {
+            a.hasPrefix(prefix + [UInt8](repeating: 0, count: 4 - prefix.count), length: bits)
+        }
+        if v4(169, 254, 169, 254, bits: 32) { return .metadata }
+        if v4(0, bits: 8) { return .unspecified }                 // "this network", 0.0.0.0
+        if v4(127, bits: 8) { return .loopback }
+        if v4(10, bits: 8) || v4(172, 16, bits: 12) || v4(192, 168, bits: 16) { return .privateNetwork }
+        if v4(100, 64, bits: 10) { return .sharedAddressSpace }    // RFC 6598
+        if v4(169, 254, bits: 16) { return .linkLocal }
+        if v4(255, 255, 255, 255, bits: 32) { return .broadcast }
+        if v4(224, bits: 4) { return .multicast }
+        if v4(240, bits: 4) { return .reserved }
+        // IETF protocol assignments, the documentation ranges and benchmarking: never a
+        // real destination.
+        if v4(192, 0, 0, bits: 24) || v4(192, 0, 2, bits: 24) || v4(198, 51, 100, bits: 24) || v4(203, 0, 113, bits: 24) || v4(198, 18, bits: 15) {
+            return .reserved
+        }
+        return .publicUnicast
+    }
+
+    private static func classifyIPv6(_ a: IPAddress) -> Category {
+        func v6(_ prefix: [UInt8], _ length: Int) -> Bool {
+            a.hasPrefix(prefix + [UInt8](repeating: 0, count: 16 - prefix.count), length: length)
+        }
+        // fd00:ec2::254, the IPv6 instance metadata address.
+        if a.bytes == [0xfd, 0x00, 0x0e, 0xc2] + [UInt8](repeating: 0, count: 10) + [0x02, 0x54] { return .metadata }
+        if a.bytes.allSatisfy({ $0 == 0 }) { return .unspecified }
+        if a.bytes[0..<15].allSatisfy({ $0 == 0 }) && a.bytes[15] == 1 { return .loopback }
+        if v6([0xfe, 0x80], 10) { return .linkLocal }
+        if v6([0xfe, 0xc0], 10) { return .privateNetwork } // deprecated site-local
+        if v6([0xfc], 7) { return .privateNetwork }         // unique local
+        if v6([0xff], 8) { return .multicast }
+        if v6([0x20, 0x01, 0x0d, 0xb8], 32) { return .reserved } // documentation
+        if v6([0x01, 0x00], 64) { return .reserved }        // discard-only
+        if a.bytes[0..<12].allSatisfy({ $0 == 0 }) { return .reserved } // remaining ::/96
+        return .publicUnicast
+    }
+}
