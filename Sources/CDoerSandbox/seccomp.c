@@ -110,6 +110,19 @@ int doer_install_seccomp(int allow_network) {
         f[n++] = LOAD_ARG_LO(0);
         f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 1, 0);
         f[n++] = RET(ERRNO(EAFNOSUPPORT));
+    } else {
+        /* The proxy modes: IP sockets are needed to reach the bridge on 127.0.0.1, and they
+           can reach nothing else, because the network namespace has only its loopback (no
+           route, no other interface; raw and packet sockets need CAP_NET_RAW, which is
+           dropped). Every other family (netlink, packet, vsock, ...) stays refused, so the
+           kernel surface grows by TCP/UDP on loopback only. Low 32 bits compared, as for
+           ioctl. */
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 5);
+        f[n++] = LOAD_ARG_LO(0);
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 3, 0);
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0);
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0);
+        f[n++] = RET(ERRNO(EAFNOSUPPORT));
     }
     f[n++] = RET(SECCOMP_RET_ALLOW);
 

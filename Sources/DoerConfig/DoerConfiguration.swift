@@ -12,6 +12,11 @@ public struct DoerConfiguration: Sendable, Equatable {
     public var stagingDirectory: String?
     public var limits = ResourceLimits()
     public var model = ModelSettings()
+    /// `[network] allow`: the hosts of the `allowlist` policy (also added by `--allow`).
+    public var networkAllow: [String] = []
+    /// `[network] registries`: hosts added to the registries found in this host's own
+    /// package client configuration, for the `registries` policy.
+    public var networkRegistries: [String] = []
     /// The profile applied on top of the file's top-level settings, if any.
     public var profile: String?
 
@@ -58,7 +63,7 @@ public struct DoerConfiguration: Sendable, Equatable {
     }
 
     private mutating func apply(table: TOMLTable, source: String, allowProfiles: Bool) throws(DoerError) {
-        let known = allowProfiles ? ["sandbox", "limits", "model", "profiles"] : ["sandbox", "limits", "model"]
+        let known = allowProfiles ? ["sandbox", "limits", "model", "network", "profiles"] : ["sandbox", "limits", "model", "network"]
         for key in table.keys where !known.contains(key) {
             throw .configuration("\(source): unknown table or key '\(key)'")
         }
@@ -91,6 +96,24 @@ public struct DoerConfiguration: Sendable, Equatable {
                 default:
                     throw .configuration("\(source): unknown key sandbox.\(key)")
                 }
+            }
+        }
+        if let network = table["network"]?.table {
+            for (key, value) in network {
+                guard key == "allow" || key == "registries" else {
+                    throw .configuration("\(source): unknown key network.\(key) (known: allow, registries)")
+                }
+                guard let array = value.array else {
+                    throw .configuration("\(source): network.\(key) must be a list of host names, e.g. [\"example.org\", \"*.example.org\"]")
+                }
+                var hosts: [String] = []
+                for item in array {
+                    guard let host = item.string, !host.trimmingCharacters(in: .whitespaces).isEmpty else {
+                        throw .configuration("\(source): network.\(key) must hold host names as strings")
+                    }
+                    hosts.append(host)
+                }
+                if key == "allow" { networkAllow = hosts } else { networkRegistries = hosts }
             }
         }
         if let limitsTable = table["limits"]?.table {

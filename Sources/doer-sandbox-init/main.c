@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "CDoerSandbox.h"
 #include "DoerInitProtocol.h"
+#include "bridge.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,6 +142,23 @@ int main(void) {
     if (!(flags & DOER_INIT_FLAG_NO_SECCOMP)) {
         int err = doer_install_seccomp((flags & DOER_INIT_FLAG_ALLOW_NETWORK) != 0);
         if (err) fail_setup(err);
+    }
+
+    /* The bridge listens before the command exists, so its first connect finds the port
+       open. It runs under the same filter as the command. */
+    if ((flags & DOER_INIT_FLAG_PROXY_BRIDGE) && (flags & DOER_INIT_FLAG_ALLOW_NETWORK)) {
+        int listener = doer_bridge_listen(DOER_PROXY_PORT);
+        if (listener < 0) fail_setup(-listener);
+        pid_t bridge = fork();
+        if (bridge < 0) fail_setup(errno);
+        if (bridge == 0) {
+            close(CONTROL_FD);
+            close(exec_pipe[0]);
+            close(exec_pipe[1]);
+            doer_bridge_serve(listener, DOER_PROXY_SOCKET);
+            _exit(0);
+        }
+        close(listener);
     }
 
     sigset_t chld, old;

@@ -7,4 +7,9 @@ struct Doer: AsyncParsableCommand {
         abstract: "An autonomous coding agent that runs everything it writes in a hardened sandbox.",
         subcommands: [ChatCommand.self, ExecCommand.self, SessionsCommand.self, ResumeCommand.self, UndoCommand.self, RunCommand.self, SandboxCommand.self, BenchCommand.self, ConfigCommand.self, ModelCommand.self]
     )
+
+    static func main() async {
+        LoggingSetup.bootstrap()
+        await main(nil)
+    }
 }

@@ -190,6 +190,53 @@ struct SandboxCommandTests {
     }
 }
 
+@Suite("doer sandbox --net")
+struct SandboxNetworkCommandTests {
+    @Test("a refused host is named after the run, with the remedy; the allowlist comes from config.toml too")
+    func refusedHost() throws {
+        let dir = try TempDir()
+        let home = dir.url.appendingPathComponent(".doer-home/config")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try "[network]\nallow = [\"*.listed.example\"]\n".write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let out = try DoerCLI.run(["sandbox", "--net", "allowlist", "--json", "--", "python3", "-c",
+                                   "import urllib.request; urllib.request.urlopen('https://not-listed.example/', timeout=20)"], in: dir.url)
+        #expect(out.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let decisions = try #require(object["network"] as? [[String: Any]])
+        #expect(decisions.count == 1)
+        #expect(decisions.first?["host"] as? String == "not-listed.example")
+        #expect(decisions.first?["verdict"] as? String == "refused")
+        #expect((object["stderr"] as? String)?.contains("not-listed.example is not allowed by the network policy (allowlist)") == true)
+
+        let plain = try DoerCLI.run(["sandbox", "--net", "allowlist", "--allow", "other.example", "--", "python3", "-c",
+                                     "import urllib.request; urllib.request.urlopen('https://not-listed.example/', timeout=20)"], in: dir.url)
+        #expect(plain.status == 1)
+        #expect(plain.stderr.contains("doer: network: refused CONNECT not-listed.example:443: not-listed.example is not allowed"), "\(plain.stderr)")
+    }
+
+    @Test("--net full is announced before the run", arguments: [["sandbox", "--net", "full", "--", "true"]])
+    func fullIsLoud(arguments: [String]) throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(arguments, in: dir.url)
+        #expect(out.status == 0)
+        #expect(out.stderr.hasPrefix("doer: warning: --net full:"), "\(out.stderr)")
+        #expect(out.stderr.contains("doer: full network:"), "\(out.stderr)")
+    }
+
+    @Test("bad network options are refused with what to do", arguments: [
+        (["sandbox", "--allow", "example.org", "--", "true"], "--allow needs --net allowlist"),
+        (["sandbox", "--net", "allowlist", "--", "true"], "--net allowlist needs hosts"),
+        (["sandbox", "--net", "allowlist", "--allow", "bad host", "--", "true"], "*.example.org"),
+        (["sandbox", "--net", "sometimes", "--", "true"], "sometimes"),
+    ])
+    func badOptions(arguments: [String], mention: String) throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(arguments, in: dir.url)
+        #expect(out.status != 0)
+        #expect(out.stderr.contains(mention), "\(out.stderr)")
+    }
+}
+
 @Suite("doer config show")
 struct ConfigShowTests {
     @Test("shows the effective settings with the API key masked")

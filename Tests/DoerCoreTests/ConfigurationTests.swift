@@ -49,6 +49,9 @@ struct ConfigurationTests {
         ("[limits]\nmemory = \"lots\"", "limits.memory"),
         ("[limits]\ntimeout = -3", "timeout"),
         ("[limitz]\n", "limitz"),
+        ("[network]\nallow = \"example.org\"\n", "network.allow must be a list"),
+        ("[network]\nallow = [1]\n", "network.allow must hold host names"),
+        ("[network]\npolicy = \"full\"\n", "unknown key network.policy"),
         ("this is not toml", "config.toml"),
     ])
     func errors(toml: String, mention: String) {
@@ -66,5 +69,17 @@ struct ConfigurationTests {
         var configuration = DoerConfiguration()
         #expect(throws: DoerError.self) { try configuration.apply(environment: ["DOER_SANDBOX_BACKEND": "vm"]) }
         #expect(throws: DoerError.self) { try configuration.apply(environment: ["DOER_TIMEOUT": "soon"]) }
+    }
+
+    @Test("[network] allow and registries are read as host lists")
+    func network() throws {
+        var configuration = DoerConfiguration()
+        try configuration.apply(toml: """
+        [network]
+        allow = ["example.org", "*.example.net"]
+        registries = ["mirror.example.com"]
+        """, source: "/x/config.toml")
+        #expect(configuration.networkAllow == ["example.org", "*.example.net"])
+        #expect(configuration.networkRegistries == ["mirror.example.com"])
     }
 }

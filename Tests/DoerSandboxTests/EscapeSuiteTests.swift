@@ -75,10 +75,12 @@ enum EscapeProbe {
 
     /// Runs `body` (after the prelude) as /workspace/probe.py.
     static func python(_ body: String, arguments: String = "", in workspace: ScratchWorkspace? = nil,
-                       limits: ResourceLimits = defaultLimits, mode: SandboxMode = .workspaceWrite) async throws -> ExecutionResult {
+                       limits: ResourceLimits = defaultLimits, mode: SandboxMode = .workspaceWrite,
+                       network: NetworkPolicy = .none) async throws -> ExecutionResult {
         let ws = try workspace ?? ScratchWorkspace()
         try ws.write("probe.py", pythonPrelude + body)
-        return trace(try await TestSandboxes.sh("exec python3 probe.py \(arguments)", in: ws, limits: limits, mode: mode), String(body.prefix(120)))
+        return trace(try await TestSandboxes.sh("exec python3 probe.py \(arguments)", in: ws, limits: limits, mode: mode,
+                                                network: network), String(body.prefix(120)))
     }
 
     /// Compiles `body` (after the prelude) to /tmp/probe inside the sandbox and execs it, so

@@ -45,9 +45,10 @@ enum TestSandboxes {
 
     /// Runs a shell script in a fresh bubblewrap sandbox.
     static func sh(_ script: String, in workspace: ScratchWorkspace, limits: ResourceLimits = ResourceLimits(wallClockSeconds: 20),
-                   mode: SandboxMode = .workspaceWrite, stdin: Data = Data(), kind: SandboxBackendKind = .bubblewrap) async throws -> ExecutionResult {
+                   mode: SandboxMode = .workspaceWrite, stdin: Data = Data(), kind: SandboxBackendKind = .bubblewrap,
+                   network: NetworkPolicy = .none) async throws -> ExecutionResult {
         try await make(kind).run(ExecutionRequest(command: ["sh", "-c", script], workspace: workspace.url,
-                                                  stdin: stdin, limits: limits, mode: mode))
+                                                  stdin: stdin, limits: limits, mode: mode, network: network))
     }
 
     static var gvisorWorks: Bool {

@@ -44,8 +44,10 @@ int doer_set_mtime(int fd, long seconds, long nanoseconds);
 int doer_pidfd_open(pid_t pid);
 
 /// Installs the sandbox's seccomp filter on the calling thread after setting
-/// PR_SET_NO_NEW_PRIVS. With `allow_network` 0, socket families other than AF_UNIX fail.
-/// Returns 0 or an errno value.
+/// PR_SET_NO_NEW_PRIVS. With `allow_network` 0, socket families other than AF_UNIX fail;
+/// with 1, AF_INET and AF_INET6 are allowed as well (the sandbox's network namespace holds
+/// only its own loopback, where the proxy bridge listens) and every other family still
+/// fails. Returns 0 or an errno value.
 int doer_install_seccomp(int allow_network);
 
 #ifdef __cplusplus

@@ -17,7 +17,14 @@
 /* The sandbox has its own pid namespace, so kill(-1) reaches only the sandbox. Without
    it (the process backend) kill(-1) would hit every process of the uid on the host. */
 #define DOER_INIT_FLAG_OWN_PID_NAMESPACE 4u
+/* Start the network bridge before the command: 127.0.0.1:DOER_PROXY_PORT in the sandbox's
+   own (otherwise empty) network namespace, each connection forwarded to the host's egress
+   proxy at DOER_PROXY_SOCKET. Needs DOER_INIT_FLAG_ALLOW_NETWORK. */
+#define DOER_INIT_FLAG_PROXY_BRIDGE 8u
 #define DOER_INIT_MAX_REQUEST (1u << 20)
+
+#define DOER_PROXY_PORT 3128
+#define DOER_PROXY_SOCKET "/.doer/proxy.sock"
 
 enum doer_init_outcome {
     DOER_INIT_EXITED = 0,

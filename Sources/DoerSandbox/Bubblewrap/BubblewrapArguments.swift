@@ -20,10 +20,16 @@ public struct BubblewrapArguments: Sendable, Hashable {
     /// (name -> target), recreated as links; the others are bound read-only.
     public var rootLinks: [String: String]
     public var readOnlyPaths: [String]
+    /// The host's end of the egress proxy, bound at `proxySocketMount` for the bridge.
+    /// The network namespace stays private and empty either way.
+    public var proxySocket: String?
+
+    /// Where the egress proxy's socket appears inside the sandbox (DOER_PROXY_SOCKET).
+    public static let proxySocketMount = "/.doer/proxy.sock"
 
     public init(workspaceSource: String, workspaceWritable: Bool, initHelper: String, passwdFile: String?,
                 groupFile: String?, tmpSizeBytes: Int64, uid: UInt32, gid: UInt32,
-                rootLinks: [String: String], readOnlyPaths: [String]) {
+                rootLinks: [String: String], readOnlyPaths: [String], proxySocket: String? = nil) {
         self.workspaceSource = workspaceSource
         self.workspaceWritable = workspaceWritable
         self.initHelper = initHelper
@@ -34,6 +40,7 @@ public struct BubblewrapArguments: Sendable, Hashable {
         self.gid = gid
         self.rootLinks = rootLinks
         self.readOnlyPaths = readOnlyPaths
+        self.proxySocket = proxySocket
     }
 
     /// The /etc files programs need to run (dynamic linker cache, alternatives, time zone,
@@ -75,6 +82,9 @@ public struct BubblewrapArguments: Sendable, Hashable {
             "--size", String(min(tmpSizeBytes, 64 << 20)), "--tmpfs", "/dev/shm",
             workspaceWritable ? "--bind" : "--ro-bind", workspaceSource, Self.workspaceMount,
             "--ro-bind", initHelper, Self.initMount,
+        ]
+        if let proxySocket { args += ["--ro-bind", proxySocket, Self.proxySocketMount] }
+        args += [
             "--remount-ro", "/",
             "--chdir", Self.workspaceMount,
             "--", Self.initMount,

@@ -34,14 +34,14 @@ struct BubblewrapLauncher: SandboxLauncher {
     }
 
     func spawnSpec(shape: SandboxShape, workspaceSource: String, command: [String], environment: [String],
-                   workingDirectory: String) throws(DoerError) -> SpawnSpec {
+                   workingDirectory: String, proxySocket: String?) throws(DoerError) -> SpawnSpec {
         try checkAvailable()
         let identity = configuration.runIdentity
         let arguments = BubblewrapArguments(
             workspaceSource: workspaceSource, workspaceWritable: shape.mode != .readOnly,
             initHelper: support!.initHelper, passwdFile: support!.passwd, groupFile: support!.group,
             tmpSizeBytes: shape.tmpSizeBytes, uid: identity.uid, gid: identity.gid,
-            rootLinks: rootLinks, readOnlyPaths: shape.readOnlyPaths)
+            rootLinks: rootLinks, readOnlyPaths: shape.readOnlyPaths, proxySocket: proxySocket)
         return SpawnSpec(executable: bwrapPath!, arguments: arguments.arguments,
                          identity: identity.switches ? (identity.uid, identity.gid) : nil,
                          controlChannel: true)

@@ -23,7 +23,7 @@ struct GVisorLauncher: SandboxLauncher {
     }
 
     func spawnSpec(shape: SandboxShape, workspaceSource: String, command: [String], environment: [String],
-                   workingDirectory: String) throws(DoerError) -> SpawnSpec {
+                   workingDirectory: String, proxySocket: String?) throws(DoerError) -> SpawnSpec {
         try checkAvailable()
         let stateDir = configuration.stagingRoot.appendingPathComponent("runsc").path
         _ = mkdir(stateDir, 0o700)

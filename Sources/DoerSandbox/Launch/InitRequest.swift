@@ -10,6 +10,8 @@ struct InitRequest: Sendable {
     var wallClockMs: Int64
     var limits: ResourceLimits
     var allowNetwork: Bool
+    /// Start the bridge to the egress proxy before the command (needs `allowNetwork`).
+    var proxyBridge: Bool = false
     var seccomp: Bool
     var ownPidNamespace: Bool
 
@@ -24,7 +26,7 @@ struct InitRequest: Sendable {
         }
         u32(DOER_INIT_MAGIC)
         u32((allowNetwork ? DOER_INIT_FLAG_ALLOW_NETWORK : 0) | (seccomp ? 0 : DOER_INIT_FLAG_NO_SECCOMP)
-            | (ownPidNamespace ? DOER_INIT_FLAG_OWN_PID_NAMESPACE : 0))
+            | (ownPidNamespace ? DOER_INIT_FLAG_OWN_PID_NAMESPACE : 0) | (proxyBridge ? DOER_INIT_FLAG_PROXY_BRIDGE : 0))
         i64(wallClockMs)
         i64(Int64(limits.cpuSeconds ?? 0))
         i64(Int64(limits.processes ?? 0))

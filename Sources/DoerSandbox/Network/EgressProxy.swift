@@ -74,7 +74,7 @@ public final class EgressProxy: Sendable {
             continuation.finish()
             throw .sandboxFailure("cannot hand the network proxy's socket to uid \(owner.uid): \(reason)")
         }
-        chmod(socketPath, owner == nil ? 0o600 : 0o600)
+        chmod(socketPath, 0o600)
         return EgressProxy(socketPath: socketPath, rules: rules, limits: limits, serverChannel: channel, state: state,
                            decisions: stream)
     }

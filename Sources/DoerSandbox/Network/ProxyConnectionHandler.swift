@@ -141,9 +141,11 @@ final class ProxyConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, case .requestSent = phase {
+        if event is IdleStateHandler.IdleStateEvent, upstream != nil, !isConnect {
+            // Plain HTTP has no relay handler on this side; the tunnel's relay handles its own.
             record.cutOff(.idleTimeout, "no traffic for \(Int(limits.idleTimeoutSeconds)) s")
             context.close(promise: nil)
+            upstream?.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)

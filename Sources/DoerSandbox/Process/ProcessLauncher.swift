@@ -29,7 +29,7 @@ struct ProcessLauncher: SandboxLauncher {
     }
 
     func spawnSpec(shape: SandboxShape, workspaceSource: String, command: [String], environment: [String],
-                   workingDirectory: String) throws(DoerError) -> SpawnSpec {
+                   workingDirectory: String, proxySocket: String?) throws(DoerError) -> SpawnSpec {
         try checkAvailable()
         let identity = configuration.runIdentity
         return SpawnSpec(executable: support!.initHelper, arguments: [],

@@ -27,7 +27,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
 
     /// Starts sandboxes for this shape ahead of time so the next runs start at once.
     func warmUp(for request: ExecutionRequest) async {
-        guard let pool else { return }
+        guard let pool, !request.network.usesProxy else { return }
         await pool.fill(SandboxShape(request))
     }
 
@@ -35,16 +35,44 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         try request.validate()
         try Self.checkWorkspace(request.workspace)
         let shape = SandboxShape(request)
-        let environment = SandboxEnvironment.variables(home: "/tmp", extra: request.environment)
+        var egress: RunEgress?
+        if request.network.usesProxy {
+            guard kind == .bubblewrap else {
+                throw .invalidArgument("network policy '\(request.network.access.rawValue)' needs the bubblewrap backend "
+                    + "(its bridge lives in doer-sandbox-init); use --backend bubblewrap or --net none")
+            }
+            let identity = configuration.runIdentity
+            egress = try await RunEgress.start(policy: request.network, stagingRoot: configuration.stagingRoot,
+                                               owner: identity.switches ? (identity.uid, identity.gid) : nil)
+        }
+        do {
+            var result = try await run(request, shape: shape, egress: egress)
+            if let egress {
+                result.networkDecisions = await egress.finish()
+                result.warnings = egress.warnings + result.warnings
+            }
+            return result
+        } catch {
+            _ = await egress?.finish()
+            throw error
+        }
+    }
+
+    private func run(_ request: ExecutionRequest, shape: SandboxShape, egress: RunEgress?) async throws(DoerError) -> ExecutionResult {
+        var variables = egress?.environment ?? [:]
+        variables.merge(request.environment) { _, new in new }
+        let environment = SandboxEnvironment.variables(home: "/tmp", extra: variables)
 
         let prepared: PreparedSandbox
         let warm: Bool
-        if launcher.usesInitProtocol, let pooled = pool?.take(shape) {
+        // A sandbox with a proxy is bound to that run's proxy socket, so it never comes from
+        // (or goes back to) the pool.
+        if launcher.usesInitProtocol, egress == nil, let pooled = pool?.take(shape) {
             prepared = pooled
             warm = true
         } else {
             prepared = try prepare(shape, command: request.command, environment: environment,
-                                   workingSubdirectory: request.workingSubdirectory)
+                                   workingSubdirectory: request.workingSubdirectory, proxySocket: egress?.socketPath)
             warm = false
         }
 
@@ -59,7 +87,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
             command: request.command, environment: environment,
             workingDirectory: Self.join(workspacePath, request.workingSubdirectory),
             wallClockMs: Int64((request.limits.wallClockSeconds * 1000).rounded(.up)),
-            limits: request.limits, allowNetwork: request.network != .none,
+            limits: request.limits, allowNetwork: egress != nil, proxyBridge: egress != nil,
             seccomp: kind == .bubblewrap, ownPidNamespace: kind == .bubblewrap) : nil
 
         // The init inside enforces the wall clock itself; the host's deadline, a little
@@ -78,7 +106,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
                 view?.discard()
                 cgroup?.remove()
             }
-            if let pool { Task.detached { await pool.fill(shape) } }
+            if let pool, egress == nil { Task.detached { await pool.fill(shape) } }
         }
         if let view = prepared.view {
             result.changedFiles = view.collectChanges()
@@ -93,7 +121,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
 
     /// Starts a sandbox for `shape`; with the init protocol it then waits for its command.
     func prepare(_ shape: SandboxShape, command: [String] = [], environment: [String] = [],
-                 workingSubdirectory: String = "") throws(DoerError) -> PreparedSandbox {
+                 workingSubdirectory: String = "", proxySocket: String? = nil) throws(DoerError) -> PreparedSandbox {
         try launcher.checkAvailable()
         var warnings: [String] = []
         let identity = configuration.runIdentity
@@ -118,7 +146,8 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
             let workspacePath = launcher.workspacePath(workspaceSource: workspaceSource)
             spec = try launcher.spawnSpec(shape: shape, workspaceSource: workspaceSource, command: command,
                                           environment: environment,
-                                          workingDirectory: Self.join(workspacePath, workingSubdirectory))
+                                          workingDirectory: Self.join(workspacePath, workingSubdirectory),
+                                          proxySocket: proxySocket)
         } catch {
             view?.discard()
             cgroup?.remove()

@@ -11,7 +11,7 @@ protocol SandboxLauncher: Sendable {
     /// Whether the launcher checks the machine can do this at all; throws why not.
     func checkAvailable() throws(DoerError)
     func spawnSpec(shape: SandboxShape, workspaceSource: String, command: [String], environment: [String],
-                   workingDirectory: String) throws(DoerError) -> SpawnSpec
+                   workingDirectory: String, proxySocket: String?) throws(DoerError) -> SpawnSpec
     /// The workspace's path as the command sees it.
     func workspacePath(workspaceSource: String) -> String
 }

@@ -21,7 +21,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (_, sandboxConfiguration, limits, workspace) = try options.resolve()
+            let (configuration, sandboxConfiguration, limits, workspace) = try options.resolve()
+            let network = try options.networkPolicy(configuration)
+            options.announce(network)
             let language = try LanguageCatalogue.language(forFile: file)
             let fileURL = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
                 .standardizedFileURL
@@ -39,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
             let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
             let request = ExecutionRequest(
                 command: language.runCommand(relative, arguments), workspace: root,
-                stdin: StandardInput.readIfPiped(), limits: limits, mode: options.mode,
+                stdin: StandardInput.readIfPiped(), limits: limits, mode: options.mode, network: network,
                 applyChanges: !options.discardChanges)
             let result = try await sandbox.run(request)
             ResultPrinter.show(result, json: options.json)

@@ -30,11 +30,13 @@ struct SandboxExec: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (_, sandboxConfiguration, limits, workspace) = try options.resolve()
+            let (configuration, sandboxConfiguration, limits, workspace) = try options.resolve()
+            let network = try options.networkPolicy(configuration)
+            options.announce(network)
             let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
             let result = try await sandbox.run(ExecutionRequest(
                 command: command, workspace: workspace, stdin: StandardInput.readIfPiped(),
-                limits: limits, mode: options.mode, applyChanges: !options.discardChanges))
+                limits: limits, mode: options.mode, network: network, applyChanges: !options.discardChanges))
             ResultPrinter.show(result, json: options.json)
             throw ExitCode(result.termination.shellExitCode)
         } catch let error as DoerError {

@@ -16,6 +16,10 @@ enum ResultPrinter {
         if result.stdout.truncated { notes.append("stdout: \(result.stdout.omittedBytes) bytes cut from the middle") }
         if result.stderr.truncated { notes.append("stderr: \(result.stderr.omittedBytes) bytes cut from the middle") }
         notes += result.warnings
+        for decision in result.networkDecisions where decision.verdict != .allowed {
+            let target = decision.host.isEmpty ? "a request" : "\(decision.method) \(decision.host):\(decision.port)"
+            notes.append("network: \(decision.verdict.rawValue) \(target): \(decision.detail)")
+        }
         if !result.changedFiles.isEmpty {
             let verb = result.changesApplied ? "changed" : "would change (not applied)"
             notes.append("\(verb): " + result.changedFiles.map { "\($0.kind.rawValue) \($0.path)" }.joined(separator: ", "))
@@ -39,6 +43,15 @@ enum ResultPrinter {
             "changed_files": result.changedFiles.map { ["path": $0.path, "change": $0.kind.rawValue] },
             "changes_applied": result.changesApplied,
             "warnings": result.warnings,
+            "network": result.networkDecisions.map { decision -> [String: Any] in
+                var entry: [String: Any] = [
+                    "host": decision.host, "port": decision.port, "method": decision.method,
+                    "verdict": decision.verdict.rawValue, "reason": decision.reason.rawValue, "detail": decision.detail,
+                    "bytes_sent": decision.bytesSent, "bytes_received": decision.bytesReceived,
+                ]
+                if let address = decision.address { entry["address"] = address }
+                return entry
+            },
         ]
         switch result.termination {
         case .exited(let code): object["exit_status"] = Int(code)

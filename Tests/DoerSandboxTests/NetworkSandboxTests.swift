@@ -1,0 +1,262 @@
+// Sandboxed runs with a network policy: the bridge inside, the proxy on the host, and real
+// downloads from the package index this machine's pip is configured to use (read here at
+// test time, never written down).
+
+import DoerCore
+@testable import DoerSandbox
+import Foundation
+import Testing
+
+enum NetworkTestSupport {
+    static let discovered = RegistryDiscovery().discover()
+
+    /// Whether this machine names any package registry at all (the download tests need one).
+    static var hasRegistry: Bool { !discovered.hosts.isEmpty }
+
+    /// Prints the status line a CONNECT through the bridge gets, for each target.
+    static let connectProbe = #"""
+    import socket, sys
+    for i, target in enumerate(sys.argv[1:]):
+        try:
+            s = socket.create_connection(("127.0.0.1", 3128), timeout=20)
+            s.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+            line = s.makefile("rb").readline().decode(errors="replace").strip()
+        except OSError as e:
+            line = f"error {e}"
+        print(f"t{i}={line}", flush=True)
+    """#
+
+    static func run(_ command: [String], network: NetworkPolicy, workspace: ScratchWorkspace, seconds: Double = 30) async throws -> ExecutionResult {
+        try await TestSandboxes.make().run(ExecutionRequest(
+            command: command, workspace: workspace.url, limits: ResourceLimits(wallClockSeconds: seconds), network: network))
+    }
+}
+
+@Suite("network: sandboxed runs through the proxy", .serialized)
+struct NetworkSandboxTests {
+    @Test("--net registries: pip installs a package from this host's configured index", .enabled(if: NetworkTestSupport.hasRegistry))
+    func pipInstall() async throws {
+        let ws = try ScratchWorkspace()
+        let result = try await NetworkTestSupport.run(
+            ["python3", "-m", "pip", "install", "--no-cache-dir", "--target", "./vendor", "six"],
+            network: .registries(), workspace: ws, seconds: 180)
+        #expect(result.termination == .exited(0), "\(result.stdout.text)\n\(result.stderr.text)")
+        #expect(ws.exists("vendor/six.py"))
+        let allowed = result.networkDecisions.filter { $0.verdict == .allowed }
+        #expect(!allowed.isEmpty)
+        // Everything it reached is one of the registries discovered from the host's configuration.
+        for decision in allowed {
+            #expect(NetworkTestSupport.discovered.hosts.contains(decision.host), "\(decision.host)")
+            #expect(decision.bytesReceived > 0)
+            #expect(decision.address.flatMap(IPAddress.init).map(AddressClassifier.isAllowed) == true)
+        }
+        #expect(result.networkDecisions.allSatisfy { $0.verdict == .allowed }, "\(result.networkDecisions)")
+    }
+
+    @Test("--net allowlist: a host not listed is refused with a clear error in the run's output")
+    func notListedHost() async throws {
+        let ws = try ScratchWorkspace()
+        let result = try await NetworkTestSupport.run(
+            ["python3", "-c", "import urllib.request; urllib.request.urlopen('https://not-listed.example/', timeout=20)"],
+            network: .allowlist(["*.listed.example"]), workspace: ws)
+        #expect(result.termination == .exited(1))
+        #expect(result.stderr.text.contains("403 doer network policy CONNECT not-listed.example:443: not-listed.example is not allowed by the network policy"),
+                "\(result.stderr.text)")
+        #expect(result.networkDecisions.map(\.reason) == [.hostNotAllowed])
+    }
+
+    @Test("from inside: CONNECT to loopback, private and metadata addresses and to a listed name resolving to loopback is refused")
+    func internalAddresses() async throws {
+        let ws = try ScratchWorkspace(files: ["probe.py": NetworkTestSupport.connectProbe])
+        let targets = ["127.0.0.1:22", "10.0.0.1:80", "169.254.169.254:80", "localhost:22", "[::1]:22", "[fd00:ec2::254]:80"]
+        let result = try await NetworkTestSupport.run(
+            ["python3", "probe.py"] + targets,
+            network: .allowlist(["127.0.0.1", "10.0.0.1", "169.254.169.254", "localhost", "::1", "fd00:ec2::254"]), workspace: ws)
+        for index in targets.indices {
+            #expect(result.escapeVerdicts["t\(index)"]?.hasPrefix("HTTP/1.1 403 ") == true, "\(targets[index]): \(result.stdout.text)")
+        }
+        #expect(result.networkDecisions.count == targets.count)
+        #expect(result.networkDecisions.allSatisfy { $0.reason == .forbiddenAddress })
+    }
+
+    @Test("--net full: a public registry is reachable, internal addresses are not, and the run says so loudly",
+          .enabled(if: NetworkTestSupport.hasRegistry))
+    func full() async throws {
+        let host = try #require(NetworkTestSupport.discovered.hosts.first)
+        let ws = try ScratchWorkspace(files: ["probe.py": NetworkTestSupport.connectProbe])
+        let result = try await NetworkTestSupport.run(["python3", "probe.py", "\(host):443", "127.0.0.1:22", "localhost:22"],
+                                                      network: .full, workspace: ws)
+        #expect(result.escapeVerdicts["t0"]?.hasPrefix("HTTP/1.1 200 ") == true, "\(result.stdout.text)")
+        #expect(result.escapeVerdicts["t1"]?.hasPrefix("HTTP/1.1 403 ") == true, "\(result.stdout.text)")
+        #expect(result.escapeVerdicts["t2"]?.hasPrefix("HTTP/1.1 403 ") == true, "\(result.stdout.text)")
+        #expect(result.warnings.contains { $0.hasPrefix("full network:") })
+    }
+
+    /// A registry apt reaches over plain http (apt's sources are http here), for plain-HTTP tests.
+    static var aptHost: String? {
+        NetworkTestSupport.discovered.registries.first { $0.source.hasPrefix("/etc/apt") }?.host
+    }
+
+    @Test("plain HTTP through the proxy works, and the run's byte limit cuts a response off", .enabled(if: aptHost != nil))
+    func plainHTTPAndByteLimit() async throws {
+        let host = try #require(Self.aptHost)
+        let directory = URL(fileURLWithPath: "/tmp/doer-proxy-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let request = "GET http://\(host)/ HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: doer-test\r\n\r\n"
+        for budget in [Int64(1 << 20), 150] {
+            var limits = ProxyLimits()
+            limits.maxBytes = budget
+            let proxy = try await EgressProxy.start(
+                socketPath: directory.appendingPathComponent("p\(budget).sock").path,
+                rules: EgressRules(access: .allowlist, allowlist: try HostAllowlist(parsing: [host])), limits: limits)
+            let client = try ProxySocketClient(path: proxy.socketPath)
+            client.send(request)
+            let answer = client.readAll()
+            await proxy.shutdown()
+            let decision = try #require(proxy.recordedDecisions.first)
+            #expect(decision.host == host && decision.method == "GET")
+            if budget > 150 {
+                #expect(answer.hasPrefix("HTTP/1.1 "), "\(answer.prefix(300))")
+                #expect(decision.verdict == .allowed && decision.bytesReceived > 150, "\(decision)")
+            } else {
+                // The request fits in 150 bytes, the response does not: it never reaches the client.
+                #expect(!answer.hasPrefix("HTTP/1.1 "), "\(answer.prefix(300))")
+                #expect(decision.verdict == .refused && decision.reason == .byteLimit, "\(decision)")
+            }
+        }
+    }
+
+    @Test("a network policy on a backend without the bridge is refused with the remedy")
+    func otherBackends() async throws {
+        let ws = try ScratchWorkspace()
+        await #expect { _ = try await TestSandboxes.make(.process, unsafe: true).run(
+            ExecutionRequest(command: ["true"], workspace: ws.url, network: .registries())) } throws: { error in
+            "\(error)".contains("needs the bubblewrap backend")
+        }
+    }
+}
+
+// MARK: - Escape suite category 8 with the proxy on
+
+@Suite("escape suite 8: network with the proxy on", .enabled(if: EscapeProbe.isX86_64, "the probes use x86_64 syscall numbers"))
+struct EscapeNetworkProxyTests {
+    static let policy = NetworkPolicy.allowlist(["*.listed.example"])
+
+    @Test("direct TCP to the internet, the host's loopback and the metadata address fails; only the bridge answers")
+    func tcp() async throws {
+        let r = try await EscapeProbe.python(#"""
+        attempt("internet", lambda: socket.create_connection(("1.1.1.1", 443), timeout=2))
+        attempt("loopback", lambda: socket.create_connection(("127.0.0.1", 2024), timeout=2))
+        attempt("metadata", lambda: socket.create_connection(("169.254.169.254", 80), timeout=2))
+        attempt("bridge", lambda: socket.create_connection(("127.0.0.1", 3128), timeout=2))
+        say("raw", sc(41, 2, 3, 6))
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        #expect(v["internet"] == "ENETUNREACH", r.escapeLog())
+        #expect(v["loopback"] == "ECONNREFUSED", r.escapeLog())
+        #expect(v["metadata"] == "ENETUNREACH", r.escapeLog())
+        #expect(v["bridge"] == "OK", r.escapeLog("control"))
+        #expect(v["raw"] == "EPERM", r.escapeLog())
+    }
+
+    @Test("UDP, ICMP, raw, packet and IPv6 go nowhere")
+    func udpIcmpIPv6() async throws {
+        let r = try await EscapeProbe.python(#"""
+        attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("8.8.8.8", 53)))
+        attempt("tcp6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM).connect(("2606:4700:4700::1111", 443)))
+        attempt("udp6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"x", ("2001:4860:4860::8888", 53)))
+        attempt("metadata6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM).connect(("fd00:ec2::254", 80)))
+        say("raw_icmp", sc(41, 2, 3, 1))
+        say("icmpv6", sc(41, 10, 3, 58))
+        say("packet", sc(41, 17, 3, 0x0300))
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        for key in ["udp", "tcp6", "udp6", "metadata6"] {
+            #expect(v[key] == "ENETUNREACH" || v[key] == "EADDRNOTAVAIL", r.escapeLog("\(key)"))
+        }
+        #expect(v["raw_icmp"] == "EPERM", r.escapeLog())
+        #expect(v["icmpv6"] == "EPERM", r.escapeLog())
+        #expect(v["packet"] == "EAFNOSUPPORT", r.escapeLog())
+    }
+
+    @Test("DNS without the proxy fails: no resolver, and nothing listens on port 53")
+    func dns() async throws {
+        let r = try await EscapeProbe.python(#"""
+        try:
+            socket.getaddrinfo("example.com", 443)
+            say("gai", "OK")
+        except socket.gaierror:
+            say("gai", "gaierror")
+        attempt("resolv_conf", lambda: open("/etc/resolv.conf").read())
+        def udp53():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(1)
+            s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("127.0.0.1", 53))
+            s.recvfrom(512)
+        attempt("udp53", udp53)
+        attempt("public53", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("8.8.8.8", 53)))
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        #expect(v["gai"] == "gaierror", r.escapeLog())
+        #expect(v["resolv_conf"] == "ENOENT", r.escapeLog())
+        #expect(v["udp53"] == "ECONNREFUSED" || v["udp53"] == "TimeoutError", r.escapeLog())
+        #expect(v["public53"] == "ENETUNREACH", r.escapeLog())
+    }
+
+    @Test("bash /dev/tcp to the internet fails")
+    func bashDevTCP() async throws {
+        let ws = try ScratchWorkspace()
+        let r = try await TestSandboxes.sh(
+            "bash -c 'echo x > /dev/tcp/1.1.1.1/80'; echo tcp=$?; bash -c 'echo x > /dev/udp/8.8.8.8/53'; echo udp=$?",
+            in: ws, network: Self.policy)
+        #expect(r.escapeVerdicts["tcp"] == "1", r.escapeLog())
+        #expect(r.escapeVerdicts["udp"] == "1", r.escapeLog())
+    }
+
+    @Test("socket families other than unix and IP stay refused, high bits included")
+    func otherFamilies() async throws {
+        let r = try await EscapeProbe.python(#"""
+        families = {"vsock": 40, "netlink": 16, "packet": 17, "bluetooth": 31, "alg": 38, "xdp": 44, "rds": 21,
+                    "tipc": 30, "can": 29, "qipcrtr": 42, "mctp": 45, "appletalk": 5, "x25": 9, "ax25": 3}
+        for key, family in families.items():
+            say(key, sc(41, family, 2, 0) if key != "netlink" else sc(41, family, 3, 0))
+        say("vsock_hi", sc(41, 0x100000028, 1, 0))
+        say("netlink_hi", sc(41, 0xffffffff00000010, 3, 0))
+        say("inet", sc(41, 2, 1, 0))
+        say("unix", sc(41, 1, 1, 0))
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        for key in ["vsock", "netlink", "packet", "bluetooth", "alg", "xdp", "rds", "tipc", "can", "qipcrtr", "mctp",
+                    "appletalk", "x25", "ax25", "vsock_hi", "netlink_hi"] {
+            #expect(v[key] == "EAFNOSUPPORT", r.escapeLog("\(key)"))
+        }
+        #expect(v["inet"] == "OK", r.escapeLog("control"))
+        #expect(v["unix"] == "OK", r.escapeLog("control"))
+    }
+
+    @Test("the namespace holds only lo and the bridge's listener; host sockets stay out of reach")
+    func namespace() async throws {
+        let r = try await EscapeProbe.python(#"""
+        devices = [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]]
+        say("devices", ",".join(devices))
+        tcp = open("/proc/net/tcp").read().splitlines()[1:]
+        say("tcp", ";".join(l.split()[1] + "/" + l.split()[3] for l in tcp))
+        say("tcp6", len(open("/proc/net/tcp6").read().splitlines()) - 1)
+        say("proxy_socket", oct(os.stat("/.doer/proxy.sock").st_mode))
+        attempt("write_socket_dir", lambda: open("/.doer/other", "w"))
+        def abstract():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect("\0/tmp/.X11-unix/X0")
+        attempt("abstract", abstract)
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        #expect(v["devices"] == "lo", r.escapeLog())
+        // 0100007F:0C38 is 127.0.0.1:3128, state 0A is LISTEN.
+        #expect(v["tcp"] == "0100007F:0C38/0A", r.escapeLog())
+        #expect(v["tcp6"] == "0", r.escapeLog())
+        #expect(v["proxy_socket"]?.hasPrefix("0o140") == true, r.escapeLog())
+        #expect(v["write_socket_dir"] == "EROFS" || v["write_socket_dir"] == "EACCES", r.escapeLog())
+        #expect(v["abstract"] == "ECONNREFUSED", r.escapeLog())
+    }
+}
