@@ -104,7 +104,7 @@ struct NetworkSandboxTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let request = "GET http://\(host)/ HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: doer-test\r\n\r\n"
-        for budget in [Int64(1 << 20), 150] {
+        func fetch(budget: Int64) async throws -> (String, NetworkDecision) {
             var limits = ProxyLimits()
             limits.maxBytes = budget
             let proxy = try await EgressProxy.start(
@@ -114,17 +114,17 @@ struct NetworkSandboxTests {
             client.send(request)
             let answer = client.readAll()
             await proxy.shutdown()
-            let decision = try #require(proxy.recordedDecisions.first)
-            #expect(decision.host == host && decision.method == "GET")
-            if budget > 150 {
-                #expect(answer.hasPrefix("HTTP/1.1 "), "\(answer.prefix(300))")
-                #expect(decision.verdict == .allowed && decision.bytesReceived > 150, "\(decision)")
-            } else {
-                // The request fits in 150 bytes, the response does not: it never reaches the client.
-                #expect(!answer.hasPrefix("HTTP/1.1 "), "\(answer.prefix(300))")
-                #expect(decision.verdict == .refused && decision.reason == .byteLimit, "\(decision)")
-            }
+            return (answer, try #require(proxy.recordedDecisions.first))
         }
+        let (answer, decision) = try await fetch(budget: 1 << 20)
+        #expect(answer.hasPrefix("HTTP/1.1 "), "\(answer.prefix(300))")
+        #expect(decision.host == host && decision.method == "GET" && decision.verdict == .allowed, "\(decision)")
+        #expect(decision.bytesSent > 0 && decision.bytesReceived > 0, "\(decision)")
+        // A budget the request fits in but the response does not: the response never
+        // reaches the client and the decision says why.
+        let (cutAnswer, cut) = try await fetch(budget: decision.bytesSent + 1)
+        #expect(!cutAnswer.hasPrefix("HTTP/1.1 "), "\(cutAnswer.prefix(300))")
+        #expect(cut.verdict == .refused && cut.reason == .byteLimit, "\(cut)")
     }
 
     @Test("a network policy on a backend without the bridge is refused with the remedy")

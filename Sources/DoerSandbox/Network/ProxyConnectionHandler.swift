@@ -271,7 +271,14 @@ final class ProxyConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 try upstream.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))), position: .first)
                 context.pipeline.removeHandler(sizeGuard, promise: nil)
                 phase = .forwarding
-                if let head = forwardedHead { writeUp(.head(head)) }
+                if let head = forwardedHead {
+                    // The head counts like any other bytes sent (request line, headers, CRLFs).
+                    let size = head.method.rawValue.utf8.count + head.uri.utf8.count + 12
+                        + head.headers.reduce(2) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+                    record.bytesSent += Int64(size)
+                    _ = state.addBytes(size)
+                    writeUp(.head(head))
+                }
                 let parts = pendingParts
                 pendingParts = []
                 for part in parts { forward(part, context: context) }
