@@ -47,6 +47,18 @@ struct BubblewrapArgumentsTests {
         ])
     }
 
+    @Test("with a proxy policy only the proxy's socket is added, read-only, before the root goes read-only")
+    func proxySocket() {
+        var withProxy = arguments
+        withProxy.proxySocket = "/tmp/doer-sandbox-0/net-1/proxy.sock"
+        var expected = arguments.arguments
+        let remount = try! #require(expected.firstIndex(of: "--remount-ro"))
+        expected.insert(contentsOf: ["--ro-bind", "/tmp/doer-sandbox-0/net-1/proxy.sock", "/.doer/proxy.sock"], at: remount)
+        #expect(withProxy.arguments == expected)
+        // The network namespace stays unshared: no --share-net appears.
+        #expect(withProxy.arguments.contains("--unshare-all") && !withProxy.arguments.contains("--share-net"))
+    }
+
     @Test("a read-only run binds the workspace read-only")
     func readOnly() {
         var readOnly = arguments

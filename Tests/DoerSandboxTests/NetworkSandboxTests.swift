@@ -53,6 +53,20 @@ struct NetworkSandboxTests {
         #expect(result.networkDecisions.allSatisfy { $0.verdict == .allowed }, "\(result.networkDecisions)")
     }
 
+    @Test("SOCKS5 with remote DNS (ALL_PROXY) reaches a registry through the same bridge", .enabled(if: NetworkTestSupport.hasRegistry))
+    func socks() async throws {
+        let host = try #require(NetworkTestSupport.discovered.hosts.first)
+        let ws = try ScratchWorkspace()
+        let result = try await NetworkTestSupport.run(
+            ["sh", "-c", "echo proxy=$ALL_PROXY; curl -sS -o /dev/null -w 'code=%{http_code}\\n' --max-time 60 --noproxy '' -x \"$ALL_PROXY\" https://\(host)/"],
+            network: .registries(), workspace: ws, seconds: 90)
+        #expect(result.escapeVerdicts["proxy"] == "socks5h://127.0.0.1:3128", "\(result.stdout.text)")
+        let code = Int(result.escapeVerdicts["code"] ?? "") ?? 0
+        #expect((200..<500).contains(code), "\(result.stdout.text)\n\(result.stderr.text)")
+        #expect(result.networkDecisions.contains { $0.method == "SOCKS5" && $0.host == host && $0.verdict == .allowed && $0.bytesReceived > 0 },
+                "\(result.networkDecisions)")
+    }
+
     @Test("--net allowlist: a host not listed is refused with a clear error in the run's output")
     func notListedHost() async throws {
         let ws = try ScratchWorkspace()

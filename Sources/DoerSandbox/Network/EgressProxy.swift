@@ -10,7 +10,9 @@ import NIOPosix
 /// sandbox, where a bridge in doer-sandbox-init exposes it on 127.0.0.1) that lets a run
 /// reach only what its rules allow.
 ///
-/// It speaks CONNECT (for https and anything else over TCP) and plain absolute-URI HTTP.
+/// It speaks HTTP CONNECT (for https and anything else over TCP), plain absolute-URI
+/// HTTP, and SOCKS5 CONNECT with names resolved here (`socks5h`), told apart by the
+/// first byte.
 /// For each request it decides on the host name first, then resolves it once, refuses
 /// loopback, private, link-local, shared, multicast, reserved and metadata addresses, and
 /// connects to an address it checked. Every decision goes to `decisions`, the `onDecision`
@@ -58,7 +60,8 @@ public final class EgressProxy: Sendable {
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try ProxyConnectionHandler.install(on: channel, rules: rules, limits: limits, resolver: resolver, state: state)
+                    try ProxyProtocolSniffer.install(
+                        on: channel, connector: EgressConnector(rules: rules, limits: limits, resolver: resolver), state: state)
                 }
             }
         let channel: any Channel

@@ -12,6 +12,7 @@ final class RunEgress: Sendable {
 
     /// Where the bridge listens inside the sandbox (DOER_PROXY_PORT).
     static let bridgeURL = "http://127.0.0.1:3128"
+    static let socksURL = "socks5h://127.0.0.1:3128"
 
     private init(proxy: EgressProxy, directory: String, environment: [String: String], warnings: [String]) {
         self.proxy = proxy
@@ -67,10 +68,14 @@ final class RunEgress: Sendable {
     /// the bridge, plus pip's index settings from the host.
     static func environment(pip: [String: String]) -> [String: String] {
         var variables: [String: String] = [:]
-        for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        for name in ["HTTP_PROXY", "HTTPS_PROXY"] {
             variables[name] = bridgeURL
             variables[name.lowercased()] = bridgeURL
         }
+        // The same port speaks SOCKS5; `socks5h` has the proxy resolve names, since the
+        // sandbox has no DNS of its own.
+        variables["ALL_PROXY"] = socksURL
+        variables["all_proxy"] = socksURL
         variables["NO_PROXY"] = "localhost,127.0.0.1,::1"
         variables["no_proxy"] = variables["NO_PROXY"]
         variables["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"

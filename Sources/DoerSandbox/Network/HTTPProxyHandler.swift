@@ -4,9 +4,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// One client connection of the egress proxy: reads the request head (within the header
-/// timeout and size limit), decides, resolves, connects to a vetted address, then relays.
-final class ProxyConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// An HTTP proxy client: reads the request head (within the header timeout and size
+/// limit), decides, resolves, connects to a vetted address, then relays — a raw tunnel for
+/// CONNECT, the request re-encoded in origin form for a plain absolute-URI request.
+final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
 
@@ -21,11 +22,9 @@ final class ProxyConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         case closed
     }
 
-    private let rules: EgressRules
-    private let limits: ProxyLimits
-    private let resolver: any HostResolver
+    private let connector: EgressConnector
+    private var limits: ProxyLimits { connector.limits }
     private let state: ProxyState
-    private let admitted: Bool
     private let sizeGuard: HeaderSizeGuard
     private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
     private let record = ConnectionRecord()
@@ -39,40 +38,31 @@ final class ProxyConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var upstream: (any Channel)?
     private var lastUpstreamWrite: EventLoopFuture<Void>?
 
-    static func install(on channel: any Channel, rules: EgressRules, limits: ProxyLimits, resolver: any HostResolver,
-                        state: ProxyState) throws {
-        let sizeGuard = HeaderSizeGuard(limit: limits.maxHeaderBytes)
+    /// Adds the HTTP stages after `position` in a pipeline whose first bytes looked like HTTP.
+    static func handlers(connector: EgressConnector, state: ProxyState) -> [any ChannelHandler] {
+        let sizeGuard = HeaderSizeGuard(limit: connector.limits.maxHeaderBytes)
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
-        let handler = ProxyConnectionHandler(rules: rules, limits: limits, resolver: resolver, state: state,
-                                             admitted: state.admitClient(channel), sizeGuard: sizeGuard, decoder: decoder)
-        try channel.pipeline.syncOperations.addHandlers([sizeGuard, decoder, handler])
+        return [sizeGuard, decoder, HTTPProxyHandler(connector: connector, state: state, sizeGuard: sizeGuard, decoder: decoder)]
     }
 
-    private init(rules: EgressRules, limits: ProxyLimits, resolver: any HostResolver, state: ProxyState, admitted: Bool,
-                 sizeGuard: HeaderSizeGuard, decoder: ByteToMessageHandler<HTTPRequestDecoder>) {
-        self.rules = rules
-        self.limits = limits
-        self.resolver = resolver
+    private init(connector: EgressConnector, state: ProxyState, sizeGuard: HeaderSizeGuard,
+                 decoder: ByteToMessageHandler<HTTPRequestDecoder>) {
+        self.connector = connector
         self.state = state
-        self.admitted = admitted
         self.sizeGuard = sizeGuard
         self.decoder = decoder
     }
 
     // MARK: events
 
-    func channelActive(context: ChannelHandlerContext) {
-        guard admitted else {
-            refuse(context: context, status: 503, reason: .connectionLimit,
-                   detail: "the run reached its limit of \(limits.maxConcurrentConnections) open or \(limits.maxConnections) total proxy connections")
-            return
-        }
+    /// Added once the first bytes arrived (the sniffer admitted the connection); the
+    /// header clock starts again here and covers the whole head.
+    func handlerAdded(context: ChannelHandlerContext) {
         headerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(limits.headerTimeoutSeconds * 1000))) {
             guard case .awaitingHead = self.phase else { return }
             self.refuse(context: context, status: 408, reason: .headerTimeout,
                         detail: "no complete request head within \(self.limits.headerTimeoutSeconds) s")
         }
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -165,85 +155,34 @@ final class ProxyConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         record.host = target.host
         record.port = target.port
         isConnect = head.method == .CONNECT
-        switch rules.evaluate(host: target.host) {
-        case .refused(let why):
-            refuse(context: context, status: 403, reason: .hostNotAllowed, detail: why)
+        switch connector.decide(target) {
+        case .failure(let refusal):
+            refuse(context: context, status: refusal.httpStatus, reason: refusal.reason, detail: refusal.detail)
             return
-        case .allowed(let reason):
+        case .success(let reason):
             record.reason = reason
         }
         if !isConnect { forwardedHead = target.originHead(from: head) }
         phase = .connecting
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-
-        let host = target.host
-        let lookup: EventLoopFuture<[IPAddress]> = target.literal.map { context.eventLoop.makeSucceededFuture([$0]) }
-            ?? resolver.resolve(host, on: context.eventLoop)
-        lookup.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
-            let handler = self
-            guard case .connecting = handler.phase else { return }
-            switch result {
-            case .failure(let error):
-                handler.fail(context: context, status: 502, reason: .unresolvable, detail: "cannot resolve \(host): \(error)")
-            case .success(let addresses):
-                handler.connect(context: context, target: target, addresses: addresses)
-            }
-        }
-    }
-
-    private func connect(context: ChannelHandlerContext, target: ProxyTarget, addresses: [IPAddress]) {
-        let usable = addresses.filter(AddressClassifier.isAllowed)
-        guard !usable.isEmpty else {
-            let shown = addresses.prefix(4).map { "\($0) (\(AddressClassifier.classify($0).rawValue))" }.joined(separator: ", ")
-            refuse(context: context, status: 403, reason: .forbiddenAddress,
-                   detail: addresses.isEmpty ? "\(target.host) has no addresses"
-                       : "\(target.host) resolves only to addresses a sandbox may not reach: \(shown)")
-            return
-        }
-        Self.connectInTurn(usable[...], port: target.port, eventLoop: context.eventLoop, plainHTTP: !isConnect,
-                           timeout: .milliseconds(Int64(limits.connectTimeoutSeconds * 1000)), lastError: nil)
+        connector.open(target, httpEncoder: !isConnect, on: context.eventLoop)
             .hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
-                let handler = self
                 switch result {
                 case .failure(let error):
-                    guard case .connecting = handler.phase else { return }
-                    handler.fail(context: context, status: 502, reason: .unreachable,
-                                 detail: "cannot connect to \(target.host):\(target.port): \(error)")
+                    guard case .connecting = self.phase else { return }
+                    let refusal = error as? EgressConnector.Refusal
+                        ?? EgressConnector.Refusal(verdict: .failed, reason: .unreachable, detail: "\(error)")
+                    self.record.verdict = refusal.verdict
+                    self.record.reason = refusal.reason
+                    self.record.detail = refusal.detail
+                    self.respondAndClose(context: context, status: refusal.httpStatus)
                 case .success(let (channel, address)):
-                    guard case .connecting = handler.phase, context.channel.isActive else {
+                    guard case .connecting = self.phase, context.channel.isActive else {
                         channel.close(promise: nil)
                         return
                     }
-                    handler.relay(context: context, upstream: channel, address: address)
+                    self.relay(context: context, upstream: channel, address: address)
                 }
-            }
-    }
-
-    /// Tries each vetted address in order; never resolves again.
-    private static func connectInTurn(_ addresses: ArraySlice<IPAddress>, port: Int, eventLoop: any EventLoop, plainHTTP: Bool,
-                                      timeout: TimeAmount, lastError: (any Error)?) -> EventLoopFuture<((any Channel), IPAddress)> {
-        guard let address = addresses.first else {
-            return eventLoop.makeFailedFuture(lastError ?? ChannelError.connectTimeout(.seconds(0)))
-        }
-        let socketAddress: SocketAddress
-        do {
-            socketAddress = try SocketAddress(ipAddress: address.description, port: port)
-        } catch {
-            return connectInTurn(addresses.dropFirst(), port: port, eventLoop: eventLoop, plainHTTP: plainHTTP,
-                                 timeout: timeout, lastError: error)
-        }
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if plainHTTP { try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder()) }
-                }
-            }
-        let rest = addresses.dropFirst()
-        return bootstrap.connect(to: socketAddress)
-            .map { ($0, address) }
-            .flatMapError { error in
-                connectInTurn(rest, port: port, eventLoop: eventLoop, plainHTTP: plainHTTP, timeout: timeout, lastError: error)
             }
     }
 
