@@ -105,7 +105,12 @@ let package = Package(
         .testTarget(name: "DoerCoreTests", dependencies: ["DoerCore", "DoerConfig"], swiftSettings: upcoming),
         .testTarget(
             name: "DoerSandboxTests",
-            dependencies: ["DoerCore", "DoerSandbox"],
+            dependencies: [
+                "DoerCore", "DoerSandbox",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: upcoming
         ),
         // Test doubles shared by test targets: a scripted HTTP server on loopback.

@@ -214,6 +214,20 @@ struct SandboxNetworkCommandTests {
         #expect(plain.stderr.contains("doer: network: refused CONNECT not-listed.example:443: not-listed.example is not allowed"), "\(plain.stderr)")
     }
 
+    @Test("registries lists what --net registries allows, with where each was found")
+    func registries() throws {
+        let dir = try TempDir()
+        let home = dir.url.appendingPathComponent(".doer-home/config")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try "[network]\nregistries = [\"mirror.example\"]\n".write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let out = try DoerCLI.run(["sandbox", "registries", "--json"], in: dir.url)
+        #expect(out.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let rows = try #require(object["registries"] as? [[String: String]])
+        #expect(rows.last == ["host": "mirror.example", "source": "[network] registries in config.toml"])
+        #expect(rows.dropLast().allSatisfy { !($0["host"] ?? "").isEmpty && !($0["source"] ?? "").isEmpty })
+    }
+
     @Test("--net full is announced before the run", arguments: [["sandbox", "--net", "full", "--", "true"]])
     func fullIsLoud(arguments: [String]) throws {
         let dir = try TempDir()

@@ -5,6 +5,7 @@
 import DoerCore
 @testable import DoerSandbox
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 
 enum NetworkTestSupport {
@@ -67,12 +68,16 @@ struct NetworkSandboxTests {
                 "\(result.networkDecisions)")
     }
 
-    @Test("--net allowlist: a host not listed is refused with a clear error in the run's output")
+    @Test("--net allowlist: a host not listed is refused with a clear error in the run's output; the observer hears it")
     func notListedHost() async throws {
         let ws = try ScratchWorkspace()
-        let result = try await NetworkTestSupport.run(
-            ["python3", "-c", "import urllib.request; urllib.request.urlopen('https://not-listed.example/', timeout=20)"],
-            network: .allowlist(["*.listed.example"]), workspace: ws)
+        let heard = NIOLockedValueBox<[NetworkDecision]>([])
+        var configuration = TestSandboxes.configuration
+        configuration.networkObserver = NetworkDecisionObserver { decision in heard.withLockedValue { $0.append(decision) } }
+        let result = try await SandboxFactory(configuration: configuration).make(.bubblewrap).run(ExecutionRequest(
+            command: ["python3", "-c", "import urllib.request; urllib.request.urlopen('https://not-listed.example/', timeout=20)"],
+            workspace: ws.url, limits: ResourceLimits(wallClockSeconds: 30), network: .allowlist(["*.listed.example"])))
+        #expect(heard.withLockedValue { $0 } == result.networkDecisions)
         #expect(result.termination == .exited(1))
         #expect(result.stderr.text.contains("403 doer network policy CONNECT not-listed.example:443: not-listed.example is not allowed by the network policy"),
                 "\(result.stderr.text)")

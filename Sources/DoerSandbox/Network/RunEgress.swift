@@ -24,7 +24,8 @@ final class RunEgress: Sendable {
     var socketPath: String { proxy.socketPath }
 
     static func start(policy: NetworkPolicy, stagingRoot: URL, owner: (uid: UInt32, gid: UInt32)?,
-                      discovery: RegistryDiscovery = RegistryDiscovery(), limits: ProxyLimits = ProxyLimits()) async throws(DoerError) -> RunEgress {
+                      discovery: RegistryDiscovery = RegistryDiscovery(), limits: ProxyLimits = ProxyLimits(),
+                      observer: NetworkDecisionObserver? = nil) async throws(DoerError) -> RunEgress {
         let discovered = discovery.discover()
         let rules = try rules(for: policy, discovered: discovered)
         var warnings: [String] = []
@@ -43,7 +44,8 @@ final class RunEgress: Sendable {
         }
         let proxy: EgressProxy
         do {
-            proxy = try await EgressProxy.start(socketPath: directory + "/proxy.sock", rules: rules, limits: limits, owner: owner)
+            proxy = try await EgressProxy.start(socketPath: directory + "/proxy.sock", rules: rules, limits: limits, owner: owner,
+                                                onDecision: observer?.handle)
         } catch {
             rmdir(directory)
             throw error

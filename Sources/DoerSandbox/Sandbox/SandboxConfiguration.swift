@@ -15,6 +15,9 @@ public struct SandboxConfiguration: Sendable, Hashable {
     public var allowUnsafeProcessBackend: Bool
     /// Path of doer-sandbox-init; found next to the running executable when nil.
     public var initHelperPath: String?
+    /// Told of each egress decision of runs with a network policy, as it is made (the
+    /// result's `networkDecisions` holds them all once the run is over).
+    public var networkObserver: NetworkDecisionObserver?
 
     public init(
         backend: SandboxBackendKind = .bubblewrap,
@@ -23,7 +26,8 @@ public struct SandboxConfiguration: Sendable, Hashable {
         stagingRoot: URL? = nil,
         warmPoolSize: Int = 0,
         allowUnsafeProcessBackend: Bool = false,
-        initHelperPath: String? = nil
+        initHelperPath: String? = nil,
+        networkObserver: NetworkDecisionObserver? = nil
     ) {
         self.backend = backend
         self.unprivilegedUID = unprivilegedUID
@@ -32,6 +36,7 @@ public struct SandboxConfiguration: Sendable, Hashable {
         self.warmPoolSize = warmPoolSize
         self.allowUnsafeProcessBackend = allowUnsafeProcessBackend
         self.initHelperPath = initHelperPath
+        self.networkObserver = networkObserver
     }
 
     /// The identity runs take on the host: Doer's own when it is not root (it has nothing

@@ -43,7 +43,8 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
             }
             let identity = configuration.runIdentity
             egress = try await RunEgress.start(policy: request.network, stagingRoot: configuration.stagingRoot,
-                                               owner: identity.switches ? (identity.uid, identity.gid) : nil)
+                                               owner: identity.switches ? (identity.uid, identity.gid) : nil,
+                                               observer: configuration.networkObserver)
         }
         do {
             var result = try await run(request, shape: shape, egress: egress)

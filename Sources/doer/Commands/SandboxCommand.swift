@@ -1,4 +1,5 @@
 import ArgumentParser
+import DoerConfig
 import DoerCore
 import DoerSandbox
 import Foundation
@@ -7,7 +8,7 @@ struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
         abstract: "Run a command in the sandbox, or check which sandbox backends work here.",
-        subcommands: [SandboxExec.self, SandboxCheckCommand.self],
+        subcommands: [SandboxExec.self, SandboxCheckCommand.self, SandboxRegistriesCommand.self],
         defaultSubcommand: SandboxExec.self
     )
 }
@@ -74,5 +75,43 @@ struct SandboxCheckCommand: AsyncParsableCommand {
         }
         let defaultWorks = reports.first { $0.backend == sandboxConfiguration.backend }?.works ?? false
         if !defaultWorks { throw ExitCode(1) }
+    }
+}
+
+struct SandboxRegistriesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registries",
+        abstract: "List the package registries `--net registries` allows, found in this host's pip and apt configuration now."
+    )
+
+    @Flag(name: .long, help: "Print the list as JSON.")
+    var json = false
+
+    func run() async throws {
+        let configuration: DoerConfiguration
+        do {
+            configuration = try DoerConfiguration.load()
+        } catch {
+            fail(error)
+        }
+        let found = RegistryDiscovery().discover()
+        var rows = found.registries.map { (host: $0.host, source: $0.source) }
+        rows += configuration.networkRegistries.map { (host: $0, source: "[network] registries in config.toml") }
+        var seen = Set<String>()
+        rows = rows.filter { seen.insert($0.host + "\u{0}" + $0.source).inserted }
+        if json {
+            let object: [String: Any] = [
+                "registries": rows.map { ["host": $0.host, "source": $0.source] },
+                "pip_environment": found.pipEnvironment,
+            ]
+            FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) + Data("\n".utf8))
+            return
+        }
+        if rows.isEmpty {
+            print("no package registry found in this host's pip or apt configuration; add hosts with [network] registries in config.toml")
+            return
+        }
+        let width = rows.map(\.host.count).max() ?? 0
+        for row in rows { print("\(row.host.padding(toLength: width, withPad: " ", startingAt: 0))  \(row.source)") }
     }
 }
