@@ -202,13 +202,13 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                     RelayHandler(target: upstream, record: record, state: state, upward: true), position: .after(self))
                 phase = .tunnel
                 context.writeAndFlush(wrapOutboundOut(ProxyResponse.established(allocator: context.channel.allocator)), promise: nil)
-                context.pipeline.removeHandler(sizeGuard, promise: nil)
+                context.pipeline.syncOperations.removeHandler(sizeGuard, promise: nil)
                 removeDecoder(context: context)
                 for data in pendingBytes { context.fireChannelRead(data) }
                 pendingBytes = []
             } else {
                 try upstream.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))), position: .first)
-                context.pipeline.removeHandler(sizeGuard, promise: nil)
+                context.pipeline.syncOperations.removeHandler(sizeGuard, promise: nil)
                 phase = .forwarding
                 if let head = forwardedHead {
                     // The head counts like any other bytes sent (request line, headers, CRLFs).
@@ -263,7 +263,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func removeDecoder(context: ChannelHandlerContext) {
         guard !decoderRemoved else { return }
         decoderRemoved = true
-        context.pipeline.removeHandler(decoder, promise: nil)
+        context.pipeline.syncOperations.removeHandler(decoder, promise: nil)
     }
 
     // MARK: refusing

@@ -1,5 +1,5 @@
 public import DoerCore
-public import Foundation
+import Foundation
 
 /// Receives every network decision of every run as the egress proxy makes it — before the
 /// run's result exists — so an audit trail can record a long download as it happens.
