@@ -38,7 +38,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var upstream: (any Channel)?
     private var lastUpstreamWrite: EventLoopFuture<Void>?
 
-    /// Adds the HTTP stages after `position` in a pipeline whose first bytes looked like HTTP.
+    /// The HTTP stages, for a connection whose first byte looked like HTTP.
     static func handlers(connector: EgressConnector, state: ProxyState) -> [any ChannelHandler] {
         let sizeGuard = HeaderSizeGuard(limit: connector.limits.maxHeaderBytes)
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
