@@ -1094,6 +1094,133 @@ struct EscapeNetworkTests {
     }
 }
 
+// MARK: - 8b. Network with a proxy policy on
+
+// The same category with the egress proxy's bridge running: IP sockets exist, but the
+// namespace has only its loopback, so nothing but the bridge answers.
+
+@Suite("escape suite 8: network with the proxy on", .enabled(if: EscapeProbe.isX86_64, "the probes use x86_64 syscall numbers"))
+struct EscapeNetworkProxyTests {
+    static let policy = NetworkPolicy.allowlist(["*.listed.example"])
+
+    @Test("direct TCP to the internet, the host's loopback and the metadata address fails; only the bridge answers")
+    func tcp() async throws {
+        let r = try await EscapeProbe.python(#"""
+        attempt("internet", lambda: socket.create_connection(("1.1.1.1", 443), timeout=2))
+        attempt("loopback", lambda: socket.create_connection(("127.0.0.1", 2024), timeout=2))
+        attempt("metadata", lambda: socket.create_connection(("169.254.169.254", 80), timeout=2))
+        attempt("bridge", lambda: socket.create_connection(("127.0.0.1", 3128), timeout=2))
+        say("raw", sc(41, 2, 3, 6))
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        #expect(v["internet"] == "ENETUNREACH", r.escapeLog())
+        #expect(v["loopback"] == "ECONNREFUSED", r.escapeLog())
+        #expect(v["metadata"] == "ENETUNREACH", r.escapeLog())
+        #expect(v["bridge"] == "OK", r.escapeLog("control"))
+        #expect(v["raw"] == "EPERM", r.escapeLog())
+    }
+
+    @Test("UDP, ICMP, raw, packet and IPv6 go nowhere")
+    func udpIcmpIPv6() async throws {
+        let r = try await EscapeProbe.python(#"""
+        attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("8.8.8.8", 53)))
+        attempt("tcp6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM).connect(("2606:4700:4700::1111", 443)))
+        attempt("udp6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"x", ("2001:4860:4860::8888", 53)))
+        attempt("metadata6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM).connect(("fd00:ec2::254", 80)))
+        say("raw_icmp", sc(41, 2, 3, 1))
+        say("icmpv6", sc(41, 10, 3, 58))
+        say("packet", sc(41, 17, 3, 0x0300))
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        for key in ["udp", "tcp6", "udp6", "metadata6"] {
+            #expect(v[key] == "ENETUNREACH" || v[key] == "EADDRNOTAVAIL", r.escapeLog("\(key)"))
+        }
+        #expect(v["raw_icmp"] == "EPERM", r.escapeLog())
+        #expect(v["icmpv6"] == "EPERM", r.escapeLog())
+        #expect(v["packet"] == "EAFNOSUPPORT", r.escapeLog())
+    }
+
+    @Test("DNS without the proxy fails: no resolver, and nothing listens on port 53")
+    func dns() async throws {
+        let r = try await EscapeProbe.python(#"""
+        try:
+            socket.getaddrinfo("example.com", 443)
+            say("gai", "OK")
+        except socket.gaierror:
+            say("gai", "gaierror")
+        attempt("resolv_conf", lambda: open("/etc/resolv.conf").read())
+        def udp53():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(1)
+            s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("127.0.0.1", 53))
+            s.recvfrom(512)
+        attempt("udp53", udp53)
+        attempt("public53", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("8.8.8.8", 53)))
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        #expect(v["gai"] == "gaierror", r.escapeLog())
+        #expect(v["resolv_conf"] == "ENOENT", r.escapeLog())
+        #expect(v["udp53"] == "ECONNREFUSED" || v["udp53"] == "TimeoutError", r.escapeLog())
+        #expect(v["public53"] == "ENETUNREACH", r.escapeLog())
+    }
+
+    @Test("bash /dev/tcp to the internet fails")
+    func bashDevTCP() async throws {
+        let ws = try ScratchWorkspace()
+        let r = try await TestSandboxes.sh(
+            "bash -c 'echo x > /dev/tcp/1.1.1.1/80'; echo tcp=$?; bash -c 'echo x > /dev/udp/8.8.8.8/53'; echo udp=$?",
+            in: ws, network: Self.policy)
+        #expect(r.escapeVerdicts["tcp"] == "1", r.escapeLog())
+        #expect(r.escapeVerdicts["udp"] == "1", r.escapeLog())
+    }
+
+    @Test("socket families other than unix and IP stay refused, high bits included")
+    func otherFamilies() async throws {
+        let r = try await EscapeProbe.python(#"""
+        families = {"vsock": 40, "netlink": 16, "packet": 17, "bluetooth": 31, "alg": 38, "xdp": 44, "rds": 21,
+                    "tipc": 30, "can": 29, "qipcrtr": 42, "mctp": 45, "appletalk": 5, "x25": 9, "ax25": 3}
+        for key, family in families.items():
+            say(key, sc(41, family, 2, 0) if key != "netlink" else sc(41, family, 3, 0))
+        say("vsock_hi", sc(41, 0x100000028, 1, 0))
+        say("netlink_hi", sc(41, 0xffffffff00000010, 3, 0))
+        say("inet", sc(41, 2, 1, 0))
+        say("unix", sc(41, 1, 1, 0))
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        for key in ["vsock", "netlink", "packet", "bluetooth", "alg", "xdp", "rds", "tipc", "can", "qipcrtr", "mctp",
+                    "appletalk", "x25", "ax25", "vsock_hi", "netlink_hi"] {
+            #expect(v[key] == "EAFNOSUPPORT", r.escapeLog("\(key)"))
+        }
+        #expect(v["inet"] == "OK", r.escapeLog("control"))
+        #expect(v["unix"] == "OK", r.escapeLog("control"))
+    }
+
+    @Test("the namespace holds only lo and the bridge's listener; host sockets stay out of reach")
+    func namespace() async throws {
+        let r = try await EscapeProbe.python(#"""
+        devices = [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]]
+        say("devices", ",".join(devices))
+        tcp = open("/proc/net/tcp").read().splitlines()[1:]
+        say("tcp", ";".join(l.split()[1] + "/" + l.split()[3] for l in tcp))
+        say("tcp6", len(open("/proc/net/tcp6").read().splitlines()) - 1)
+        say("proxy_socket", oct(os.stat("/.doer/proxy.sock").st_mode))
+        attempt("write_socket_dir", lambda: open("/.doer/other", "w"))
+        def abstract():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect("\0/tmp/.X11-unix/X0")
+        attempt("abstract", abstract)
+        """#, network: Self.policy)
+        let v = r.escapeVerdicts
+        #expect(v["devices"] == "lo", r.escapeLog())
+        // 0100007F:0C38 is 127.0.0.1:3128, state 0A is LISTEN.
+        #expect(v["tcp"] == "0100007F:0C38/0A", r.escapeLog())
+        #expect(v["tcp6"] == "0", r.escapeLog())
+        #expect(v["proxy_socket"]?.hasPrefix("0o140") == true, r.escapeLog())
+        #expect(v["write_socket_dir"] == "EROFS" || v["write_socket_dir"] == "EACCES", r.escapeLog())
+        #expect(v["abstract"] == "ECONNREFUSED", r.escapeLog())
+    }
+}
+
 // MARK: - 9. Filesystem
 
 @Suite("escape suite 9: filesystem", .enabled(if: EscapeProbe.isX86_64, "the probes use x86_64 syscall numbers"))
