@@ -1129,6 +1129,7 @@ struct EscapeNetworkProxyTests {
         attempt("metadata6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM).connect(("fd00:ec2::254", 80)))
         say("raw_icmp", sc(41, 2, 3, 1))
         say("icmpv6", sc(41, 10, 3, 58))
+        say("ping_socket", sc(41, 2, 2, 1))
         say("packet", sc(41, 17, 3, 0x0300))
         """#, network: Self.policy)
         let v = r.escapeVerdicts
@@ -1137,6 +1138,8 @@ struct EscapeNetworkProxyTests {
         }
         #expect(v["raw_icmp"] == "EPERM", r.escapeLog())
         #expect(v["icmpv6"] == "EPERM", r.escapeLog())
+        // Unprivileged ICMP sockets: no group may open them in a fresh namespace.
+        #expect(v["ping_socket"] == "EACCES", r.escapeLog())
         #expect(v["packet"] == "EAFNOSUPPORT", r.escapeLog())
     }
 
