@@ -47,7 +47,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
                                                observer: configuration.networkObserver)
         }
         do {
-            var result = try await run(request, shape: shape, egress: egress)
+            var result = try await run(request, shape: shape, egress: egress, observer: observer)
             if let egress {
                 result.networkDecisions = await egress.finish()
                 result.warnings = egress.warnings + result.warnings
@@ -59,7 +59,8 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         }
     }
 
-    private func run(_ request: ExecutionRequest, shape: SandboxShape, egress: RunEgress?) async throws(DoerError) -> ExecutionResult {
+    private func run(_ request: ExecutionRequest, shape: SandboxShape, egress: RunEgress?,
+                     observer: OutputObserver?) async throws(DoerError) -> ExecutionResult {
         var variables = egress?.environment ?? [:]
         variables.merge(request.environment) { _, new in new }
         let environment = SandboxEnvironment.variables(home: "/tmp", extra: variables)
