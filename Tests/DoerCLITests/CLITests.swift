@@ -214,6 +214,22 @@ struct SandboxNetworkCommandTests {
         #expect(plain.stderr.contains("doer: network: refused CONNECT not-listed.example:443: not-listed.example is not allowed"), "\(plain.stderr)")
     }
 
+    @Test("the documented command: pip installs into ./vendor through this host's registries")
+    func pipInstall() throws {
+        let dir = try TempDir()
+        let listed = try DoerCLI.run(["sandbox", "registries", "--json"], in: dir.url)
+        let object = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
+        guard let rows = object?["registries"] as? [[String: String]], !rows.isEmpty else {
+            Issue.record("no package registry is configured on this machine: \(listed.stdout) \(listed.stderr)")
+            return
+        }
+        let out = try DoerCLI.run(["sandbox", "--net", "registries", "--timeout", "180", "--", "pip", "install", "--no-cache-dir",
+                                   "--target", "./vendor", "six"], in: dir.url)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("vendor/six.py").path))
+        #expect(!out.stderr.contains("doer: network: refused"), "\(out.stderr)")
+    }
+
     @Test("registries lists what --net registries allows, with where each was found")
     func registries() throws {
         let dir = try TempDir()
