@@ -146,6 +146,34 @@ struct NetworkSandboxTests {
         #expect(cut.verdict == .refused && cut.reason == .byteLimit, "\(cut)")
     }
 
+    @Test("the bridge carries many connections at once, survives clients that vanish, and keeps serving")
+    func bridgeUnderLoad() async throws {
+        let ws = try ScratchWorkspace(files: ["load.py": #"""
+        import socket, threading
+        answers = []
+        def ask(i):
+            s = socket.create_connection(("127.0.0.1", 3128), timeout=20)
+            s.sendall(f"CONNECT host-{i}.not-listed.example:443 HTTP/1.1\r\n\r\n".encode())
+            answers.append(s.makefile("rb").readline().split()[1].decode())
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(48)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print("answers=" + ",".join(sorted(set(answers))) + f" count={len(answers)}")
+        # Clients that connect and vanish, half-way through a head or at once.
+        for i in range(20):
+            s = socket.create_connection(("127.0.0.1", 3128), timeout=5)
+            if i % 2: s.sendall(b"CONNECT half")
+            s.close()
+        s = socket.create_connection(("127.0.0.1", 3128), timeout=20)
+        s.sendall(b"CONNECT after.not-listed.example:443 HTTP/1.1\r\n\r\n")
+        print("after=" + s.makefile("rb").readline().split()[1].decode())
+        """#])
+        let result = try await NetworkTestSupport.run(["python3", "load.py"], network: .allowlist(["*.listed.example"]), workspace: ws)
+        #expect(result.stdout.text.contains("answers=403 count=48"), "\(result.stdout.text)\n\(result.stderr.text)")
+        #expect(result.escapeVerdicts["after"] == "403", "\(result.stdout.text)")
+        #expect(result.networkDecisions.filter { $0.reason == .hostNotAllowed }.count == 49)
+    }
+
     @Test("a network policy on a backend without the bridge is refused with the remedy")
     func otherBackends() async throws {
         let ws = try ScratchWorkspace()
