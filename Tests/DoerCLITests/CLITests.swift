@@ -28,7 +28,8 @@ struct DoerCLI {
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
-        environment["DOER_HOME"] = directory.appendingPathComponent(".doer-home").path
+        // Beside the workspace, not in it: Doer refuses a workspace that holds its own data.
+        environment["DOER_HOME"] = directory.deletingLastPathComponent().appendingPathComponent(".doer-home").path
         environment.merge(extra) { _, new in new }
         process.environment = environment
         let out = Pipe(), err = Pipe(), input = Pipe()
@@ -46,16 +47,20 @@ struct DoerCLI {
     }
 }
 
+/// A workspace (`url`) with Doer's data folder for the run beside it (`home`).
 final class TempDir: @unchecked Sendable {
+    let root: URL
     let url: URL
+    var home: URL { root.appendingPathComponent(".doer-home") }
     init(files: [String: String] = [:]) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("doer-cli-\(UUID().uuidString.prefix(8))")
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("doer-cli-\(UUID().uuidString.prefix(8))")
+        url = root.appendingPathComponent("work")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         for (name, content) in files {
             try Data(content.utf8).write(to: url.appendingPathComponent(name))
         }
     }
-    deinit { try? FileManager.default.removeItem(at: url) }
+    deinit { try? FileManager.default.removeItem(at: root) }
 }
 
 @Suite("doer run")
@@ -140,7 +145,7 @@ struct RunCommandTests {
     @Test("a broken config file is reported with its path")
     func brokenConfig() throws {
         let dir = try TempDir(files: ["p.py": "print(1)"])
-        let config = dir.url.appendingPathComponent(".doer-home/config")
+        let config = dir.home.appendingPathComponent("config")
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         try "[sandbox]\nbackend = 42\n".write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
         let out = try DoerCLI.run(["run", "p.py"], in: dir.url)
@@ -195,7 +200,7 @@ struct SandboxNetworkCommandTests {
     @Test("a refused host is named after the run, with the remedy; the allowlist comes from config.toml too")
     func refusedHost() throws {
         let dir = try TempDir()
-        let home = dir.url.appendingPathComponent(".doer-home/config")
+        let home = dir.home.appendingPathComponent("config")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         try "[network]\nallow = [\"*.listed.example\"]\n".write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
         let out = try DoerCLI.run(["sandbox", "--net", "allowlist", "--json", "--", "python3", "-c",
@@ -233,7 +238,7 @@ struct SandboxNetworkCommandTests {
     @Test("registries lists what --net registries allows, with where each was found")
     func registries() throws {
         let dir = try TempDir()
-        let home = dir.url.appendingPathComponent(".doer-home/config")
+        let home = dir.home.appendingPathComponent("config")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         try "[network]\nregistries = [\"mirror.example\"]\n".write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
         let out = try DoerCLI.run(["sandbox", "registries", "--json"], in: dir.url)
@@ -285,7 +290,7 @@ struct ConfigShowTests {
     @Test("a profile overrides the top-level settings; an unknown one is an error")
     func profiles() throws {
         let dir = try TempDir()
-        let config = dir.url.appendingPathComponent(".doer-home/config")
+        let config = dir.home.appendingPathComponent("config")
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         try """
         [model]
@@ -336,7 +341,7 @@ struct ExecCommandTests {
         #expect(done["type"] as? String == "done")
         #expect(done["outcome"] as? String == "error")
         #expect((done["message"] as? String)?.contains("nothing answers at http://127.0.0.1:9/v1") == true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == [".doer-home", "keep.txt"].filter {
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["keep.txt"].filter {
             FileManager.default.fileExists(atPath: dir.url.appendingPathComponent($0).path)
         })
     }
@@ -381,7 +386,7 @@ struct UndoCommandTests {
     @Test("restores the files a session changed and records that it did; a second undo has nothing left")
     func undo() throws {
         let dir = try TempDir(files: ["app.py": "print('new')\n", "added.txt": "added by the agent"])
-        let store = try SessionStore(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite"))
+        let store = try SessionStore(path: dir.home.appendingPathComponent("data/doer.sqlite"))
         let session = try store.createSession(task: "change app", workspace: dir.url.path)
         try store.append(.undoPoint(WorkspaceBackup(workspace: dir.url.path, entries: [
             .init(path: "app.py", original: Data("print('old')\n".utf8), mode: 0o644),
@@ -408,7 +413,7 @@ struct UndoCommandTests {
         let dir = try TempDir()
         let outside = try TempDir()
         try FileManager.default.createSymbolicLink(atPath: dir.url.appendingPathComponent("sub").path, withDestinationPath: outside.url.path)
-        let store = try SessionStore(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite"))
+        let store = try SessionStore(path: dir.home.appendingPathComponent("data/doer.sqlite"))
         let session = try store.createSession(task: "t", workspace: dir.url.path)
         try store.append(.undoPoint(WorkspaceBackup(workspace: dir.url.path, entries: [
             .init(path: "sub/file.txt", original: Data("x".utf8), mode: 0o644),

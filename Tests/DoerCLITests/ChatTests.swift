@@ -18,6 +18,20 @@ struct ChatTests {
         ["OPENAI_BASE_URL": server.baseURL + "/v1", "DOER_MODEL": "scripted", "OPENAI_API_KEY": "k", "NO_COLOR": "1"]
     }
 
+    @Test("a workspace that holds Doer's own data folder is refused before anything runs")
+    func dataInWorkspace() throws {
+        let dir = try TempDir()
+        let server = try FixtureServer(replies: [])
+        var env = environment(server)
+        env["DOER_HOME"] = dir.url.appendingPathComponent("state").path
+        for arguments in [["chat", "--provider", "openai"], ["exec", "--provider", "openai", "write x.py"]] {
+            let out = try DoerCLI.run(arguments, in: dir.url, stdin: "hello\n", environment: env)
+            #expect(out.status != 0)
+            #expect(out.stderr.contains("holds Doer's own data folder"), "\(out.stderr)")
+        }
+        #expect(server.recorded.isEmpty)
+    }
+
     @Test("slash commands answer without a model; bad ones say what is wrong; the chat ends at /quit")
     func slashCommands() throws {
         let dir = try TempDir()
@@ -72,7 +86,7 @@ struct ChatTests {
         #expect(out.stdout.components(separatedBy: "passed           ").count - 1 == 2)
         #expect(out.stdout.contains("undid \"Now add sub(a, b) as well\": calc.py"))
         #expect(try String(contentsOf: dir.url.appendingPathComponent("calc.py"), encoding: .utf8) == Self.calc)
-        let store = try SessionStore(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite"))
+        let store = try SessionStore(path: dir.home.appendingPathComponent("data/doer.sqlite"))
         #expect(try store.sessions().count == 2)
     }
 }

@@ -31,6 +31,7 @@ struct ChatCommand: AsyncParsableCommand {
         let runtime: AgentRuntime
         do {
             runtime = try AgentRuntime(settings: settings)
+            try runtime.checkWorkspace(root)
         } catch {
             fail(error)
         }

@@ -37,6 +37,7 @@ struct ExecCommand: AsyncParsableCommand {
 func runAgent(settings: AgentRunSettings, task: String, workspace: URL, resuming session: SessionRecord?, json: Bool) async throws {
     do {
         let runtime = try AgentRuntime(settings: settings)
+        try runtime.checkWorkspace(workspace)
         let record: SessionRecord
         var resume: ResumePoint?
         if let session {

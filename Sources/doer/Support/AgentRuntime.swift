@@ -63,6 +63,20 @@ struct AgentRuntime: Sendable {
         return settings.provider == .local ? "local Qwen2.5-Coder \(settings.localSize)" : "\(settings.provider.rawValue): \(settings.model ?? model.name)"
     }
 
+    /// Candidates work on copies of the workspace and their changes are applied back: a
+    /// workspace holding Doer's own data (its database, the model) would be copied whole
+    /// and could have that data overwritten. Refused with what to do instead.
+    func checkWorkspace(_ workspace: URL) throws(DoerError) {
+        let root = workspace.standardizedFileURL.resolvingSymlinksInPath().path
+        for folder in [directories.data, directories.config, directories.cache] {
+            let path = folder.standardizedFileURL.resolvingSymlinksInPath().path
+            if path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/") {
+                throw .invalidArgument("the workspace \(workspace.path) holds Doer's own data folder \(path); "
+                    + "run Doer on a project folder, or set DOER_HOME to a folder outside it")
+            }
+        }
+    }
+
     func agent(approvals: any ApprovalHandler) -> Agent {
         Agent(provider: model, sandbox: sandbox, configuration: agentConfiguration, approvals: approvals)
     }
@@ -71,6 +85,7 @@ struct AgentRuntime: Sendable {
     /// loses nothing that was shown. Returns the run's summary.
     func run(task: String, workspace: URL, session: SessionRecord, resume: ResumePoint?, approvals: any ApprovalHandler,
              show: @Sendable (AgentEvent) -> Void) async throws(DoerError) -> RunSummary? {
+        try checkWorkspace(workspace)
         var summary: RunSummary?
         for await event in agent(approvals: approvals).run(task: task, workspace: workspace, resumingFrom: resume) {
             try store.append(event, to: session.id)
