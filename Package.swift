@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // Value types shared by every layer. Foundation only.
@@ -77,10 +78,26 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
-        // SQLite persistence: sessions and their events.
+        // SQLite persistence: sessions and their events, the hash-chained audit trail.
         .target(
             name: "DoerStore",
-            dependencies: ["DoerCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "DoerCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: upcoming
+        ),
+
+        // Shipping a result: git branch/commit/push, pull requests, CI triggers and their status.
+        .target(
+            name: "DoerDeploy",
+            dependencies: [
+                "DoerCore", "DoerStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             swiftSettings: upcoming
         ),
 
@@ -94,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "doer",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore",
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -146,8 +163,33 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: upcoming
         ),
-        .testTarget(name: "DoerStoreTests", dependencies: ["DoerCore", "DoerStore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "DoerStoreTests",
+            dependencies: [
+                "DoerCore", "DoerStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "DoerDeployTests",
+            dependencies: [
+                "DoerCore", "DoerStore", "DoerDeploy",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: upcoming
+        ),
         // Drives the built `doer` executable end to end.
-        .testTarget(name: "DoerCLITests", dependencies: ["doer", "DoerCore", "DoerStore", "DoerTestSupport"], swiftSettings: upcoming),
+        .testTarget(
+            name: "DoerCLITests",
+            dependencies: ["doer", "DoerCore", "DoerStore", "DoerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcoming
+        ),
     ]
 )

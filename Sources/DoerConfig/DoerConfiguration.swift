@@ -17,6 +17,8 @@ public struct DoerConfiguration: Sendable, Equatable {
     /// `[network] registries`: hosts added to the registries found in this host's own
     /// package client configuration, for the `registries` policy.
     public var networkRegistries: [String] = []
+    public var audit = AuditSettings()
+    public var deploy = DeploySettings()
     /// The profile applied on top of the file's top-level settings, if any.
     public var profile: String?
 
@@ -63,12 +65,19 @@ public struct DoerConfiguration: Sendable, Equatable {
     }
 
     private mutating func apply(table: TOMLTable, source: String, allowProfiles: Bool) throws(DoerError) {
-        let known = allowProfiles ? ["sandbox", "limits", "model", "network", "profiles"] : ["sandbox", "limits", "model", "network"]
+        let known = allowProfiles ? ["sandbox", "limits", "model", "network", "audit", "deploy", "profiles"]
+            : ["sandbox", "limits", "model", "network", "audit", "deploy"]
         for key in table.keys where !known.contains(key) {
             throw .configuration("\(source): unknown table or key '\(key)'")
         }
         if let modelTable = table["model"]?.table {
             try applyModel(modelTable, source: source)
+        }
+        if let auditTable = table["audit"]?.table {
+            try applyAudit(auditTable, source: source)
+        }
+        if let deployTable = table["deploy"]?.table {
+            try applyDeploy(deployTable, source: source)
         }
         if let sandbox = table["sandbox"]?.table {
             for (key, value) in sandbox {
@@ -181,6 +190,77 @@ public struct DoerConfiguration: Sendable, Equatable {
         }
     }
 
+    private mutating func applyAudit(_ table: TOMLTable, source: String) throws(DoerError) {
+        for (key, value) in table {
+            let where_ = "\(source): audit.\(key)"
+            switch key {
+            case "hmac_key_file":
+                guard let path = value.string, path.hasPrefix("/") else { throw .configuration("\(where_) must be an absolute path") }
+                audit.hmacKeyFile = path
+            case "user":
+                guard let name = value.string, !name.isEmpty else { throw .configuration("\(where_) must be a name") }
+                audit.user = name
+            default:
+                throw .configuration("\(source): unknown key audit.\(key)")
+            }
+        }
+    }
+
+    private mutating func applyDeploy(_ table: TOMLTable, source: String) throws(DoerError) {
+        for (key, value) in table {
+            let where_ = "\(source): deploy.\(key)"
+            func text() throws(DoerError) -> String {
+                guard let text = value.string, !text.isEmpty else { throw .configuration("\(where_) must be a non-empty string") }
+                return text
+            }
+            func seconds() throws(DoerError) -> Double {
+                guard let t = value.double ?? value.int.map(Double.init), t > 0 else {
+                    throw .configuration("\(where_) must be a positive number of seconds")
+                }
+                return t
+            }
+            switch key {
+            case "remote": deploy.remote = try text()
+            case "protected_branches":
+                guard let array = value.array else { throw .configuration("\(where_) must be a list of branch names") }
+                var names: [String] = []
+                for item in array {
+                    guard let name = item.string, !name.isEmpty else { throw .configuration("\(where_) must be a list of branch names") }
+                    names.append(name)
+                }
+                deploy.protectedBranches = names
+            case "allow_protected":
+                guard let flag = value.bool else { throw .configuration("\(where_) must be true or false") }
+                deploy.allowProtected = flag
+            case "base_branch": deploy.baseBranch = try text()
+            case "github_api_url":
+                let url = try text()
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw .configuration("\(where_) must be an http:// or https:// URL")
+                }
+                deploy.githubAPIURL = url
+            case "github_repository":
+                let repository = try text()
+                guard repository.split(separator: "/").count == 2 else { throw .configuration("\(where_) must look like owner/name") }
+                deploy.githubRepository = repository
+            case "github_token_env": deploy.githubTokenEnv = try text()
+            case "github_workflow": deploy.githubWorkflow = try text()
+            case "webhook_url":
+                let url = try text()
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw .configuration("\(where_) must be an http:// or https:// URL")
+                }
+                deploy.webhookURL = url
+            case "webhook_secret_env": deploy.webhookSecretEnv = try text()
+            case "webhook_secret": deploy.webhookSecret = try text()
+            case "approval_timeout": deploy.approvalTimeoutSeconds = try seconds()
+            case "ci_wait": deploy.ciWaitSeconds = try seconds()
+            default:
+                throw .configuration("\(source): unknown key deploy.\(key)")
+            }
+        }
+    }
+
     /// `DOER_SANDBOX_BACKEND`, `DOER_WARM_POOL`, `DOER_TIMEOUT`, `DOER_MEMORY`, `DOER_MODEL_PROVIDER`,
     /// `DOER_MODEL`, and the providers' own `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`.
     public mutating func apply(environment: [String: String]) throws(DoerError) {
@@ -213,6 +293,7 @@ public struct DoerConfiguration: Sendable, Equatable {
             }
             warmPoolSize = size
         }
+        if let key = environment["DOER_AUDIT_KEY"], !key.isEmpty { audit.hmacKey = key }
         if let timeout = environment["DOER_TIMEOUT"] { try setLimit("timeout", timeout, source: "DOER_TIMEOUT") }
         if let memory = environment["DOER_MEMORY"] { try setLimit("memory", memory, source: "DOER_MEMORY") }
         try limits.validate()

@@ -35,6 +35,7 @@ struct ConfigShow: AsyncParsableCommand {
     static func render(_ configuration: DoerConfiguration, directories: DataDirectory) -> String {
         let model = configuration.model.masked
         let limits = configuration.limits
+        let deploy = configuration.deploy
         func quoted(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "(unset)" }
         func optional<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "(none)" }
         var lines = [
@@ -71,6 +72,23 @@ struct ConfigShow: AsyncParsableCommand {
             "parallel = \(model.localParallel)",
             "context = \(model.localContextPerSlot)",
             "threads = \(optional(model.localThreads))",
+            "", "[audit]",
+            "hmac_key_file = \(quoted(configuration.audit.hmacKeyFile))" + (configuration.audit.hmacKey != nil ? "  # DOER_AUDIT_KEY is set and used instead" : ""),
+            "user = \(quoted(configuration.audit.user))",
+            "", "[deploy]",
+            "remote = \(quoted(deploy.remote))",
+            "protected_branches = [\(deploy.protectedBranches.map { "\"\($0)\"" }.joined(separator: ", "))]",
+            "allow_protected = \(deploy.allowProtected)",
+            "base_branch = \(quoted(deploy.baseBranch))",
+            "github_api_url = \(quoted(deploy.githubAPIURL))",
+            "github_repository = \(quoted(deploy.githubRepository))",
+            "github_token_env = \(quoted(deploy.githubTokenEnv))",
+            "github_workflow = \(quoted(deploy.githubWorkflow))",
+            "webhook_url = \(quoted(deploy.webhookURL))",
+            "webhook_secret_env = \(quoted(deploy.webhookSecretEnv))",
+            "webhook_secret = \(quoted(deploy.webhookSecret.map { _ in "********" }))",
+            "approval_timeout = \(deploy.approvalTimeoutSeconds)",
+            "ci_wait = \(deploy.ciWaitSeconds)",
         ]
         return lines.joined(separator: "\n")
     }

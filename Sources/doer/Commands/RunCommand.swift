@@ -2,6 +2,7 @@ import ArgumentParser
 import DoerCore
 import DoerLanguages
 import DoerSandbox
+import DoerStore
 import Foundation
 
 struct RunCommand: AsyncParsableCommand {
@@ -44,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
                 stdin: StandardInput.readIfPiped(), limits: limits, mode: options.mode, network: network,
                 applyChanges: !options.discardChanges)
             let result = try await sandbox.run(request)
+            try AuditSupport.recorder(configuration, session: nil).recordSandboxRun(command: request.command, workspace: root, result: result)
             ResultPrinter.show(result, json: options.json)
             throw ExitCode(result.termination.shellExitCode)
         } catch let error as DoerError {

@@ -2,6 +2,7 @@ import ArgumentParser
 import DoerConfig
 import DoerCore
 import DoerSandbox
+import DoerStore
 import Foundation
 
 struct SandboxCommand: AsyncParsableCommand {
@@ -38,6 +39,7 @@ struct SandboxExec: AsyncParsableCommand {
             let result = try await sandbox.run(ExecutionRequest(
                 command: command, workspace: workspace, stdin: StandardInput.readIfPiped(),
                 limits: limits, mode: options.mode, network: network, applyChanges: !options.discardChanges))
+            try AuditSupport.recorder(configuration, session: nil).recordSandboxRun(command: command, workspace: workspace, result: result)
             ResultPrinter.show(result, json: options.json)
             throw ExitCode(result.termination.shellExitCode)
         } catch let error as DoerError {

@@ -87,8 +87,10 @@ struct AgentRuntime: Sendable {
              show: @Sendable (AgentEvent) -> Void) async throws(DoerError) -> RunSummary? {
         try checkWorkspace(workspace)
         var summary: RunSummary?
+        let audit = try AuditSupport.recorder(configuration, session: session.id, directories: directories)
         for await event in agent(approvals: approvals).run(task: task, workspace: workspace, resumingFrom: resume) {
             try store.append(event, to: session.id)
+            try audit.record(event)
             show(event)
             if case .done(let done) = event { summary = done }
         }

@@ -1,0 +1,218 @@
+import Crypto
+public import DoerCore
+public import DoerStore
+public import Foundation
+
+/// What `doer deploy` was asked to do.
+public struct DeployRequest: Sendable {
+    public var workspace: URL
+    public var remote: String?
+    public var branch: String?
+    public var pullRequest: Bool
+    public var ci: String?
+    public var session: String?
+    /// From the session, when there is one: the commit message is written from them.
+    public var task: String?
+    public var plan: Plan?
+    public var message: String?
+
+    public init(workspace: URL, remote: String? = nil, branch: String? = nil, pullRequest: Bool = false, ci: String? = nil,
+                session: String? = nil, task: String? = nil, plan: Plan? = nil, message: String? = nil) {
+        self.workspace = workspace
+        self.remote = remote
+        self.branch = branch
+        self.pullRequest = pullRequest
+        self.ci = ci
+        self.session = session
+        self.task = task
+        self.plan = plan
+        self.message = message
+    }
+}
+
+/// What a deploy did.
+public struct DeployReport: Sendable {
+    public var branch: String
+    public var remote: String
+    public var commit: String
+    /// False when there was nothing new to commit and the branch's head was pushed as it was.
+    public var committed: Bool
+    public var pullRequest: GitHubClient.PullRequest?
+    public var ciRun: CIRun?
+    public var ciTarget: (any DeployTarget)?
+}
+
+/// Ships a workspace: approval first, then branch, commit, push, pull request, CI.
+/// Every decision and effect goes to the audit trail as it happens; a failure is recorded
+/// as a failure, never as the effect it did not have.
+public struct Deployer: Sendable {
+    public var settings: DeploySettings
+    public var audit: AuditLog
+    public var actor: String
+    public var approver: any DeployApprover
+    public var environment: [String: String]
+    /// Progress lines for the person watching.
+    public var progress: @Sendable (String) -> Void
+
+    public init(settings: DeploySettings, audit: AuditLog, actor: String, approver: any DeployApprover,
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.settings = settings
+        self.audit = audit
+        self.actor = actor
+        self.approver = approver
+        self.environment = environment
+        self.progress = progress
+    }
+
+    public func deploy(_ request: DeployRequest) async throws -> DeployReport {
+        let repository = try await GitRepository(directory: request.workspace)
+        let remote = request.remote ?? settings.remote
+        let branch = try await chooseBranch(request, repository: repository)
+        let session = request.session
+        if settings.isProtected(branch) && !settings.allowProtected {
+            try audit.append(.deployRefused, session: session, actor: actor,
+                             details: ["branch": .string(branch), "remote": .string(remote), "reason": "protected branch"])
+            throw DeployError.protectedBranch(branch)
+        }
+        try await repository.validateBranchName(branch)
+        let remoteURL = await repository.remoteURL(remote)
+        // Configuration mistakes surface before anyone is asked to approve.
+        let target = try request.ci.map { name throws(DeployError) in
+            try DeployTargetRegistry.make(name, settings: settings, environment: environment, remoteURL: remoteURL)
+        }
+        let github = request.pullRequest
+            ? try GitHubClient(settings: settings, environment: environment, remoteURL: remoteURL) : nil
+
+        let pending = try await repository.pendingChanges()
+        var summary = "Deploy \(repository.root.path)\n  \(pending.count) uncommitted change(s) to commit"
+        for line in pending.prefix(20) { summary += "\n    \(line)" }
+        if pending.count > 20 { summary += "\n    … and \(pending.count - 20) more" }
+        summary += "\n  push branch '\(branch)' to \(SecretRedactor().redact(remoteURL))"
+        if request.pullRequest, let github { summary += "\n  open a pull request on \(github.repository) into \(settings.baseBranch)" }
+        if let target { summary += "\n  start CI: \(target.name)" }
+
+        let decision = await approver.approve(summary)
+        var approvalDetails: AuditValue = [
+            "subject": "deploy", "approved": .bool(decision.approved), "by": .string(decision.by),
+            "method": .string(decision.method), "branch": .string(branch), "remote": .string(remoteURL),
+            "workspace": .string(repository.root.path),
+        ]
+        if let reason = decision.reason, case .object(var object) = approvalDetails {
+            object["reason"] = .string(reason)
+            approvalDetails = .object(object)
+        }
+        try audit.append(.approval, session: session, actor: decision.by, details: approvalDetails)
+        guard decision.approved else { throw DeployError.approvalDenied(decision.reason ?? "refused") }
+
+        try await repository.switchToBranch(branch)
+        let message = CommitMessage(message: request.message, task: request.task, plan: request.plan,
+                                    session: session, approvedBy: decision.by)
+        let commit: GitRepository.Commit
+        var committed = false
+        if let made = try await repository.commitAll(message: message.text, identity: (name: "doer", email: "doer@localhost")) {
+            commit = made
+            committed = true
+            try audit.append(.commit, session: session, actor: decision.by, details: [
+                "sha": .string(made.sha), "branch": .string(branch), "subject": .string(message.subject),
+                "files": .array(made.files.map { file in fileEntry(file, root: repository.root) }),
+            ])
+            progress("committed \(made.sha.prefix(12)) on \(branch) (\(made.files.count) file(s))")
+        } else {
+            commit = try await repository.headCommit()
+            progress("nothing new to commit; pushing \(commit.sha.prefix(12))")
+        }
+
+        do {
+            _ = try await repository.push(remote: remote, branch: branch)
+        } catch {
+            try audit.append(.push, session: session, actor: decision.by, details: [
+                "remote": .string(remoteURL), "branch": .string(branch), "commit": .string(commit.sha),
+                "result": "failed", "error": .string(error.description),
+            ])
+            throw error
+        }
+        try audit.append(.push, session: session, actor: decision.by, details: [
+            "remote": .string(remoteURL), "branch": .string(branch), "commit": .string(commit.sha), "result": "pushed",
+        ])
+        progress("pushed \(branch) to \(SecretRedactor().redact(remoteURL))")
+
+        var report = DeployReport(branch: branch, remote: remoteURL, commit: commit.sha, committed: committed,
+                                  pullRequest: nil, ciRun: nil, ciTarget: target)
+        if let github {
+            var body = message.body.joined(separator: "\n")
+            if let session { body += (body.isEmpty ? "" : "\n\n") + "Doer session: \(session)" }
+            let pullRequest = try await github.createPullRequest(head: branch, base: settings.baseBranch,
+                                                                 title: message.subject, body: body)
+            try audit.append(.pullRequest, session: session, actor: decision.by, details: [
+                "repository": .string(github.repository), "number": .int(Int64(pullRequest.number)),
+                "url": .string(pullRequest.url), "head": .string(branch), "base": .string(settings.baseBranch),
+            ])
+            progress("pull request #\(pullRequest.number): \(pullRequest.url)")
+            report.pullRequest = pullRequest
+        }
+        if let target {
+            let run = try await target.trigger(DeployContext(branch: branch, commit: commit.sha, session: session,
+                                                             remoteURL: remoteURL))
+            try audit.append(.ciTrigger, session: session, actor: decision.by, details: Self.details(run, branch: branch, commit: commit.sha, remote: remoteURL))
+            progress("CI started: \(run.summary)")
+            report.ciRun = run
+        }
+        return report
+    }
+
+    /// Polls a run until it finishes or `seconds` pass; the last state seen is recorded.
+    public func watch(_ run: CIRun, target: any DeployTarget, session: String?, seconds: Double,
+                      interval: Double = 5) async throws -> CIRun {
+        var current = run
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while !current.finished && Date() < deadline {
+            try await Task.sleep(for: .seconds(interval))
+            current = try await target.status(of: current)
+            if current.summary != last { progress("CI: \(current.summary)"); last = current.summary }
+        }
+        try audit.append(.ciStatus, session: session, actor: actor, details: Self.details(current, branch: nil, commit: nil, remote: nil))
+        return current
+    }
+
+    static func details(_ run: CIRun, branch: String?, commit: String?, remote: String?) -> AuditValue {
+        var object: [String: AuditValue] = ["target": .string(run.target), "status": .string(run.status)]
+        if let id = run.id { object["id"] = .string(id) }
+        if let url = run.url { object["url"] = .string(url) }
+        if let conclusion = run.conclusion { object["conclusion"] = .string(conclusion) }
+        if let branch { object["branch"] = .string(branch) }
+        if let commit { object["commit"] = .string(commit) }
+        if let remote { object["remote"] = .string(remote) }
+        return .object(object)
+    }
+
+    /// The CI run recorded by a `ci.trigger` or `ci.status` record.
+    public static func run(from record: AuditRecord) -> CIRun? {
+        guard let target = record.details["target"]?.stringValue, let status = record.details["status"]?.stringValue else {
+            return nil
+        }
+        return CIRun(target: target, id: record.details["id"]?.stringValue, url: record.details["url"]?.stringValue,
+                     status: status, conclusion: record.details["conclusion"]?.stringValue)
+    }
+
+    private func chooseBranch(_ request: DeployRequest, repository: GitRepository) async throws -> String {
+        if let branch = request.branch { return branch }
+        if let session = request.session { return "doer/\(session.prefix(8))" }
+        if let current = try await repository.currentBranch(), !settings.isProtected(current) { return current }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return "doer/deploy-\(formatter.string(from: Date()))"
+    }
+
+    private func fileEntry(_ file: (status: String, path: String), root: URL) -> AuditValue {
+        var entry: [String: AuditValue] = ["path": .string(file.path), "status": .string(file.status)]
+        let url = root.appendingPathComponent(file.path)
+        let values = try? url.resourceValues(forKeys: [.isRegularFileKey])
+        if file.status != "D", values?.isRegularFile == true, let data = try? Data(contentsOf: url) {
+            entry["sha256"] = .string(SHA256.hash(data: data).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
+        }
+        return .object(entry)
+    }
+}
