@@ -98,6 +98,8 @@ func freePort() throws -> Int {
 }
 
 /// `git daemon` serving a folder of bare repositories on loopback, pushes allowed.
+/// The daemon binary is started directly (not through the `git` wrapper) and stopped with
+/// SIGKILL: children of the test process inherit a signal mask that blocks SIGTERM.
 final class GitDaemon: @unchecked Sendable {
     let process = Process()
     let port: Int
@@ -106,8 +108,9 @@ final class GitDaemon: @unchecked Sendable {
     init(base: URL) throws {
         self.base = base
         port = try freePort()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["daemon", "--reuseaddr", "--enable=receive-pack", "--export-all", "--listen=127.0.0.1",
+        let execPath = try sh("git --exec-path").trimmingCharacters(in: .whitespacesAndNewlines)
+        process.executableURL = URL(fileURLWithPath: execPath).appendingPathComponent("git-daemon")
+        process.arguments = ["--reuseaddr", "--enable=receive-pack", "--export-all", "--listen=127.0.0.1",
                              "--port=\(port)", "--base-path=\(base.path)", base.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -117,7 +120,8 @@ final class GitDaemon: @unchecked Sendable {
             if (try? sh("git ls-remote git://127.0.0.1:\(port)/remote.git")) != nil { return }
             usleep(100_000)
         }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
         throw SetupError(message: "git daemon did not start on port \(port)")
     }
 
@@ -125,7 +129,7 @@ final class GitDaemon: @unchecked Sendable {
 
     deinit {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
