@@ -34,6 +34,7 @@ public struct AuditSettings: Sendable, Equatable {
         if let user, !user.isEmpty { return user }
         if let name = environment["USER"], !name.isEmpty { return name }
         if let name = environment["LOGNAME"], !name.isEmpty { return name }
-        return "unknown user"
+        let name = NSUserName()
+        return name.isEmpty ? "unknown user" : name
     }
 }

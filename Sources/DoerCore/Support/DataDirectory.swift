@@ -36,6 +36,6 @@ public struct DataDirectory: Sendable, Hashable {
     }
 
     public var configFile: URL { config.appendingPathComponent("config.toml") }
-    /// Sessions and their events.
+    /// Sessions, their events and the audit trail.
     public var sessionDatabase: URL { data.appendingPathComponent("doer.sqlite") }
 }

@@ -13,7 +13,7 @@ public struct SecretRedactor: Sendable {
         let rules: [(String, String)] = [
             (#"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)"#, "[REDACTED:private-key]"),
             // Authorization headers: the scheme and its credentials.
-            (#"(?i)(authorization\s*[:=]\s*)("[^"]*"|'[^']*'|(basic|bearer|token|digest)\s+\S+|\S+)"#, "$1[REDACTED]"),
+            (#"(?i)(authorization\s*[:=]\s*)("[^"]*"|'[^']*'|(basic|bearer|token|digest)\s+[^\s;,'"]+|[^\s;,'"]+)"#, "$1[REDACTED]"),
             (#"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{6,}"#, "Bearer [REDACTED]"),
             (#"\bsk-[A-Za-z0-9_-]{8,}"#, "[REDACTED:sk]"),
             (#"\bgh[pousr]_[A-Za-z0-9]{16,}"#, "[REDACTED:github]"),
