@@ -162,4 +162,47 @@ struct DeployCLITests {
         #expect(out.stderr.contains("protected branch"))
         #expect(out.stderr.contains("allow_protected"))
     }
+
+    /// Runs `doer ARGS` on a pseudo-terminal (util-linux `script`), typing `input` if given
+    /// and otherwise leaving the terminal silent.
+    func onTerminal(_ arguments: [String], in dir: TempDir, input: String?) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        let command = ([DoerCLI.executable.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.currentDirectoryURL = dir.url
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOER_HOME"] = dir.url.appendingPathComponent(".doer-home").path
+        environment["USER"] = "terminal-person"
+        process.environment = environment
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stdout
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try stdin.fileHandleForWriting.close()
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    @Test("on a terminal, y approves and the person is recorded; silence until the timeout refuses")
+    func terminalPrompt() throws {
+        let (dir, work) = try repository()
+        let config = dir.url.appendingPathComponent(".doer-home/config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        try "[deploy]\napproval_timeout = 1\n".write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let silent = try onTerminal(["deploy", "--workspace", work.path, "--branch", "doer/silent"], in: dir, input: nil)
+        #expect(silent.contains("Deploy? [y/N]"))
+        #expect(silent.contains("no answer within 1 s"))
+        let approved = try onTerminal(["deploy", "--workspace", work.path, "--branch", "doer/tty"], in: dir, input: "y\n")
+        #expect(approved.contains("pushed doer/tty"), "\(approved)")
+        let records = try auditTrail(dir).records()
+        #expect(records.map(\.kind) == ["approval", "approval", "git.commit", "git.push"])
+        #expect(records[0].details["method"] == "timeout")
+        #expect(records[0].details["approved"] == false)
+        #expect(records[1].details["method"] == "terminal")
+        #expect(records[1].actor == "terminal-person")
+    }
 }

@@ -109,7 +109,7 @@ public final class AuditRecorder: @unchecked Sendable {
             return (.sessionEnded, ["outcome": .string(summary.outcome.rawValue), "applied": .bool(summary.applied),
                                     "iterations": .int(Int64(summary.iterations)), "message": .string(summary.message),
                                     "tokens": .int(Int64(summary.usage.totalTokens))])
-        case .messageDelta, .executionStarted, .candidateStatus, .undoPoint:
+        case .messageDelta, .executionStarted, .executionOutput, .candidateStatus, .undoPoint:
             return nil
         }
     }

@@ -1,3 +1,4 @@
+import DoerConfig
 import DoerCore
 import DoerSandbox
 import DoerStore
@@ -38,6 +39,9 @@ enum SessionUndo {
             }
             let restored = try backup.restore()
             try store.append(.undone(paths: restored), to: session.id)
+            let configuration = try DoerConfiguration.load()
+            try AuditRecorder(log: try AuditSupport.log(configuration), actor: configuration.audit.actor(), session: session.id,
+                              workspace: URL(fileURLWithPath: backup.workspace, isDirectory: true)).record(.undone(paths: restored))
             return Undone(session: session, workspace: backup.workspace, paths: restored)
         }
         throw .invalidArgument("no session has applied changes left to undo")
