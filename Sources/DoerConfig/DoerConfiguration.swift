@@ -245,6 +245,14 @@ public struct DoerConfiguration: Sendable, Equatable {
                 deploy.githubRepository = repository
             case "github_token_env": deploy.githubTokenEnv = try text()
             case "github_workflow": deploy.githubWorkflow = try text()
+            case "gitlab_api_url":
+                let url = try text()
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw .configuration("\(where_) must be an http:// or https:// URL")
+                }
+                deploy.gitlabAPIURL = url
+            case "gitlab_project": deploy.gitlabProject = try text()
+            case "gitlab_token_env": deploy.gitlabTokenEnv = try text()
             case "webhook_url":
                 let url = try text()
                 guard url.hasPrefix("http://") || url.hasPrefix("https://") else {

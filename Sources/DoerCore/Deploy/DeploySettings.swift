@@ -15,6 +15,11 @@ public struct DeploySettings: Sendable, Equatable {
     public var githubRepository: String?
     public var githubTokenEnv = "GITHUB_TOKEN"
     public var githubWorkflow: String?
+    /// GitLab: API root (e.g. https://gitlab.com/api/v4), the project ("group/name" or its
+    /// numeric id) and the environment variable holding a token with `api` scope.
+    public var gitlabAPIURL = "https://gitlab.com/api/v4"
+    public var gitlabProject: String?
+    public var gitlabTokenEnv = "GITLAB_TOKEN"
     /// A generic webhook: a JSON POST signed with `X-Doer-Signature: sha256=<HMAC of the body>`.
     public var webhookURL: String?
     /// The environment variable holding the webhook secret (preferred), or the secret itself.
@@ -29,6 +34,10 @@ public struct DeploySettings: Sendable, Equatable {
 
     public func githubToken(environment: [String: String]) -> String? {
         environment[githubTokenEnv].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public func gitlabToken(environment: [String: String]) -> String? {
+        environment[gitlabTokenEnv].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public func resolvedWebhookSecret(environment: [String: String]) -> String? {

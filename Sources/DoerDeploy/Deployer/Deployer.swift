@@ -81,15 +81,14 @@ public struct Deployer: Sendable {
         let target = try request.ci.map { name throws(DeployError) in
             try DeployTargetRegistry.make(name, settings: settings, environment: environment, remoteURL: remoteURL)
         }
-        let github = request.pullRequest
-            ? try GitHubClient(settings: settings, environment: environment, remoteURL: remoteURL) : nil
+        let review = request.pullRequest ? try reviewForge(remoteURL: remoteURL) : nil
 
         let pending = try await repository.pendingChanges()
         var summary = "Deploy \(repository.root.path)\n  \(pending.count) uncommitted change(s) to commit"
         for line in pending.prefix(20) { summary += "\n    \(line)" }
         if pending.count > 20 { summary += "\n    … and \(pending.count - 20) more" }
         summary += "\n  push branch '\(branch)' to \(SecretRedactor().redact(remoteURL))"
-        if request.pullRequest, let github { summary += "\n  open a pull request on \(github.repository) into \(settings.baseBranch)" }
+        if let review { summary += "\n  open a \(review.noun) on \(review.repository) into \(settings.baseBranch)" }
         if let target { summary += "\n  start CI: \(target.name)" }
 
         let decision = await approver.approve(summary)
@@ -139,16 +138,24 @@ public struct Deployer: Sendable {
 
         var report = DeployReport(branch: branch, remote: remoteURL, commit: commit.sha, committed: committed,
                                   pullRequest: nil, ciRun: nil, ciTarget: target)
-        if let github {
+        if let review {
             var body = message.body.joined(separator: "\n")
             if let session { body += (body.isEmpty ? "" : "\n\n") + "Doer session: \(session)" }
-            let pullRequest = try await github.createPullRequest(head: branch, base: settings.baseBranch,
+            let pullRequest: GitHubClient.PullRequest
+            switch review {
+            case .github(let github):
+                pullRequest = try await github.createPullRequest(head: branch, base: settings.baseBranch,
                                                                  title: message.subject, body: body)
+            case .gitlab(let gitlab):
+                pullRequest = try await gitlab.createMergeRequest(source: branch, target: settings.baseBranch,
+                                                                  title: message.subject, description: body)
+            }
             try audit.append(.pullRequest, session: session, actor: decision.by, details: [
-                "repository": .string(github.repository), "number": .int(Int64(pullRequest.number)),
+                "forge": .string(review.name), "repository": .string(review.repository),
+                "number": .int(Int64(pullRequest.number)),
                 "url": .string(pullRequest.url), "head": .string(branch), "base": .string(settings.baseBranch),
             ])
-            progress("pull request #\(pullRequest.number): \(pullRequest.url)")
+            progress("\(review.noun) #\(pullRequest.number): \(pullRequest.url)")
             report.pullRequest = pullRequest
         }
         if let target {
@@ -194,6 +201,40 @@ public struct Deployer: Sendable {
         }
         return CIRun(target: target, id: record.details["id"]?.stringValue, url: record.details["url"]?.stringValue,
                      status: status, conclusion: record.details["conclusion"]?.stringValue)
+    }
+
+    /// Where `--pr` opens its request: GitLab when a GitLab project is configured and the
+    /// remote is not on GitHub, GitHub otherwise.
+    enum ReviewForge: Sendable {
+        case github(GitHubClient)
+        case gitlab(GitLabClient)
+
+        var name: String {
+            switch self {
+            case .github: "github"
+            case .gitlab: "gitlab"
+            }
+        }
+        var noun: String {
+            switch self {
+            case .github: "pull request"
+            case .gitlab: "merge request"
+            }
+        }
+        var repository: String {
+            switch self {
+            case .github(let client): client.repository
+            case .gitlab(let client): client.project
+            }
+        }
+    }
+
+    private func reviewForge(remoteURL: String) throws(DeployError) -> ReviewForge {
+        if settings.gitlabProject != nil && settings.githubRepository == nil
+            && GitHubClient.repository(fromRemote: remoteURL) == nil {
+            return .gitlab(try GitLabClient(settings: settings, environment: environment))
+        }
+        return .github(try GitHubClient(settings: settings, environment: environment, remoteURL: remoteURL))
     }
 
     private func chooseBranch(_ request: DeployRequest, repository: GitRepository) async throws -> String {

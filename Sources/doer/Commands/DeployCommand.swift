@@ -37,8 +37,8 @@ struct DeployRunCommand: AsyncParsableCommand {
     @Option(help: "The git working tree (default: the session's workspace, or the current folder).") var workspace: String?
     @Option(help: "The remote to push to: a name or any git URL (default: deploy.remote, else origin).") var remote: String?
     @Option(help: "The branch to commit on and push (default: doer/<session>, or the current branch when not protected).") var branch: String?
-    @Flag(name: .customLong("pr"), help: "Open a GitHub pull request into deploy.base_branch.") var pullRequest = false
-    @Option(help: "Start CI after the push: github (workflow_dispatch of deploy.github_workflow) or webhook.") var ci: String?
+    @Flag(name: .customLong("pr"), help: "Open a pull request (GitHub) or merge request (GitLab, when deploy.gitlab_project is set) into deploy.base_branch.") var pullRequest = false
+    @Option(help: "Start CI after the push: github (workflow_dispatch of deploy.github_workflow), gitlab (a pipeline) or webhook.") var ci: String?
     @Option(help: "The session whose changes these are: the commit message comes from its task and plan.") var session: String?
     @Option(name: [.short, .long], help: "The commit message (default: from the session's task).") var message: String?
     @Flag(help: "Approve without a prompt. Only a person typing it counts: the agent never passes it.") var yes = false
