@@ -205,4 +205,29 @@ struct DeployCLITests {
         #expect(records[1].details["method"] == "terminal")
         #expect(records[1].actor == "terminal-person")
     }
+
+    @Test("--session takes the workspace, the branch name and the commit message from the session")
+    func fromSession() throws {
+        let (dir, work) = try repository()
+        let store = try SessionStore(path: DataDirectory(environment: ["DOER_HOME": dir.url.appendingPathComponent(".doer-home").path]).sessionDatabase)
+        let session = try store.createSession(task: "add b.txt with the number two", workspace: work.path)
+        try store.append(.plan(Plan(steps: ["write b.txt"], files: ["b.txt"], language: "text", testStrategy: "cat it")), to: session.id)
+        let out = try DoerCLI.run(["deploy", "--session", String(session.id.prefix(8)), "--yes"], in: dir.url)
+        #expect(out.status == 0, "\(out.stderr)")
+        let branch = "doer/\(session.id.prefix(8))"
+        #expect(out.stdout.contains("branch \(branch) at"))
+        let log = Process()
+        log.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        log.arguments = ["-C", work.path, "log", "-1", "--format=%B", branch]
+        let pipe = Pipe()
+        log.standardOutput = pipe
+        try log.run()
+        let message = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        log.waitUntilExit()
+        #expect(message.hasPrefix("add b.txt with the number two\n"))
+        #expect(message.contains("- write b.txt"))
+        #expect(message.contains("Doer-Session: \(session.id)"))
+        let records = try auditTrail(dir).records(session: session.id)
+        #expect(records.map(\.kind) == ["approval", "git.commit", "git.push"])
+    }
 }
