@@ -57,6 +57,26 @@ struct AuditCLITests {
         #expect(broken.stderr.contains("record 2"))
     }
 
+    @Test("records cut off the end are caught with --head")
+    func truncation() throws {
+        let dir = try TempDir()
+        for text in ["one", "two"] { _ = try DoerCLI.run(["audit", "note", text], in: dir.url) }
+        let head = try #require(try DoerCLI.run(["audit", "verify"], in: dir.url).stdout
+            .split(separator: "\n").first { $0.hasPrefix("head ") }?.dropFirst(5))
+        _ = try DoerCLI.run(["audit", "note", "three"], in: dir.url)
+        #expect(try DoerCLI.run(["audit", "verify", "--head", String(head)], in: dir.url).status == 0, "an older head is still in the trail")
+        let queue = try DatabaseQueue(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite").path)
+        try queue.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_no_delete")
+            try db.execute(sql: "DELETE FROM audit WHERE seq >= 2")
+        }
+        let plain = try DoerCLI.run(["audit", "verify"], in: dir.url)
+        #expect(plain.status == 0, "a shorter chain is still a valid chain")
+        let checked = try DoerCLI.run(["audit", "verify", "--head", String(head)], in: dir.url)
+        #expect(checked.status == 1)
+        #expect(checked.stderr.contains("removed from its end"))
+    }
+
     @Test("with DOER_AUDIT_KEY records are signed; another key fails verification")
     func hmacKey() throws {
         let dir = try TempDir()
