@@ -9,6 +9,8 @@ command -v bwrap   >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v runsc   >/dev/null 2>&1 || need_apt+=(runsc)
 command -v socat   >/dev/null 2>&1 || need_apt+=(socat)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v git     >/dev/null 2>&1 || need_apt+=(git)        # doer deploy; the deploy tests run git daemon
+command -v script  >/dev/null 2>&1 || need_apt+=(bsdutils)   # the CLI tests answer the approval prompt on a pseudo-terminal
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
 # The agent runs Python tests with Debian's pytest inside the sandbox.
 /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need_apt+=(python3-pytest)
