@@ -68,7 +68,7 @@ struct WebhookTests {
     func unreachable() async throws {
         let port = try freePort()
         await #expect(throws: DeployError.self) {
-            try await WebhookTarget(url: "http://127.0.0.1:\(port)/hook", secret: "s").trigger(context)
+            try await WebhookTarget(url: "http://127.0.0.1:\(port)/hook", secret: "s", timeoutSeconds: 2).trigger(context)
         }
     }
 

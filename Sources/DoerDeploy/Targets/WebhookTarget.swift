@@ -22,9 +22,11 @@ public struct WebhookTarget: DeployTarget {
         self.init(url: url, secret: secret)
     }
 
-    public init(url: String, secret: String) {
+    /// `timeoutSeconds` bounds each request, connecting included.
+    public init(url: String, secret: String, timeoutSeconds: Int64 = 30) {
         self.url = url
         self.secret = secret
+        transport = HTTPTransport(timeoutSeconds: timeoutSeconds)
     }
 
     public static func signature(of body: Data, secret: String) -> String {
