@@ -76,4 +76,24 @@ struct AuditRecorderTests {
         #expect(records.map(\.kind) == ["network", "network"])
         #expect(records[1].details == ["host": "169.254.169.254", "port": 80, "decision": "deny", "reason": "link-local address"])
     }
+
+    @Test("a run's proxy decisions are recorded before the run itself")
+    func runWithNetwork() throws {
+        let log = try AuditLog(path: root.appendingPathComponent("doer.sqlite"))
+        defer { try? FileManager.default.removeItem(at: root) }
+        var result = ExecutionResult(termination: .exited(0), durationMs: 5, backend: .bubblewrap)
+        result.networkDecisions = [
+            NetworkDecision(host: "pypi.org", port: 443, method: "CONNECT", verdict: .allowed, reason: .hostAllowed,
+                            detail: "on the allowlist", address: "151.101.0.223", bytesSent: 10, bytesReceived: 2000),
+            NetworkDecision(host: "example.com", port: 443, method: "CONNECT", verdict: .refused, reason: .hostNotAllowed,
+                            detail: "not on the allowlist"),
+        ]
+        try AuditRecorder(log: log, actor: "ana").recordSandboxRun(command: ["pip", "install", "x"], workspace: root, result: result)
+        let records = try log.records()
+        #expect(records.map(\.kind) == ["network", "network", "sandbox.run"])
+        #expect(records[0].details["decision"] == "allowed")
+        #expect(records[0].details["address"] == "151.101.0.223")
+        #expect(records[1].details["host"] == "example.com")
+        #expect(records[1].details["reason"] == "host-not-allowed")
+    }
 }

@@ -35,7 +35,9 @@ public final class AuditRecorder: @unchecked Sendable {
     }
 
     /// A run started by `doer run` or `doer sandbox`.
+    /// Its network decisions (when the run had a proxy) come first, as they happened during it.
     public func recordSandboxRun(command: [String], workspace: URL, result: ExecutionResult) throws(DoerError) {
+        for decision in result.networkDecisions { try record(decision) }
         try log.append(.sandboxRun, session: session, actor: actor, details: [
             "command": .array(command.map(AuditValue.string)),
             "workspace": .string(workspace.path),
@@ -56,6 +58,17 @@ public final class AuditRecorder: @unchecked Sendable {
         try log.append(.network, session: session, actor: "doer", details: [
             "host": .string(host), "port": .int(Int64(port)), "decision": .string(decision), "reason": .string(reason),
         ])
+    }
+
+    /// One of the egress proxy's decisions, with what it relayed.
+    public func record(_ decision: NetworkDecision) throws(DoerError) {
+        var details: [String: AuditValue] = [
+            "host": .string(decision.host), "port": .int(Int64(decision.port)), "decision": .string(decision.verdict.rawValue),
+            "reason": .string(decision.reason.rawValue), "detail": .string(decision.detail), "method": .string(decision.method),
+            "bytesSent": .int(decision.bytesSent), "bytesReceived": .int(decision.bytesReceived),
+        ]
+        if let address = decision.address { details["address"] = .string(address) }
+        try log.append(.network, session: session, actor: "doer", details: .object(details))
     }
 
     private func actor(for event: AgentEvent) -> String {
