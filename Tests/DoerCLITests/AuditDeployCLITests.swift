@@ -9,7 +9,7 @@ import Glibc
 
 /// The audit trail of a CLI test's DOER_HOME.
 func auditTrail(_ dir: TempDir, key: Data? = nil) throws -> AuditLog {
-    try AuditLog(path: DataDirectory(environment: ["DOER_HOME": dir.url.appendingPathComponent(".doer-home").path]).sessionDatabase, key: key)
+    try AuditLog(path: DataDirectory(environment: ["DOER_HOME": dir.home.path]).sessionDatabase, key: key)
 }
 
 @Suite("doer audit")
@@ -47,7 +47,7 @@ struct AuditCLITests {
         #expect(ok.status == 0)
         #expect(ok.stdout.contains("intact: 3 records"))
 
-        let queue = try DatabaseQueue(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite").path)
+        let queue = try DatabaseQueue(path: dir.home.appendingPathComponent("data/doer.sqlite").path)
         try queue.write { db in
             try db.execute(sql: "DROP TRIGGER audit_no_update")
             try db.execute(sql: #"UPDATE audit SET details = '{"text":"TWO"}' WHERE seq = 2"#)
@@ -65,7 +65,7 @@ struct AuditCLITests {
             .split(separator: "\n").first { $0.hasPrefix("head ") }?.dropFirst(5))
         _ = try DoerCLI.run(["audit", "note", "three"], in: dir.url)
         #expect(try DoerCLI.run(["audit", "verify", "--head", String(head)], in: dir.url).status == 0, "an older head is still in the trail")
-        let queue = try DatabaseQueue(path: dir.url.appendingPathComponent(".doer-home/data/doer.sqlite").path)
+        let queue = try DatabaseQueue(path: dir.home.appendingPathComponent("data/doer.sqlite").path)
         try queue.write { db in
             try db.execute(sql: "DROP TRIGGER audit_no_delete")
             try db.execute(sql: "DELETE FROM audit WHERE seq >= 2")
@@ -97,12 +97,12 @@ struct AuditCLITests {
         process.arguments = ["audit", "note", "stress", "--count", "1000000"]
         process.currentDirectoryURL = dir.url
         var environment = ProcessInfo.processInfo.environment
-        environment["DOER_HOME"] = dir.url.appendingPathComponent(".doer-home").path
+        environment["DOER_HOME"] = dir.home.path
         process.environment = environment
         try process.run()
         // Wait until it has committed a good number of records, then kill it mid-stream.
         var seen = 0
-        let path = dir.url.appendingPathComponent(".doer-home/data/doer.sqlite").path
+        let path = dir.home.appendingPathComponent("data/doer.sqlite").path
         for _ in 0..<600 where seen < 300 {
             usleep(50_000)
             if FileManager.default.fileExists(atPath: path), let queue = try? DatabaseQueue(path: path) {
@@ -192,7 +192,7 @@ struct DeployCLITests {
         process.arguments = ["-qec", command, "/dev/null"]
         process.currentDirectoryURL = dir.url
         var environment = ProcessInfo.processInfo.environment
-        environment["DOER_HOME"] = dir.url.appendingPathComponent(".doer-home").path
+        environment["DOER_HOME"] = dir.home.path
         environment["USER"] = "terminal-person"
         process.environment = environment
         let stdin = Pipe(), stdout = Pipe()
@@ -210,7 +210,7 @@ struct DeployCLITests {
     @Test("on a terminal, y approves and the person is recorded; silence until the timeout refuses")
     func terminalPrompt() throws {
         let (dir, work) = try repository()
-        let config = dir.url.appendingPathComponent(".doer-home/config")
+        let config = dir.home.appendingPathComponent("config")
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         try "[deploy]\napproval_timeout = 1\n".write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
         let silent = try onTerminal(["deploy", "--workspace", work.path, "--branch", "doer/silent"], in: dir, input: nil)
@@ -229,7 +229,7 @@ struct DeployCLITests {
     @Test("--session takes the workspace, the branch name and the commit message from the session")
     func fromSession() throws {
         let (dir, work) = try repository()
-        let store = try SessionStore(path: DataDirectory(environment: ["DOER_HOME": dir.url.appendingPathComponent(".doer-home").path]).sessionDatabase)
+        let store = try SessionStore(path: DataDirectory(environment: ["DOER_HOME": dir.home.path]).sessionDatabase)
         let session = try store.createSession(task: "add b.txt with the number two", workspace: work.path)
         try store.append(.plan(Plan(steps: ["write b.txt"], files: ["b.txt"], language: "text", testStrategy: "cat it")), to: session.id)
         let out = try DoerCLI.run(["deploy", "--session", String(session.id.prefix(8)), "--yes"], in: dir.url)
