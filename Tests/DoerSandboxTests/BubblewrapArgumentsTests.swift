@@ -34,11 +34,11 @@ struct BubblewrapArgumentsTests {
             "--ro-bind-try", "/etc/mime.types", "/etc/mime.types",
             "--ro-bind", "/tmp/doer-sandbox-0/passwd-65534", "/etc/passwd",
             "--ro-bind", "/tmp/doer-sandbox-0/group-65534", "/etc/group",
-            "--ro-bind-try", "/opt/swift", "/opt/swift",
             "--proc", "/proc",
             "--dev", "/dev",
             "--size", "268435456", "--tmpfs", "/tmp",
             "--size", "67108864", "--tmpfs", "/dev/shm",
+            "--ro-bind-try", "/opt/swift", "/opt/swift",
             "--bind", "/tmp/doer-sandbox-0/ws-1", "/workspace",
             "--ro-bind", "/tmp/doer-sandbox-0/init-abc", "/.doer/init",
             "--remount-ro", "/",
@@ -57,6 +57,21 @@ struct BubblewrapArgumentsTests {
         #expect(withProxy.arguments == expected)
         // The network namespace stays unshared: no --share-net appears.
         #expect(withProxy.arguments.contains("--unshare-all") && !withProxy.arguments.contains("--share-net"))
+    }
+
+    @Test("writable paths are bound read-write after the read-only ones and the private /tmp")
+    func writablePaths() {
+        var withCache = arguments
+        withCache.readOnlyPaths = ["/tmp/doer-sandbox-0/languages/go/support", "/opt/swift"]
+        withCache.writablePaths = ["/tmp/doer-sandbox-0/languages/go/ws-1"]
+        let args = withCache.arguments
+        let tmpfs = args.firstIndex(of: "/tmp")!
+        let support = args.firstIndex(of: "/tmp/doer-sandbox-0/languages/go/support")!
+        let cache = args.firstIndex(of: "/tmp/doer-sandbox-0/languages/go/ws-1")!
+        #expect(tmpfs < support && support < cache)
+        #expect(args[cache - 1] == "--bind" && args[cache + 1] == "/tmp/doer-sandbox-0/languages/go/ws-1")
+        #expect(args[support - 1] == "--ro-bind-try")
+        #expect(args.firstIndex(of: "--remount-ro")! > cache)
     }
 
     @Test("a read-only run binds the workspace read-only")

@@ -19,6 +19,9 @@ public struct ExecutionRequest: Sendable, Hashable {
     public var applyChanges: Bool
     /// Extra host directories mounted read-only at the same path (toolchains).
     public var readOnlyPaths: [String]
+    /// Host directories mounted read-write at the same path (a language's build cache).
+    /// They outlive the run, so give them only to steps that are meant to fill them.
+    public var writablePaths: [String]
 
     public init(
         command: [String],
@@ -30,7 +33,8 @@ public struct ExecutionRequest: Sendable, Hashable {
         mode: SandboxMode = .workspaceWrite,
         network: NetworkPolicy = .none,
         applyChanges: Bool = true,
-        readOnlyPaths: [String] = []
+        readOnlyPaths: [String] = [],
+        writablePaths: [String] = []
     ) {
         self.command = command
         self.workspace = workspace
@@ -42,6 +46,7 @@ public struct ExecutionRequest: Sendable, Hashable {
         self.network = network
         self.applyChanges = applyChanges
         self.readOnlyPaths = readOnlyPaths
+        self.writablePaths = writablePaths
     }
 
     public func validate() throws(DoerError) {
@@ -56,6 +61,9 @@ public struct ExecutionRequest: Sendable, Hashable {
         }
         for key in environment.keys where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
             throw .invalidArgument("invalid environment variable name '\(key)'")
+        }
+        for path in readOnlyPaths + writablePaths where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+            throw .invalidArgument("mounted paths must be absolute, without '..': \(path)")
         }
         try limits.validate()
     }

@@ -6,6 +6,8 @@ public enum DoerError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     case fileNotFound(String)
     case unknownLanguage(file: String, known: [String])
+    /// A language's toolchain is not installed: what is missing and the Debian packages that provide it.
+    case toolchainMissing(language: String, missing: [String], packages: [String])
     case backendUnavailable(backend: String, reason: String, remedy: String)
     case unsafeBackendRefused
     case sandboxFailure(String)
@@ -20,6 +22,9 @@ public enum DoerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .fileNotFound(let path): return "no such file: \(path)"
         case .unknownLanguage(let file, let known):
             return "cannot tell the language of \(file); known extensions: \(known.joined(separator: ", "))"
+        case .toolchainMissing(let language, let missing, let packages):
+            let install = packages.isEmpty ? "" : "; install it with `doer languages install \(language)` (apt-get install \(packages.joined(separator: " ")))"
+            return "the \(language) toolchain is not installed (missing \(missing.joined(separator: ", ")))\(install)"
         case .backendUnavailable(let backend, let reason, let remedy):
             return "sandbox backend '\(backend)' is unavailable: \(reason). \(remedy)"
         case .unsafeBackendRefused:

@@ -1,24 +1,31 @@
 public import DoerCore
 import Foundation
 
-/// The languages `doer run` knows, found by file extension.
+/// Every language Doer can run and test, found by name, file extension or project files.
 public enum LanguageCatalogue {
     public static let all: [Language] = [
-        Language(name: "python", extensions: ["py"], toolchainPackage: "python3", toolchainProgram: "/usr/bin/python3") {
-            ["python3", $0] + $1
-        },
-        Language(name: "shell", extensions: ["sh", "bash"], toolchainPackage: "bash", toolchainProgram: "/bin/bash") {
-            ["bash", $0] + $1
-        },
-        // Compiled into the private /tmp, so the workspace gets no build output.
-        Language(name: "c", extensions: ["c"], toolchainPackage: "gcc", toolchainProgram: "/usr/bin/gcc") { file, arguments in
-            ["sh", "-c", "gcc -O1 -o /tmp/doer-program \"$0\" -lm && exec /tmp/doer-program \"$@\"", file] + arguments
-        },
+        .python, .javascript, .typescript, .go, .rust, .swift, .c, .cpp, .java,
+        .ruby, .php, .perl, .shell, .lua, .r, .csharp,
     ]
 
+    public static func language(named name: String) throws(DoerError) -> Language {
+        let key = name.lowercased()
+        let aliases = ["c++": "cpp", "cxx": "cpp", "c#": "csharp", "cs": "csharp", "js": "javascript",
+                       "ts": "typescript", "sh": "bash", "shell": "bash", "py": "python", "golang": "go"]
+        if let language = all.first(where: { $0.name == (aliases[key] ?? key) }) { return language }
+        throw .invalidArgument("unknown language '\(name)'; known: \(all.map(\.name).joined(separator: ", "))")
+    }
+
     public static func language(forFile path: String) throws(DoerError) -> Language {
-        let ext = (path as NSString).pathExtension.lowercased()
-        if let language = all.first(where: { $0.extensions.contains(ext) }) { return language }
+        if let language = all.first(where: { $0.matches(file: path) }) { return language }
         throw .unknownLanguage(file: path, known: all.flatMap { $0.extensions.map { "." + $0 } })
+    }
+
+    /// The languages whose tests a project holds, in catalogue order.
+    public static func languagesWithTests(in files: [String]) -> [Language] {
+        all.filter { language in
+            guard let test = language.test else { return false }
+            return files.contains { language.matches(file: $0) && test.isTestFile($0) }
+        }
     }
 }

@@ -20,6 +20,8 @@ public struct BubblewrapArguments: Sendable, Hashable {
     /// (name -> target), recreated as links; the others are bound read-only.
     public var rootLinks: [String: String]
     public var readOnlyPaths: [String]
+    /// Bound read-write, after the read-only ones so a cache inside a toolchain folder stays writable.
+    public var writablePaths: [String]
     /// The host's end of the egress proxy, bound at `proxySocketMount` for the bridge.
     /// The network namespace stays private and empty either way.
     public var proxySocket: String?
@@ -29,7 +31,8 @@ public struct BubblewrapArguments: Sendable, Hashable {
 
     public init(workspaceSource: String, workspaceWritable: Bool, initHelper: String, passwdFile: String?,
                 groupFile: String?, tmpSizeBytes: Int64, uid: UInt32, gid: UInt32,
-                rootLinks: [String: String], readOnlyPaths: [String], proxySocket: String? = nil) {
+                rootLinks: [String: String], readOnlyPaths: [String], writablePaths: [String] = [],
+                proxySocket: String? = nil) {
         self.workspaceSource = workspaceSource
         self.workspaceWritable = workspaceWritable
         self.initHelper = initHelper
@@ -40,6 +43,7 @@ public struct BubblewrapArguments: Sendable, Hashable {
         self.gid = gid
         self.rootLinks = rootLinks
         self.readOnlyPaths = readOnlyPaths
+        self.writablePaths = writablePaths
         self.proxySocket = proxySocket
     }
 
@@ -72,14 +76,21 @@ public struct BubblewrapArguments: Sendable, Hashable {
         }
         if let passwdFile { args += ["--ro-bind", passwdFile, "/etc/passwd"] }
         if let groupFile { args += ["--ro-bind", groupFile, "/etc/group"] }
-        for path in readOnlyPaths {
-            args += ["--ro-bind-try", path, path]
-        }
         args += [
             "--proc", "/proc",
             "--dev", "/dev",
             "--size", String(tmpSizeBytes), "--tmpfs", "/tmp",
             "--size", String(min(tmpSizeBytes, 64 << 20)), "--tmpfs", "/dev/shm",
+        ]
+        // After the private /tmp, so folders under the host's /tmp (the staging root, where
+        // language caches live) are not hidden by it.
+        for path in readOnlyPaths {
+            args += ["--ro-bind-try", path, path]
+        }
+        for path in writablePaths {
+            args += ["--bind", path, path]
+        }
+        args += [
             workspaceWritable ? "--bind" : "--ro-bind", workspaceSource, Self.workspaceMount,
             "--ro-bind", initHelper, Self.initMount,
         ]

@@ -41,7 +41,8 @@ struct BubblewrapLauncher: SandboxLauncher {
             workspaceSource: workspaceSource, workspaceWritable: shape.mode != .readOnly,
             initHelper: support!.initHelper, passwdFile: support!.passwd, groupFile: support!.group,
             tmpSizeBytes: shape.tmpSizeBytes, uid: identity.uid, gid: identity.gid,
-            rootLinks: rootLinks, readOnlyPaths: shape.readOnlyPaths, proxySocket: proxySocket)
+            rootLinks: rootLinks, readOnlyPaths: shape.readOnlyPaths, writablePaths: shape.writablePaths,
+            proxySocket: proxySocket)
         return SpawnSpec(executable: bwrapPath!, arguments: arguments.arguments,
                          identity: identity.switches ? (identity.uid, identity.gid) : nil,
                          controlChannel: true)

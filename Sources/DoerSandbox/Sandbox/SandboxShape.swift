@@ -7,6 +7,7 @@ struct SandboxShape: Sendable, Hashable {
     var workspace: String
     var mode: SandboxMode
     var readOnlyPaths: [String]
+    var writablePaths: [String]
     var tmpSizeBytes: Int64
     var memoryBytes: Int64?
     var processes: Int?
@@ -16,6 +17,7 @@ struct SandboxShape: Sendable, Hashable {
         workspace = request.workspace.standardizedFileURL.path
         mode = request.mode
         readOnlyPaths = request.readOnlyPaths
+        writablePaths = request.writablePaths
         tmpSizeBytes = request.limits.tmpSizeBytes
         memoryBytes = request.limits.memoryBytes
         processes = request.limits.processes

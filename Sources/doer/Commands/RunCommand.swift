@@ -12,7 +12,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: "Exits with the program's exit code (128+signal when it was killed)."
     )
 
-    @Argument(help: "The file to run (.py, .sh, .c).")
+    @Argument(help: "The file to run (any language of `doer languages`).")
     var file: String
 
     @Argument(parsing: .postTerminator, help: "Arguments for the program, after --.")
@@ -40,12 +40,20 @@ struct RunCommand: AsyncParsableCommand {
             }
             let relative = String(fileURL.path.dropFirst(root.path.count + 1))
             let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
-            let request = ExecutionRequest(
-                command: language.runCommand(relative, arguments), workspace: root,
-                stdin: StandardInput.readIfPiped(), limits: limits, mode: options.mode, network: network,
-                applyChanges: !options.discardChanges)
-            let result = try await sandbox.run(request)
-            try AuditSupport.recorder(configuration, session: nil).recordSandboxRun(command: request.command, workspace: root, result: result)
+            let outcome = try await FileRunner(sandbox: sandbox, cache: LanguageCache(configuration: sandboxConfiguration))
+                .run(relative, language: language, arguments: arguments, workspace: root,
+                     stdin: StandardInput.readIfPiped(), limits: limits, mode: options.mode, network: network,
+                     applyChanges: !options.discardChanges)
+            let recorder = try AuditSupport.recorder(configuration, session: nil)
+            if let build = outcome.failedBuild {
+                try recorder.recordSandboxRun(command: outcome.command, workspace: root, result: build)
+                if !options.json { FileHandle.standardError.write(Data("doer: \(relative) did not compile
+".utf8)) }
+                ResultPrinter.show(build, json: options.json)
+                throw ExitCode(build.termination.shellExitCode == 0 ? 1 : build.termination.shellExitCode)
+            }
+            guard let result = outcome.run else { throw ExitCode(1) }
+            try recorder.recordSandboxRun(command: outcome.command, workspace: root, result: result)
             ResultPrinter.show(result, json: options.json)
             throw ExitCode(result.termination.shellExitCode)
         } catch let error as DoerError {

@@ -1,0 +1,106 @@
+import ArgumentParser
+import DoerCore
+import DoerLanguages
+import Foundation
+
+struct LanguagesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "languages",
+        abstract: "The languages Doer runs and tests, and whether their toolchains are installed here.",
+        subcommands: [LanguagesList.self, LanguagesInstall.self],
+        defaultSubcommand: LanguagesList.self
+    )
+}
+
+struct LanguagesList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the catalogue.")
+
+    @Flag(help: "Print the catalogue as JSON.") var json = false
+
+    func run() async throws {
+        let rows = LanguageCatalogue.all.map { language -> [String: Any] in
+            let missing = LanguageToolchains.missing(language)
+            return [
+                "name": language.name, "display_name": language.displayName,
+                "extensions": language.extensions, "manifests": language.manifests,
+                "test_framework": language.test?.framework ?? NSNull(),
+                "packages": LanguageToolchains.packages(for: [language], onlyMissing: false),
+                "installed": missing.isEmpty, "missing": missing.map(\.path),
+            ]
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .prettyPrinted])
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            return
+        }
+        print("language     installed  test framework       extensions          Debian packages")
+        for language in LanguageCatalogue.all {
+            let installed = LanguageToolchains.isInstalled(language)
+            let packages = LanguageToolchains.packages(for: [language], onlyMissing: false)
+            print(language.name.padding(toLength: 13, withPad: " ", startingAt: 0)
+                + (installed ? "yes" : "no").padding(toLength: 11, withPad: " ", startingAt: 0)
+                + (language.test?.framework ?? "-").padding(toLength: 21, withPad: " ", startingAt: 0)
+                + language.extensions.map { "." + $0 }.joined(separator: " ").padding(toLength: 20, withPad: " ", startingAt: 0)
+                + (packages.isEmpty ? (language.toolchain.manualInstall ?? "-") : packages.joined(separator: " ")))
+        }
+        let missing = LanguageCatalogue.all.filter { !LanguageToolchains.isInstalled($0) }
+        if !missing.isEmpty {
+            print("install the missing ones with: doer languages install \(missing.map(\.name).joined(separator: " "))")
+        }
+    }
+}
+
+struct LanguagesInstall: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install languages' toolchains and test frameworks with apt-get (needs root).")
+
+    @Argument(help: "Languages to install (names from `doer languages`), or `all`.")
+    var names: [String]
+
+    @Flag(help: "Print the apt-get command without running it.") var dryRun = false
+
+    func validate() throws {
+        if names.isEmpty { throw ValidationError("name at least one language, e.g. doer languages install go rust") }
+    }
+
+    func run() async throws {
+        do {
+            let languages = names == ["all"] ? LanguageCatalogue.all
+                : try names.map { name throws(DoerError) in try LanguageCatalogue.language(named: name) }
+            for note in LanguageToolchains.manual(for: languages) {
+                FileHandle.standardError.write(Data("doer: not from apt — \(note)\n".utf8))
+            }
+            let packages = LanguageToolchains.packages(for: languages)
+            guard !packages.isEmpty else {
+                print("nothing to install: \(languages.map(\.name).joined(separator: ", ")) already installed")
+                return
+            }
+            let command = LanguageToolchains.aptCommand(packages)
+            print(command.joined(separator: " "))
+            if dryRun { return }
+            guard geteuid() == 0 else {
+                throw DoerError.invalidArgument("installing packages needs root; run: sudo apt-get update && sudo \(command.joined(separator: " "))")
+            }
+            for step in [["apt-get", "update", "-qq"], command] {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/apt-get")
+                process.arguments = Array(step.dropFirst())
+                var environment = ProcessInfo.processInfo.environment
+                environment["DEBIAN_FRONTEND"] = "noninteractive"
+                process.environment = environment
+                try process.run()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else {
+                    throw DoerError.invalidArgument("`\(step.joined(separator: " "))` failed with status \(process.terminationStatus)")
+                }
+            }
+            let still = languages.filter { !LanguageToolchains.isInstalled($0) }
+            if !still.isEmpty {
+                throw DoerError.invalidArgument("still missing after install: \(still.map(\.name).joined(separator: ", "))")
+            }
+        } catch let error as DoerError {
+            fail(error)
+        }
+    }
+}
