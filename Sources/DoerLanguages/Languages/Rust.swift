@@ -6,6 +6,7 @@ extension Language {
     static let rust = Language(
         name: "rust", displayName: "Rust", extensions: ["rs"], manifests: ["Cargo.toml"],
         toolchain: Toolchain([.init("/usr/bin/rustc", package: "rustc"), .init("/usr/bin/cargo", package: "cargo")]),
+        environment: ["RUST_BACKTRACE": "0"],
         run: RunRecipe(
             build: [LanguageStep(.build, #"""
             mkdir -p "$DOER_CACHE/run" && rustc --edition 2021 -o "$DOER_CACHE/run/program" "$DOER_FILE"

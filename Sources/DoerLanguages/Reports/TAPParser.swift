@@ -98,7 +98,9 @@ public enum TAPParser {
                 status = .errored
                 text = String(m.dropFirst("error: ".count))
             }
-            if !point.ok, point.diagnostics.contains(where: { $0.contains("failureType: 'uncaughtException'") || $0.contains("failureType: 'hookFailed'") }) {
+            // node: an assertion carries code ERR_ASSERTION; anything else thrown is an error.
+            if !point.ok, point.diagnostics.contains(where: { $0.contains("failureType:") }),
+               !point.diagnostics.contains(where: { $0.contains("code: 'ERR_ASSERTION'") }) {
                 status = .errored
             }
             results.append(TestCaseResult(name: point.name, suite: suite, status: status, message: text))
@@ -132,7 +134,8 @@ public enum TAPParser {
             return value.trimmedMessage()
         }
         // Harness and summary chatter that follows the last failure is not part of it.
-        let chatter = ["running ", "Looks like you", "Ran ", "Started on", "Starting class", "tests ", "pass ", "fail "]
+        let chatter = ["running ", "Looks like you", "Ran ", "Started on", "Starting class", "tests ", "suites ", "pass ",
+                       "fail ", "cancelled ", "skipped ", "todo ", "duration_ms "]
         let lines = diagnostics.filter { line in !line.isEmpty && !chatter.contains { line.hasPrefix($0) } }
         return lines.isEmpty ? nil : lines.joined(separator: "\n").trimmedMessage()
     }
