@@ -3,7 +3,7 @@ public import DoerSandbox
 public import Foundation
 
 /// Times each language's hello-world run and test run, with a cold cache and a warm one,
-/// in the sandbox and bare (the same steps on the `process` backend, which isolates nothing),
+/// in the sandbox and bare (the same step scripts as plain host processes in the workspace),
 /// so the sandbox's share is measured in the same run.
 public struct LanguageBenchmark: Sendable {
     public struct Row: Sendable, Codable, Hashable {
@@ -21,16 +21,17 @@ public struct LanguageBenchmark: Sendable {
     }
 
     public let sandbox: any Sandbox
-    public let bare: any Sandbox
+    let bare: any Sandbox = BareHostRunner()
     public let cache: LanguageCache
+    /// Caches of the bare runs, owned by the current user.
     public let bareCache: LanguageCache
     public let scratch: URL
 
-    public init(sandbox: any Sandbox, bare: any Sandbox, cache: LanguageCache, bareCache: LanguageCache, scratch: URL) {
+    public init(sandbox: any Sandbox, cache: LanguageCache, scratch: URL) {
         self.sandbox = sandbox
-        self.bare = bare
         self.cache = cache
-        self.bareCache = bareCache
+        self.bareCache = LanguageCache(root: cache.root.deletingLastPathComponent().appendingPathComponent("languages-bare"),
+                                       owner: nil)
         self.scratch = scratch
     }
 

@@ -25,7 +25,8 @@ extension Language {
                 [ -n "$pkg" ] || continue
                 i=$((i + 1))
                 go test -c -o "$out/$i.test" "$pkg" || exit 1
-                echo "$i $pkg $dir" >> "$out/index"
+                # Relative, so the test step finds the package wherever its workspace is mounted.
+                echo "$i $pkg .${dir#"$(pwd)"}" >> "$out/index"
             done < "$out/packages"
             """#)],
             test: #"""

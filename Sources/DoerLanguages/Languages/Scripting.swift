@@ -91,7 +91,7 @@ extension Language {
             """#,
             format: .tap))
 
-    /// testthat with its JUnit reporter; the project's `R/` files are sourced first.
+    /// testthat with its TAP reporter; the project's `R/` files are sourced first.
     static let r = Language(
         name: "r", displayName: "R", extensions: ["r"], manifests: ["DESCRIPTION"],
         toolchain: Toolchain([.init("/usr/bin/Rscript", package: "r-base-core")], readOnlyPaths: ["/etc/R"]),
@@ -105,16 +105,12 @@ extension Language {
             },
             test: #"""
             dir=tests/testthat; [ -d "$dir" ] || dir=tests
-            Rscript -e '
+            exec Rscript -e '
                 suppressMessages(library(testthat))
                 env <- new.env()
                 for (f in list.files("R", pattern = "[.][Rr]$", full.names = TRUE)) sys.source(f, envir = env)
-                reporter <- JunitReporter$new(file = "/tmp/doer-junit.xml")
-                invisible(test_dir(commandArgs(TRUE)[1], reporter = reporter, env = env, stop_on_failure = FALSE))
-            ' "$(pwd)/$dir" >&2
-            status=$?
-            cat /tmp/doer-junit.xml 2>/dev/null
-            exit $status
+                invisible(test_dir(commandArgs(TRUE)[1], reporter = TapReporter$new(), env = env, stop_on_failure = FALSE))
+            ' "$(pwd)/$dir" 2>&1
             """#,
-            format: .junitXML))
+            format: .tap))
 }

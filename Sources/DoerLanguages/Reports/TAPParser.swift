@@ -71,9 +71,12 @@ public enum TAPParser {
                                     hasChildren: isParent))
                 continue
             }
-            if body.hasPrefix("#"), !points.isEmpty, !points[points.count - 1].ok, indent >= points[points.count - 1].indent,
-               !body.hasPrefix("# Subtest:") {
+            guard let last = points.last, !last.ok, indent >= last.indent, !body.hasPrefix("# Subtest:") else { continue }
+            if body.hasPrefix("#") {
                 points[points.count - 1].diagnostics.append(String(body.dropFirst().drop { $0 == " " }))
+            } else if indent > last.indent, !body.isEmpty {
+                // testthat's TAP reporter indents the failure under its test point instead of commenting it.
+                points[points.count - 1].diagnostics.append(String(body))
             }
         }
         // Only leaves are tests; a parent (a file or a describe block) passes or fails with them,
@@ -97,6 +100,8 @@ public enum TAPParser {
             if !point.ok, let m = message, m.hasPrefix("error: ") {
                 status = .errored
                 text = String(m.dropFirst("error: ".count))
+            } else if !point.ok, let m = message, m.hasPrefix("Error in ") {
+                status = .errored
             }
             // node: an assertion carries code ERR_ASSERTION; anything else thrown is an error.
             if !point.ok, point.diagnostics.contains(where: { $0.contains("failureType:") }),

@@ -19,12 +19,12 @@ enum Harnesses {
     static int doer_test_count;
     static jmp_buf doer_test_jump;
     static char doer_test_message[2048];
-    #define TEST(name) \
-        static void name(void); \
-        __attribute__((constructor)) static void doer_register_##name(void) { \
-            if (doer_test_count < 1024) { doer_tests[doer_test_count].name = #name; doer_tests[doer_test_count++].fn = name; } \
+    #define TEST(test_name) \
+        static void test_name(void); \
+        __attribute__((constructor)) static void doer_register_##test_name(void) { \
+            if (doer_test_count < 1024) { doer_tests[doer_test_count].name = #test_name; doer_tests[doer_test_count++].fn = test_name; } \
         } \
-        static void name(void)
+        static void test_name(void)
     #define CHECK(cond) do { if (!(cond)) { \
         snprintf(doer_test_message, sizeof doer_test_message, "%s:%d: CHECK(%s) failed", __FILE__, __LINE__, #cond); \
         longjmp(doer_test_jump, 1); } } while (0)

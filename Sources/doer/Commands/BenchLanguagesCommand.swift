@@ -7,7 +7,7 @@ import Foundation
 struct BenchLanguages: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "languages",
-        abstract: "Per language: a hello-world run and a test run, cold and warm cache, in the sandbox and bare."
+        abstract: "Per language: a hello-world run and a test run, cold and warm cache, in the sandbox and bare on the host."
     )
 
     @Option(name: .customLong("language"), help: "Only these languages (repeatable); default: every installed one.")
@@ -18,20 +18,13 @@ struct BenchLanguages: AsyncParsableCommand {
         let options = try SandboxOptions.parse([])
         do {
             let configuration = try options.resolve().1
-            var bareConfiguration = configuration
-            bareConfiguration.backend = .process
-            bareConfiguration.allowUnsafeProcessBackend = true
-            bareConfiguration.warmPoolSize = 0
             let sandbox = try SandboxFactory(configuration: configuration).make()
-            let bare = try SandboxFactory(configuration: bareConfiguration).make(.process)
             let cache = LanguageCache(configuration: configuration)
-            let bareCache = LanguageCache(root: configuration.stagingRoot.appendingPathComponent("languages-bare", isDirectory: true),
-                                          owner: cache.owner)
             let selected = languages.isEmpty ? LanguageCatalogue.all.filter(LanguageToolchains.isInstalled)
                 : try languages.map { name throws(DoerError) in try LanguageCatalogue.language(named: name) }
             let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-bench-languages-\(getpid())")
             defer { try? FileManager.default.removeItem(at: scratch) }
-            let rows = try await LanguageBenchmark(sandbox: sandbox, bare: bare, cache: cache, bareCache: bareCache, scratch: scratch)
+            let rows = try await LanguageBenchmark(sandbox: sandbox, cache: cache, scratch: scratch)
                 .run(selected) { name in if !json { FileHandle.standardError.write(Data("… \(name)\n".utf8)) } }
             if json {
                 let encoder = JSONEncoder()
@@ -42,11 +35,12 @@ struct BenchLanguages: AsyncParsableCommand {
             func ms(_ v: Double) -> String { v >= 10_000 ? String(format: "%.1fs", v / 1000) : String(format: "%.0f", v) }
             print("milliseconds; sandbox / bare   hello cold        hello warm        tests cold        tests warm")
             for row in rows {
-                print(row.language.padding(toLength: 14, withPad: " ", startingAt: 0)
-                    + "  " + "\(ms(row.helloColdMs)) / \(ms(row.helloBareColdMs))".padding(toLength: 18, withPad: " ", startingAt: 0)
-                    + "\(ms(row.helloWarmMs)) / \(ms(row.helloBareWarmMs))".padding(toLength: 18, withPad: " ", startingAt: 0)
-                    + "\(ms(row.testColdMs)) / \(ms(row.testBareColdMs))".padding(toLength: 18, withPad: " ", startingAt: 0)
-                    + "\(ms(row.testWarmMs)) / \(ms(row.testBareWarmMs))")
+                let cells = [
+                    "\(ms(row.helloColdMs)) / \(ms(row.helloBareColdMs))", "\(ms(row.helloWarmMs)) / \(ms(row.helloBareWarmMs))",
+                    "\(ms(row.testColdMs)) / \(ms(row.testBareColdMs))", "\(ms(row.testWarmMs)) / \(ms(row.testBareWarmMs))",
+                ]
+                let padded = cells.map { $0.padding(toLength: 18, withPad: " ", startingAt: 0) }.joined()
+                print(row.language.padding(toLength: 16, withPad: " ", startingAt: 0) + padded)
                 for problem in row.problems { print("    problem: \(problem)") }
             }
         } catch let error as DoerError {

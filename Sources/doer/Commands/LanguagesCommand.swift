@@ -37,11 +37,12 @@ struct LanguagesList: AsyncParsableCommand {
         for language in LanguageCatalogue.all {
             let installed = LanguageToolchains.isInstalled(language)
             let packages = LanguageToolchains.packages(for: [language], onlyMissing: false)
-            print(language.name.padding(toLength: 13, withPad: " ", startingAt: 0)
-                + (installed ? "yes" : "no").padding(toLength: 11, withPad: " ", startingAt: 0)
-                + (language.test?.framework ?? "-").padding(toLength: 21, withPad: " ", startingAt: 0)
-                + language.extensions.map { "." + $0 }.joined(separator: " ").padding(toLength: 20, withPad: " ", startingAt: 0)
-                + (packages.isEmpty ? (language.toolchain.manualInstall ?? "-") : packages.joined(separator: " ")))
+            let columns: [(String, Int)] = [
+                (language.name, 13), (installed ? "yes" : "no", 11), (language.test?.framework ?? "-", 21),
+                (language.extensions.map { "." + $0 }.joined(separator: " "), 20),
+                (packages.isEmpty ? (language.toolchain.manualInstall ?? "-") : packages.joined(separator: " "), 0),
+            ]
+            print(columns.map { text, width in width == 0 ? text : text.padding(toLength: width, withPad: " ", startingAt: 0) }.joined())
         }
         let missing = LanguageCatalogue.all.filter { !LanguageToolchains.isInstalled($0) }
         if !missing.isEmpty {
