@@ -114,7 +114,15 @@ public struct ProjectTestRunner: Sendable {
     /// A step's output for a person: the end of stderr and stdout, where compilers and crashes report.
     static func output(_ result: ExecutionResult) -> String {
         let text = [result.stderr.text, result.stdout.text].filter { !$0.isEmpty }.joined(separator: "\n")
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.count > 4000 ? "[…]\n" + String(trimmed.suffix(4000)) : trimmed
+        var trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.count > 4000 { trimmed = "[…]\n" + String(trimmed.suffix(4000)) }
+        switch result.termination {
+        case .exited(0): break
+        case .exited(let code): trimmed += "\n(exit status \(code))"
+        case .signaled(let signal): trimmed += "\n(killed by signal \(signal)\(Signals.name(Int(signal))))"
+        case .failedToStart(let why): trimmed += "\n(did not start: \(why))"
+        }
+        for warning in result.warnings { trimmed += "\n(\(warning))" }
+        return trimmed
     }
 }

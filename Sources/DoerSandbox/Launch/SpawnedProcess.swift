@@ -72,22 +72,26 @@ final class SpawnedProcess: @unchecked Sendable {
 
         var fdMap: [Int32] = [stdinPipe.read, stdoutPipe.write, stderrPipe.write]
         if spec.controlChannel { fdMap.append(control[1]) }
-        var pid: pid_t = 0
         let argv = [spec.executable] + spec.arguments
-        let status = withCStrings(argv) { argvPointers in
-            withCStrings(spec.environment) { envPointers in
-                fdMap.withUnsafeBufferPointer { fdBuffer in
-                    cgroupFDs.withUnsafeBufferPointer { cgroupBuffer in
-                        var options = doer_spawn_options(
-                            fd_map: fdBuffer.baseAddress, fd_count: Int32(fdBuffer.count),
-                            uid: spec.identity.map { Int32(bitPattern: $0.uid) } ?? -1,
-                            gid: spec.identity.map { Int32(bitPattern: $0.gid) } ?? -1,
-                            new_session: 1,
-                            cgroup_fds: cgroupBuffer.baseAddress, cgroup_count: Int32(cgroupBuffer.count))
-                        return doer_spawn(spec.executable, argvPointers, envPointers, &options, &pid)
+        // From the long-lived spawner thread: see SpawnerThread for why.
+        let (status, pid) = SpawnerThread.shared.perform { () -> (Int32, pid_t) in
+            var pid: pid_t = 0
+            let status = withCStrings(argv) { argvPointers in
+                withCStrings(spec.environment) { envPointers in
+                    fdMap.withUnsafeBufferPointer { fdBuffer in
+                        cgroupFDs.withUnsafeBufferPointer { cgroupBuffer in
+                            var options = doer_spawn_options(
+                                fd_map: fdBuffer.baseAddress, fd_count: Int32(fdBuffer.count),
+                                uid: spec.identity.map { Int32(bitPattern: $0.uid) } ?? -1,
+                                gid: spec.identity.map { Int32(bitPattern: $0.gid) } ?? -1,
+                                new_session: 1,
+                                cgroup_fds: cgroupBuffer.baseAddress, cgroup_count: Int32(cgroupBuffer.count))
+                            return doer_spawn(spec.executable, argvPointers, envPointers, &options, &pid)
+                        }
                     }
                 }
             }
+            return (status, pid)
         }
         // The child's ends now live in the child; ours close here.
         close(stdinPipe.read); close(stdoutPipe.write); close(stderrPipe.write)
