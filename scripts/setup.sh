@@ -27,7 +27,7 @@ language_requirements=(
   /usr/bin/node:nodejs /usr/bin/tsc:node-typescript /usr/bin/go:golang-go
   /usr/bin/rustc:rustc /usr/bin/cargo:cargo /usr/bin/gcc:gcc /usr/bin/g++:g++
   /usr/bin/javac:default-jdk-headless /usr/share/java/junit4.jar:junit4
-  /usr/bin/ruby:ruby /usr/bin/php:php-cli /usr/bin/phpunit:phpunit /usr/bin/prove:perl
+  /usr/bin/ruby:ruby /usr/bin/php:php-cli /usr/bin/phpunit:phpunit /usr/bin/perl:perl /usr/bin/prove:perl
   /usr/bin/bats:bats /usr/bin/lua5.4:lua5.4 /usr/share/lua/5.4/luaunit.lua:lua-unit
   /usr/bin/Rscript:r-base-core /usr/lib/R/site-library/testthat:r-cran-testthat
   /usr/bin/mcs:mono-mcs /usr/bin/mono:mono-runtime /bin/bash:bash

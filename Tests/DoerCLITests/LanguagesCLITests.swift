@@ -25,8 +25,8 @@ struct LanguagesCLITests {
             #expect(message.contains("one and one") || message.contains("not three"), "\(message)")
         }
         // The run left nothing behind in the project.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted()
-            == [".doer-home", "calc.py", "sum.test.js", "test_calc.py"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0 != ".doer-home" }.sorted()
+        #expect(left == ["calc.py", "sum.test.js", "test_calc.py"])
     }
 
     @Test("doer test prints a readable report and exits 0 when everything passes")

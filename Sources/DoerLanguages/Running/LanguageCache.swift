@@ -55,6 +55,9 @@ public struct LanguageCache: Sendable {
         }
         let cache = languageRoot.appendingPathComponent(Self.key(for: workspace), isDirectory: true)
         try Self.makeDirectory(cache.path, mode: 0o700)
+        // Marks the cache as used, so pruning keeps it.
+        _ = utimes(cache.path, nil)
+        pruneOnce(languageRoot)
         if let owner {
             var info = stat()
             if lstat(cache.path, &info) == 0, info.st_uid != owner.uid { _ = chown(cache.path, owner.uid, owner.gid) }
@@ -67,6 +70,23 @@ public struct LanguageCache: Sendable {
         let cache = root.appendingPathComponent(language.name, isDirectory: true)
             .appendingPathComponent(Self.key(for: workspace), isDirectory: true)
         try? FileManager.default.removeItem(at: cache)
+    }
+
+    /// Caches unused for this long are removed (their workspaces are likely gone).
+    public static let maximumAge: TimeInterval = 14 * 24 * 3600
+
+    private static let pruned = PrunedSet()
+
+    /// Removes, once per language per process, the caches of workspaces unused for `maximumAge`.
+    private func pruneOnce(_ languageRoot: URL) {
+        guard Self.pruned.insert(languageRoot.path) else { return }
+        let cutoff = Date().addingTimeInterval(-Self.maximumAge)
+        let entries = (try? FileManager.default.contentsOfDirectory(
+            at: languageRoot, includingPropertiesForKeys: [.contentModificationDateKey])) ?? []
+        for entry in entries where entry.lastPathComponent != "support" {
+            let modified = (try? entry.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
+            if let modified, modified < cutoff { try? FileManager.default.removeItem(at: entry) }
+        }
     }
 
     /// A readable, collision-resistant folder name for a workspace path.
@@ -94,5 +114,17 @@ public struct LanguageCache: Sendable {
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             throw .workspace("\(path) is not a directory; remove it")
         }
+    }
+}
+
+/// Paths already pruned by this process.
+private final class PrunedSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+
+    func insert(_ path: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return paths.insert(path).inserted
     }
 }
