@@ -30,7 +30,7 @@ language_requirements=(
   /usr/bin/ruby:ruby /usr/bin/php:php-cli /usr/bin/phpunit:phpunit /usr/bin/perl:perl /usr/bin/prove:perl
   /usr/bin/bats:bats /usr/bin/lua5.4:lua5.4 /usr/share/lua/5.4/luaunit.lua:lua-unit
   /usr/bin/Rscript:r-base-core /usr/lib/R/site-library/testthat:r-cran-testthat
-  /usr/bin/mcs:mono-mcs /usr/bin/mono:mono-runtime /bin/bash:bash
+  /usr/bin/mcs:mono-mcs /usr/bin/mono:mono-runtime /usr/bin/elixir:elixir /bin/bash:bash
 )
 for requirement in "${language_requirements[@]}"; do
   [ -e "${requirement%%:*}" ] || need_apt+=("${requirement#*:}")

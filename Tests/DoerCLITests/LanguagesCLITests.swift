@@ -81,7 +81,7 @@ struct LanguagesCLITests {
         let dir = try TempDir()
         let list = try DoerCLI.run(["languages"], in: dir.url)
         #expect(list.status == 0)
-        for name in ["python", "javascript", "typescript", "go", "rust", "swift", "c", "cpp", "java", "ruby", "php", "perl", "bash", "lua", "r", "csharp"] {
+        for name in ["python", "javascript", "typescript", "go", "rust", "swift", "c", "cpp", "java", "ruby", "php", "perl", "bash", "lua", "r", "csharp", "elixir"] {
             #expect(list.stdout.contains("\n" + name + " "), "\(name) missing from\n\(list.stdout)")
         }
         let json = try DoerCLI.run(["languages", "list", "--json"], in: dir.url)

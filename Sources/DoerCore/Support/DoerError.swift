@@ -23,7 +23,8 @@ public enum DoerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownLanguage(let file, let known):
             return "cannot tell the language of \(file); known extensions: \(known.joined(separator: ", "))"
         case .toolchainMissing(let language, let missing, let packages):
-            let install = packages.isEmpty ? "" : "; install it with `doer languages install \(language)` (apt-get install \(packages.joined(separator: " ")))"
+            let install = packages.isEmpty ? "; Debian does not package it, see `doer languages` for where to get it"
+                : "; install it with `doer languages install \(language)` (apt-get install \(packages.joined(separator: " ")))"
             return "the \(language) toolchain is not installed (missing \(missing.joined(separator: ", ")))\(install)"
         case .backendUnavailable(let backend, let reason, let remedy):
             return "sandbox backend '\(backend)' is unavailable: \(reason). \(remedy)"

@@ -5,13 +5,13 @@ import Foundation
 public enum LanguageCatalogue {
     public static let all: [Language] = [
         .python, .javascript, .typescript, .go, .rust, .swift, .c, .cpp, .java,
-        .ruby, .php, .perl, .shell, .lua, .r, .csharp,
+        .ruby, .php, .perl, .shell, .lua, .r, .csharp, .elixir,
     ]
 
     public static func language(named name: String) throws(DoerError) -> Language {
         let key = name.lowercased()
         let aliases = ["c++": "cpp", "cxx": "cpp", "c#": "csharp", "cs": "csharp", "js": "javascript",
-                       "ts": "typescript", "sh": "bash", "shell": "bash", "py": "python", "golang": "go"]
+                       "ts": "typescript", "sh": "bash", "shell": "bash", "py": "python", "golang": "go", "ex": "elixir"]
         if let language = all.first(where: { $0.name == (aliases[key] ?? key) }) { return language }
         throw .invalidArgument("unknown language '\(name)'; known: \(all.map(\.name).joined(separator: ", "))")
     }

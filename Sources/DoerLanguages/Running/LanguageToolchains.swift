@@ -30,18 +30,6 @@ public enum LanguageToolchains {
     }
 
     static func missingError(_ language: Language, _ missing: [Toolchain.Requirement]) -> DoerError {
-        let packages = Toolchain.packages(missing)
-        if packages.isEmpty, let manual = language.toolchain.manualInstall {
-            return .toolchainMissing(language: language.name, missing: missing.map(\.path), packages: [])
-                .withManualHint(manual)
-        }
-        return .toolchainMissing(language: language.name, missing: missing.map(\.path), packages: packages)
-    }
-}
-
-extension DoerError {
-    fileprivate func withManualHint(_ hint: String) -> DoerError {
-        guard case .toolchainMissing(let language, let missing, _) = self else { return self }
-        return .invalidArgument("the \(language) toolchain is not installed (missing \(missing.joined(separator: ", "))); \(hint)")
+        .toolchainMissing(language: language.name, missing: missing.map(\.path), packages: Toolchain.packages(missing))
     }
 }

@@ -314,5 +314,26 @@ public enum LanguageSamples {
                 """,
             ],
             passingTest: "CalcTests.Adds", failingTest: "CalcTests.AddsWrongly", failureMessage: "two and two make four"),
+        LanguageSample(
+            language: "elixir", helloFile: "hello.exs", helloSource: "IO.puts(\"hello from elixir\")\n",
+            helloOutput: "hello from elixir\n",
+            project: [
+                "lib/calc.ex": "defmodule Calc do\n  def add(a, b), do: a + b\nend\n",
+                "test/calc_test.exs": """
+                defmodule CalcTest do
+                  use ExUnit.Case
+
+                  test "adds" do
+                    assert Calc.add(2, 3) == 5
+                  end
+
+                  test "adds wrongly" do
+                    assert Calc.add(2, 2) == 5, "two and two make four"
+                  end
+                end
+
+                """,
+            ],
+            passingTest: "CalcTest.adds", failingTest: "CalcTest.adds wrongly", failureMessage: "two and two make four"),
     ]
 }

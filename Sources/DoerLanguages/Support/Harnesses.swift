@@ -197,4 +197,57 @@ enum Harnesses {
     declare var module: any;
     declare var __dirname: string;
     """#
+
+    /// Elixir: an ExUnit formatter that prints TAP.
+    static let elixirFormatter = #"""
+    defmodule DoerTAPFormatter do
+      @moduledoc "Prints ExUnit results as TAP for Doer."
+      use GenServer
+
+      def init(_opts), do: {:ok, 0}
+
+      def handle_cast({:test_finished, %ExUnit.Test{} = test}, count) do
+        count = count + 1
+        name = inspect(test.module) <> "." <> String.replace_prefix(to_string(test.name), "test ", "")
+
+        case test.state do
+          nil ->
+            IO.puts("ok #{count} - #{name}")
+
+          {tag, _} when tag in [:skipped, :excluded] ->
+            IO.puts("ok #{count} - #{name} # SKIP")
+
+          {:failed, failures} ->
+            IO.puts("not ok #{count} - #{name}")
+
+            for {kind, reason, _stack} <- failures do
+              message =
+                case reason do
+                  %ExUnit.AssertionError{} = error ->
+                    if error.expr == ExUnit.AssertionError.no_value(),
+                      do: error.message,
+                      else: error.message <> "\ncode: " <> Macro.to_string(error.expr)
+
+                  _ ->
+                    "error: " <> Exception.format_banner(kind, reason)
+                end
+
+              for line <- String.split(message, "\n"), do: IO.puts("# " <> line)
+            end
+
+          {:invalid, _} ->
+            IO.puts("not ok #{count} - #{name}\n# error: setup_all failed")
+        end
+
+        {:noreply, count}
+      end
+
+      def handle_cast({:suite_finished, _}, count) do
+        IO.puts("1..#{count}")
+        {:noreply, count}
+      end
+
+      def handle_cast(_event, count), do: {:noreply, count}
+    end
+    """#
 }
