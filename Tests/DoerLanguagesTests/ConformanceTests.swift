@@ -7,7 +7,9 @@ import Testing
 /// Every catalogued language, end to end in the real sandbox: a project with one passing
 /// and one failing test must be reported test by test, naming exactly the failing test and
 /// its message; the hello-world program must print its line.
-@Suite("language conformance")
+// One language at a time: every sandbox runs as the same host uid, whose process count
+// (RLIMIT_NPROC) a JVM and a SwiftPM build running at once can push near the limit other runs get.
+@Suite("language conformance", .serialized)
 struct ConformanceTests {
     static let languages = LanguageSamples.all.map(\.language)
 

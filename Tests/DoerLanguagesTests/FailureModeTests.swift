@@ -6,7 +6,7 @@ import Testing
 
 /// Compile errors and crashes are reported as such, never as failed tests; a missing
 /// toolchain names its install command.
-@Suite("build errors, crashes and missing toolchains")
+@Suite("build errors, crashes and missing toolchains", .serialized)
 struct FailureModeTests {
     func run(_ name: String, _ project: String, _ files: [String: String]) async throws -> LanguageTestReport {
         let language = try LanguageCatalogue.language(named: name)

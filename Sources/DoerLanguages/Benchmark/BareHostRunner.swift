@@ -8,7 +8,7 @@ import Foundation
 struct BareHostRunner: Sandbox {
     var kind: SandboxBackendKind { .process }
 
-    func run(_ request: ExecutionRequest) async throws(DoerError) -> ExecutionResult {
+    func run(_ request: ExecutionRequest, observingOutput observer: OutputObserver?) async throws(DoerError) -> ExecutionResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: request.command[0])
         process.arguments = Array(request.command.dropFirst())

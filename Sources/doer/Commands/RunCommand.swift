@@ -47,8 +47,7 @@ struct RunCommand: AsyncParsableCommand {
             let recorder = try AuditSupport.recorder(configuration, session: nil)
             if let build = outcome.failedBuild {
                 try recorder.recordSandboxRun(command: outcome.command, workspace: root, result: build)
-                if !options.json { FileHandle.standardError.write(Data("doer: \(relative) did not compile
-".utf8)) }
+                if !options.json { FileHandle.standardError.write(Data("doer: \(relative) did not compile\n".utf8)) }
                 ResultPrinter.show(build, json: options.json)
                 throw ExitCode(build.termination.shellExitCode == 0 ? 1 : build.termination.shellExitCode)
             }
