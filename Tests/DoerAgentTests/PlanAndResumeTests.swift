@@ -145,3 +145,17 @@ struct ResumeTests {
         #expect(!ResumePoint(events: []).hasWork)
     }
 }
+
+@Suite("the file a request asks for")
+struct TargetFileOfTaskTests {
+    @Test("named once in the words, not in quoted code; tests do not count", arguments: [
+        ("Write solution.py with f()", "solution.py"),
+        ("Complete this in solution.py\n```python\nnumbers.sort()\nx = a.py\n```", "solution.py"),
+        ("Write calc.py and test_calc.py", "calc.py"),
+        ("Write a.py and b.py", nil),
+        ("Write a function", nil),
+    ] as [(String, String?)])
+    func target(task: String, expected: String?) {
+        #expect(Planner.targetFile(of: task) == expected)
+    }
+}

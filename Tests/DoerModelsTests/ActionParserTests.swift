@@ -635,3 +635,34 @@ struct ActionProtocolPromptTests {
         #expect(ActionProtocol.systemPrompt.count < 1600)
     }
 }
+
+@Suite("unnamed code blocks and the requested file")
+struct TargetFileTests {
+    @Test("a reply whose only code is one unnamed block of the requested file's language writes that file")
+    func writesTarget() {
+        let result = ActionParser(targetFile: "solution.py").parse("Here:\n```python\ndef f():\n    return 1\n```\n")
+        #expect(result.actions == [.writeFile(path: "solution.py", content: "def f():\n    return 1\n")])
+        #expect(result.problems.isEmpty)
+        let bare = ActionParser(targetFile: "solution.py").parse("```\nx = 1\n```\n")
+        #expect(bare.actions == [.writeFile(path: "solution.py", content: "x = 1\n")])
+    }
+
+    @Test("without a target, with two unnamed blocks, a mismatched language or the file already written, it stays a problem", arguments: [
+        (nil as String?, "```python\nx = 1\n```\n", 1),
+        ("solution.py", "```python\nx = 1\n```\n\n```python\ny = 2\n```\n", 2),
+        ("solution.py", "```javascript\nlet x = 1\n```\n", 1),
+    ])
+    func staysProblem(target: String?, reply: String, problems: Int) {
+        let result = ActionParser(targetFile: target).parse(reply)
+        #expect(result.actions.isEmpty)
+        #expect(result.problems.count == problems)
+        #expect(result.problems.allSatisfy { $0.message.contains("code block without a file name") })
+    }
+
+    @Test("a named block for the target wins over an unnamed example block")
+    func namedWins() {
+        let result = ActionParser(targetFile: "solution.py").parse("```file solution.py\nx = 1\n```\n\nUsage:\n```python\nprint(x)\n```\n")
+        #expect(result.actions == [.writeFile(path: "solution.py", content: "x = 1\n")])
+        #expect(result.problems.count == 1)
+    }
+}

@@ -27,7 +27,7 @@ struct CandidateLoop: Sendable {
         case gaveUp(RunSummary.Outcome, iterations: Int, reason: String)
     }
 
-    private let parser = ActionParser()
+    private var parser: ActionParser { ActionParser(targetFile: Planner.targetFile(of: task)) }
 
     func run() async throws -> Outcome {
         for (path, content) in strategy.generatedFiles { try copy.write(path, content) }

@@ -80,6 +80,17 @@ enum Planner {
         return (Array(steps.prefix(8)), files)
     }
 
+    /// The one file the request asks to write, when its words (not the code it quotes)
+    /// name exactly one that is not a test.
+    static func targetFile(of task: String) -> String? {
+        let prose = task.components(separatedBy: "```").enumerated().filter { $0.offset % 2 == 0 }.map(\.element).joined(separator: "\n")
+        let named = mentionedFiles(in: prose).filter { path in
+            let name = (path as NSString).lastPathComponent
+            return !name.hasPrefix("test_") && !name.contains("_test.") && !name.contains(".test.") && !name.contains(".spec.")
+        }
+        return named.count == 1 ? named[0] : nil
+    }
+
     static func mentionedFiles(in text: String) -> [String] {
         text.split(whereSeparator: { " \n\t`'\"(),:".contains($0) }).map(String.init)
             .filter { !$0.hasSuffix(".") && $0.range(of: "^[A-Za-z0-9_./-]+\\.[a-z]{1,5}$", options: .regularExpression) != nil }

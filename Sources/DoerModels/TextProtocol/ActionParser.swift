@@ -1,4 +1,5 @@
 public import DoerCore
+import Foundation
 
 /// Reads a model's reply written in the text action protocol (see `ActionProtocol`) into
 /// actions, the prose around them, and the problems worth telling the model about.
@@ -14,12 +15,20 @@ public import DoerCore
 /// Parsing is total: any text gives a result, in time linear in its length (give or take
 /// the look-back of two prose lines), and never a path that leaves the workspace.
 public struct ActionParser: Sendable {
-    public init() {}
+    /// The one file the request asks for, if it names exactly one: a reply whose only code
+    /// is a single unnamed block of that file's language writes it there. Small models often
+    /// answer "write solution.py" with a bare ```python block.
+    public var targetFile: String?
+
+    public init(targetFile: String? = nil) {
+        self.targetFile = targetFile
+    }
 
     public func parse(_ text: String) -> ActionParseResult {
         let lines = Self.lines(of: text)
         var state = ParseState()
         parseBlocks(lines, from: 0, to: lines.count, lineOffset: 0, nesting: 0, into: &state)
+        resolveUnnamedBlocks(into: &state)
         let prose = Self.trimBlankLines(state.prose).joined(separator: "\n")
         if state.actions.isEmpty && state.problems.isEmpty
             && text.unicodeScalars.contains(where: { !Self.isBlankScalar($0) })
@@ -42,6 +51,8 @@ public struct ActionParser: Sendable {
         var actions: [Action] = []
         var problems: [ActionParseProblem] = []
         var prose: [String] = []
+        /// Code blocks with no file name, kept until the whole reply is read.
+        var unnamed: [(line: Int, language: String?, body: [String])] = []
 
         mutating func problem(_ line: Int, _ message: String) {
             problems.append(ActionParseProblem(line: line, message: message))
@@ -232,7 +243,35 @@ public struct ActionParser: Sendable {
             return
         }
         if isQuiet || isShell || body.allSatisfy(Self.isBlank) { return }
-        state.problem(line, "code block without a file name; name the file in the fence, like ```file app.py")
+        state.unnamed.append((line, header.language, body))
+    }
+
+    /// An unnamed block goes to `targetFile` when it is the reply's only code, the reply
+    /// writes that file nowhere else, and its language (if given) fits the file; otherwise
+    /// each unnamed block is a problem to tell the model about.
+    func resolveUnnamedBlocks(into state: inout ParseState) {
+        let blocks = state.unnamed
+        state.unnamed = []
+        if let targetFile, blocks.count == 1, let block = blocks.first,
+           !state.actions.contains(where: { if case .writeFile(let path, _) = $0 { path == targetFile } else { false } }),
+           block.language.map({ Self.language($0, fits: targetFile) }) ?? true
+        {
+            state.actions.append(.writeFile(path: targetFile, content: Self.fileContent(block.body)))
+            return
+        }
+        for block in blocks {
+            state.problem(block.line, "code block without a file name; name the file in the fence, like ```file \(targetFile ?? "app.py")")
+        }
+    }
+
+    static func language(_ language: String, fits file: String) -> Bool {
+        let ext = (file as NSString).pathExtension.lowercased()
+        let names: [String: Set<String>] = [
+            "py": ["python", "py", "python3"], "js": ["javascript", "js", "node"], "mjs": ["javascript", "js"],
+            "ts": ["typescript", "ts"], "go": ["go", "golang"], "rs": ["rust", "rs"], "rb": ["ruby", "rb"],
+            "c": ["c"], "cpp": ["cpp", "c++"], "java": ["java"], "swift": ["swift"], "sh": ["sh", "bash", "shell"],
+        ]
+        return names[ext]?.contains(language.lowercased()) ?? (language.lowercased() == ext)
     }
 
     func resolvePath(_ raw: String, line: Int, into state: inout ParseState) -> String? {

@@ -76,7 +76,8 @@ public struct HumanEvalSolver: Sendable {
             throw .sandboxFailure("the model failed on \(problem.taskID): \((error as? ModelError)?.description ?? "\(error)")")
         }
         var files: [String: String] = [:]
-        for action in ActionParser().parse(reply.text).actions { Self.apply(action, to: &files) }
+        // Read as the loop reads a turn, so the baseline loses nothing to parsing the loop would keep.
+        for action in ActionParser(targetFile: Planner.targetFile(of: problem.task)).parse(reply.text).actions { Self.apply(action, to: &files) }
         return files
     }
 
