@@ -1,4 +1,6 @@
 public import DoerCore
+public import DoerLanguages
+public import DoerSandbox
 public import Foundation
 
 /// How an agent run may spend its effort.
@@ -26,12 +28,16 @@ public struct AgentConfiguration: Sendable {
     public var nativeTools: Bool
     /// Whether the model writes the plan (`auto`: for larger tasks only).
     public var planning: PlanningMode
+    /// Build caches for the languages whose tests go through the catalogue; it must match
+    /// the sandbox's staging root and identity.
+    public var languageCache: LanguageCache
 
     public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
                 baseTemperature: Double = 0.2, seed: Int = 1, maxTokensPerTurn: Int = 1536,
                 limits: ResourceLimits = ResourceLimits(wallClockSeconds: 30), approval: ApprovalPolicy = .onRequest,
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true),
-                nativeTools: Bool = false, planning: PlanningMode = .auto) {
+                nativeTools: Bool = false, planning: PlanningMode = .auto,
+                languageCache: LanguageCache = LanguageCache(configuration: SandboxConfiguration())) {
         self.maxIterations = maxIterations
         self.candidates = candidates
         self.tokenBudget = tokenBudget
@@ -44,6 +50,7 @@ public struct AgentConfiguration: Sendable {
         self.stagingRoot = stagingRoot
         self.nativeTools = nativeTools
         self.planning = planning
+        self.languageCache = languageCache
     }
 
     public func validate() throws(DoerError) {

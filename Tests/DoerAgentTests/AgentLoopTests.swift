@@ -258,3 +258,40 @@ struct LiveOutputTests {
         #expect(LiveOutput.incompleteTail([]) == 0)
     }
 }
+
+@Suite("the agent on projects in other languages")
+struct OtherLanguageAgentTests {
+    static let goTest = """
+        package calc
+
+        import "testing"
+
+        func TestAdd(t *testing.T) {
+        \tif got := Add(2, 3); got != 5 {
+        \t\tt.Fatalf("Add(2, 3) = %d, want 5", got)
+        \t}
+        }
+
+        """
+    static let goMod = "module calc\n\ngo 1.19\n"
+
+    @Test("a Go project's own tests run through the catalogue; a compile error and a failing test go back to the model by name")
+    func goProject() async throws {
+        let ws = try AgentWorkspace(files: ["go.mod": Self.goMod, "calc_test.go": Self.goTest])
+        let model = ScriptedModel(replies: [0: [
+            Replies.files(["calc.go": "package calc\n\nfunc Add(a, b int) int {\n\treturn a +\n}\n"]),
+            Replies.files(["calc.go": "package calc\n\nfunc Add(a, b int) int {\n\treturn a - b\n}\n"]),
+            Replies.files(["calc.go": "package calc\n\nfunc Add(a, b int) int {\n\treturn a + b\n}\n"]),
+        ]])
+        let (events, summary) = try await AgentHarness.run(model, task: "Write Add in calc.go", in: ws)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.iterations == 3)
+        #expect(ws.read("calc.go")?.contains("return a + b") == true)
+        let plan = try #require(events.compactMap { if case .plan(let plan) = $0 { return plan } else { return nil } }.first)
+        #expect(plan.language == "go")
+        let feedback = model.recordedRequests.dropFirst().map { $0.messages.last?.content ?? "" }
+        #expect(feedback[0].contains("did not compile"), "\(feedback[0])")
+        #expect(feedback[1].contains("FAILED") && feedback[1].contains("TestAdd") && feedback[1].contains("Add(2, 3) = -1, want 5"), "\(feedback[1])")
+        #expect(AgentHarness.reports(events).last?.passed == 1)
+    }
+}

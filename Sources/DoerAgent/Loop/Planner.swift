@@ -98,6 +98,10 @@ enum Planner {
     }
 
     private static func language(of strategy: TestStrategy) -> String {
-        strategy.kind == .nodeTest ? "javascript" : "python"
+        switch strategy.kind {
+        case .pytest: "python"
+        case .nodeTest: "javascript"
+        case .project: strategy.languages.first ?? "unknown"
+        }
     }
 }

@@ -45,6 +45,8 @@ enum PromptBuilder {
             text += "\nTests run with pytest. If there is no test_*.py file yet, write one with a few asserts."
         case (.nodeTest, _):
             text += "\nTests run with `node --test`."
+        case (.project, _):
+            text += "\nTests: \(strategy.description). Keep the existing test files; make them pass."
         }
         return text
     }

@@ -1,4 +1,5 @@
 public import DoerCore
+import DoerLanguages
 import Foundation
 
 /// How the agent checks a candidate: the workspace's own tests when it has them,
@@ -8,21 +9,28 @@ public struct TestStrategy: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
         case pytest
         case nodeTest = "node-test"
+        /// The workspace's own tests in any other catalogued language (Go, Rust, Java…),
+        /// built and run by the languages catalogue, with a per-test report.
+        case project
     }
 
     public var kind: Kind
     /// Test code Doer writes itself from the request's examples (path -> content).
     public var generatedFiles: [String: String]
+    /// For `project`: the catalogue names of the languages whose tests run.
+    public var languages: [String]
 
-    public init(kind: Kind, generatedFiles: [String: String] = [:]) {
+    public init(kind: Kind, generatedFiles: [String: String] = [:], languages: [String] = []) {
         self.kind = kind
         self.generatedFiles = generatedFiles
+        self.languages = languages
     }
 
     public var command: [String] {
         switch kind {
         case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-x"]
         case .nodeTest: ["node", "--test"]
+        case .project: ["doer", "test"] + languages.flatMap { ["--language", $0] }
         }
     }
 
@@ -32,12 +40,19 @@ public struct TestStrategy: Sendable, Hashable {
             generatedFiles.isEmpty ? "pytest on the workspace's tests (test_*.py)"
                 : "pytest on the request's examples turned into asserts, plus any test_*.py"
         case .nodeTest: "node --test on the workspace's *.test.js files"
+        case .project: "the workspace's own \(languages.map(Self.displayName).joined(separator: ", ")) tests"
         }
     }
 
     /// Chooses from the files present and the request.
     public static func choose(files: [String], task: String) -> TestStrategy {
         let names = files.map { ($0 as NSString).lastPathComponent }
+        // Python and JavaScript keep their own runners (pytest's summary, node's TAP);
+        // every other language with tests goes through the catalogue.
+        let others = LanguageCatalogue.languagesWithTests(in: files).map(\.name).filter { $0 != "python" && $0 != "javascript" }
+        if !others.isEmpty && !names.contains(where: { $0.hasPrefix("test_") && $0.hasSuffix(".py") }) {
+            return TestStrategy(kind: .project, languages: others)
+        }
         if names.contains(where: { $0.hasSuffix(".test.js") || $0.hasSuffix(".test.mjs") }) && !names.contains(where: { $0.hasSuffix(".py") }) {
             return TestStrategy(kind: .nodeTest)
         }
@@ -56,6 +71,7 @@ public struct TestStrategy: Sendable, Hashable {
             switch kind {
             case .pytest: return (name.hasPrefix("test_") && name.hasSuffix(".py")) || name.hasSuffix("_test.py")
             case .nodeTest: return name.hasSuffix(".test.js") || name.hasSuffix(".test.mjs")
+            case .project: return !LanguageCatalogue.languagesWithTests(in: [path]).isEmpty
             }
         }
     }
@@ -73,7 +89,14 @@ public struct TestStrategy: Sendable, Hashable {
         switch kind {
         case .pytest: return (number(before: "passed"), number(before: "failed") + number(before: "error"))
         case .nodeTest: return (number(after: "pass"), number(after: "fail"))
+        case .project: return (0, 0)
         }
+    }
+}
+
+extension TestStrategy {
+    static func displayName(_ language: String) -> String {
+        (try? LanguageCatalogue.language(named: language))?.displayName ?? language
     }
 }
 

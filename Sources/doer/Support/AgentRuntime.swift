@@ -1,6 +1,7 @@
 import DoerAgent
 import DoerConfig
 import DoerCore
+import DoerLanguages
 import DoerModels
 import DoerSandbox
 import DoerStore
@@ -23,6 +24,7 @@ struct AgentRunSettings: Sendable {
 struct AgentRuntime: Sendable {
     var settings: AgentRunSettings
     let configuration: DoerConfiguration
+    let sandboxConfiguration: SandboxConfiguration
     let sandbox: any Sandbox
     private(set) var model: any ModelProvider
     let store: SessionStore
@@ -36,11 +38,12 @@ struct AgentRuntime: Sendable {
         var environment = ProcessInfo.processInfo.environment
         if let provider = settings.provider { environment["DOER_MODEL_PROVIDER"] = provider.rawValue }
         configuration = try DoerConfiguration.load(directories: directories, environment: environment, profile: settings.profile)
-        sandbox = try SandboxFactory(configuration: SandboxConfiguration(
+        sandboxConfiguration = SandboxConfiguration(
             backend: configuration.sandboxBackend, unprivilegedUID: configuration.unprivilegedUID,
             unprivilegedGID: configuration.unprivilegedGID,
             stagingRoot: configuration.stagingDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) },
-            warmPoolSize: configuration.warmPoolSize)).make()
+            warmPoolSize: configuration.warmPoolSize)
+        sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
         do {
             model = try ModelProviderFactory.make(configuration.model, directories: directories)
         } catch {
@@ -55,7 +58,8 @@ struct AgentRuntime: Sendable {
             maxIterations: settings.maxIterations, candidates: settings.candidates, tokenBudget: settings.tokenBudget,
             baseTemperature: configuration.model.temperature ?? 0.2, limits: configuration.limits, approval: settings.approval,
             // Hosted providers call tools reliably; the small local model does better with text blocks.
-            nativeTools: configuration.model.provider != .local, planning: settings.planning)
+            nativeTools: configuration.model.provider != .local, planning: settings.planning,
+            languageCache: LanguageCache(configuration: sandboxConfiguration))
     }
 
     var modelDescription: String {
