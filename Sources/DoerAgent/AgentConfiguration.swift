@@ -31,13 +31,17 @@ public struct AgentConfiguration: Sendable {
     /// Build caches for the languages whose tests go through the catalogue; it must match
     /// the sandbox's staging root and identity.
     public var languageCache: LanguageCache
+    /// What the candidates' commands may reach (tests always run without network). Anything
+    /// but `none` is asked for under the approval policy before the first command.
+    public var network: NetworkPolicy
 
     public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
                 baseTemperature: Double = 0.2, seed: Int = 1, maxTokensPerTurn: Int = 1536,
                 limits: ResourceLimits = ResourceLimits(wallClockSeconds: 30), approval: ApprovalPolicy = .onRequest,
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true),
                 nativeTools: Bool = false, planning: PlanningMode = .auto,
-                languageCache: LanguageCache = LanguageCache(configuration: SandboxConfiguration())) {
+                languageCache: LanguageCache = LanguageCache(configuration: SandboxConfiguration()),
+                network: NetworkPolicy = .none) {
         self.maxIterations = maxIterations
         self.candidates = candidates
         self.tokenBudget = tokenBudget
@@ -51,6 +55,7 @@ public struct AgentConfiguration: Sendable {
         self.nativeTools = nativeTools
         self.planning = planning
         self.languageCache = languageCache
+        self.network = network
     }
 
     public func validate() throws(DoerError) {

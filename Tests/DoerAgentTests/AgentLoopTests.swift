@@ -30,12 +30,12 @@ enum AgentHarness {
     static func run(_ model: ScriptedModel, task: String, in workspace: AgentWorkspace, candidates: Int = 1,
                     maxIterations: Int = 4, approval: ApprovalPolicy = .never, nativeTools: Bool = false,
                     approvals: any ApprovalHandler = DenyAllApprovals(), planning: PlanningMode = .auto,
-                    resume: ResumePoint? = nil) async throws -> (events: [AgentEvent], summary: RunSummary) {
+                    resume: ResumePoint? = nil, network: NetworkPolicy = .none) async throws -> (events: [AgentEvent], summary: RunSummary) {
         let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
             stagingRoot: URL(fileURLWithPath: "/tmp/doer-agent-sandbox-\(getpid())", isDirectory: true))).make()
         let configuration = AgentConfiguration(maxIterations: maxIterations, candidates: candidates, seed: model.baseSeed,
                                                limits: ResourceLimits(wallClockSeconds: 30), approval: approval, stagingRoot: staging,
-                                               nativeTools: nativeTools, planning: planning)
+                                               nativeTools: nativeTools, planning: planning, network: network)
         let agent = Agent(provider: model, sandbox: sandbox, configuration: configuration, approvals: approvals)
         var events: [AgentEvent] = []
         for await event in agent.run(task: task, workspace: workspace.url, resumingFrom: resume) { events.append(event) }
@@ -293,5 +293,48 @@ struct OtherLanguageAgentTests {
         #expect(feedback[0].contains("did not compile"), "\(feedback[0])")
         #expect(feedback[1].contains("FAILED") && feedback[1].contains("TestAdd") && feedback[1].contains("Add(2, 3) = -1, want 5"), "\(feedback[1])")
         #expect(AgentHarness.reports(events).last?.passed == 1)
+    }
+}
+
+@Suite("network for the agent's commands")
+struct AgentNetworkTests {
+    static let probe = "echo proxy=${HTTP_PROXY:-none}"
+    static func model() -> ScriptedModel {
+        ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right]) + "\n```run\n\(probe)\n```\n"]])
+    }
+
+    static func probeOutput(_ events: [AgentEvent]) -> String {
+        events.compactMap { if case .executionFinished(_, probe, _, _, let output) = $0 { return output } else { return nil } }.joined()
+    }
+
+    @Test("asked for first: approved, commands get the proxy; tests still run without it")
+    func approved() async throws {
+        let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])
+        let (events, summary) = try await AgentHarness.run(Self.model(), task: "Write add in calc.py", in: ws, approval: .onRequest,
+                                                           approvals: Approver(), network: .allowlist(["example.org"]))
+        #expect(summary.outcome == .passed)
+        let request = try #require(events.compactMap { if case .approvalRequested(let r) = $0 { return r } else { return nil } }.first)
+        #expect(request.summary.contains("reach the network (only example.org)"))
+        #expect(Self.probeOutput(events).contains("proxy=http://127.0.0.1:"), "\(Self.probeOutput(events))")
+    }
+
+    @Test("refused: commands run without network and the summary says so")
+    func refused() async throws {
+        let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])
+        let (events, summary) = try await AgentHarness.run(Self.model(), task: "Write add in calc.py", in: ws, approval: .onRequest,
+                                                           network: .allowlist(["example.org"]))
+        #expect(summary.outcome == .passed)
+        #expect(Self.probeOutput(events).contains("proxy=none"))
+        #expect(summary.message.contains("network not approved"))
+        #expect(!summary.applied)
+    }
+
+    @Test("with approval never nothing is asked")
+    func never() async throws {
+        let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])
+        let (events, _) = try await AgentHarness.run(Self.model(), task: "Write add in calc.py", in: ws, approval: .never,
+                                                     network: .allowlist(["example.org"]))
+        #expect(!events.contains { if case .approvalRequested = $0 { return true } else { return false } })
+        #expect(Self.probeOutput(events).contains("proxy=http://127.0.0.1:"))
     }
 }

@@ -86,14 +86,29 @@ public struct Agent: Sendable {
             for action in state.actions { Self.replay(action, on: copies[index]) }
         }
 
+        // Network for the candidates' commands is an effect outside the sandbox: a person says yes first.
+        var effective = configuration
+        var notes: [String] = []
+        if configuration.network.access != .none && configuration.approval != .never {
+            let request = ApprovalRequest(id: UUID().uuidString, summary: "let the candidates' commands reach the network "
+                                          + "(\(configuration.network.description))", diff: "", files: [])
+            emit(.approvalRequested(request))
+            let approvedBy = await approvals.decide(request)
+            emit(.approvalAnswered(id: request.id, approved: approvedBy != nil, by: approvedBy ?? "nobody"))
+            if approvedBy == nil {
+                effective.network = .none
+                notes.append("network not approved: commands ran without it")
+            }
+        }
+
         let budget = Budget(meter: meter, tokens: configuration.tokenBudget, seconds: configuration.timeBudgetSeconds, started: started)
-        let race = await race(task: task, strategy: strategy, plan: written, resumed: resumed,
-                              instructions: instructions, copies: copies, meter: meter, budget: budget, emit: emit)
+        let race = await race(task: task, strategy: strategy, plan: written, resumed: resumed, instructions: instructions,
+                              copies: copies, configuration: effective, meter: meter, budget: budget, emit: emit)
         if Task.isCancelled {
             return await summary(.cancelled, iterations: race.iterations, message: "cancelled")
         }
         guard let winner = race.winner else {
-            return await summary(race.outcome, iterations: race.iterations, message: race.reason)
+            return await summary(race.outcome, iterations: race.iterations, message: ([race.reason] + notes).joined(separator: "; "))
         }
         let copy = copies[winner]
         let changes = copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) }
@@ -102,6 +117,7 @@ public struct Agent: Sendable {
         let message = (race.iterations == 0 ? "candidate \(winner) passed with the files restored from the session"
                        : "candidate \(winner) passed after \(race.iterations) iteration(s)")
             + (costs.count > 1 ? " (" + costs.joined(separator: ", ") + ")" : "")
+            + notes.map { "; " + $0 }.joined()
         guard !changes.isEmpty else {
             return await summary(.passed, winner: winner, iterations: race.iterations, message: message + "; nothing to change")
         }
@@ -156,7 +172,7 @@ public struct Agent: Sendable {
     }
 
     private func race(task: String, strategy: TestStrategy, plan: Plan?, resumed: [ResumePoint.CandidateState],
-                      instructions: String?, copies: [WorkspaceCopy],
+                      instructions: String?, copies: [WorkspaceCopy], configuration: AgentConfiguration,
                       meter: TokenMeter, budget: Budget, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RaceResult {
         var meters: [Int: TokenMeter] = [:]
         for index in copies.indices { meters[index] = TokenMeter() }

@@ -137,7 +137,8 @@ struct CandidateLoop: Sendable {
             emit(.executionStarted(candidate: index, command: command))
             let live = LiveOutput(candidate: index, emit: emit)
             let result = try await sandbox.run(ExecutionRequest(command: ["sh", "-c", command], workspace: copy.directory,
-                                                                limits: configuration.limits, applyChanges: true),
+                                                                limits: configuration.limits, network: configuration.network,
+                                                                applyChanges: true),
                                                observingOutput: live.observer)
             live.finish()
             let output = FailureTrimmer.trim(result.stdout.text + result.stderr.text, maxLines: 30)

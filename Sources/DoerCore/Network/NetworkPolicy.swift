@@ -38,3 +38,14 @@ public struct NetworkPolicy: Sendable, Hashable, Codable {
     /// Whether the run reaches anything beyond its own loopback.
     public var usesProxy: Bool { access != .none }
 }
+
+extension NetworkPolicy: CustomStringConvertible {
+    /// `registries plus pypi.example`, `allowlist: a.org, *.b.org`, for approvals and logs.
+    public var description: String {
+        switch access {
+        case .none, .full: access.rawValue
+        case .registries: allowedHosts.isEmpty ? "this host's package registries" : "this host's package registries plus " + allowedHosts.joined(separator: ", ")
+        case .allowlist: "only " + allowedHosts.joined(separator: ", ")
+        }
+    }
+}

@@ -19,6 +19,7 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(help: "Model provider: local (default), openai, anthropic.") var provider: ModelSettings.ProviderKind?
     @Option(help: "Apply a [profiles.NAME] table of config.toml.") var profile: String?
     @Option(help: "Who writes the plan: auto, model, derived.") var plan: PlanningMode = .auto
+    @OptionGroup(title: "Network for the candidates' commands (asked for under the approval policy)") var net: NetworkOptions
 
     func run() async throws {
         let root = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, isDirectory: true).standardizedFileURL
@@ -27,11 +28,13 @@ struct ChatCommand: AsyncParsableCommand {
             fail(.invalidArgument("the workspace \(root.path) is not a folder"))
         }
         let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
-                                        provider: provider, profile: profile, tokenBudget: nil, planning: plan)
+                                        provider: provider, profile: profile, tokenBudget: nil, planning: plan,
+                                        network: net.network, allowedHosts: net.allowedHosts)
         let runtime: AgentRuntime
         do {
             runtime = try AgentRuntime(settings: settings)
             try runtime.checkWorkspace(root)
+            NetworkOptions.announce(runtime.network)
         } catch {
             fail(error)
         }

@@ -24,11 +24,13 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(help: "Who writes the plan: auto (the model, for larger tasks), model, derived (no model turn).")
     var plan: PlanningMode = .auto
     @Flag(help: "Print the event stream as JSON lines.") var json = false
+    @OptionGroup(title: "Network for the candidates' commands (asked for under the approval policy)") var net: NetworkOptions
 
     func run() async throws {
         let root = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, isDirectory: true).standardizedFileURL
         let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
-                                        provider: provider, profile: profile, tokenBudget: tokenBudget, planning: plan)
+                                        provider: provider, profile: profile, tokenBudget: tokenBudget, planning: plan,
+                                        network: net.network, allowedHosts: net.allowedHosts)
         try await runAgent(settings: settings, task: task, workspace: root, resuming: nil, json: json)
     }
 }
@@ -38,6 +40,7 @@ func runAgent(settings: AgentRunSettings, task: String, workspace: URL, resuming
     do {
         let runtime = try AgentRuntime(settings: settings)
         try runtime.checkWorkspace(workspace)
+        NetworkOptions.announce(runtime.network)
         let record: SessionRecord
         var resume: ResumePoint?
         if let session {

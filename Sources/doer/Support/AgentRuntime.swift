@@ -16,6 +16,9 @@ struct AgentRunSettings: Sendable {
     var profile: String?
     var tokenBudget: Int?
     var planning: PlanningMode = .auto
+    /// What the candidates' commands may reach, asked for under the approval policy.
+    var network: NetworkAccess = .none
+    var allowedHosts: [String] = []
 }
 
 /// What every agent frontend of the command line builds once: the configuration, the
@@ -28,6 +31,7 @@ struct AgentRuntime: Sendable {
     let sandbox: any Sandbox
     private(set) var model: any ModelProvider
     let store: SessionStore
+    let network: NetworkPolicy
     let directories: DataDirectory
 
     init(settings: AgentRunSettings, directories: DataDirectory = DataDirectory()) throws(DoerError) {
@@ -50,6 +54,7 @@ struct AgentRuntime: Sendable {
             throw .configuration(error.description)
         }
         store = try SessionStore(path: directories.sessionDatabase)
+        network = try NetworkOptions.policy(settings.network, allowedHosts: settings.allowedHosts, configuration: configuration)
         try agentConfiguration.validate()
     }
 
@@ -59,7 +64,7 @@ struct AgentRuntime: Sendable {
             baseTemperature: configuration.model.temperature ?? 0.2, limits: configuration.limits, approval: settings.approval,
             // Hosted providers call tools reliably; the small local model does better with text blocks.
             nativeTools: configuration.model.provider != .local, planning: settings.planning,
-            languageCache: LanguageCache(configuration: sandboxConfiguration))
+            languageCache: LanguageCache(configuration: sandboxConfiguration), network: network)
     }
 
     var modelDescription: String {

@@ -24,15 +24,7 @@ struct SandboxOptions: ParsableArguments {
     @Flag(name: .long, help: "Run changes on a copy and throw them away instead of applying them.")
     var discardChanges = false
 
-    @Option(name: .customLong("net"), help: ArgumentHelp(
-        "Network policy: none (default), registries (this host's package registries), allowlist (only --allow and [network] allow), full (any public address; loud).",
-        valueName: "policy"))
-    var network: NetworkAccess = .none
-
-    @Option(name: .customLong("allow"), help: ArgumentHelp(
-        "A host the run may reach through the proxy (example.org, *.example.org, an IP); repeatable. Adds to --net registries, makes up --net allowlist.",
-        valueName: "host"))
-    var allowedHosts: [String] = []
+    @OptionGroup var net: NetworkOptions
 
     @Flag(name: .long, help: "Print the result as one JSON object.")
     var json = false
@@ -47,41 +39,16 @@ struct SandboxOptions: ParsableArguments {
         if let memory {
             do { _ = try ByteSize.parse(memory) } catch { throw ValidationError("--memory: \(error.description)") }
         }
-        if !allowedHosts.isEmpty && (network == .none || network == .full) {
-            throw ValidationError("--allow needs --net allowlist or --net registries")
-        }
-        for host in allowedHosts {
-            do { _ = try HostPattern(parsing: host) } catch { throw ValidationError("--allow: \(error.description)") }
-        }
         if backend == .process && !unsafeNoSandbox {
             throw ValidationError(DoerError.unsafeBackendRefused.description)
         }
     }
 
-    /// The network policy of the flags and `[network]` in config.toml.
     func networkPolicy(_ configuration: DoerConfiguration) throws(DoerError) -> NetworkPolicy {
-        let policy: NetworkPolicy
-        switch network {
-        case .none: policy = .none
-        case .full: policy = .full
-        case .registries: policy = .registries(adding: configuration.networkRegistries + allowedHosts)
-        case .allowlist:
-            let hosts = configuration.networkAllow + allowedHosts
-            if hosts.isEmpty {
-                throw .invalidArgument("--net allowlist needs hosts: give --allow HOST or [network] allow = [\"HOST\"] in config.toml")
-            }
-            policy = .allowlist(hosts)
-        }
-        _ = try HostAllowlist(parsing: policy.allowedHosts)
-        return policy
+        try net.policy(configuration)
     }
 
-    /// `--net full` is said out loud before the run starts, not only in the result.
-    func announce(_ policy: NetworkPolicy) {
-        guard policy.access == .full else { return }
-        FileHandle.standardError.write(Data(
-            "doer: warning: --net full: the sandboxed command can reach any public internet address through Doer's proxy (private, loopback and metadata addresses stay refused)\n".utf8))
-    }
+    func announce(_ policy: NetworkPolicy) { net.announce(policy) }
 
     /// The configuration with these flags on top.
     func resolve() throws(DoerError) -> (DoerConfiguration, SandboxConfiguration, ResourceLimits, URL) {
@@ -107,4 +74,3 @@ struct SandboxOptions: ParsableArguments {
 
 extension SandboxBackendKind: ExpressibleByArgument {}
 extension SandboxMode: ExpressibleByArgument {}
-extension NetworkAccess: ExpressibleByArgument {}
