@@ -150,6 +150,8 @@ struct ResumeTests {
 struct TargetFileOfTaskTests {
     @Test("named once in the words, not in quoted code; tests do not count", arguments: [
         ("Write solution.py with f()", "solution.py"),
+        ("Write the function in solution.py; keep its name.", "solution.py"),
+        ("Put it in app.py.", "app.py"),
         ("Complete this in solution.py\n```python\nnumbers.sort()\nx = a.py\n```", "solution.py"),
         ("Write calc.py and test_calc.py", "calc.py"),
         ("Write a.py and b.py", nil),

@@ -92,8 +92,10 @@ enum Planner {
     }
 
     static func mentionedFiles(in text: String) -> [String] {
-        text.split(whereSeparator: { " \n\t`'\"(),:".contains($0) }).map(String.init)
-            .filter { !$0.hasSuffix(".") && $0.range(of: "^[A-Za-z0-9_./-]+\\.[a-z]{1,5}$", options: .regularExpression) != nil }
+        // "in solution.py;" and "to app.py." name files too: sentence punctuation is not part of the name.
+        text.split(whereSeparator: { " \n\t`'\"(),:;!?".contains($0) })
+            .map { String($0.reversed().drop { $0 == "." }.reversed()) }
+            .filter { $0.range(of: "^[A-Za-z0-9_./-]+\\.[a-z]{1,5}$", options: .regularExpression) != nil }
             .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
     }
 
