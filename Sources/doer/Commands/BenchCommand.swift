@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Doer's speed on this machine.",
-        subcommands: [BenchSandbox.self, BenchModel.self, BenchAgent.self, BenchHumanEval.self, BenchLanguages.self]
+        subcommands: [BenchSandbox.self, BenchModel.self, BenchAgent.self, BenchHumanEval.self, BenchLanguages.self, BenchServer.self]
     )
 }
 

@@ -1,0 +1,215 @@
+public import DoerCore
+import DoerLanguages
+public import DoerSandbox
+public import Foundation
+
+/// A stateless execution: code or files in, the sandboxed run's outcome out.
+public struct ExecutionInput: Sendable, Decodable {
+    public var language: String?
+    public var code: String?
+    public var stdin: String?
+    public var timeoutSeconds: Double?
+    public var memoryBytes: Int64?
+    /// Relative path → content, written into a fresh workspace.
+    public var files: [String: String]?
+    /// A file of `files` to run with the language's run command.
+    public var entrypoint: String?
+    /// A command to run instead: a list of arguments, or a string given to `sh -c`.
+    public var command: CommandValue?
+    public var arguments: [String]?
+
+    public enum CommandValue: Sendable, Decodable {
+        case arguments([String])
+        case shell(String)
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let list = try? container.decode([String].self) {
+                self = .arguments(list)
+            } else {
+                self = .shell(try container.decode(String.self))
+            }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case language, code, stdin, files, entrypoint, command, arguments
+        case timeoutSeconds = "timeout_seconds"
+        case memoryBytes = "memory_bytes"
+    }
+
+    public init(language: String? = nil, code: String? = nil, stdin: String? = nil, timeoutSeconds: Double? = nil,
+                memoryBytes: Int64? = nil, files: [String: String]? = nil, entrypoint: String? = nil,
+                command: CommandValue? = nil, arguments: [String]? = nil) {
+        self.language = language
+        self.code = code
+        self.stdin = stdin
+        self.timeoutSeconds = timeoutSeconds
+        self.memoryBytes = memoryBytes
+        self.files = files
+        self.entrypoint = entrypoint
+        self.command = command
+        self.arguments = arguments
+    }
+}
+
+/// What an execution answers (snake_case on the wire).
+public struct ExecutionOutput: Sendable, Codable, Hashable {
+    public var stdout: String
+    public var stderr: String
+    public var exitCode: Int32
+    public var signal: Int32?
+    public var durationMs: Double
+    public var timedOut: Bool
+    public var memoryKilled: Bool
+    public var memoryPeakBytes: Int64?
+    public var stdoutTruncated: Bool
+    public var stderrTruncated: Bool
+    public var language: String?
+    public var backend: String
+    public var warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case stdout, stderr, signal, language, backend, warnings
+        case exitCode = "exit_code"
+        case durationMs = "duration_ms"
+        case timedOut = "timed_out"
+        case memoryKilled = "memory_killed"
+        case memoryPeakBytes = "memory_peak_bytes"
+        case stdoutTruncated = "stdout_truncated"
+        case stderrTruncated = "stderr_truncated"
+    }
+}
+
+/// Runs executions in the sandbox, each in its own temporary workspace that is removed
+/// afterwards, at most `maxConcurrent` at once.
+public struct ExecutionService: Sendable {
+    let sandbox: any Sandbox
+    let baseLimits: ResourceLimits
+    let maxSeconds: Double
+    let scratchRoot: URL
+    let slots: ExecutionSlots
+
+    public init(sandbox: any Sandbox, baseLimits: ResourceLimits, maxSeconds: Double, maxConcurrent: Int, scratchRoot: URL) {
+        self.sandbox = sandbox
+        self.baseLimits = baseLimits
+        self.maxSeconds = maxSeconds
+        self.scratchRoot = scratchRoot
+        self.slots = ExecutionSlots(limit: max(1, maxConcurrent))
+    }
+
+    public func run(_ input: ExecutionInput) async throws(ServerError) -> ExecutionOutput {
+        let plan = try plan(input)
+        let workspace = scratchRoot.appendingPathComponent("exec-\(UUID().uuidString.lowercased())", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        do {
+            try WorkspaceFiles.write(plan.files, into: workspace)
+        } catch {
+            throw .badRequest("cannot write the files: \(error.description)")
+        }
+        var limits = baseLimits
+        limits.wallClockSeconds = plan.timeout
+        if let memory = input.memoryBytes { limits.memoryBytes = memory }
+        do { try limits.validate() } catch { throw .badRequest(error.description) }
+        let request = ExecutionRequest(command: plan.command, workspace: workspace, stdin: Data((input.stdin ?? "").utf8),
+                                       limits: limits, mode: .workspaceWrite, applyChanges: false)
+        await slots.acquire()
+        defer { Task { await slots.release() } }
+        let result: ExecutionResult
+        do {
+            result = try await sandbox.run(request)
+        } catch {
+            throw .unavailable("the sandbox could not run the code: \(error)")
+        }
+        var signal: Int32?
+        if case .signaled(let number) = result.termination { signal = number }
+        var warnings = result.warnings
+        if case .failedToStart(let reason) = result.termination { warnings.append("did not start: \(reason)") }
+        return ExecutionOutput(
+            stdout: result.stdout.text, stderr: result.stderr.text, exitCode: result.termination.shellExitCode, signal: signal,
+            durationMs: result.durationMs, timedOut: result.timedOut, memoryKilled: result.memoryKilled,
+            memoryPeakBytes: result.peakMemoryBytes, stdoutTruncated: result.stdout.truncated,
+            stderrTruncated: result.stderr.truncated, language: plan.language, backend: result.backend.rawValue,
+            warnings: warnings)
+    }
+
+    private struct Plan {
+        var files: [String: String]
+        var command: [String]
+        var timeout: Double
+        var language: String?
+    }
+
+    private func plan(_ input: ExecutionInput) throws(ServerError) -> Plan {
+        let timeout = input.timeoutSeconds ?? min(10, maxSeconds)
+        guard timeout > 0, timeout.isFinite, timeout <= maxSeconds else {
+            throw .badRequest("timeout_seconds must be more than 0 and at most \(maxSeconds), got \(timeout)")
+        }
+        var language: Language?
+        if let name = input.language {
+            guard let found = LanguageCatalogue.all.first(where: { $0.name == name.lowercased() }) else {
+                throw .badRequest("unknown language '\(name)'; known: \(LanguageCatalogue.all.map(\.name).joined(separator: ", "))")
+            }
+            language = found
+        }
+        var files = input.files ?? [:]
+        for path in files.keys { try WorkspaceFiles.validate(relativePath: path) }
+        let arguments = input.arguments ?? []
+        if let code = input.code {
+            guard let language else { throw .badRequest("'code' needs a 'language' (\(LanguageCatalogue.all.map(\.name).joined(separator: ", ")))") }
+            guard input.command == nil, input.entrypoint == nil else {
+                throw .badRequest("give either 'code', or 'files' with 'command' or 'entrypoint', not both")
+            }
+            let name = "main." + (language.extensions.first ?? "txt")
+            files[name] = code
+            return Plan(files: files, command: language.runCommand(name, arguments), timeout: timeout, language: language.name)
+        }
+        guard !files.isEmpty else { throw .badRequest("nothing to run: give 'code' and 'language', or 'files' with 'command' or 'entrypoint'") }
+        switch (input.command, input.entrypoint) {
+        case (.some(.arguments(let list)), nil):
+            guard !list.isEmpty, !list[0].isEmpty else { throw .badRequest("'command' must not be empty") }
+            return Plan(files: files, command: list + arguments, timeout: timeout, language: language?.name)
+        case (.some(.shell(let line)), nil):
+            guard !line.isEmpty else { throw .badRequest("'command' must not be empty") }
+            return Plan(files: files, command: ["sh", "-c", line], timeout: timeout, language: language?.name)
+        case (nil, .some(let entry)):
+            guard files[entry] != nil else { throw .badRequest("the entrypoint '\(entry)' is not one of the files") }
+            let chosen: Language
+            if let language {
+                chosen = language
+            } else {
+                do { chosen = try LanguageCatalogue.language(forFile: entry) } catch { throw .badRequest(error.description) }
+            }
+            return Plan(files: files, command: chosen.runCommand(entry, arguments), timeout: timeout, language: chosen.name)
+        case (nil, nil):
+            throw .badRequest("with 'files', give 'command' (what to run) or 'entrypoint' (which file to run)")
+        case (.some, .some):
+            throw .badRequest("give 'command' or 'entrypoint', not both")
+        }
+    }
+}
+
+/// A counting semaphore for executions.
+actor ExecutionSlots {
+    private let limit: Int
+    private var inUse = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async {
+        if inUse < limit {
+            inUse += 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            inUse -= 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}

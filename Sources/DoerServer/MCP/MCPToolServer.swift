@@ -1,0 +1,158 @@
+import DoerAgent
+public import DoerCore
+import DoerSandbox
+import Foundation
+public import MCP
+
+/// `doer mcp`: Doer's sandbox and agent as Model Context Protocol tools over stdio.
+///
+/// The tools run code only in the sandbox. `run_task` shows the agent's diff but applies
+/// it to the workspace only when the person who started the server allowed that
+/// (`doer mcp --apply`): the MCP client may be a model, and a model never approves.
+public struct MCPToolServer: Sendable {
+    let executions: ExecutionService
+    let sandbox: any Sandbox
+    let limits: ResourceLimits
+    let agents: any AgentFactory
+    let applyChanges: Bool
+
+    public init(executions: ExecutionService, sandbox: any Sandbox, limits: ResourceLimits, agents: any AgentFactory,
+                applyChanges: Bool) {
+        self.executions = executions
+        self.sandbox = sandbox
+        self.limits = limits
+        self.agents = agents
+        self.applyChanges = applyChanges
+    }
+
+    public static let tools: [Tool] = [
+        Tool(name: "execute_code", description: "Run a snippet of code in Doer's sandbox (no network, limited memory and time) and return stdout, stderr and the exit code.",
+             inputSchema: .object([
+                "type": "object",
+                "properties": .object([
+                    "language": .object(["type": "string", "description": "python, shell or c"]),
+                    "code": .object(["type": "string", "description": "The program's source"]),
+                    "stdin": .object(["type": "string", "description": "Standard input for the program"]),
+                    "timeout": .object(["type": "number", "description": "Seconds before the run is killed (default 10)"]),
+                ]),
+                "required": .array(["language", "code"]),
+             ])),
+        Tool(name: "run_tests", description: "Run a project's tests (pytest or node --test) in the sandbox; the workspace is not changed.",
+             inputSchema: .object([
+                "type": "object",
+                "properties": .object([
+                    "workspace": .object(["type": "string", "description": "Absolute path of the project folder"]),
+                    "timeout": .object(["type": "number", "description": "Seconds before the run is killed (default 60)"]),
+                ]),
+                "required": .array(["workspace"]),
+             ])),
+        Tool(name: "run_task", description: "Have Doer's agent carry out a coding task on a workspace: plan, write, test in the sandbox, repair. Returns the summary and the diff.",
+             inputSchema: .object([
+                "type": "object",
+                "properties": .object([
+                    "task": .object(["type": "string", "description": "What to do, in plain language"]),
+                    "workspace": .object(["type": "string", "description": "Absolute path of the project folder"]),
+                ]),
+                "required": .array(["task", "workspace"]),
+             ])),
+    ]
+
+    /// Registers the tools on `server`.
+    public func register(on server: Server) async {
+        await server.withMethodHandler(ListTools.self) { _ in .init(tools: Self.tools) }
+        await server.withMethodHandler(CallTool.self) { params in
+            do {
+                return try await call(params.name, params.arguments ?? [:])
+            } catch let error as ServerError {
+                return .init(content: [.text(text: error.message, annotations: nil, _meta: nil)], isError: true)
+            } catch let error as DoerError {
+                return .init(content: [.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
+            }
+        }
+    }
+
+    /// Serves on stdin/stdout until the client disconnects.
+    public func runStdio() async throws {
+        let server = Server(name: "doer", version: "0.1.0", capabilities: .init(tools: .init(listChanged: false)))
+        await register(on: server)
+        try await server.start(transport: StdioTransport())
+        await server.waitUntilCompleted()
+    }
+
+    func call(_ name: String, _ arguments: [String: Value]) async throws -> CallTool.Result {
+        switch name {
+        case "execute_code":
+            let input = ExecutionInput(language: try string(arguments, "language"), code: try string(arguments, "code"),
+                                       stdin: arguments["stdin"]?.stringValue,
+                                       timeoutSeconds: number(arguments["timeout"]))
+            let output = try await executions.run(input)
+            return .init(content: [.text(text: try json(output), annotations: nil, _meta: nil)], isError: output.exitCode != 0 || output.timedOut)
+        case "run_tests":
+            let root = try directory(arguments)
+            let files = WorkspaceFiles.list(root).map(\.path)
+            let strategy = TestStrategy.choose(files: files, task: "")
+            var runLimits = limits
+            runLimits.wallClockSeconds = number(arguments["timeout"]) ?? max(limits.wallClockSeconds, 60)
+            try runLimits.validate()
+            let result = try await sandbox.run(ExecutionRequest(command: strategy.command, workspace: root, limits: runLimits,
+                                                                applyChanges: false))
+            let output = """
+                command: \(strategy.command.joined(separator: " "))
+                exit code: \(result.termination.shellExitCode)\(result.timedOut ? " (timed out)" : "")
+
+                \(result.stdout.text)\(result.stderr.text.isEmpty ? "" : "\n--- stderr\n" + result.stderr.text)
+                """
+            return .init(content: [.text(text: output, annotations: nil, _meta: nil)], isError: !result.succeeded)
+        case "run_task":
+            let task = try string(arguments, "task")
+            let root = try directory(arguments)
+            let approvals: any ApprovalHandler = applyChanges ? PolicyApproval() : DenyAllApprovals()
+            let agent = try agents.makeAgent(approvals: approvals)
+            var summary: RunSummary?
+            for await event in agent.run(task: task, workspace: root) {
+                if case .done(let done) = event { summary = done }
+            }
+            guard let summary else { throw ServerError.unavailable("the agent ended without a summary") }
+            let text = """
+                outcome: \(summary.outcome.rawValue)
+                \(summary.message)
+                applied: \(summary.applied ? "yes" : "no")\(summary.applied || summary.diff.isEmpty ? "" : " (start `doer mcp --apply` to let run_task apply changes)")
+
+                \(summary.diff.isEmpty ? "(no changes)" : summary.diff)
+                """
+            return .init(content: [.text(text: text, annotations: nil, _meta: nil)], isError: summary.outcome != .passed)
+        default:
+            throw ServerError.badRequest("unknown tool '\(name)'; the tools are \(Self.tools.map(\.name).joined(separator: ", "))")
+        }
+    }
+
+    private func string(_ arguments: [String: Value], _ key: String) throws(ServerError) -> String {
+        guard let value = arguments[key]?.stringValue, !value.isEmpty else { throw .badRequest("'\(key)' is required (a string)") }
+        return value
+    }
+
+    private func number(_ value: Value?) -> Double? {
+        value?.doubleValue ?? value?.intValue.map(Double.init)
+    }
+
+    private func directory(_ arguments: [String: Value]) throws(ServerError) -> URL {
+        let path = try string(arguments, "workspace")
+        guard path.hasPrefix("/") else { throw .badRequest("'workspace' must be an absolute path, got '\(path)'") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .badRequest("the workspace \(path) is not a folder")
+        }
+        return URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+    }
+
+    private func json(_ output: ExecutionOutput) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(output), as: UTF8.self)
+    }
+}
+
+/// Approves because the person who started `doer mcp --apply` said so in advance.
+struct PolicyApproval: ApprovalHandler {
+    func decide(_ request: ApprovalRequest) async -> String? { "doer mcp --apply" }
+}

@@ -1,0 +1,360 @@
+// Doer's web app: conversations with the agent, its plan, runs, diff and approvals,
+// all from the HTTP API and its event stream. Untrusted text is only ever set as
+// textContent (or built into nodes by markdown.js).
+import { renderMarkdown } from "./markdown.js";
+import { followEvents } from "./sse.js";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "doer.token";
+const state = { token: localStorage.getItem(TOKEN_KEY), sessions: [], current: null, stream: null, view: null };
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+async function api(method, path, body) {
+  const headers = { Authorization: "Bearer " + state.token };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (response.status === 401) { signOut("Your token was not accepted; paste a valid one."); throw new Error("unauthorised"); }
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : {};
+  if (!response.ok) throw new Error(data?.error?.message || "HTTP " + response.status);
+  return data;
+}
+
+// Sign-in
+
+function signOut(message) {
+  localStorage.removeItem(TOKEN_KEY);
+  state.token = null;
+  state.stream?.stop();
+  $("login-error").textContent = message || "";
+  $("login").showModal();
+}
+
+async function signIn(token) {
+  state.token = token;
+  try {
+    const me = await api("GET", "/v1/me");
+    localStorage.setItem(TOKEN_KEY, token);
+    $("who").textContent = me.user;
+    $("login").close();
+    await refreshSessions();
+    if (state.sessions.length && !state.current) selectSession(state.sessions[0].id);
+  } catch (error) {
+    if (error.message !== "unauthorised") { $("login-error").textContent = error.message; $("login").showModal(); }
+  }
+}
+
+// Conversation list
+
+async function refreshSessions() {
+  const data = await api("GET", "/v1/sessions");
+  state.sessions = data.sessions;
+  const list = $("sessions");
+  list.replaceChildren();
+  for (const session of state.sessions) {
+    const item = el("li");
+    item.dataset.id = session.id;
+    item.tabIndex = 0;
+    if (session.id === state.current) item.classList.add("active");
+    item.append(el("span", "title", session.title));
+    const status = session.running ? (session.pending_approvals.length ? "waiting for approval" : "running") : (session.outcome || "idle");
+    item.append(el("span", "meta", status + " · " + new Date(session.created_at).toLocaleString()));
+    item.addEventListener("click", () => selectSession(session.id));
+    item.addEventListener("keydown", (event) => { if (event.key === "Enter") selectSession(session.id); });
+    list.append(item);
+  }
+}
+
+function moveSelection(step) {
+  if (!state.sessions.length) return;
+  const index = state.sessions.findIndex((s) => s.id === state.current);
+  const next = Math.max(0, Math.min(state.sessions.length - 1, index < 0 ? 0 : index + step));
+  selectSession(state.sessions[next].id);
+}
+
+function newConversation() {
+  state.stream?.stop();
+  state.current = null;
+  $("conversation").hidden = true;
+  $("empty").hidden = false;
+  $("files-box").hidden = false;
+  document.querySelectorAll("#sessions li").forEach((li) => li.classList.remove("active"));
+  $("message").focus();
+}
+
+// One conversation: its events drive every panel.
+
+function resetView() {
+  state.view = { steps: [], stepDone: new Set(), agentBubble: null, agentText: "", candidates: new Map(), pending: new Map(), runs: new Map() };
+  $("chat").replaceChildren();
+  $("plan").replaceChildren();
+  $("candidates").replaceChildren();
+  $("diff").replaceChildren();
+  $("terminal").replaceChildren();
+  $("approval-card").hidden = true;
+  $("status-line").textContent = "";
+}
+
+function selectSession(id) {
+  state.stream?.stop();
+  state.current = id;
+  document.body.classList.remove("menu-open");
+  document.querySelectorAll("#sessions li").forEach((li) => li.classList.toggle("active", li.dataset.id === id));
+  $("empty").hidden = true;
+  $("conversation").hidden = false;
+  $("files-box").hidden = true;
+  resetView();
+  state.stream = followEvents(`/v1/sessions/${encodeURIComponent(id)}/events`, state.token, handleEvent, {
+    onState: (s) => { if (s.connected === false) $("status-line").textContent = "reconnecting…"; },
+  });
+}
+
+function scrollChat() { const chat = $("chat"); chat.scrollTop = chat.scrollHeight; }
+
+function finishAgentBubble() {
+  const v = state.view;
+  if (v.agentBubble && v.agentText.trim()) {
+    const body = v.agentBubble.querySelector(".body");
+    body.classList.remove("streaming");
+    body.replaceChildren(renderMarkdown(v.agentText));
+  } else if (v.agentBubble) {
+    v.agentBubble.remove();
+  }
+  v.agentBubble = null;
+  v.agentText = "";
+}
+
+function markStep(predicate) {
+  const v = state.view;
+  v.steps.forEach((step, index) => { if (predicate(step.toLowerCase())) v.stepDone.add(index); });
+  renderPlan();
+}
+
+function renderPlan() {
+  const v = state.view;
+  const list = $("plan");
+  list.replaceChildren();
+  v.steps.forEach((step, index) => {
+    const item = el("li", v.stepDone.has(index) ? "done" : "", step);
+    list.append(item);
+  });
+}
+
+function renderCandidates() {
+  const list = $("candidates");
+  list.replaceChildren();
+  for (const [index, status] of state.view.candidates) {
+    const item = el("li");
+    item.append(el("span", "", "candidate " + index));
+    item.append(el("span", "badge " + status.kind, status.label));
+    list.append(item);
+  }
+}
+
+function renderDiff(text) {
+  const pre = $("diff");
+  pre.replaceChildren();
+  for (const line of String(text || "").split("\n")) {
+    let cls = "";
+    if (line.startsWith("+++") || line.startsWith("---")) cls = "";
+    else if (line.startsWith("+")) cls = "add";
+    else if (line.startsWith("-")) cls = "del";
+    else if (line.startsWith("@@")) cls = "hunk";
+    pre.append(el("span", cls, line));
+  }
+}
+
+function renderApproval() {
+  const pending = [...state.view.pending.values()];
+  $("approval-card").hidden = pending.length === 0;
+  if (pending.length) $("approval-summary").textContent = pending[0].summary;
+}
+
+function handleEvent(type, payload) {
+  const v = state.view;
+  const data = payload[type] ?? {};
+  switch (type) {
+    case "started": {
+      finishAgentBubble();
+      $("chat").append(el("div", "msg user", data.task));
+      $("status-line").textContent = "working…";
+      v.stepDone = new Set();
+      break;
+    }
+    case "plan": {
+      v.steps = data._0.steps;
+      renderPlan();
+      break;
+    }
+    case "messageDelta": {
+      if (!v.agentBubble) {
+        v.agentBubble = el("div", "msg agent");
+        v.agentBubble.append(el("div", "who", "candidate " + data.candidate));
+        v.agentBubble.append(el("div", "body streaming"));
+        $("chat").append(v.agentBubble);
+      }
+      v.agentText += data.text;
+      v.agentBubble.querySelector(".body").textContent = v.agentText;
+      scrollChat();
+      break;
+    }
+    case "action": {
+      finishAgentBubble();
+      const action = data._1 || {};
+      if (action.writeFile || action.editFile) {
+        const path = (action.writeFile || action.editFile).path;
+        markStep((s) => s.startsWith("write the code") || (s.startsWith("write tests") && /test/.test(path)));
+      }
+      break;
+    }
+    case "executionStarted": {
+      finishAgentBubble();
+      const run = el("div", "run");
+      const cmd = el("div", "cmd", "$ " + data.command);
+      const out = el("pre", "", "running…");
+      run.append(cmd, out);
+      $("terminal").append(run);
+      v.runs.set(data.candidate, { cmd, out });
+      $("terminal").scrollTop = $("terminal").scrollHeight;
+      break;
+    }
+    case "executionFinished": {
+      let run = v.runs.get(data.candidate);
+      if (!run) {
+        const node = el("div", "run");
+        run = { cmd: el("div", "cmd", "$ " + data.command), out: el("pre") };
+        node.append(run.cmd, run.out);
+        $("terminal").append(node);
+      }
+      run.cmd.classList.add(data.exitCode === 0 ? "ok" : "fail");
+      run.out.textContent = data.output || "(no output)";
+      v.runs.delete(data.candidate);
+      $("terminal").scrollTop = $("terminal").scrollHeight;
+      break;
+    }
+    case "testReport": {
+      markStep((s) => s.startsWith("run the tests") || s.startsWith("write tests"));
+      if (data.report.failed === 0 && data.report.passed > 0 && !data.report.failureSummary) markStep((s) => s.startsWith("repair"));
+      break;
+    }
+    case "candidateStatus": {
+      const [kind] = Object.keys(data.status);
+      const detail = data.status[kind] || {};
+      const label = detail.iteration !== undefined ? `${kind} (${detail.iteration})` : detail.reason ? `${kind}: ${detail.reason}` : kind;
+      v.candidates.set(data.candidate, { kind, label });
+      if (kind === "generating") finishAgentBubble();
+      renderCandidates();
+      break;
+    }
+    case "approvalRequested": {
+      const request = data._0;
+      v.pending.set(request.id, request);
+      renderDiff(request.diff);
+      renderApproval();
+      $("status-line").textContent = "waiting for your approval";
+      break;
+    }
+    case "approvalAnswered": {
+      v.pending.delete(data.id);
+      renderApproval();
+      $("chat").append(el("div", "msg agent", (data.approved ? "Approved by " : "Not approved: ") + data.by));
+      break;
+    }
+    case "changesApplied": {
+      markStep((s) => s.startsWith("show the diff"));
+      break;
+    }
+    case "done": {
+      finishAgentBubble();
+      const summary = data._0;
+      const passed = summary.outcome === "passed";
+      const bubble = el("div", "msg summary " + (passed ? "passed" : "failed"));
+      bubble.append(el("div", "who", "Doer · " + summary.outcome));
+      const text = summary.message + (summary.changedFiles?.length ? "\n\nChanged files:\n" + summary.changedFiles.map((f) => `- \`${f.path}\` (${f.kind})`).join("\n") : "");
+      bubble.append(renderMarkdown(text));
+      $("chat").append(bubble);
+      if (summary.diff) renderDiff(summary.diff);
+      v.pending.clear();
+      renderApproval();
+      $("status-line").textContent = "finished: " + summary.outcome;
+      refreshSessions().catch(() => {});
+      break;
+    }
+    default:
+      break;
+  }
+  scrollChat();
+}
+
+async function answerApproval(approve) {
+  const [pending] = state.view?.pending.values() ?? [];
+  if (!pending || !state.current) return;
+  try {
+    await api("POST", `/v1/sessions/${encodeURIComponent(state.current)}/approvals/${encodeURIComponent(pending.id)}`, { approve });
+  } catch (error) {
+    $("status-line").textContent = error.message;
+  }
+}
+
+function parseFiles(text) {
+  const files = {};
+  let current = null;
+  for (const line of text.split("\n")) {
+    const header = line.match(/^===\s+(\S.*)$/);
+    if (header) { current = header[1].trim(); files[current] = ""; continue; }
+    if (current !== null) files[current] += line + "\n";
+  }
+  return files;
+}
+
+async function send() {
+  const message = $("message").value.trim();
+  if (!message) return;
+  $("send").disabled = true;
+  try {
+    if (state.current) {
+      await api("POST", `/v1/sessions/${encodeURIComponent(state.current)}/messages`, { text: message });
+    } else {
+      const session = await api("POST", "/v1/sessions", { message, files: parseFiles($("files-input").value) });
+      $("files-input").value = "";
+      await refreshSessions();
+      selectSession(session.id);
+    }
+    $("message").value = "";
+  } catch (error) {
+    $("status-line").textContent = error.message;
+    if (!state.current) { $("empty").hidden = false; $("empty").querySelector("p").textContent = error.message; }
+  } finally {
+    $("send").disabled = false;
+  }
+}
+
+// Wiring
+
+$("login-form").addEventListener("submit", (event) => { event.preventDefault(); signIn($("token-input").value.trim()); });
+$("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
+$("message").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); send(); }
+});
+$("new-session").addEventListener("click", newConversation);
+$("sign-out").addEventListener("click", () => signOut());
+$("approve").addEventListener("click", () => answerApproval(true));
+$("deny").addEventListener("click", () => answerApproval(false));
+$("menu").addEventListener("click", () => document.body.classList.toggle("menu-open"));
+$("help-button").addEventListener("click", () => $("help").showModal());
+document.addEventListener("keydown", (event) => {
+  const typing = ["TEXTAREA", "INPUT"].includes(document.activeElement?.tagName);
+  if (typing || event.ctrlKey || event.metaKey || event.altKey || document.querySelector("dialog[open]")) return;
+  const actions = { j: () => moveSelection(1), k: () => moveSelection(-1), n: newConversation, "/": () => $("message").focus(),
+                    a: () => answerApproval(true), d: () => answerApproval(false), "?": () => $("help").showModal() };
+  if (actions[event.key]) { event.preventDefault(); actions[event.key](); }
+});
+setInterval(() => { if (state.token) refreshSessions().catch(() => {}); }, 5000);
+
+if (state.token) signIn(state.token); else $("login").showModal();

@@ -1,0 +1,85 @@
+public import DoerCore
+import DoerSandbox
+public import DoerStore
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+
+/// `doer serve`: the HTTP API, its server-sent events, and the browser app, in one process.
+///
+/// ```swift
+/// let server = try DoerHTTPServer(options: options, directories: DataDirectory(), agents: factory, sandbox: sandbox)
+/// try await server.makeApplication().runService()
+/// ```
+public struct DoerHTTPServer: Sendable {
+    public let options: ServerOptions
+    public let access: AccessStore
+    public let store: SessionStore
+    public let hub: SessionHub
+    let executions: ExecutionService
+    let limiter: TokenBucketLimiter
+    let webApp = WebAppRoutes()
+
+    public init(options: ServerOptions, directories: DataDirectory, agents: any AgentFactory, sandbox: any Sandbox,
+                limits: ResourceLimits = ResourceLimits()) throws(DoerError) {
+        self.options = options
+        access = try AccessStore(path: directories.accessDatabase)
+        store = try SessionStore(path: directories.sessionDatabase)
+        hub = SessionHub(store: store, factory: agents, approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)))
+        let scratch = directories.cache.appendingPathComponent("executions", isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(at: options.workspacesRoot, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw .configuration("cannot create the server's folders: \(error.localizedDescription)")
+        }
+        executions = ExecutionService(sandbox: sandbox, baseLimits: limits, maxSeconds: options.maxExecutionSeconds,
+                                      maxConcurrent: options.maxConcurrentExecutions, scratchRoot: scratch)
+        limiter = TokenBucketLimiter(ratePerSecond: options.ratePerSecond, burst: options.rateBurst)
+    }
+
+    public func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
+        if !options.corsOrigins.isEmpty {
+            router.add(middleware: CORSMiddleware(
+                allowOrigin: options.corsOrigins == ["*"] ? .all : .custom(options.corsOrigins.joined(separator: ", ")),
+                allowHeaders: [.authorization, .contentType, HTTPField.Name("Last-Event-ID")!],
+                allowMethods: [.get, .post, .options]))
+        }
+        router.add(middleware: BodyLimitMiddleware(maxBytes: options.maxBodyBytes))
+        webApp.register(on: router)
+        let api = router.group("v1")
+            .add(middleware: BearerAuthMiddleware(access: access))
+            .add(middleware: RateLimitMiddleware(limiter: limiter))
+        SessionRoutes(store: store, access: access, hub: hub, workspacesRoot: options.workspacesRoot).register(on: api)
+        ExecutionRoutes(service: executions).register(on: api)
+        return router
+    }
+
+    public func makeApplication(logger: Logger? = nil) -> some ApplicationProtocol {
+        var log = logger ?? Logger(label: "doer.serve")
+        if logger == nil { log.logLevel = .notice }
+        return Application(router: makeRouter(),
+                           configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port),
+                                                                   serverName: "doer"),
+                           logger: log)
+    }
+}
+
+/// Sets the body limit every decode uses, and refuses a declared-too-large body at once.
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = ServerRequestContext
+    let maxBytes: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
+            throw HTTPError(.contentTooLarge, message: "request body of \(length) bytes is larger than the limit of \(maxBytes) bytes")
+        }
+        var context = context
+        context.maxUploadSize = maxBytes
+        return try await next(request, context)
+    }
+}

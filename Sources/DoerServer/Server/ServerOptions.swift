@@ -1,0 +1,41 @@
+public import Foundation
+
+/// How `doer serve` behaves; every limit has a flag.
+public struct ServerOptions: Sendable {
+    public static let defaultMaxBodyBytes = 1 << 20
+
+    public var host: String
+    public var port: Int
+    /// Largest request body accepted; larger ones get 413.
+    public var maxBodyBytes: Int
+    /// Sustained requests per second allowed per token.
+    public var ratePerSecond: Double
+    /// Requests a token may make at once before the rate applies.
+    public var rateBurst: Double
+    /// Origins allowed by CORS; empty (the default) sends no CORS headers at all.
+    public var corsOrigins: [String]
+    /// How long an approval waits for a person before it counts as a no.
+    public var approvalTimeoutSeconds: Double
+    /// The longest a stateless execution may run.
+    public var maxExecutionSeconds: Double
+    /// Executions allowed to run at once; more wait for a free slot.
+    public var maxConcurrentExecutions: Int
+    /// Where sessions' workspaces are created, one folder per user.
+    public var workspacesRoot: URL
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ServerOptions.defaultMaxBodyBytes,
+                ratePerSecond: Double = 20, rateBurst: Double = 60, corsOrigins: [String] = [],
+                approvalTimeoutSeconds: Double = 900, maxExecutionSeconds: Double = 60, maxConcurrentExecutions: Int = 8,
+                workspacesRoot: URL) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.ratePerSecond = ratePerSecond
+        self.rateBurst = rateBurst
+        self.corsOrigins = corsOrigins
+        self.approvalTimeoutSeconds = approvalTimeoutSeconds
+        self.maxExecutionSeconds = maxExecutionSeconds
+        self.maxConcurrentExecutions = maxConcurrentExecutions
+        self.workspacesRoot = workspacesRoot
+    }
+}

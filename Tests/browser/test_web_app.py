@@ -1,0 +1,163 @@
+"""The web app in a real browser: headless Chromium, driven by Selenium, against
+`doer serve` with a scripted model (no real model needed) and the real sandbox.
+
+Sends a task, watches the plan, the streamed reply and the sandboxed runs arrive,
+approves the change and checks the diff and the applied file. Screenshots go to
+artifacts/ (laptop and phone sizes).
+
+Run: python3 -m pytest -q Tests/browser (after `swift build --product doer`).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+DOER = Path(os.environ.get("DOER_BINARY", ROOT / ".build" / "debug" / "doer"))
+ARTIFACTS = ROOT / "artifacts"
+
+CALC = "def add(a, b):\n    return a + b\n"
+REPLY = (
+    "I will add `add(a, b)` to **calc.py**; the tests are already there.\n\n"
+    "```file calc.py\n" + CALC + "```\n"
+)
+TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+
+
+def find(name, fallbacks):
+    found = shutil.which(name)
+    if found:
+        return found
+    for path in fallbacks:
+        if os.path.exists(path):
+            return path
+    pytest.skip(f"{name} is not installed (scripts/setup.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not DOER.exists():
+        pytest.fail(f"{DOER} is missing; run `swift build --product doer` first")
+    home = Path(tempfile.mkdtemp(prefix="doer-browser-"))
+    os.chmod(home, 0o755)
+    env = dict(os.environ, DOER_HOME=str(home))
+    script = home / "replies.json"
+    script.write_text(json.dumps({"replies": [REPLY], "chunk_delay_ms": 40}))
+    token = subprocess.run([str(DOER), "token", "create", "--user", "browser"], env=env, check=True,
+                           capture_output=True, text=True).stdout.strip()
+    process = subprocess.Popen([str(DOER), "serve", "--port", "0", "--scripted-model", str(script)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        if not match:
+            process.kill()
+            pytest.fail(f"doer serve did not start: {line}{process.stderr.read()}")
+        url = f"http://127.0.0.1:{match.group(1)}/"
+        urllib.request.urlopen(url + "healthz", timeout=10).read()
+        yield {"url": url, "token": token, "home": home}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = find("chromium", ["/usr/bin/chromium", "/usr/lib/chromium/chromium"])
+    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(find("chromedriver", ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"])),
+                              options=options)
+    yield driver
+    driver.quit()
+
+
+def wait(driver, seconds=60):
+    return WebDriverWait(driver, seconds, poll_frequency=0.1)
+
+
+def test_task_plan_runs_approval_diff(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(server["url"])
+    # Sign in once: the token is kept in localStorage.
+    token_input = wait(browser).until(EC.visibility_of_element_located((By.ID, "token-input")))
+    token_input.send_keys(server["token"])
+    browser.find_element(By.ID, "login-submit").click()
+    wait(browser).until(EC.text_to_be_present_in_element((By.ID, "who"), "browser"))
+    assert browser.execute_script("return localStorage.getItem('doer.token')") == server["token"]
+
+    # A new conversation with a test file, sent with Ctrl+Enter.
+    browser.find_element(By.CSS_SELECTOR, "#files-box summary").click()
+    browser.find_element(By.ID, "files-input").send_keys("=== test_calc.py\n" + TESTS)
+    message = browser.find_element(By.ID, "message")
+    message.send_keys("Write add(a, b) in calc.py so that the tests pass")
+    message.send_keys(Keys.CONTROL, Keys.ENTER)
+
+    # The plan arrives as a checklist, the reply streams in, the sandboxed test run shows.
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#plan li")) >= 3)
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .msg.agent .body"))
+    wait(browser).until(lambda d: "python3 -m pytest" in d.find_element(By.ID, "terminal").text)
+    wait(browser).until(lambda d: "1 passed" in d.find_element(By.ID, "terminal").text)
+    wait(browser).until(lambda d: "passed" in d.find_element(By.ID, "candidates").text)
+    assert browser.find_elements(By.CSS_SELECTOR, "#plan li.done"), "plan steps are ticked as the run goes"
+
+    # The reply was rendered as Markdown from text nodes: code in <code>, bold in <strong>.
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .msg.agent pre code"))
+    assert "return a + b" in browser.find_element(By.CSS_SELECTOR, "#chat .msg.agent pre code").text
+    assert browser.find_element(By.CSS_SELECTOR, "#chat .msg.agent strong").text == "calc.py"
+
+    # Approval: the card shows, the diff is there, approve.
+    approve = wait(browser).until(EC.visibility_of_element_located((By.ID, "approve")))
+    assert "+    return a + b" in browser.find_element(By.ID, "diff").text
+    browser.save_screenshot(str(ARTIFACTS / "web-app-approval.png"))
+    approve.click()
+
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .msg.summary.passed"))
+    assert "Approved by browser" in browser.find_element(By.ID, "chat").text
+    assert browser.find_element(By.ID, "approval-card").get_attribute("hidden") is not None
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#plan li.done")) == len(d.find_elements(By.CSS_SELECTOR, "#plan li")))
+    assert "+    return a + b" in browser.find_element(By.ID, "diff").text
+    browser.save_screenshot(str(ARTIFACTS / "web-app.png"))
+
+    # The change reached the session's workspace on the server.
+    applied = list(Path(server["home"], "data", "workspaces", "browser").glob("*/calc.py"))
+    assert [p.read_text() for p in applied] == [CALC]
+
+    # The same page on a phone-sized screen, after a reload (token kept, conversation listed).
+    browser.set_window_size(390, 844)
+    browser.refresh()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .msg.summary.passed"))
+    assert browser.find_element(By.ID, "menu").is_displayed()
+    browser.save_screenshot(str(ARTIFACTS / "web-app-phone.png"))
+
+
+def test_untrusted_text_is_not_markup(server, browser):
+    browser.set_window_size(1280, 900)
+    browser.get(server["url"])
+    wait(browser).until(EC.text_to_be_present_in_element((By.ID, "who"), "browser"))
+    browser.find_element(By.ID, "new-session").click()
+    message = browser.find_element(By.ID, "message")
+    message.send_keys("<img src=x onerror=\"document.title='pwned'\"> **bold**")
+    message.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait(browser).until(lambda d: "<img src=x" in d.find_element(By.ID, "chat").text)
+    assert browser.title != "pwned"
+    assert not browser.find_elements(By.CSS_SELECTOR, "#chat img")
