@@ -30,17 +30,18 @@ public enum WorkspaceFiles {
         }
     }
 
-    /// Regular files under `root` (relative paths, sorted), skipping hidden folders.
+    /// Regular files under `root` (relative paths, sorted), skipping hidden files and folders.
     public static func list(_ root: URL) -> [(path: String, size: Int)] {
-        guard let enumerator = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey],
-            options: [.skipsHiddenFiles, .producesRelativePathURLs]) else { return [] }
+        guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return [] }
         var found: [(String, Int)] = []
-        for case let url as URL in enumerator {
-            guard found.count < maxListed else { break }
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
-            guard values?.isRegularFile == true else { continue }
-            found.append((url.relativePath, values?.fileSize ?? 0))
+        while let path = enumerator.nextObject() as? String, found.count < maxListed {
+            let attributes = enumerator.fileAttributes
+            if (path as NSString).lastPathComponent.hasPrefix(".") {
+                if attributes?[.type] as? FileAttributeType == .typeDirectory { enumerator.skipDescendants() }
+                continue
+            }
+            guard attributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            found.append((path, (attributes?[.size] as? NSNumber)?.intValue ?? 0))
         }
         return found.sorted { $0.0 < $1.0 }
     }
