@@ -149,6 +149,14 @@ def test_task_plan_runs_approval_diff(server, browser):
     assert browser.find_element(By.ID, "menu").is_displayed()
     browser.save_screenshot(str(ARTIFACTS / "web-app-phone.png"))
 
+    # Dark mode follows the system setting.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    background = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+    red, green, blue = [int(part) for part in re.findall(r"\d+", background)[:3]]
+    assert red + green + blue < 150, background
+    browser.save_screenshot(str(ARTIFACTS / "web-app-phone-dark.png"))
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
 
 def test_untrusted_text_is_not_markup(server, browser):
     browser.set_window_size(1280, 900)
