@@ -59,6 +59,22 @@ struct ServerAuthTests {
         }
     }
 
+    @Test("CORS only for the origin named with --cors-origin")
+    func corsWhenConfigured() async throws {
+        let harness = try ServerHarness(corsOrigins: ["https://app.example"])
+        let ada = try harness.token("ada")
+        try await harness.test { client in
+            let allowed = try await client.call(.get, "/v1/me", token: ada, headers: [HTTPField.Name("Origin")!: "https://app.example"])
+            #expect(allowed.headers[.accessControlAllowOrigin] == "https://app.example")
+            let other = try await client.call(.get, "/v1/me", token: ada, headers: [HTTPField.Name("Origin")!: "https://evil.example"])
+            #expect(other.headers[.accessControlAllowOrigin] == nil)
+            let preflight = try await client.call(.options, "/v1/sessions", token: nil, headers: [
+                HTTPField.Name("Origin")!: "https://app.example", HTTPField.Name("Access-Control-Request-Method")!: "POST",
+            ])
+            #expect(preflight.headers[.accessControlAllowOrigin] == "https://app.example")
+        }
+    }
+
     @Test("another user's session is 404 on every route, and absent from their list")
     func isolation() async throws {
         let harness = try ServerHarness()
@@ -77,6 +93,12 @@ struct ServerAuthTests {
             #expect(try await client.call(.post, "/v1/sessions/\(id)/messages", token: bob, json: #"{"text": "steal"}"#).status == .notFound)
             #expect(try await client.call(.post, "/v1/sessions/\(id)/approvals/x", token: bob, json: #"{"approve": true}"#).status == .notFound)
             #expect(try await client.call(.post, "/v1/sessions/\(id)/cancel", token: bob).status == .notFound)
+            // A link planted in the workspace cannot reach outside it.
+            let workspace = try harness.server.store.session(id).workspace
+            try FileManager.default.createSymbolicLink(atPath: workspace + "/escape.txt", withDestinationPath: harness.directories.accessDatabase.path)
+            let escaped = try await client.call(.get, "/v1/sessions/\(id)/files/escape.txt", token: ada)
+            #expect(escaped.status == .notFound)
+            #expect(try await client.call(.get, "/v1/sessions/\(id)/files/secret.txt", token: ada).text == "ada's")
             // A prefix of the id is not the id.
             #expect(try await client.call(.get, "/v1/sessions/\(id.prefix(8))", token: ada).status == .notFound)
             let bobs = try await client.call(.get, "/v1/sessions", token: bob).json["sessions"] as? [Any]

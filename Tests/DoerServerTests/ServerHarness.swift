@@ -18,7 +18,7 @@ final class ServerHarness: @unchecked Sendable {
     let model: ReplayModelProvider
 
     init(replies: [String] = [Replies.passing], maxBodyBytes: Int = 64 * 1024, rate: Double = 1000, burst: Double = 1000,
-         approvalTimeout: Double = 60) throws {
+         approvalTimeout: Double = 60, corsOrigins: [String] = []) throws {
         home = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-server-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         chmod(home.path, 0o755)
@@ -31,7 +31,7 @@ final class ServerHarness: @unchecked Sendable {
             configuration: AgentConfiguration(maxIterations: 3, limits: ResourceLimits(wallClockSeconds: 30), approval: .onRequest,
                                               stagingRoot: home.appendingPathComponent("agent-staging", isDirectory: true)))
         let options = ServerOptions(maxBodyBytes: maxBodyBytes, ratePerSecond: rate, rateBurst: burst,
-                                    approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: 20,
+                                    corsOrigins: corsOrigins, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: 20,
                                     workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true))
         server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: sandbox)
     }

@@ -44,10 +44,7 @@ public struct DoerHTTPServer: Sendable {
     public func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
         if !options.corsOrigins.isEmpty {
-            router.add(middleware: CORSMiddleware(
-                allowOrigin: options.corsOrigins == ["*"] ? .all : .custom(options.corsOrigins.joined(separator: ", ")),
-                allowHeaders: [.authorization, .contentType, HTTPField.Name("Last-Event-ID")!],
-                allowMethods: [.get, .post, .options]))
+            router.add(middleware: AllowedOriginsMiddleware(origins: Set(options.corsOrigins)))
         }
         router.add(middleware: BodyLimitMiddleware(maxBytes: options.maxBodyBytes))
         webApp.register(on: router)
@@ -81,5 +78,23 @@ struct BodyLimitMiddleware: RouterMiddleware {
         var context = context
         context.maxUploadSize = maxBytes
         return try await next(request, context)
+    }
+}
+
+/// CORS only for the origins `--cors-origin` names (or any with `*`); other origins get no
+/// CORS headers, so browsers keep other sites' pages out.
+struct AllowedOriginsMiddleware: RouterMiddleware {
+    typealias Context = ServerRequestContext
+    let origins: Set<String>
+    let cors = CORSMiddleware<ServerRequestContext>(
+        allowOrigin: .originBased,
+        allowHeaders: [.authorization, .contentType, HTTPField.Name("Last-Event-ID")!],
+        allowMethods: [.get, .post, .options])
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let origin = request.headers[.origin], origins.contains("*") || origins.contains(origin) else {
+            return try await next(request, context)
+        }
+        return try await cors.handle(request, context: context, next: next)
     }
 }

@@ -120,6 +120,11 @@ struct BenchServer: AsyncParsableCommand {
             return (sse, sseErrors, exec, execErrors)
         }
         let wall = (ContinuousClock.now - started).milliseconds
+
+        // Live fan-out: every SSE client follows the session while a new run happens; how long
+        // after the message is posted does each client see the run's first event, and its last?
+        let baseLive = try await liveFanOut(http: http, id: id, clients: 1)
+        let live = try await liveFanOut(http: http, id: id, clients: sseClients)
         let memory = server.memory()
 
         print("doer bench server: \(sseClients) SSE clients × \(rounds) reads of a \(events)-event stream, and \(executions) executions (python, \(executionSlots) at a time), at once, on loopback")
@@ -137,10 +142,72 @@ struct BenchServer: AsyncParsableCommand {
         row("baseline: execution alone", baseExec)
         row("SSE stream under load", sse)
         row("execution under load", exec)
-        print(String(format: "wall %.0f ms; errors: SSE %d of %d, executions %d of %d", wall, sseErrors, sseClients, execErrors, executions))
+        row("live first event, 1 client", baseLive.first)
+        row("live first event, \(sseClients) clients", live.first)
+        row("live done event, \(sseClients) clients", live.done)
+        print(String(format: "wall %.0f ms; errors: SSE %d of %d, executions %d of %d, live SSE %d of %d", wall, sseErrors, sseClients,
+                     execErrors, executions, live.errors, sseClients))
         print(String(format: "server memory: RSS %.1f MiB at start, %.1f MiB after, peak %.1f MiB",
                      Double(rssStart) / 1_048_576, Double(memory.rss) / 1_048_576, Double(memory.peak) / 1_048_576))
-        if sseErrors + execErrors > 0 { throw ExitCode(1) }
+        if sseErrors + execErrors + live.errors > 0 { throw ExitCode(1) }
+    }
+
+    /// `clients` followers of session `id`; then a message starts a run, which the bench approves.
+    /// Returns, per client, the ms from the POST to the first and to the `done` event.
+    private func liveFanOut(http: BenchHTTP, id: String, clients: Int) async throws -> (first: [Double], done: [Double], errors: Int) {
+        let count = try await http.stream("/v1/sessions/\(id)/events?follow=false").events
+        let ready = AsyncStream<Void>.makeStream()
+        let posted = PostedAt()
+        return try await withThrowingTaskGroup(of: (Double, Double)?.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    do {
+                        return try await http.follow("/v1/sessions/\(id)/events?after=\(count)", ready: ready.continuation, posted: posted)
+                    } catch {
+                        ready.continuation.yield()
+                        return nil
+                    }
+                }
+            }
+            var connected = 0
+            for await _ in ready.stream {
+                connected += 1
+                if connected == clients { break }
+            }
+            posted.mark()
+            _ = try await http.json(.POST, "/v1/sessions/\(id)/messages", body: #"{"text": "Write add(a, b) in calc.py with tests"}"#)
+            for _ in 0..<600 {
+                let session = try await http.json(.GET, "/v1/sessions/\(id)")
+                if let approval = (session["pending_approvals"] as? [[String: Any]])?.first?["id"] as? String {
+                    _ = try await http.json(.POST, "/v1/sessions/\(id)/approvals/\(approval)", body: #"{"approve": true}"#)
+                }
+                if session["outcome"] is String { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            var first: [Double] = [], done: [Double] = [], errors = 0
+            for try await result in group {
+                if let result { first.append(result.0); done.append(result.1) } else { errors += 1 }
+            }
+            return (first, done, errors)
+        }
+    }
+}
+
+/// When the bench posted the message that starts a live run.
+final class PostedAt: @unchecked Sendable {
+    private let lock = NSLock()
+    private var instant: ContinuousClock.Instant?
+
+    func mark() {
+        lock.lock()
+        instant = .now
+        lock.unlock()
+    }
+
+    func ms(until now: ContinuousClock.Instant) -> Double {
+        lock.lock()
+        defer { lock.unlock() }
+        return instant.map { (now - $0).milliseconds } ?? 0
     }
 }
 
@@ -184,6 +251,27 @@ struct BenchHTTP: Sendable {
             events += frames.dropLast().filter { $0.hasPrefix("id: ") }.count
         }
         return (events, (ContinuousClock.now - started).milliseconds)
+    }
+
+    /// Follows a live stream: says when connected, then returns the ms from `posted` to the first
+    /// event and to the `done` event.
+    func follow(_ path: String, ready: AsyncStream<Void>.Continuation, posted: PostedAt) async throws -> (Double, Double)? {
+        let response = try await client.execute(request(.GET, path), timeout: .seconds(120))
+        guard response.status == .ok else { ready.yield(); return nil }
+        ready.yield()
+        var first: Double?
+        var tail = ""
+        for try await chunk in response.body {
+            let now = ContinuousClock.now
+            let text = tail + String(buffer: chunk)
+            let frames = text.components(separatedBy: "\n\n")
+            tail = frames.last ?? ""
+            for frame in frames.dropLast() where frame.hasPrefix("id: ") {
+                if first == nil { first = posted.ms(until: now) }
+                if frame.contains("\nevent: done\n") { return (first ?? 0, posted.ms(until: now)) }
+            }
+        }
+        return nil
     }
 
     func timed(_ body: () async throws -> Void) async throws -> Double {
