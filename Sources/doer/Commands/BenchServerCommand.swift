@@ -34,12 +34,14 @@ struct BenchServer: AsyncParsableCommand {
         let directories = DataDirectory(environment: ["DOER_HOME": home.path])
         let token = try AccessStore(path: directories.accessDatabase).createToken(user: "bench").token
         let script = home.appendingPathComponent("replies.json")
-        let reply = "Here is the code.\n\n```file calc.py\ndef add(a, b):\n    return a + b\n```\n\n```file test_calc.py\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```\n"
+        // Code whose test fails: each run is two full iterations (model reply, sandboxed test run,
+        // failure fed back) and ends without a change to approve.
+        let reply = "Here is the code.\n\n```file calc.py\ndef add(a, b):\n    return a - b\n```\n\n```file test_calc.py\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```\n"
         try JSONSerialization.data(withJSONObject: ["replies": [reply]]).write(to: script)
 
         let server = try ServerProcess.start(home: home, arguments: [
             "serve", "--port", "0", "--scripted-model", script.path, "--rate-limit", "1000000", "--rate-burst", "1000000",
-            "--max-concurrent-executions", String(executionSlots), "--approval-timeout", "60",
+            "--max-concurrent-executions", String(executionSlots), "--approval-timeout", "60", "--max-iterations", "2",
         ])
         defer { server.stop() }
         var configuration = HTTPClient.Configuration()
