@@ -18,7 +18,9 @@ struct TokenCLITests {
         #expect(!listed.stdout.contains(token))
         let id = try #require(listed.stdout.split(separator: " ").first.map(String.init))
 
-        let access = try AccessStore(path: DataDirectory(environment: ["DOER_HOME": dir.url.appendingPathComponent(".doer-home").path]).accessDatabase)
+        // DoerCLI gives the command a DOER_HOME beside the folder it runs in.
+        let home = dir.url.deletingLastPathComponent().appendingPathComponent(".doer-home").path
+        let access = try AccessStore(path: DataDirectory(environment: ["DOER_HOME": home]).accessDatabase)
         #expect(try access.record(forToken: token)?.user == "ada")
         let revoked = try DoerCLI.run(["token", "revoke", id], in: dir.url)
         #expect(revoked.status == 0)

@@ -85,7 +85,7 @@ struct ServerAuthTests {
             #expect(created.status == .created)
             let id = try #require(created.json["id"] as? String)
             #expect(try await client.call(.get, "/v1/sessions/\(id)", token: ada).status == .ok)
-            for path in ["", "/events?follow=false", "/diff", "/files", "/files/secret.txt", "/approvals"] {
+            for path in ["", "/events?follow=false", "/diff", "/files", "/files/secret.txt", "/approvals", "/audit"] {
                 let response = try await client.call(.get, "/v1/sessions/\(id)\(path)", token: bob)
                 #expect(response.status == .notFound, "GET \(path)")
                 #expect(!response.text.contains("ada's"))

@@ -33,7 +33,8 @@ final class ServerHarness: @unchecked Sendable {
         let options = ServerOptions(maxBodyBytes: maxBodyBytes, ratePerSecond: rate, rateBurst: burst,
                                     corsOrigins: corsOrigins, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: 20,
                                     workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true))
-        server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: sandbox)
+        server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: sandbox,
+                                    audit: try AuditLog(path: directories.sessionDatabase))
     }
 
     deinit { try? FileManager.default.removeItem(at: home) }

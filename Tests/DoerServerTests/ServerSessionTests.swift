@@ -61,6 +61,12 @@ struct ServerSessionTests {
             }
             #expect(decoded(resumed) == decoded(all.dropFirst(cut)))
             #expect(decoded(resumed).count == resumed.count)
+            // The audit trail holds the run, with the person who approved as that record's actor.
+            let audit = try await client.call(.get, "/v1/sessions/\(id)/audit", token: ada)
+            #expect(audit.status == .ok)
+            let records = (audit.json["records"] as? [[String: Any]]) ?? []
+            #expect(records.contains { ($0["kind"] as? String)?.contains("approv") == true && $0["actor"] as? String == "ada" }, "\(audit.text)")
+            #expect(records.allSatisfy { $0["session"] as? String == id })
             let none = parseSSE(try await client.call(.get, "/v1/sessions/\(id)/events?follow=false&after=\(all.count)", token: ada).text)
             #expect(none.isEmpty)
         }

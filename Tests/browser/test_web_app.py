@@ -138,6 +138,11 @@ def test_task_plan_runs_approval_diff(server, browser):
     assert "+    return a + b" in browser.find_element(By.ID, "diff").text
     browser.save_screenshot(str(ARTIFACTS / "web-app.png"))
 
+    # The audit trail lists the run, the approval by this user among it.
+    browser.find_element(By.ID, "audit-load").click()
+    wait(browser).until(lambda d: "browser" in d.find_element(By.ID, "audit").text)
+    assert "approv" in browser.find_element(By.ID, "audit").text
+
     # The change reached the session's workspace on the server.
     applied = list(Path(server["home"], "data", "workspaces", "browser").glob("*/calc.py"))
     assert [p.read_text() for p in applied] == [CALC]

@@ -97,6 +97,7 @@ function resetView() {
   $("candidates").replaceChildren();
   $("diff").replaceChildren();
   $("terminal").replaceChildren();
+  $("audit").replaceChildren();
   $("approval-card").hidden = true;
   $("status-line").textContent = "";
 }
@@ -292,6 +293,24 @@ function handleEvent(type, payload) {
   scrollChat();
 }
 
+async function loadAudit() {
+  if (!state.current) return;
+  const list = $("audit");
+  list.replaceChildren();
+  try {
+    const data = await api("GET", `/v1/sessions/${encodeURIComponent(state.current)}/audit`);
+    for (const record of data.records) {
+      const item = el("li");
+      item.append(el("span", "kind", record.kind), document.createTextNode(` · ${record.actor} · ${new Date(record.time).toLocaleTimeString()}`));
+      item.title = "hash " + record.hash;
+      list.append(item);
+    }
+    if (!data.records.length) list.append(el("li", "muted", "no records yet"));
+  } catch (error) {
+    list.append(el("li", "error", error.message));
+  }
+}
+
 async function answerApproval(approve) {
   const [pending] = state.view?.pending.values() ?? [];
   if (!pending || !state.current) return;
@@ -345,6 +364,7 @@ $("message").addEventListener("keydown", (event) => {
 $("new-session").addEventListener("click", newConversation);
 $("sign-out").addEventListener("click", () => signOut());
 $("approve").addEventListener("click", () => answerApproval(true));
+$("audit-load").addEventListener("click", loadAudit);
 $("deny").addEventListener("click", () => answerApproval(false));
 $("menu").addEventListener("click", () => document.body.classList.toggle("menu-open"));
 $("help-button").addEventListener("click", () => $("help").showModal());

@@ -32,10 +32,19 @@ struct SessionRoutes: Sendable {
             return FileList(files: WorkspaceFiles.list(root).map { FileEntry(path: $0.path, size: $0.size) })
         }
         group.get("sessions/:id/files/**") { _, context in try file(context) }
+        group.get("sessions/:id/audit") { _, context in
+            let record = try owned(context)
+            guard let audit = hub.audit else { throw ServerError.notFound("this server keeps no audit trail") }
+            return AuditList(records: try audit.records(session: record.id).map(\.exported))
+        }
     }
 
     struct ApprovalList: ResponseEncodable, Sendable {
         var approvals: [ApprovalView]
+    }
+
+    struct AuditList: ResponseEncodable, Sendable {
+        var records: [AuditValue]
     }
 
     /// The session `:id` if the caller owns it; 404 otherwise, so other users' sessions
@@ -68,7 +77,7 @@ struct SessionRoutes: Sendable {
         let record = try store.createSession(task: name, workspace: workspace.path)
         try access.setOwner(user, ofSession: record.id)
         if let message, !message.isEmpty {
-            try await hub.start(sessionID: record.id, task: message, workspace: workspace)
+            try await hub.start(sessionID: record.id, task: message, workspace: workspace, user: user)
         }
         return EditedResponse(status: .created, headers: [.location: "/v1/sessions/\(record.id)"], response: await view(record))
     }
@@ -92,7 +101,8 @@ struct SessionRoutes: Sendable {
         let body = try await request.decode(as: MessageBody.self, context: context)
         let text = body.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw ServerError.badRequest("'text' must not be empty") }
-        try await hub.start(sessionID: record.id, task: text, workspace: URL(fileURLWithPath: record.workspace, isDirectory: true))
+        try await hub.start(sessionID: record.id, task: text, workspace: URL(fileURLWithPath: record.workspace, isDirectory: true),
+                            user: try context.requireUser())
         return EditedResponse(status: .accepted, response: RunAccepted(session: await view(record)))
     }
 

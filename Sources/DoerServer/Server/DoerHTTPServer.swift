@@ -22,11 +22,12 @@ public struct DoerHTTPServer: Sendable {
     let webApp = WebAppRoutes()
 
     public init(options: ServerOptions, directories: DataDirectory, agents: any AgentFactory, sandbox: any Sandbox,
-                limits: ResourceLimits = ResourceLimits()) throws(DoerError) {
+                limits: ResourceLimits = ResourceLimits(), audit: AuditLog? = nil) throws(DoerError) {
         self.options = options
         access = try AccessStore(path: directories.accessDatabase)
         store = try SessionStore(path: directories.sessionDatabase)
-        hub = SessionHub(store: store, factory: agents, approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)))
+        hub = SessionHub(store: store, factory: agents, approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)),
+                         audit: audit)
         let scratch = directories.cache.appendingPathComponent("executions", isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true,

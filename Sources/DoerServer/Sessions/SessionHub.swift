@@ -28,15 +28,18 @@ public actor SessionHub {
     let store: SessionStore
     let factory: any AgentFactory
     let approvalTimeout: Duration
+    /// Where every event of a server run is also recorded, with the user as its actor.
+    let audit: AuditLog?
     private var runs: [String: Task<Void, Never>] = [:]
     private var lastSeq: [String: Int] = [:]
     private var subscribers: [String: [UUID: AsyncStream<Item>.Continuation]] = [:]
     private var pending: [String: [String: PendingApproval]] = [:]
 
-    init(store: SessionStore, factory: any AgentFactory, approvalTimeout: Duration) {
+    init(store: SessionStore, factory: any AgentFactory, approvalTimeout: Duration, audit: AuditLog? = nil) {
         self.store = store
         self.factory = factory
         self.approvalTimeout = approvalTimeout
+        self.audit = audit
     }
 
     public func isRunning(_ sessionID: String) -> Bool { runs[sessionID] != nil }
@@ -46,7 +49,7 @@ public actor SessionHub {
     }
 
     /// Starts an agent run of `task` on the session's workspace. Fails while one is running.
-    func start(sessionID: String, task: String, workspace: URL) throws(ServerError) {
+    func start(sessionID: String, task: String, workspace: URL, user: String) throws(ServerError) {
         guard runs[sessionID] == nil else {
             throw .conflict("session \(sessionID) is already running; wait for it to finish or cancel it")
         }
@@ -60,6 +63,7 @@ public actor SessionHub {
             throw .unavailable("cannot start the agent: \(error.description)")
         }
         let store = store
+        let recorder = audit.map { AuditRecorder(log: $0, actor: user, session: sessionID, workspace: workspace) }
         runs[sessionID] = Task {
             for await event in agent.run(task: task, workspace: workspace) {
                 do {
@@ -68,6 +72,8 @@ public actor SessionHub {
                     // Publishing an unstored event would give it a number the store never had.
                     continue
                 }
+                // A failed audit write must not stop the run; the session's own events still hold it.
+                try? recorder?.record(event)
                 self.publish(sessionID, event)
             }
             self.finished(sessionID)
