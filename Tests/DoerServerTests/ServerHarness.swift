@@ -1,5 +1,6 @@
 import DoerAgent
 import DoerCore
+import DoerLanguages
 import DoerSandbox
 import DoerServer
 import DoerStore
@@ -34,6 +35,8 @@ final class ServerHarness: @unchecked Sendable {
                                     corsOrigins: corsOrigins, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: 20,
                                     workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true))
         server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: sandbox,
+                                    languageCache: LanguageCache(configuration: SandboxConfiguration(
+                                        stagingRoot: home.appendingPathComponent("sandbox-staging", isDirectory: true))),
                                     audit: try AuditLog(path: directories.sessionDatabase))
     }
 

@@ -169,13 +169,28 @@ struct ServerExecutionTests {
             let entry = try await client.call(.post, "/v1/executions", token: ada,
                                               json: #"{"files": {"run.sh": "echo $((6 * 7))"}, "entrypoint": "run.sh"}"#)
             #expect(entry.json["stdout"] as? String == "42\n")
-            #expect(entry.json["language"] as? String == "shell")
+            #expect(entry.json["language"] as? String == "bash")
             let slow = try await client.call(.post, "/v1/executions", token: ada,
                                              json: #"{"language": "python", "code": "import time\ntime.sleep(30)", "timeout_seconds": 1}"#)
             #expect(slow.json["timed_out"] as? Bool == true)
             let network = try await client.call(.post, "/v1/executions", token: ada,
                                                 json: #"{"language": "python", "code": "import socket\ns = socket.socket()\ns.settimeout(2)\ns.connect(('127.0.0.1', 22))"}"#)
             #expect(network.json["exit_code"] as? Int != 0)
+        }
+    }
+
+    @Test("a compiled language: a program that compiles runs; one that does not answers with the compiler's errors")
+    func compiled() async throws {
+        let harness = try ServerHarness()
+        let ada = try harness.token("ada")
+        try await harness.test { client in
+            let good = try await client.call(.post, "/v1/executions", token: ada,
+                                             json: ##"{"language": "c", "code": "#include <stdio.h>\nint main(void) { printf(\"%d\\n\", 6 * 7); return 0; }\n"}"##)
+            #expect(good.json["stdout"] as? String == "42\n", "\(good.text)")
+            let bad = try await client.call(.post, "/v1/executions", token: ada, json: #"{"language": "c", "code": "int main(void) { return x; }\n"}"#)
+            #expect(bad.status == .ok)
+            #expect(bad.json["exit_code"] as? Int != 0)
+            #expect((bad.json["stderr"] as? String)?.contains("x") == true, "\(bad.text)")
         }
     }
 

@@ -2,7 +2,8 @@ public import DoerAgent
 public import DoerCore
 import DoerConfig
 import DoerModels
-import DoerSandbox
+public import DoerLanguages
+public import DoerSandbox
 public import Foundation
 
 /// Makes the agent for one run. The server takes one at start, so tests and the browser
@@ -16,11 +17,15 @@ public struct ConfiguredAgentFactory: AgentFactory {
     public let provider: any ModelProvider
     public let sandbox: any Sandbox
     public var configuration: AgentConfiguration
+    /// Where compiled languages keep their build caches, beside the sandboxes.
+    public var languageCache: LanguageCache
 
-    public init(provider: any ModelProvider, sandbox: any Sandbox, configuration: AgentConfiguration) {
+    public init(provider: any ModelProvider, sandbox: any Sandbox, configuration: AgentConfiguration,
+                languageCache: LanguageCache = LanguageCache(configuration: SandboxConfiguration())) {
         self.provider = provider
         self.sandbox = sandbox
         self.configuration = configuration
+        self.languageCache = languageCache
     }
 
     /// Reads config.toml and the environment, as `doer exec` does. With `scriptedModel`, the
@@ -28,11 +33,12 @@ public struct ConfiguredAgentFactory: AgentFactory {
     public static func fromConfiguration(directories: DataDirectory, scriptedModel: URL?, maxIterations: Int = 6,
                                          candidates: Int = 1) throws(DoerError) -> ConfiguredAgentFactory {
         let configuration = try DoerConfiguration.load(directories: directories)
-        let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
+        let sandboxConfiguration = SandboxConfiguration(
             backend: configuration.sandboxBackend, unprivilegedUID: configuration.unprivilegedUID,
             unprivilegedGID: configuration.unprivilegedGID,
             stagingRoot: configuration.stagingDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) },
-            warmPoolSize: configuration.warmPoolSize)).make()
+            warmPoolSize: configuration.warmPoolSize)
+        let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
         let model: any ModelProvider
         if let scriptedModel {
             model = try ReplayModelProvider(contentsOf: scriptedModel)
@@ -50,7 +56,8 @@ public struct ConfiguredAgentFactory: AgentFactory {
             approval: .onRequest,
             nativeTools: scriptedModel == nil && configuration.model.provider != .local)
         try agentConfiguration.validate()
-        return ConfiguredAgentFactory(provider: model, sandbox: sandbox, configuration: agentConfiguration)
+        return ConfiguredAgentFactory(provider: model, sandbox: sandbox, configuration: agentConfiguration,
+                                      languageCache: LanguageCache(configuration: sandboxConfiguration))
     }
 
     /// `never` only when a person chose it when starting the server (`doer mcp --apply`).

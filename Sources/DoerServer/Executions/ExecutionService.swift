@@ -1,5 +1,5 @@
 public import DoerCore
-import DoerLanguages
+public import DoerLanguages
 public import DoerSandbox
 public import Foundation
 
@@ -85,13 +85,16 @@ public struct ExecutionOutput: Sendable, Codable, Hashable {
 /// afterwards, at most `maxConcurrent` at once.
 public struct ExecutionService: Sendable {
     let sandbox: any Sandbox
+    let runner: FileRunner
     let baseLimits: ResourceLimits
     let maxSeconds: Double
     let scratchRoot: URL
     let slots: ExecutionSlots
 
-    public init(sandbox: any Sandbox, baseLimits: ResourceLimits, maxSeconds: Double, maxConcurrent: Int, scratchRoot: URL) {
+    public init(sandbox: any Sandbox, languageCache: LanguageCache, baseLimits: ResourceLimits, maxSeconds: Double,
+                maxConcurrent: Int, scratchRoot: URL) {
         self.sandbox = sandbox
+        self.runner = FileRunner(sandbox: sandbox, cache: languageCache)
         self.baseLimits = baseLimits
         self.maxSeconds = maxSeconds
         self.scratchRoot = scratchRoot
@@ -111,13 +114,31 @@ public struct ExecutionService: Sendable {
         limits.wallClockSeconds = plan.timeout
         if let memory = input.memoryBytes { limits.memoryBytes = memory }
         do { try limits.validate() } catch { throw .badRequest(error.description) }
-        let request = ExecutionRequest(command: plan.command, workspace: workspace, stdin: Data((input.stdin ?? "").utf8),
-                                       limits: limits, mode: .workspaceWrite, applyChanges: false)
+        let stdin = Data((input.stdin ?? "").utf8)
         await slots.acquire()
         defer { Task { await slots.release() } }
         let result: ExecutionResult
         do {
-            result = try await sandbox.run(request)
+            switch plan.program {
+            case .command(let command):
+                result = try await sandbox.run(ExecutionRequest(command: command, workspace: workspace, stdin: stdin,
+                                                                limits: limits, mode: .workspaceWrite, applyChanges: false))
+            case .file(let file, let language, let arguments):
+                // A program that does not compile answers with the compiler's output and exit code.
+                // Its build cache belongs to this one throw-away workspace: drop it afterwards.
+                defer { runner.cache.clear(language, workspace: workspace) }
+                let outcome = try await runner.run(file, language: language, arguments: arguments, workspace: workspace,
+                                                   stdin: stdin, limits: limits, applyChanges: false)
+                guard let ran = outcome.failedBuild ?? outcome.run else {
+                    throw ServerError.unavailable("the program neither built nor ran")
+                }
+                result = ran
+            }
+        } catch let error as ServerError {
+            throw error
+        } catch let error as DoerError {
+            if case .toolchainMissing = error { throw .badRequest(error.description) }
+            throw .unavailable("the sandbox could not run the code: \(error.description)")
         } catch {
             throw .unavailable("the sandbox could not run the code: \(error)")
         }
@@ -133,9 +154,14 @@ public struct ExecutionService: Sendable {
             warnings: warnings)
     }
 
+    private enum Program {
+        case command([String])
+        case file(String, Language, [String])
+    }
+
     private struct Plan {
         var files: [String: String]
-        var command: [String]
+        var program: Program
         var timeout: Double
         var language: String?
     }
@@ -147,10 +173,7 @@ public struct ExecutionService: Sendable {
         }
         var language: Language?
         if let name = input.language {
-            guard let found = LanguageCatalogue.all.first(where: { $0.name == name.lowercased() }) else {
-                throw .badRequest("unknown language '\(name)'; known: \(LanguageCatalogue.all.map(\.name).joined(separator: ", "))")
-            }
-            language = found
+            do { language = try LanguageCatalogue.language(named: name) } catch { throw .badRequest(error.description) }
         }
         var files = input.files ?? [:]
         for path in files.keys { try WorkspaceFiles.validate(relativePath: path) }
@@ -162,16 +185,16 @@ public struct ExecutionService: Sendable {
             }
             let name = "main." + (language.extensions.first ?? "txt")
             files[name] = code
-            return Plan(files: files, command: language.runCommand(name, arguments), timeout: timeout, language: language.name)
+            return Plan(files: files, program: .file(name, language, arguments), timeout: timeout, language: language.name)
         }
         guard !files.isEmpty else { throw .badRequest("nothing to run: give 'code' and 'language', or 'files' with 'command' or 'entrypoint'") }
         switch (input.command, input.entrypoint) {
         case (.some(.arguments(let list)), nil):
             guard !list.isEmpty, !list[0].isEmpty else { throw .badRequest("'command' must not be empty") }
-            return Plan(files: files, command: list + arguments, timeout: timeout, language: language?.name)
+            return Plan(files: files, program: .command(list + arguments), timeout: timeout, language: language?.name)
         case (.some(.shell(let line)), nil):
             guard !line.isEmpty else { throw .badRequest("'command' must not be empty") }
-            return Plan(files: files, command: ["sh", "-c", line], timeout: timeout, language: language?.name)
+            return Plan(files: files, program: .command(["sh", "-c", line]), timeout: timeout, language: language?.name)
         case (nil, .some(let entry)):
             guard files[entry] != nil else { throw .badRequest("the entrypoint '\(entry)' is not one of the files") }
             let chosen: Language
@@ -180,7 +203,7 @@ public struct ExecutionService: Sendable {
             } else {
                 do { chosen = try LanguageCatalogue.language(forFile: entry) } catch { throw .badRequest(error.description) }
             }
-            return Plan(files: files, command: chosen.runCommand(entry, arguments), timeout: timeout, language: chosen.name)
+            return Plan(files: files, program: .file(entry, chosen, arguments), timeout: timeout, language: chosen.name)
         case (nil, nil):
             throw .badRequest("with 'files', give 'command' (what to run) or 'entrypoint' (which file to run)")
         case (.some, .some):

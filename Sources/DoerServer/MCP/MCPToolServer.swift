@@ -1,5 +1,6 @@
 import DoerAgent
 public import DoerCore
+import DoerLanguages
 import DoerSandbox
 import Foundation
 public import MCP
@@ -15,10 +16,12 @@ public struct MCPToolServer: Sendable {
     let limits: ResourceLimits
     let agents: any AgentFactory
     let applyChanges: Bool
+    let tests: ProjectTestRunner
 
-    public init(executions: ExecutionService, sandbox: any Sandbox, limits: ResourceLimits, agents: any AgentFactory,
-                applyChanges: Bool) {
+    public init(executions: ExecutionService, sandbox: any Sandbox, languageCache: LanguageCache, limits: ResourceLimits,
+                agents: any AgentFactory, applyChanges: Bool) {
         self.executions = executions
+        self.tests = ProjectTestRunner(sandbox: sandbox, cache: languageCache)
         self.sandbox = sandbox
         self.limits = limits
         self.agents = agents
@@ -37,12 +40,11 @@ public struct MCPToolServer: Sendable {
                 ]),
                 "required": .array(["language", "code"]),
              ])),
-        Tool(name: "run_tests", description: "Run a project's tests (pytest or node --test) in the sandbox; the workspace is not changed.",
+        Tool(name: "run_tests", description: "Run a project's tests in the sandbox, every language it has tests in (pytest, go test, cargo test, JUnit…); the workspace is not changed. Answers a report per language with each test's result.",
              inputSchema: .object([
                 "type": "object",
                 "properties": .object([
                     "workspace": .object(["type": "string", "description": "Absolute path of the project folder"]),
-                    "timeout": .object(["type": "number", "description": "Seconds before the run is killed (default 60)"]),
                 ]),
                 "required": .array(["workspace"]),
              ])),
@@ -88,21 +90,15 @@ public struct MCPToolServer: Sendable {
             let output = try await executions.run(input)
             return .init(content: [.text(text: try json(output), annotations: nil, _meta: nil)], isError: output.exitCode != 0 || output.timedOut)
         case "run_tests":
-            let root = try directory(arguments)
-            let files = WorkspaceFiles.list(root).map(\.path)
-            let strategy = TestStrategy.choose(files: files, task: "")
-            var runLimits = limits
-            runLimits.wallClockSeconds = number(arguments["timeout"]) ?? max(limits.wallClockSeconds, 60)
-            try runLimits.validate()
-            let result = try await sandbox.run(ExecutionRequest(command: strategy.command, workspace: root, limits: runLimits,
-                                                                applyChanges: false))
-            let output = """
-                command: \(strategy.command.joined(separator: " "))
-                exit code: \(result.termination.shellExitCode)\(result.timedOut ? " (timed out)" : "")
-
-                \(result.stdout.text)\(result.stderr.text.isEmpty ? "" : "\n--- stderr\n" + result.stderr.text)
-                """
-            return .init(content: [.text(text: output, annotations: nil, _meta: nil)], isError: !result.succeeded)
+            let report = await tests.run(workspace: try directory(arguments))
+            let lines = report.languages.map {
+                "\($0.language) (\($0.framework)): \($0.outcome.rawValue), \($0.passedCount) passed, \($0.failedCount) failed"
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let output = (lines.isEmpty ? "no tests found" : lines.joined(separator: "\n"))
+                + "\n\n" + String(decoding: try encoder.encode(report), as: UTF8.self)
+            return .init(content: [.text(text: output, annotations: nil, _meta: nil)], isError: !report.passed)
         case "run_task":
             let task = try string(arguments, "task")
             let root = try directory(arguments)

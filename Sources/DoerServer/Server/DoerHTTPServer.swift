@@ -1,5 +1,6 @@
 public import DoerCore
-import DoerSandbox
+public import DoerLanguages
+public import DoerSandbox
 public import DoerStore
 import Foundation
 import HTTPTypes
@@ -22,7 +23,7 @@ public struct DoerHTTPServer: Sendable {
     let webApp = WebAppRoutes()
 
     public init(options: ServerOptions, directories: DataDirectory, agents: any AgentFactory, sandbox: any Sandbox,
-                limits: ResourceLimits = ResourceLimits(), audit: AuditLog? = nil) throws(DoerError) {
+                languageCache: LanguageCache, limits: ResourceLimits = ResourceLimits(), audit: AuditLog? = nil) throws(DoerError) {
         self.options = options
         access = try AccessStore(path: directories.accessDatabase)
         store = try SessionStore(path: directories.sessionDatabase)
@@ -37,7 +38,7 @@ public struct DoerHTTPServer: Sendable {
         } catch {
             throw .configuration("cannot create the server's folders: \(error.localizedDescription)")
         }
-        executions = ExecutionService(sandbox: sandbox, baseLimits: limits, maxSeconds: options.maxExecutionSeconds,
+        executions = ExecutionService(sandbox: sandbox, languageCache: languageCache, baseLimits: limits, maxSeconds: options.maxExecutionSeconds,
                                       maxConcurrent: options.maxConcurrentExecutions, scratchRoot: scratch)
         limiter = TokenBucketLimiter(ratePerSecond: options.ratePerSecond, burst: options.rateBurst)
     }

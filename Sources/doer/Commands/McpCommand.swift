@@ -29,10 +29,11 @@ struct McpCommand: AsyncParsableCommand {
             let configuration = try DoerConfiguration.load(directories: directories)
             let scratch = directories.cache.appendingPathComponent("executions", isDirectory: true)
             try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            let executions = ExecutionService(sandbox: agents.sandbox, baseLimits: configuration.limits, maxSeconds: 60,
+            let executions = ExecutionService(sandbox: agents.sandbox, languageCache: agents.languageCache,
+                                              baseLimits: configuration.limits, maxSeconds: 60,
                                               maxConcurrent: 4, scratchRoot: scratch)
-            tools = MCPToolServer(executions: executions, sandbox: agents.sandbox, limits: configuration.limits, agents: agents,
-                                  applyChanges: apply)
+            tools = MCPToolServer(executions: executions, sandbox: agents.sandbox, languageCache: agents.languageCache,
+                                  limits: configuration.limits, agents: agents, applyChanges: apply)
         } catch {
             fail(error)
         }

@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
                 maxConcurrentExecutions: maxConcurrentExecutions,
                 workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true))
             server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: agents.sandbox,
-                                        limits: configuration.limits,
+                                        languageCache: agents.languageCache, limits: configuration.limits,
                                         audit: try AuditSupport.log(configuration, directories: directories))
         } catch {
             fail(error)
