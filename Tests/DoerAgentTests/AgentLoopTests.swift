@@ -338,3 +338,25 @@ struct AgentNetworkTests {
         #expect(Self.probeOutput(events).contains("proxy=http://127.0.0.1:"))
     }
 }
+
+@Suite("what a run leaves behind")
+struct ToolCacheTests {
+    @Test("caches of the tools the model ran are not part of the change")
+    func cachesLeftOut() async throws {
+        let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right]) + "\n```run\npython3 -m pytest -q\n```\n"]])
+        let (_, summary) = try await AgentHarness.run(model, task: "Write add in calc.py", in: ws)
+        #expect(summary.outcome == .passed)
+        #expect(summary.changedFiles.map(\.path) == ["calc.py"])
+        #expect(!FileManager.default.fileExists(atPath: ws.url.appendingPathComponent(".pytest_cache").path))
+        #expect(!FileManager.default.fileExists(atPath: ws.url.appendingPathComponent("__pycache__").path))
+    }
+
+    @Test("which paths count as tool caches")
+    func paths() {
+        #expect(ToolCaches.contains(".pytest_cache/v/cache/nodeids"))
+        #expect(ToolCaches.contains("pkg/__pycache__/mod.cpython-311.pyc"))
+        #expect(!ToolCaches.contains("src/cache.py"))
+        #expect(!ToolCaches.contains("pytest_cache.md"))
+    }
+}

@@ -111,7 +111,7 @@ public struct Agent: Sendable {
             return await summary(race.outcome, iterations: race.iterations, message: ([race.reason] + notes).joined(separator: "; "))
         }
         let copy = copies[winner]
-        let changes = copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) }
+        let changes = copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) && !ToolCaches.contains($0.path) }
         let diff = copy.diff(changes)
         let costs = race.costs.sorted { $0.key < $1.key }.map { "candidate \($0.key): \($0.value.totalTokens) tokens" }
         let message = (race.iterations == 0 ? "candidate \(winner) passed with the files restored from the session"
@@ -147,6 +147,14 @@ public struct Agent: Sendable {
         }
     }
 
+    /// How one candidate's loop ended. A struct rather than a tuple holding a `Result`:
+    /// optimised builds handed back a garbage index through the tuple.
+    private struct CandidateFinish: Sendable {
+        var index: Int
+        var outcome: CandidateLoop.Outcome?
+        var error: (any Error)?
+    }
+
     private struct RaceResult {
         var winner: Int?
         var outcome: RunSummary.Outcome
@@ -176,7 +184,7 @@ public struct Agent: Sendable {
                       meter: TokenMeter, budget: Budget, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RaceResult {
         var meters: [Int: TokenMeter] = [:]
         for index in copies.indices { meters[index] = TokenMeter() }
-        let result = await withTaskGroup(of: (Int, Result<CandidateLoop.Outcome, any Error>).self) { group -> RaceResult in
+        let result = await withTaskGroup(of: CandidateFinish.self) { group -> RaceResult in
             for (index, copy) in copies.enumerated() {
                 let candidateMeter = meters[index]!
                 let loop = CandidateLoop(
@@ -185,19 +193,21 @@ public struct Agent: Sendable {
                     provider: MeteredProvider(MeteredProvider(provider, meter: candidateMeter), meter: meter),
                     sandbox: sandbox, configuration: configuration, copy: copy, emit: emit,
                     budgetLeft: { await budget.allowsMore() })
+                let candidate = index
                 group.addTask {
                     do {
-                        return (index, .success(try await loop.run()))
+                        return CandidateFinish(index: candidate, outcome: try await loop.run(), error: nil)
                     } catch {
-                        return (index, .failure(error))
+                        return CandidateFinish(index: candidate, outcome: nil, error: error)
                     }
                 }
             }
             var best = RaceResult(winner: nil, outcome: .failedTests, iterations: 0, reason: "no candidate passed", costs: [:])
             var reasons: [String] = []
-            for await (index, result) in group {
-                switch result {
-                case .success(.passed(let iterations)):
+            while let finish = await group.next() {
+                let index = finish.index
+                switch (finish.outcome, finish.error) {
+                case (.passed(let iterations)?, _):
                     emit(.candidateStatus(candidate: index, status: .passed(iteration: iterations)))
                     group.cancelAll()
                     for other in copies.indices where other != index {
@@ -205,12 +215,13 @@ public struct Agent: Sendable {
                     }
                     best = RaceResult(winner: index, outcome: .passed, iterations: iterations, reason: "", costs: [:])
                     return best
-                case .success(.gaveUp(let outcome, let iterations, let reason)):
+                case (.gaveUp(let outcome, let iterations, let reason)?, _):
                     emit(.candidateStatus(candidate: index, status: .failed(reason: reason)))
                     best.outcome = outcome
                     best.iterations = max(best.iterations, iterations)
                     reasons.append("candidate \(index): \(reason)")
-                case .failure(let error):
+                case (nil, let failure):
+                    let error: any Error = failure ?? CancellationError()
                     let reason = (error as? ModelError)?.description ?? (error as? DoerError)?.description ?? "\(error)"
                     if !(error is CancellationError) && (error as? ModelError) != .cancelled && (error as? DoerError) != .cancelled {
                         emit(.candidateStatus(candidate: index, status: .failed(reason: reason)))
