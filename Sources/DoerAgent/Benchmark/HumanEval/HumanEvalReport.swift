@@ -28,6 +28,8 @@ public struct HumanEvalReport: Sendable, Codable {
         /// Problems this mode passed and single-shot failed, and the reverse.
         public var fixedVsSingle: [String]?
         public var brokenVsSingle: [String]?
+        /// Single-shot's pass@1 on exactly this mode's problems (they differ in a partial run).
+        public var singleOnSameProblems: Double?
     }
 
     public var model: String
@@ -88,7 +90,9 @@ public struct HumanEvalReport: Sendable, Codable {
                 fixedVsSingle: mode == .single || singleSeen.isEmpty ? nil
                     : comparable.filter { $0.passed && !single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) },
                 brokenVsSingle: mode == .single || singleSeen.isEmpty ? nil
-                    : comparable.filter { !$0.passed && single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) })
+                    : comparable.filter { !$0.passed && single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) },
+                singleOnSameProblems: mode == .single || comparable.isEmpty ? nil
+                    : Double(comparable.filter { single.contains($0.taskID) }.count) / Double(comparable.count))
         }
         self.modes = modes
     }
@@ -132,6 +136,7 @@ public struct HumanEvalReport: Sendable, Codable {
         }
         for (name, m) in orderedModes where m.fixedVsSingle != nil {
             text += "\n**\(name) against single:** fixed \(m.fixedVsSingle?.count ?? 0), broke \(m.brokenVsSingle?.count ?? 0)"
+                + (m.singleOnSameProblems.map { "; on the same \(m.total) problems single-shot passed \(pct($0)), \(name) \(pct(m.passAt1))" } ?? "")
             if let fixed = m.fixedVsSingle, !fixed.isEmpty { text += "  \nfixed: " + fixed.joined(separator: ", ") }
             if let broken = m.brokenVsSingle, !broken.isEmpty { text += "  \nbroken: " + broken.joined(separator: ", ") }
             text += "\n"
