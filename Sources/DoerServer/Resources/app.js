@@ -225,6 +225,15 @@ function handleEvent(type, payload) {
       $("terminal").scrollTop = $("terminal").scrollHeight;
       break;
     }
+    case "executionOutput": {
+      // The command's output as it comes; text only, never markup.
+      const run = v.runs.get(data.candidate);
+      if (!run) break;
+      if (!run.live) { run.out.textContent = ""; run.live = true; }
+      run.out.textContent += data.text;
+      $("terminal").scrollTop = $("terminal").scrollHeight;
+      break;
+    }
     case "executionFinished": {
       let run = v.runs.get(data.candidate);
       if (!run) {
@@ -234,7 +243,8 @@ function handleEvent(type, payload) {
         $("terminal").append(node);
       }
       run.cmd.classList.add(data.exitCode === 0 ? "ok" : "fail");
-      run.out.textContent = data.output || "(no output)";
+      // What streamed in stays (it is the fuller text); otherwise the trimmed whole.
+      if (!run.live) run.out.textContent = data.output || "(no output)";
       v.runs.delete(data.candidate);
       $("terminal").scrollTop = $("terminal").scrollHeight;
       break;
