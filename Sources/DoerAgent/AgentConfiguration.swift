@@ -15,6 +15,10 @@ public struct AgentConfiguration: Sendable {
     public var timeBudgetSeconds: Double?
     /// Temperature of candidate 0; later candidates get warmer for variety.
     public var baseTemperature: Double
+    /// When set, repair turns (every turn after a candidate's first) are sampled at least
+    /// this warm: each repair is then a fresh draw rather than the same answer again, and a
+    /// repeated failure no longer ends the candidate (the best attempt is kept anyway).
+    public var repairTemperature: Double?
     public var seed: Int
     public var maxTokensPerTurn: Int
     /// Limits for every command and test run in the sandbox.
@@ -36,7 +40,7 @@ public struct AgentConfiguration: Sendable {
     public var network: NetworkPolicy
 
     public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
-                baseTemperature: Double = 0.2, seed: Int = 1, maxTokensPerTurn: Int = 1536,
+                baseTemperature: Double = 0.2, repairTemperature: Double? = nil, seed: Int = 1, maxTokensPerTurn: Int = 1536,
                 limits: ResourceLimits = ResourceLimits(wallClockSeconds: 30), approval: ApprovalPolicy = .onRequest,
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true),
                 nativeTools: Bool = false, planning: PlanningMode = .auto,
@@ -47,6 +51,7 @@ public struct AgentConfiguration: Sendable {
         self.tokenBudget = tokenBudget
         self.timeBudgetSeconds = timeBudgetSeconds
         self.baseTemperature = baseTemperature
+        self.repairTemperature = repairTemperature
         self.seed = seed
         self.maxTokensPerTurn = maxTokensPerTurn
         self.limits = limits
@@ -60,11 +65,16 @@ public struct AgentConfiguration: Sendable {
 
     public func validate() throws(DoerError) {
         guard (1...50).contains(maxIterations) else { throw .invalidArgument("--max-iterations must be 1 to 50, got \(maxIterations)") }
+        if let repairTemperature, !(0...2).contains(repairTemperature) {
+            throw .invalidArgument("the repair temperature must be 0 to 2, got \(repairTemperature)")
+        }
         guard (1...16).contains(candidates) else { throw .invalidArgument("--candidates must be 1 to 16, got \(candidates)") }
         try limits.validate()
     }
 
-    func temperature(forCandidate index: Int) -> Double {
-        min(baseTemperature + 0.25 * Double(index), 1.2)
+    func temperature(forCandidate index: Int, iteration: Int = 1) -> Double {
+        let first = min(baseTemperature + 0.25 * Double(index), 1.2)
+        guard iteration > 1, let repairTemperature else { return first }
+        return max(first, repairTemperature)
     }
 }

@@ -147,6 +147,21 @@ struct HumanEvalModeTests {
         #expect(!model.recordedRequests.contains { $0.messages.contains { $0.content.contains("candidate(") } })
     }
 
+    @Test("the loop's first turn is single mode's request, word for word, greedy, with the same seed")
+    func firstTurnIsSingle() async throws {
+        let singleModel = ScriptedModel(baseSeed: 1, replies: [0: [Self.reply(Self.wrongTruncate)]])
+        _ = try await solver(singleModel).attempt(HumanEvalSample.truncate, mode: .single)
+        let loopModel = ScriptedModel(baseSeed: 1, replies: [0: [Self.reply(Self.wrongTruncate), Self.reply(Self.rightTruncate)]])
+        _ = try await solver(loopModel).attempt(HumanEvalSample.truncate, mode: .loop)
+        let single = try #require(singleModel.recordedRequests.first)
+        let loop = try #require(loopModel.recordedRequests.first)
+        #expect(loop.messages == single.messages)
+        #expect(loop.temperature == 0 && single.temperature == 0)
+        #expect(loop.seed == single.seed && loop.maxTokens == single.maxTokens)
+        // Repairs are sampled.
+        #expect(loopModel.recordedRequests.dropFirst().allSatisfy { ($0.temperature ?? 0) > 0 })
+    }
+
     @Test("the hidden test is nowhere the loop's code can look while it runs")
     func hiddenTestUnreachable() async throws {
         let hiddenLine = try #require(HumanEvalSample.truncate.test.split(separator: "\n").first { $0.contains("assert") })

@@ -32,12 +32,23 @@ struct CandidateLoop: Sendable {
 
     func run() async throws -> Outcome {
         for (path, content) in strategy.generatedFiles { try copy.write(path, content) }
+        let hidden = Set(strategy.generatedFiles.keys)
+        var best = BestAttempt()
+        var touched = Set((resumed?.actions ?? []).compactMap(\.writtenPath))
+        /// Ends the candidate with its best attempt's files in the copy (recorded as writes).
+        func giveUp(_ outcome: RunSummary.Outcome, iterations: Int, reason: String) throws -> Outcome {
+            let restored = try best.restore(into: copy)
+            for write in restored { emit(.action(candidate: index, write)) }
+            guard !restored.isEmpty else { return .gaveUp(outcome, iterations: iterations, reason: reason) }
+            return .gaveUp(outcome, iterations: iterations,
+                           reason: reason + "; kept attempt \(best.iteration), which passed \(best.passed) of \(best.passed + best.failed) tests")
+        }
         // Small models have small context windows: each turn sends the task, a one-line
         // note of the previous reply, and the latest feedback with the current files,
         // never the whole history.
         let opening: [ChatMessage] = [
             .system(PromptBuilder.system(projectInstructions: projectInstructions)),
-            .user(PromptBuilder.task(task, files: PromptBuilder.files(of: copy), strategy: strategy, plan: plan)),
+            .user(PromptBuilder.task(task, files: PromptBuilder.files(of: copy, hiding: hidden), strategy: strategy, plan: plan)),
         ]
         var messages = opening
         var lastSignature: String?
@@ -48,15 +59,16 @@ struct CandidateLoop: Sendable {
             let report = try await runTests()
             emit(.testReport(candidate: index, iteration: 0, report: report))
             if report.succeeded { return .passed(iterations: 0) }
+            best.consider(report, iteration: 0, copy: copy, touched: touched)
             let failure = report.failureSummary ?? "no test passed"
             lastSignature = FailureTrimmer.signature(failure)
             messages.append(.assistant(PromptBuilder.note(of: resumed.actions, reply: "")))
-            messages.append(.user(PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy))))
+            messages.append(.user(PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy, hiding: hidden))))
         }
         for iteration in 1...configuration.maxIterations {
             try Task.checkCancellation()
             guard await budgetLeft() else {
-                return .gaveUp(.budgetExhausted, iterations: iteration - 1, reason: "the token or time budget ran out")
+                return try giveUp(.budgetExhausted, iterations: iteration - 1, reason: "the token or time budget ran out")
             }
             emit(.candidateStatus(candidate: index, status: .generating(iteration: iteration)))
             let reply = try await generate(messages, iteration: iteration)
@@ -82,11 +94,12 @@ struct CandidateLoop: Sendable {
             var feedback: [String] = []
             for action in actions {
                 emit(.action(candidate: index, action))
+                if let path = action.writtenPath { touched.insert(path) }
                 if let note = try await perform(action) { feedback.append(note) }
             }
 
             guard strategy.hasTests(copy.files()) else {
-                messages.append(.user("There are no tests yet. Write a test_*.py file with asserts for the task.\nCurrent files:\n" + PromptBuilder.files(of: copy)))
+                messages.append(.user("There are no tests yet. Write a test_*.py file with asserts for the task.\nCurrent files:\n" + PromptBuilder.files(of: copy, hiding: hidden)))
                 continue
             }
             emit(.candidateStatus(candidate: index, status: .testing(iteration: iteration)))
@@ -95,21 +108,24 @@ struct CandidateLoop: Sendable {
             if report.succeeded {
                 return .passed(iterations: iteration)
             }
+            best.consider(report, iteration: iteration, copy: copy, touched: touched)
             let failure = report.failureSummary ?? "no test passed"
             let signature = FailureTrimmer.signature(failure)
-            if signature == lastSignature {
-                return .gaveUp(.repeatedFailure, iterations: iteration, reason: "the same failure twice in a row")
+            // A greedy model that failed the same way twice will keep doing so; warm repairs
+            // are fresh draws, so they go on to the iteration limit.
+            if signature == lastSignature && configuration.repairTemperature == nil {
+                return try giveUp(.repeatedFailure, iterations: iteration, reason: "the same failure twice in a row")
             }
             lastSignature = signature
             let notes = feedback.isEmpty ? "" : feedback.joined(separator: "\n") + "\n"
-            messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy))))
+            messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy, hiding: hidden))))
         }
-        return .gaveUp(.iterationLimit, iterations: configuration.maxIterations, reason: "the iteration limit was reached")
+        return try giveUp(.iterationLimit, iterations: configuration.maxIterations, reason: "the iteration limit was reached")
     }
 
     private func generate(_ messages: [ChatMessage], iteration: Int) async throws -> ModelResponse {
         let request = ModelRequest(messages: messages, tools: configuration.nativeTools ? ActionParser.toolDefinitions : [],
-                                   temperature: configuration.temperature(forCandidate: index),
+                                   temperature: configuration.temperature(forCandidate: index, iteration: iteration),
                                    seed: configuration.seed &+ index &* 1000 &+ iteration, maxTokens: configuration.maxTokensPerTurn)
         var builder = ModelResponseBuilder()
         for try await delta in provider.stream(request) {

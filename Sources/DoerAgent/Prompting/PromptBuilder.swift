@@ -84,9 +84,11 @@ enum PromptBuilder {
     }
 
     /// The workspace's text files as fenced blocks, small files first, within a budget.
-    static func files(of copy: WorkspaceCopy, budget: Int = 12_000) -> String {
+    /// Files Doer wrote itself (`hidden`, the tests made from the request's examples) are
+    /// left out: the model is told how its code is checked, and failures quote the assert.
+    static func files(of copy: WorkspaceCopy, hiding hidden: Set<String> = [], budget: Int = 12_000) -> String {
         var text = ""
-        for path in copy.files() where !path.hasPrefix(".") && !path.contains("/.") && path != "AGENTS.md" {
+        for path in copy.files() where !path.hasPrefix(".") && !path.contains("/.") && path != "AGENTS.md" && !hidden.contains(path) {
             guard let content = copy.read(path), content.count < 8_000 else { continue }
             let block = "```file \(path)\n\(content)\(content.hasSuffix("\n") ? "" : "\n")```\n"
             if text.count + block.count > budget { break }

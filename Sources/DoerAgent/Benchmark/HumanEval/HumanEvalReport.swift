@@ -47,10 +47,13 @@ public struct HumanEvalReport: Sendable, Codable {
     public static let protocolText = """
         Every mode gets the same task words (the problem's prompt, asked to be completed in solution.py) and the same \
         model, served by the same server. single: one greedy generation, nothing run. loop: Doer's agent with one \
-        greedy candidate; its only tests are the prompt's own `>>>` examples turned into asserts (when a prompt has \
-        none, the model is asked to write its own test file); it stops when they pass, at the iteration limit, or on \
-        the same failure twice. speculative: the same loop with N candidates at rising temperatures; the first to \
-        pass its visible tests wins. The data set's hidden `check` is run exactly once per problem and mode, on the \
+        candidate whose first turn is single mode's request, word for word and greedy; its only tests are the \
+        prompt's own `>>>` examples, each turned into its own assert test (when a prompt has none, the model is asked \
+        to write its own test file). While they fail, the model gets the failing examples back and repairs, each \
+        repair sampled (the repair temperature); the loop stops when they pass or at the iteration limit and keeps \
+        the attempt that passed the most examples (ties keep the earlier one). speculative: the same loop with N \
+        candidates, candidate 0 as in loop mode and the others at rising temperatures; the first to pass its \
+        visible tests wins, and if none does, candidate 0's best attempt is the answer. The data set's hidden `check` is run exactly once per problem and mode, on the \
         final answer, in the bubblewrap sandbox (no network, 10 s, 512 MiB); it is never shown to the model and \
         never used to stop, retry or choose. pass@1 is the share of problems whose final answer passes the hidden \
         test, with a 95% Wilson interval.

@@ -13,10 +13,15 @@ public struct HumanEvalSolver: Sendable {
     let maxIterations: Int
     let candidates: Int
     let maxTokens: Int
+    let repairTemperature: Double?
     let stagingRoot: URL
 
+    /// The seed of single mode's one turn; the loop's candidate 0 gets it on its first turn
+    /// (the agent adds candidate and iteration to its base seed).
+    static let seed = 1
+
     public init(provider: any ModelProvider, sandbox: any Sandbox, scorer: HumanEvalScorer, maxIterations: Int = 4,
-                candidates: Int = 4, maxTokens: Int = 768,
+                candidates: Int = 4, maxTokens: Int = 768, repairTemperature: Double? = 0.6,
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-humaneval-\(getuid())", isDirectory: true)) {
         self.provider = provider
         self.sandbox = sandbox
@@ -24,6 +29,7 @@ public struct HumanEvalSolver: Sendable {
         self.maxIterations = maxIterations
         self.candidates = candidates
         self.maxTokens = maxTokens
+        self.repairTemperature = repairTemperature
         self.stagingRoot = stagingRoot
     }
 
@@ -63,12 +69,13 @@ public struct HumanEvalSolver: Sendable {
         var error: String?
     }
 
-    /// The loop's first turn without the loop: the same system prompt and task message.
+    /// The loop's first turn without the loop: the same system prompt, task message, seed and
+    /// temperature, so that the two modes differ only in what happens after it.
     private func single(_ problem: HumanEvalProblem, provider: any ModelProvider) async throws(DoerError) -> [String: String] {
         let strategy = TestStrategy.choose(files: [], task: problem.task)
         let request = ModelRequest(messages: [.system(PromptBuilder.system(projectInstructions: nil)),
                                               .user(PromptBuilder.task(problem.task, files: "", strategy: strategy))],
-                                   temperature: 0, seed: 1, maxTokens: maxTokens)
+                                   temperature: 0, seed: Self.seed, maxTokens: maxTokens)
         let reply: ModelResponse
         do {
             reply = try await provider.complete(request)
@@ -90,8 +97,10 @@ public struct HumanEvalSolver: Sendable {
             throw .workspace("cannot create \(workspace.path): \(error.localizedDescription)")
         }
         defer { try? FileManager.default.removeItem(at: workspace) }
-        // Candidate 0 is greedy, as in single mode; racing candidates get warmer.
+        // Candidate 0's first turn is single mode's turn; racing candidates get warmer, and
+        // repairs are fresh draws (the candidate keeps its attempt that passed most examples).
         let configuration = AgentConfiguration(maxIterations: maxIterations, candidates: candidates, baseTemperature: 0,
+                                               repairTemperature: repairTemperature, seed: Self.seed - 1,
                                                maxTokensPerTurn: maxTokens, limits: ResourceLimits(wallClockSeconds: 20),
                                                approval: .onRequest, stagingRoot: stagingRoot.appendingPathComponent("copies"),
                                                planning: .derived)
