@@ -29,7 +29,7 @@ struct ConformanceTests {
         // Detection finds this language (and only languages with tests) from the files.
         #expect(LanguageCatalogue.languagesWithTests(in: ProjectFiles.list(project)).map(\.name) == [name])
 
-        let report = await try LanguageTestSupport.runner().run(language, workspace: project)
+        let report = try await LanguageTestSupport.runner().run(language, workspace: project)
         #expect(report.outcome == .failed, "\(report.outcome): \(report.detail ?? "")")
         #expect(report.tests.filter { $0.status == .failed }.map(\.name) == [sample.failingTest])
         #expect(report.tests.filter { $0.status == .passed }.map(\.name) == [sample.passingTest])

@@ -12,7 +12,7 @@ struct FailureModeTests {
         let language = try LanguageCatalogue.language(named: name)
         try #require(LanguageToolchains.isInstalled(language))
         let folder = try LanguageTestSupport.project(project, files)
-        return await try LanguageTestSupport.runner().run(language, workspace: folder)
+        return try await LanguageTestSupport.runner().run(language, workspace: folder)
     }
 
     @Test("a Go compile error is a build failure with the compiler's message")
@@ -98,7 +98,7 @@ struct FailureModeTests {
     @Test("a missing toolchain is reported with the command that installs it")
     func missingToolchain() async throws {
         let folder = try LanguageTestSupport.project("ghost", ["a_test.ghost": ""])
-        let report = await try LanguageTestSupport.runner().run(Self.ghost, workspace: folder)
+        let report = try await LanguageTestSupport.runner().run(Self.ghost, workspace: folder)
         #expect(report.outcome == .toolchainMissing)
         #expect(report.detail?.contains("doer languages install ghost") == true)
         #expect(report.detail?.contains("apt-get install ghost-compiler") == true)

@@ -267,11 +267,9 @@ struct WarmPoolTests {
         await engine.warmUp(for: request)
         let pooled = try #require(engine.poolForTesting?.take(SandboxShape(request)))
         pooled.process.kill()
-        var status: Int32 = 0
         // Put the dead one back and check the next run still succeeds.
         _ = waitid(P_PIDFD, id_t(pooled.process.pidfd), nil, WEXITED | WNOWAIT)
         engine.poolForTesting?.putBackForTesting(pooled, shape: SandboxShape(request))
-        _ = status
         let result = try await sandbox.run(request)
         #expect(result.stdout.text == "fine\n")
     }

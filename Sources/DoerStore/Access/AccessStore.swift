@@ -24,15 +24,7 @@ public final class AccessStore: Sendable {
     private let pool: DatabasePool
 
     public init(path: URL) throws(DoerError) {
-        do {
-            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path.path, configuration: configuration)
-            try Self.migrator.migrate(pool)
-        } catch {
-            throw .configuration("cannot open the access database \(path.path): \(error)")
-        }
+        pool = try StoreDatabase.open(path, holding: "the access tokens") { try Self.migrator.migrate($0) }
         // Token hashes are not secrets, but nobody else needs to read them.
         chmod(path.path, 0o600)
     }

@@ -23,11 +23,8 @@ public final class AuditLog: Sendable {
     public init(path: URL, key: Data? = nil, redactor: SecretRedactor = SecretRedactor()) throws(DoerError) {
         self.keyData = key
         self.redactor = redactor
-        do {
-            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(30)
-            pool = try DatabasePool(path: path.path, configuration: configuration)
+        // Appends wait longer than other writes: a record must never be dropped for a busy file.
+        pool = try StoreDatabase.open(path, holding: "the audit trail", busyTimeoutSeconds: 30) { pool in
             try pool.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS audit (
@@ -48,8 +45,6 @@ public final class AuditLog: Sendable {
                         BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
                     """)
             }
-        } catch {
-            throw .configuration("cannot open the audit trail in \(path.path): \(error)")
         }
     }
 

@@ -26,15 +26,7 @@ public final class SessionStore: Sendable {
     private let pool: DatabasePool
 
     public init(path: URL) throws(DoerError) {
-        do {
-            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path.path, configuration: configuration)
-            try Self.migrator.migrate(pool)
-        } catch {
-            throw .configuration("cannot open the session database \(path.path): \(error)")
-        }
+        pool = try StoreDatabase.open(path, holding: "the sessions") { try Self.migrator.migrate($0) }
     }
 
     private static var migrator: DatabaseMigrator {

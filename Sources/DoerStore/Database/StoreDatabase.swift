@@ -1,0 +1,22 @@
+import DoerCore
+import Foundation
+import GRDB
+
+/// Opens one of Doer's SQLite files the way every store does: its folder created, writers
+/// in other processes waited for (a CLI and a server share the files) rather than failed
+/// at once, the schema prepared, and a file that cannot be opened reported by what it holds.
+enum StoreDatabase {
+    static func open(_ path: URL, holding contents: String, busyTimeoutSeconds: Double = 10,
+                     prepare: (DatabasePool) throws -> Void) throws(DoerError) -> DatabasePool {
+        do {
+            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeoutSeconds)
+            let pool = try DatabasePool(path: path.path, configuration: configuration)
+            try prepare(pool)
+            return pool
+        } catch {
+            throw .configuration("cannot open \(contents) in \(path.path): \(error)")
+        }
+    }
+}
