@@ -59,30 +59,54 @@ struct HumanEvalScoringTests {
         #expect(!score.passed)
     }
 
-    @Test("an answer that exits before the hidden test runs does not pass")
+    @Test("an answer that exits before the hidden test returns does not pass")
     func earlyExit() async throws {
-        for exit in ["import sys\nsys.exit(0)\n", "import os\nos._exit(0)\n", "raise SystemExit\n"] {
-            let solution = "def truncate_number(number: float) -> float:\n    return 0.0\n\n" + exit
+        for exit in ["import sys\n    sys.exit(0)", "import os\n    os._exit(0)", "raise SystemExit"] {
+            let solution = "def truncate_number(number: float) -> float:\n    \(exit)\n"
             let score = try await HumanEvalSample.scorer().score(HumanEvalSample.truncate, solution: solution)
             #expect(!score.passed, "\(exit)")
         }
     }
 
+    @Test("the answer is the model's definitions: its own asserts, prints and imports of itself are not run; a cut-off reply keeps what parses")
+    func sanitised() async throws {
+        let right = "import math\n\nSCALE = 1.0\n\ndef truncate_number(number: float) -> float:\n    return number % SCALE\n"
+        let demonstrations = """
+            from solution import truncate_number
+            print(truncate_number(3.5))
+            assert truncate_number(3.5) == 0.25, "the model's own example, wrong"
+            if __name__ == "__main__":
+                raise SystemExit(1)
+            assert truncate_number(2.5) == [0.5, 0.
+            """
+        let score = try await HumanEvalSample.scorer().score(HumanEvalSample.truncate, solution: right + "\n" + demonstrations)
+        #expect(score.passed, "\(score.output)")
+        // Sanitising keeps what the function needs and takes nothing away from a wrong answer.
+        let wrong = "def truncate_number(number: float) -> float:\n    return number\n\nassert True\n"
+        #expect(try await !HumanEvalSample.scorer().score(HumanEvalSample.truncate, solution: wrong).passed)
+        let missingHelper = "def truncate_number(number: float) -> float:\n    return number % SCALE\n\nSCALE = 1.0\nprint(SCALE)\n"
+        #expect(try await HumanEvalSample.scorer().score(HumanEvalSample.truncate, solution: missingHelper).passed)
+    }
+
     @Test("an answer that reaches outside is contained: no host file, no network, nothing written back")
     func contained() async throws {
         let marker = "/tmp/doer-humaneval-escape-\(getpid())"
+        // The probes run as a module-level assignment, which the sanitising keeps.
         let solution = """
             import os, socket
-            try:
-                open("\(marker)", "w").write("escaped")
-            except OSError:
-                pass
-            try:
-                socket.create_connection(("1.1.1.1", 53), timeout=2)
-                raise SystemExit("network reached")
-            except OSError:
-                pass
-            assert not os.path.exists("/root/.ssh"), "the host's home is visible"
+            def _reach_out():
+                try:
+                    open("\(marker)", "w").write("escaped")
+                except OSError:
+                    pass
+                try:
+                    socket.create_connection(("1.1.1.1", 53), timeout=2)
+                    raise SystemExit("network reached")
+                except OSError:
+                    pass
+                assert not os.path.exists("/root/.ssh"), "the host's home is visible"
+                return True
+            REACHED = _reach_out()
             def truncate_number(number: float) -> float:
                 return number % 1.0
 

@@ -56,10 +56,46 @@ public struct HumanEvalProblem: Sendable, Hashable, Codable {
     /// (the prompt, which brings the imports and any helper functions it defines, then the
     /// answer, which redefines the entry point), then the hidden test and its call, then a
     /// line printed only when `check` returned: an answer that exits early (a stray
-    /// `sys.exit()` under `if __name__ == "__main__":`) must not pass for not failing.
+    /// `sys.exit()` inside the function) must not pass for not failing.
+    ///
+    /// The answer is the code the model wrote, not its demonstrations: as the common
+    /// sanitising step for chat models does, only its imports, functions, classes and
+    /// module-level assignments are kept, so asserts, prints and `from solution import`
+    /// lines it added below the function are not run, and a reply cut off by the token limit
+    /// keeps what parses. The same step scores every mode.
     func scoringProgram(solution: String) -> String {
-        prompt + "\n\n" + solution + "\n\n" + test + "\n\ncheck(\(entryPoint))\nprint(\"\(Self.passMarker)\")\n"
+        prompt + "\n\n" + Self.sanitiser + "exec(compile(_doer_sanitise(_doer_base64.b64decode(\""
+            + Data(solution.utf8).base64EncodedString() + "\").decode()), \"solution.py\", \"exec\"))\n\n"
+            + test + "\n\ncheck(\(entryPoint))\nprint(\"\(Self.passMarker)\")\n"
     }
+
+    /// Python, run inside the sandbox before the answer: longest parseable prefix, then the
+    /// top-level definitions only.
+    static let sanitiser = """
+        import ast as _doer_ast, base64 as _doer_base64
+
+
+        def _doer_sanitise(source):
+            lines = source.split("\\n")
+            for end in range(len(lines), 0, -1):
+                try:
+                    tree = _doer_ast.parse("\\n".join(lines[:end]))
+                    break
+                except SyntaxError:
+                    continue
+            else:
+                return source
+            kept = []
+            for node in tree.body:
+                if isinstance(node, _doer_ast.ImportFrom) and node.module == "solution":
+                    continue
+                if isinstance(node, (_doer_ast.Import, _doer_ast.ImportFrom, _doer_ast.FunctionDef,
+                                     _doer_ast.AsyncFunctionDef, _doer_ast.ClassDef, _doer_ast.Assign, _doer_ast.AnnAssign)):
+                    kept.append(node)
+            return _doer_ast.unparse(_doer_ast.Module(body=kept, type_ignores=[]))
+
+
+        """
 
     static let passMarker = "doer-humaneval-check-returned"
 

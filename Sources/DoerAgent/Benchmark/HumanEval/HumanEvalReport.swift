@@ -53,8 +53,10 @@ public struct HumanEvalReport: Sendable, Codable {
         repair sampled (the repair temperature); the loop stops when they pass or at the iteration limit and keeps \
         the attempt that passed the most examples (ties keep the earlier one). speculative: the same loop with N \
         candidates, candidate 0 as in loop mode and the others at rising temperatures; the first to pass its \
-        visible tests wins, and if none does, candidate 0's best attempt is the answer. The data set's hidden `check` is run exactly once per problem and mode, on the \
-        final answer, in the bubblewrap sandbox (no network, 10 s, 512 MiB); it is never shown to the model and \
+        visible tests wins, and if none does, candidate 0's best attempt is the answer. The final answer is the model's solution.py as the common sanitising step for chat \
+        models reads it: its longest parseable prefix, of which only the imports, functions, classes and \
+        module-level assignments are kept (its own asserts and prints are not run), the same in every mode. The data \
+        set's hidden `check` is run exactly once per problem and mode, on the final answer, after the prompt's own code, in the bubblewrap sandbox (no network, 10 s, 512 MiB); it is never shown to the model and \
         never used to stop, retry or choose. pass@1 is the share of problems whose final answer passes the hidden \
         test, with a 95% Wilson interval.
         """
