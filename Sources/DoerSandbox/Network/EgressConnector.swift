@@ -17,6 +17,17 @@ struct EgressConnector: Sendable {
         var reason: NetworkDecision.Reason
         var detail: String
 
+        /// A failure to connect as a decision: refusals as they are, anything else unreachable.
+        init(_ error: any Error) {
+            self = error as? Refusal ?? Refusal(verdict: .failed, reason: .unreachable, detail: "\(error)")
+        }
+
+        init(verdict: NetworkDecision.Verdict, reason: NetworkDecision.Reason, detail: String) {
+            self.verdict = verdict
+            self.reason = reason
+            self.detail = detail
+        }
+
         var httpStatus: Int {
             switch reason {
             case .hostNotAllowed, .forbiddenAddress: 403

@@ -170,8 +170,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 switch result {
                 case .failure(let error):
                     guard case .connecting = self.phase else { return }
-                    let refusal = error as? EgressConnector.Refusal
-                        ?? EgressConnector.Refusal(verdict: .failed, reason: .unreachable, detail: "\(error)")
+                    let refusal = EgressConnector.Refusal(error)
                     self.record.verdict = refusal.verdict
                     self.record.reason = refusal.reason
                     self.record.detail = refusal.detail
@@ -194,12 +193,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         record.address = address.description
         let client = context.channel
         do {
-            try upstream.pipeline.syncOperations.addHandler(RelayHandler(target: client, record: record, state: state, upward: false))
-            try client.pipeline.syncOperations.addHandler(
-                IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))), position: .first)
+            try RelayHandler.join(client: context, upstream: upstream, record: record, state: state, tunnelAfter: isConnect ? self : nil)
             if isConnect {
-                try client.pipeline.syncOperations.addHandler(
-                    RelayHandler(target: upstream, record: record, state: state, upward: true), position: .after(self))
                 phase = .tunnel
                 context.writeAndFlush(wrapOutboundOut(ProxyResponse.established(allocator: context.channel.allocator)), promise: nil)
                 context.pipeline.syncOperations.removeHandler(sizeGuard, promise: nil)
@@ -207,7 +202,6 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 for data in pendingBytes { context.fireChannelRead(data) }
                 pendingBytes = []
             } else {
-                try upstream.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))), position: .first)
                 context.pipeline.syncOperations.removeHandler(sizeGuard, promise: nil)
                 phase = .forwarding
                 if let head = forwardedHead {

@@ -90,6 +90,23 @@ final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
+
+    /// Joins a client to the destination the proxy connected to: the destination's bytes
+    /// go back to the client, and a client idle too long is cut off. With `tunnelAfter`,
+    /// the client's raw bytes go up too, from just after that handler (CONNECT and SOCKS);
+    /// without it the proxy handler forwards requests itself (plain HTTP).
+    static func join(client: ChannelHandlerContext, upstream: any Channel, record: ConnectionRecord, state: ProxyState,
+                     tunnelAfter handler: (any ChannelHandler)?) throws {
+        let idle = TimeAmount.milliseconds(Int64(state.limits.idleTimeoutSeconds * 1000))
+        try upstream.pipeline.syncOperations.addHandler(RelayHandler(target: client.channel, record: record, state: state, upward: false))
+        try client.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle), position: .first)
+        if let handler {
+            try client.pipeline.syncOperations.addHandler(RelayHandler(target: upstream, record: record, state: state, upward: true),
+                                                          position: .after(handler))
+        } else {
+            try upstream.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle), position: .first)
+        }
+    }
 }
 
 /// Counts the bytes of a request head and refuses one that grows past the limit; removed

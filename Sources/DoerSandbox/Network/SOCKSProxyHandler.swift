@@ -123,8 +123,7 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 switch result {
                 case .failure(let error):
                     guard case .connecting = self.phase else { return }
-                    let refusal = error as? EgressConnector.Refusal
-                        ?? EgressConnector.Refusal(verdict: .failed, reason: .unreachable, detail: "\(error)")
+                    let refusal = EgressConnector.Refusal(error)
                     let reply: SOCKSServerReply = switch refusal.reason {
                     case .forbiddenAddress: .notAllowed
                     case .unresolvable: .hostUnreachable
@@ -145,13 +144,8 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.upstream = upstream
         state.track(upstream)
         record.address = address.description
-        let limits = connector.limits
         do {
-            try upstream.pipeline.syncOperations.addHandler(RelayHandler(target: context.channel, record: record, state: state, upward: false))
-            try context.pipeline.syncOperations.addHandler(
-                IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))), position: .first)
-            try context.pipeline.syncOperations.addHandler(
-                RelayHandler(target: upstream, record: record, state: state, upward: true), position: .after(self))
+            try RelayHandler.join(client: context, upstream: upstream, record: record, state: state, tunnelAfter: self)
         } catch {
             upstream.close(promise: nil)
             close(context: context, reply: .serverFailure, verdict: .failed, reason: .unreachable, detail: "cannot set up the relay: \(error)")
