@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "DoerServer",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore",
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -214,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "DoerServerTests",
             dependencies: [
-                "DoerCore", "DoerStore", "DoerModels", "DoerAgent", "DoerServer",
+                "DoerCore", "DoerStore", "DoerModels", "DoerAgent", "DoerServer", "DoerDeploy", "DoerTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "MCP", package: "swift-sdk"),

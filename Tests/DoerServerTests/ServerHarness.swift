@@ -19,7 +19,8 @@ final class ServerHarness: @unchecked Sendable {
     let model: ReplayModelProvider
 
     init(replies: [String] = [Replies.passing], maxBodyBytes: Int = 64 * 1024, rate: Double = 1000, burst: Double = 1000,
-         approvalTimeout: Double = 60, corsOrigins: [String] = []) throws {
+         approvalTimeout: Double = 60, corsOrigins: [String] = [], deploy: DeploySettings = DeploySettings(),
+         deployEnvironment: [String: String] = [:]) throws {
         home = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-server-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         chmod(home.path, 0o755)
@@ -33,11 +34,13 @@ final class ServerHarness: @unchecked Sendable {
                                               stagingRoot: home.appendingPathComponent("agent-staging", isDirectory: true)))
         let options = ServerOptions(maxBodyBytes: maxBodyBytes, ratePerSecond: rate, rateBurst: burst,
                                     corsOrigins: corsOrigins, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: 20,
-                                    workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true))
+                                    workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true),
+                                    ciPollSeconds: 0.05)
         server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: sandbox,
                                     languageCache: LanguageCache(configuration: SandboxConfiguration(
                                         stagingRoot: home.appendingPathComponent("sandbox-staging", isDirectory: true))),
-                                    audit: try AuditLog(path: directories.sessionDatabase))
+                                    audit: try AuditLog(path: directories.sessionDatabase),
+                                    deploy: deploy, deployEnvironment: deployEnvironment)
     }
 
     deinit { try? FileManager.default.removeItem(at: home) }

@@ -109,7 +109,11 @@ public final class FixtureServer: Sendable {
 
         private func send(_ reply: Reply, context: ChannelHandlerContext) {
             var headers = HTTPHeaders(reply.headers)
-            headers.add(name: "Transfer-Encoding", value: "chunked")
+            // 204 and 304 carry no body, so no framing either (a chunked terminator would be
+            // read as the start of the next response).
+            if reply.status != .noContent && reply.status != .notModified {
+                headers.add(name: "Transfer-Encoding", value: "chunked")
+            }
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
             let loop = context.eventLoop
             var delay = TimeAmount.zero

@@ -23,6 +23,8 @@ public enum AgentEvent: Sendable, Hashable, Codable {
     /// `doer undo` put these paths back as they were before the changes.
     case undone(paths: [String])
     case done(RunSummary)
+    /// A deploy of the session's applied change, started over the HTTP API, moved on.
+    case deploy(DeployProgress)
 }
 
 /// What the agent means to do, shown before it does it.

@@ -42,6 +42,18 @@ public struct DeployReport: Sendable {
     public var ciTarget: (any DeployTarget)?
 }
 
+/// A step of a deploy that has happened, for frontends that show progress as it goes
+/// (the HTTP API turns each into a session event).
+public enum DeployStep: Sendable {
+    case decided(ApprovalDecision)
+    case committed(sha: String, files: Int)
+    case pushed(branch: String, remote: String, commit: String)
+    /// noun: "pull request" or "merge request".
+    case reviewOpened(GitHubClient.PullRequest, noun: String)
+    case ciStarted(CIRun)
+    case ciStatus(CIRun)
+}
+
 /// Ships a workspace: approval first, then branch, commit, push, pull request, CI.
 /// Every decision and effect goes to the audit trail as it happens; a failure is recorded
 /// as a failure, never as the effect it did not have.
@@ -53,6 +65,8 @@ public struct Deployer: Sendable {
     public var environment: [String: String]
     /// Progress lines for the person watching.
     public var progress: @Sendable (String) -> Void
+    /// Each step as it happens, in order.
+    public var steps: @Sendable (DeployStep) -> Void = { _ in }
 
     public init(settings: DeploySettings, audit: AuditLog, actor: String, approver: any DeployApprover,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -78,10 +92,7 @@ public struct Deployer: Sendable {
         try await repository.validateBranchName(branch)
         let remoteURL = await repository.remoteURL(remote)
         // Configuration mistakes surface before anyone is asked to approve.
-        let target = try request.ci.map { name throws(DeployError) in
-            try DeployTargetRegistry.make(name, settings: settings, environment: environment, remoteURL: remoteURL)
-        }
-        let review = request.pullRequest ? try reviewForge(remoteURL: remoteURL) : nil
+        let (target, review) = try resolve(ci: request.ci, pullRequest: request.pullRequest, remoteURL: remoteURL)
 
         let pending = try await repository.pendingChanges()
         var summary = "Deploy \(repository.root.path)\n  \(pending.count) uncommitted change(s) to commit"
@@ -102,6 +113,7 @@ public struct Deployer: Sendable {
             approvalDetails = .object(object)
         }
         try audit.append(.approval, session: session, actor: decision.by, details: approvalDetails)
+        steps(.decided(decision))
         guard decision.approved else { throw DeployError.approvalDenied(decision.reason ?? "refused") }
 
         try await repository.switchToBranch(branch)
@@ -117,6 +129,7 @@ public struct Deployer: Sendable {
                 "files": .array(made.files.map { file in fileEntry(file, root: repository.root) }),
             ])
             progress("committed \(made.sha.prefix(12)) on \(branch) (\(made.files.count) file(s))")
+            steps(.committed(sha: made.sha, files: made.files.count))
         } else {
             commit = try await repository.headCommit()
             progress("nothing new to commit; pushing \(commit.sha.prefix(12))")
@@ -135,6 +148,7 @@ public struct Deployer: Sendable {
             "remote": .string(remoteURL), "branch": .string(branch), "commit": .string(commit.sha), "result": "pushed",
         ])
         progress("pushed \(branch) to \(SecretRedactor().redact(remoteURL))")
+        steps(.pushed(branch: branch, remote: SecretRedactor().redact(remoteURL), commit: commit.sha))
 
         var report = DeployReport(branch: branch, remote: remoteURL, commit: commit.sha, committed: committed,
                                   pullRequest: nil, ciRun: nil, ciTarget: target)
@@ -156,6 +170,7 @@ public struct Deployer: Sendable {
                 "url": .string(pullRequest.url), "head": .string(branch), "base": .string(settings.baseBranch),
             ])
             progress("\(review.noun) #\(pullRequest.number): \(pullRequest.url)")
+            steps(.reviewOpened(pullRequest, noun: review.noun))
             report.pullRequest = pullRequest
         }
         if let target {
@@ -163,6 +178,7 @@ public struct Deployer: Sendable {
                                                              remoteURL: remoteURL))
             try audit.append(.ciTrigger, session: session, actor: decision.by, details: Self.details(run, branch: branch, commit: commit.sha, remote: remoteURL))
             progress("CI started: \(run.summary)")
+            steps(.ciStarted(run))
             report.ciRun = run
         }
         return report
@@ -177,7 +193,11 @@ public struct Deployer: Sendable {
         while !current.finished && Date() < deadline {
             try await Task.sleep(for: .seconds(interval))
             current = try await target.status(of: current)
-            if current.summary != last { progress("CI: \(current.summary)"); last = current.summary }
+            if current.summary != last {
+                progress("CI: \(current.summary)")
+                steps(.ciStatus(current))
+                last = current.summary
+            }
         }
         try audit.append(.ciStatus, session: session, actor: actor, details: Self.details(current, branch: nil, commit: nil, remote: nil))
         return current
@@ -227,6 +247,20 @@ public struct Deployer: Sendable {
             case .gitlab(let client): client.project
             }
         }
+    }
+
+    /// Checks that the CI target and the pull request a deploy asks for are configured
+    /// (names, tokens, repositories), without contacting anything; throws what is missing.
+    public func checkConfiguration(ci: String?, pullRequest: Bool, remoteURL: String) throws(DeployError) {
+        _ = try resolve(ci: ci, pullRequest: pullRequest, remoteURL: remoteURL)
+    }
+
+    private func resolve(ci: String?, pullRequest: Bool, remoteURL: String) throws(DeployError)
+        -> (target: (any DeployTarget)?, review: ReviewForge?) {
+        let target = try ci.map { name throws(DeployError) in
+            try DeployTargetRegistry.make(name, settings: settings, environment: environment, remoteURL: remoteURL)
+        }
+        return (target, pullRequest ? try reviewForge(remoteURL: remoteURL) : nil)
     }
 
     private func reviewForge(remoteURL: String) throws(DeployError) -> ReviewForge {

@@ -11,6 +11,8 @@ public enum DeployError: Error, Sendable, Equatable, CustomStringConvertible {
     case http(what: String, status: Int, body: String)
     case unreachable(what: String, reason: String)
     case unknownTarget(String, known: [String])
+    /// A changed path that cannot be carried onto a checkout safely.
+    case unsafePath(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum DeployError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(what): cannot connect (\(reason)); check the URL and that the service is up"
         case .unknownTarget(let name, let known):
             return "no CI target named '\(name)'; known: \(known.joined(separator: ", "))"
+        case .unsafePath(let message):
+            return message
         }
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import DoerStore
 
 /// The real `git` binary, run in one working tree. Never force-pushes.
 public struct GitRepository: Sendable {
@@ -12,12 +13,16 @@ public struct GitRepository: Sendable {
     public let root: URL
     private let runner: CommandRunner
 
+    /// Never ask for credentials on the terminal: a push or clone either has them or fails.
+    private static var runner: CommandRunner {
+        CommandRunner(environment: ["GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "",
+                                    "GIT_SSH_COMMAND": ProcessInfo.processInfo.environment["GIT_SSH_COMMAND"]
+                                        ?? "ssh -o BatchMode=yes"])
+    }
+
     /// Opens the repository that contains `directory`.
     public init(directory: URL) async throws(DeployError) {
-        // Never ask for credentials on the terminal: a push either has them or fails.
-        let runner = CommandRunner(environment: ["GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "",
-                                                 "GIT_SSH_COMMAND": ProcessInfo.processInfo.environment["GIT_SSH_COMMAND"]
-                                                    ?? "ssh -o BatchMode=yes"])
+        let runner = Self.runner
         let output: CommandRunner.Output
         do {
             output = try await runner.run("git", ["-C", directory.path, "rev-parse", "--show-toplevel"])
@@ -31,6 +36,22 @@ public struct GitRepository: Sendable {
 
     /// Runs `git -C root ARGS`; a failure becomes `DeployError.gitFailed`.
     @discardableResult
+    /// Clones `remote` into `directory` (which must not exist yet) and opens the clone.
+    public static func clone(_ remote: String, into directory: URL) async throws(DeployError) -> GitRepository {
+        guard !remote.hasPrefix("-") else { throw .configuration("'\(remote)' is not a remote") }
+        let output: CommandRunner.Output
+        do {
+            output = try await runner.run("git", ["clone", "--quiet", "--no-tags", "--", remote, directory.path])
+        } catch {
+            throw .configuration("cannot run git (\(error)); install it (apt-get install git)")
+        }
+        guard output.succeeded else {
+            throw .gitFailed(command: "git clone \(SecretRedactor().redact(remote))", status: output.statusDescription,
+                             output: output.tail())
+        }
+        return try await GitRepository(directory: directory)
+    }
+
     public func git(_ arguments: [String]) async throws(DeployError) -> String {
         let output = try await gitOutput(arguments)
         guard output.succeeded else {

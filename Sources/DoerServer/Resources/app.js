@@ -91,7 +91,8 @@ function newConversation() {
 // One conversation: its events drive every panel.
 
 function resetView() {
-  state.view = { steps: [], stepDone: new Set(), agentBubble: null, agentText: "", candidates: new Map(), pending: new Map(), runs: new Map() };
+  state.view = { steps: [], stepDone: new Set(), agentBubble: null, agentText: "", candidates: new Map(), pending: new Map(), runs: new Map(),
+                 applied: false, deploys: new Map() };
   $("chat").replaceChildren();
   $("plan").replaceChildren();
   $("candidates").replaceChildren();
@@ -99,6 +100,8 @@ function resetView() {
   $("terminal").replaceChildren();
   $("audit").replaceChildren();
   $("approval-card").hidden = true;
+  $("deploy-card").hidden = true;
+  $("deploy-approval-card").hidden = true;
   $("status-line").textContent = "";
 }
 
@@ -279,6 +282,19 @@ function handleEvent(type, payload) {
     }
     case "changesApplied": {
       markStep((s) => s.startsWith("show the diff"));
+      v.applied = true;
+      renderDeploy();
+      break;
+    }
+    case "undone": {
+      v.applied = false;
+      renderDeploy();
+      break;
+    }
+    case "deploy": {
+      const progress = data._0;
+      rememberDeploy(progress);
+      if (progress.state === "awaiting_approval") $("status-line").textContent = "a deploy is waiting for your approval";
       break;
     }
     case "done": {
@@ -291,6 +307,7 @@ function handleEvent(type, payload) {
       bubble.append(renderMarkdown(text));
       $("chat").append(bubble);
       if (summary.diff) renderDiff(summary.diff);
+      if (summary.applied) { v.applied = true; renderDeploy(); }
       v.pending.clear();
       renderApproval();
       $("status-line").textContent = "finished: " + summary.outcome;
@@ -301,6 +318,128 @@ function handleEvent(type, payload) {
       break;
   }
   scrollChat();
+}
+
+// Deploys: a form to start one, a card to approve it, a badge that follows it.
+
+const DEPLOY_LABELS = {
+  preparing: "preparing…", awaiting_approval: "waiting for your approval", deploying: "deploying…",
+  ci_running: "CI running", succeeded: "deployed", failed: "failed", denied: "not deployed",
+  ci_unfinished: "CI still running", interrupted: "interrupted",
+};
+const DEPLOY_FINAL = new Set(["succeeded", "failed", "denied", "ci_unfinished", "interrupted"]);
+
+function setLink(node, url, text) {
+  // Only web links from the forge become links; anything else is not shown.
+  const ok = typeof url === "string" && /^https?:\/\//i.test(url);
+  node.hidden = !ok;
+  if (ok) { node.href = url; node.textContent = text; } else node.removeAttribute("href");
+}
+
+// The API's answer and the event stream both bring states; the newer one wins.
+function rememberDeploy(progress) {
+  const known = state.view.deploys.get(progress.id);
+  if (!known || known.updated_at <= progress.updated_at) state.view.deploys.set(progress.id, progress);
+  renderDeploy();
+}
+
+function latestDeploy() {
+  const all = [...state.view.deploys.values()];
+  return all[all.length - 1];
+}
+
+function renderDeploy() {
+  const v = state.view;
+  const latest = latestDeploy();
+  $("deploy-card").hidden = !(v.applied || latest);
+  $("deploy-open").disabled = !v.applied || (latest && !DEPLOY_FINAL.has(latest.state));
+  const badge = $("deploy-badge");
+  if (!latest) {
+    badge.hidden = true;
+    $("deploy-detail").textContent = v.applied ? "The applied change can be pushed to a branch, with a pull request and CI." : "";
+    setLink($("deploy-pr"), null);
+    setLink($("deploy-ci"), null);
+    $("deploy-approval-card").hidden = true;
+    return;
+  }
+  badge.hidden = false;
+  badge.className = "badge " + latest.state;
+  let label = DEPLOY_LABELS[latest.state] || latest.state;
+  if (latest.ci) label += ` · CI ${latest.ci.conclusion || latest.ci.status.replace("_", " ")}`;
+  badge.textContent = label;
+  const review = latest.pull_request;
+  setLink($("deploy-pr"), review?.url, review ? `${review.kind} #${review.number}` : "");
+  setLink($("deploy-ci"), latest.ci?.url, "CI run");
+  const detail = [];
+  if (latest.branch) detail.push((latest.pushed ? "pushed " : "branch ") + latest.branch);
+  if (latest.approval) detail.push((latest.approval.approved ? "approved by " : "not approved: ") + (latest.approval.reason || latest.approval.by));
+  if (latest.error) detail.push(latest.error);
+  $("deploy-detail").textContent = detail.join(" · ");
+  const waiting = latest.state === "awaiting_approval";
+  $("deploy-approval-card").hidden = !waiting;
+  if (waiting) $("deploy-summary").textContent = latest.summary || "";
+}
+
+async function openDeployDialog() {
+  if (!state.current) return;
+  $("deploy-error").textContent = "";
+  $("deploy-branch").value = "";
+  $("deploy-branch").placeholder = "doer/" + state.current.slice(0, 8);
+  const select = $("deploy-target");
+  select.replaceChildren(el("option", "", "none: push only"));
+  select.firstChild.value = "";
+  try {
+    const info = await api("GET", "/v1/deploy/targets");
+    $("deploy-remote").textContent = `Pushes to ${info.remote}; pull requests go into ${info.base_branch}.`;
+    for (const target of info.targets) {
+      const option = el("option", "", target.available ? target.name : `${target.name} (not configured)`);
+      option.value = target.name;
+      option.disabled = !target.available;
+      if (target.problem) option.title = target.problem;
+      select.append(option);
+    }
+    const firstReady = info.targets.find((t) => t.available);
+    if (firstReady) select.value = firstReady.name;
+    const pr = $("deploy-pr-check");
+    pr.disabled = !info.pull_request.available;
+    pr.checked = info.pull_request.available;
+    pr.parentElement.title = info.pull_request.problem || "";
+    $("deploy-start").disabled = !info.available;
+    if (!info.available) $("deploy-error").textContent = info.problem;
+  } catch (error) {
+    $("deploy-error").textContent = error.message;
+  }
+  $("deploy-dialog").showModal();
+  select.focus();
+}
+
+async function startDeploy() {
+  const body = { pull_request: $("deploy-pr-check").checked };
+  const target = $("deploy-target").value;
+  const branch = $("deploy-branch").value.trim();
+  if (target) body.target = target;
+  if (branch) body.branch = branch;
+  $("deploy-start").disabled = true;
+  try {
+    const progress = await api("POST", `/v1/sessions/${encodeURIComponent(state.current)}/deploys`, body);
+    rememberDeploy(progress);
+    $("deploy-dialog").close();
+  } catch (error) {
+    $("deploy-error").textContent = error.message;
+  } finally {
+    $("deploy-start").disabled = false;
+  }
+}
+
+async function answerDeploy(approved) {
+  const latest = latestDeploy();
+  if (!latest || latest.state !== "awaiting_approval" || !state.current) return;
+  try {
+    const progress = await api("POST", `/v1/sessions/${encodeURIComponent(state.current)}/deploys/${encodeURIComponent(latest.id)}/approval`, { approved });
+    rememberDeploy(progress);
+  } catch (error) {
+    $("status-line").textContent = error.message;
+  }
 }
 
 async function loadAudit() {
@@ -376,10 +515,15 @@ $("sign-out").addEventListener("click", () => signOut());
 $("approve").addEventListener("click", () => answerApproval(true));
 $("audit-load").addEventListener("click", loadAudit);
 $("deny").addEventListener("click", () => answerApproval(false));
+$("deploy-open").addEventListener("click", openDeployDialog);
+$("deploy-form").addEventListener("submit", (event) => { event.preventDefault(); startDeploy(); });
+$("deploy-cancel").addEventListener("click", () => $("deploy-dialog").close());
+$("deploy-approve").addEventListener("click", () => answerDeploy(true));
+$("deploy-deny").addEventListener("click", () => answerDeploy(false));
 $("menu").addEventListener("click", () => document.body.classList.toggle("menu-open"));
 $("help-button").addEventListener("click", () => $("help").showModal());
 document.addEventListener("keydown", (event) => {
-  const typing = ["TEXTAREA", "INPUT"].includes(document.activeElement?.tagName);
+  const typing = ["TEXTAREA", "INPUT", "SELECT"].includes(document.activeElement?.tagName);
   if (typing || event.ctrlKey || event.metaKey || event.altKey || document.querySelector("dialog[open]")) return;
   const actions = { j: () => moveSelection(1), k: () => moveSelection(-1), n: newConversation, "/": () => $("message").focus(),
                     a: () => answerApproval(true), d: () => answerApproval(false), "?": () => $("help").showModal() };

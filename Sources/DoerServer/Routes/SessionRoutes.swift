@@ -50,12 +50,7 @@ struct SessionRoutes: Sendable {
     /// The session `:id` if the caller owns it; 404 otherwise, so other users' sessions
     /// cannot even be told to exist.
     private func owned(_ context: ServerRequestContext) throws -> SessionRecord {
-        let user = try context.requireUser()
-        let id = try context.parameters.require("id")
-        let missing = ServerError.notFound("no session \(id)")
-        guard try access.owner(ofSession: id) == user else { throw missing }
-        guard let record = try? store.session(id), record.id == id else { throw missing }
-        return record
+        try SessionOwnership(store: store, access: access).owned(context)
     }
 
     private func view(_ record: SessionRecord) async -> SessionView {

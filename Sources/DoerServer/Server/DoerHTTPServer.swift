@@ -1,8 +1,9 @@
 public import DoerCore
+import DoerDeploy
 public import DoerLanguages
 public import DoerSandbox
 public import DoerStore
-import Foundation
+public import Foundation
 import HTTPTypes
 public import Hummingbird
 public import Logging
@@ -19,11 +20,14 @@ public struct DoerHTTPServer: Sendable {
     public let store: SessionStore
     public let hub: SessionHub
     let executions: ExecutionService
+    let deploys: DeployService
     let limiter: TokenBucketLimiter
     let webApp = WebAppRoutes()
 
     public init(options: ServerOptions, directories: DataDirectory, agents: any AgentFactory, sandbox: any Sandbox,
-                languageCache: LanguageCache, limits: ResourceLimits = ResourceLimits(), audit: AuditLog? = nil) throws(DoerError) {
+                languageCache: LanguageCache, limits: ResourceLimits = ResourceLimits(), audit: AuditLog? = nil,
+                deploy: DeploySettings = DeploySettings(),
+                deployEnvironment: [String: String] = ProcessInfo.processInfo.environment) throws(DoerError) {
         self.options = options
         access = try AccessStore(path: directories.accessDatabase)
         store = try SessionStore(path: directories.sessionDatabase)
@@ -40,6 +44,9 @@ public struct DoerHTTPServer: Sendable {
         }
         executions = ExecutionService(sandbox: sandbox, languageCache: languageCache, baseLimits: limits, maxSeconds: options.maxExecutionSeconds,
                                       maxConcurrent: options.maxConcurrentExecutions, scratchRoot: scratch)
+        deploys = DeployService(hub: hub, store: store, audit: audit, configuration: DeployService.Configuration(
+            settings: deploy, environment: deployEnvironment,
+            scratchRoot: directories.cache.appendingPathComponent("deploys", isDirectory: true), pollSeconds: options.ciPollSeconds))
         limiter = TokenBucketLimiter(ratePerSecond: options.ratePerSecond, burst: options.rateBurst)
     }
 
@@ -55,6 +62,7 @@ public struct DoerHTTPServer: Sendable {
             .add(middleware: RateLimitMiddleware(limiter: limiter))
         SessionRoutes(store: store, access: access, hub: hub, workspacesRoot: options.workspacesRoot).register(on: api)
         ExecutionRoutes(service: executions).register(on: api)
+        DeployRoutes(service: deploys, ownership: SessionOwnership(store: store, access: access)).register(on: api)
         return router
     }
 

@@ -22,11 +22,13 @@ public struct ServerOptions: Sendable {
     public var maxConcurrentExecutions: Int
     /// Where sessions' workspaces are created, one folder per user.
     public var workspacesRoot: URL
+    /// Seconds between two polls of a deploy's CI run.
+    public var ciPollSeconds: Double
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ServerOptions.defaultMaxBodyBytes,
                 ratePerSecond: Double = 20, rateBurst: Double = 60, corsOrigins: [String] = [],
                 approvalTimeoutSeconds: Double = 900, maxExecutionSeconds: Double = 60, maxConcurrentExecutions: Int = 8,
-                workspacesRoot: URL) {
+                workspacesRoot: URL, ciPollSeconds: Double = 5) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
@@ -37,5 +39,6 @@ public struct ServerOptions: Sendable {
         self.maxExecutionSeconds = maxExecutionSeconds
         self.maxConcurrentExecutions = maxConcurrentExecutions
         self.workspacesRoot = workspacesRoot
+        self.ciPollSeconds = ciPollSeconds
     }
 }

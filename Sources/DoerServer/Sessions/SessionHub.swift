@@ -80,6 +80,14 @@ public actor SessionHub {
         }
     }
 
+    /// Records an event that does not come from the agent (a deploy moving on) in the
+    /// session, after whatever it holds already, and sends it to the session's followers.
+    func record(_ event: AgentEvent, in sessionID: String) throws(DoerError) {
+        if lastSeq[sessionID] == nil { lastSeq[sessionID] = try store.session(sessionID).eventCount }
+        try store.append(event, to: sessionID)
+        publish(sessionID, event)
+    }
+
     /// Stops the session's run; its pending approvals are answered no.
     public func cancel(_ sessionID: String) -> Bool {
         guard let run = runs[sessionID] else { return false }

@@ -124,6 +124,9 @@ public final class AuditRecorder: @unchecked Sendable {
                                     "tokens": .int(Int64(summary.usage.totalTokens))])
         case .messageDelta, .executionStarted, .executionOutput, .candidateStatus, .undoPoint:
             return nil
+        case .deploy:
+            // The deployer records each of its decisions and effects itself, as `doer deploy` does.
+            return nil
         }
     }
 

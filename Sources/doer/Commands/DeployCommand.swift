@@ -49,16 +49,17 @@ struct DeployRunCommand: AsyncParsableCommand {
             let directories = DataDirectory()
             let configuration = try DoerConfiguration.load(directories: directories)
             let audit = try AuditSupport.log(configuration, directories: directories)
-            var request = DeployRequest(workspace: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true),
-                                        remote: remote, branch: branch, pullRequest: pullRequest, ci: ci, message: message)
+            var request = DeployRequest(workspace: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
             if let session {
                 let store = try SessionStore(path: directories.sessionDatabase)
                 let record = try store.session(session)
-                request.session = record.id
-                request.task = record.task
-                request.workspace = URL(fileURLWithPath: record.workspace, isDirectory: true)
-                for case .plan(let plan) in try store.events(of: record.id) { request.plan = plan }
+                request = DeployRequest(session: record, events: try store.events(of: record.id))
             }
+            request.remote = remote
+            request.branch = branch
+            request.pullRequest = pullRequest
+            request.ci = ci
+            request.message = message
             if let workspace {
                 request.workspace = URL(fileURLWithPath: workspace, isDirectory: true).standardizedFileURL
             }

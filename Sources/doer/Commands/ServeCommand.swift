@@ -55,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
                 workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true))
             server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: agents.sandbox,
                                         languageCache: agents.languageCache, limits: configuration.limits,
-                                        audit: try AuditSupport.log(configuration, directories: directories))
+                                        audit: try AuditSupport.log(configuration, directories: directories),
+                                        deploy: configuration.deploy)
         } catch {
             fail(error)
         }
