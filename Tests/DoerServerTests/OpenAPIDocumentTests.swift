@@ -29,7 +29,7 @@ struct OpenAPIDocumentTests {
     @Test("every documented operation is served (an unrouted request would be an empty 404)")
     func documentedRoutesExist() async throws {
         let operations = try Self.operations()
-        #expect(operations.count >= 14)
+        #expect(operations.count >= 19)
         let harness = try ServerHarness()
         let ada = try harness.token("ada")
         try await harness.test { client in
@@ -37,6 +37,7 @@ struct OpenAPIDocumentTests {
                                                         json: #"{"title": "t", "files": {"a.txt": "x"}}"#).json["id"] as? String)
             for (method, path) in operations {
                 let uri = path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{approval}", with: "none")
+                    .replacingOccurrences(of: "{deploy}", with: "none")
                     .replacingOccurrences(of: "{path}", with: "a.txt") + (path.hasSuffix("/events") ? "?follow=false" : "")
                 let response = try await client.call(HTTPRequest.Method(method)!, uri, token: ada, json: method == "POST" ? "{}" : nil)
                 let unrouted = response.status == .notFound && response.body.readableBytes == 0

@@ -2,8 +2,10 @@
 `doer serve` with a scripted model (no real model needed) and the real sandbox.
 
 Sends a task, watches the plan, the streamed reply and the sandboxed runs arrive,
-approves the change and checks the diff and the applied file. Screenshots go to
-artifacts/ (laptop and phone sizes).
+approves the change and checks the diff and the applied file; then deploys it: the form,
+the approval card, the live status with the pull request link, against a bare git repository
+and a stand-in for GitHub's REST API on loopback. Screenshots go to artifacts/ (laptop and
+phone sizes).
 
 Run: python3 -m pytest -q Tests/browser (after `swift build --product doer`).
 """
@@ -14,8 +16,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -48,13 +52,85 @@ def find(name, fallbacks):
     pytest.skip(f"{name} is not installed (scripts/setup.sh installs it)")
 
 
+GITHUB_TOKEN = "ghp_browsertest0123456789"
+PULL_URL = "https://github.com/octo-org/hello/pull/42"
+RUN_URL = "https://github.com/octo-org/hello/actions/runs/30433642"
+
+
+class FakeGitHub(BaseHTTPRequestHandler):
+    """The GitHub REST calls a deploy makes, answered as GitHub documents them; the run is
+    in progress the first time it is polled and has succeeded after that."""
+    polls = 0
+    requests = []
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=None):
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode()
+        FakeGitHub.requests.append(("POST", self.path, body))
+        if self.headers.get("Authorization") != "Bearer " + GITHUB_TOKEN:
+            return self.reply(401, {"message": "Bad credentials"})
+        if self.path == "/repos/octo-org/hello/pulls":
+            return self.reply(201, {"number": 42, "html_url": PULL_URL, "state": "open"})
+        if self.path == "/repos/octo-org/hello/actions/workflows/ci.yml/dispatches":
+            return self.reply(204)
+        self.reply(404, {"message": "Not Found"})
+
+    def do_GET(self):
+        FakeGitHub.requests.append(("GET", self.path, ""))
+        if self.path.startswith("/repos/octo-org/hello/actions/workflows/ci.yml/runs"):
+            return self.reply(200, {"total_count": 1, "workflow_runs": [
+                {"id": 30433642, "status": "queued", "conclusion": None, "html_url": RUN_URL}]})
+        if self.path == "/repos/octo-org/hello/actions/runs/30433642":
+            FakeGitHub.polls += 1
+            done = FakeGitHub.polls > 1
+            return self.reply(200, {"id": 30433642, "status": "completed" if done else "in_progress",
+                                    "conclusion": "success" if done else None, "html_url": RUN_URL})
+        self.reply(404, {"message": "Not Found"})
+
+
+def git(*args, cwd=None):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
 @pytest.fixture(scope="module")
 def server():
     if not DOER.exists():
         pytest.fail(f"{DOER} is missing; run `swift build --product doer` first")
     home = Path(tempfile.mkdtemp(prefix="doer-browser-"))
     os.chmod(home, 0o755)
-    env = dict(os.environ, DOER_HOME=str(home))
+    env = dict(os.environ, DOER_HOME=str(home), GITHUB_TOKEN=GITHUB_TOKEN)
+    # Where deploys go: a bare repository with one commit on main, and the GitHub stand-in.
+    bare = home / "remote.git"
+    seed = home / "seed"
+    git("init", "-q", "--bare", "-b", "main", str(bare))
+    git("init", "-q", "-b", "main", str(seed))
+    (seed / "README.md").write_text("hello\n")
+    git("add", "README.md", cwd=seed)
+    git("-c", "user.name=Tester", "-c", "user.email=t@example.com", "commit", "-q", "-m", "initial", cwd=seed)
+    git("push", "-q", f"file://{bare}", "main:main", cwd=seed)
+    github = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
+    threading.Thread(target=github.serve_forever, daemon=True).start()
+    (home / "config").mkdir()
+    (home / "config" / "config.toml").write_text(f"""[deploy]
+remote = "file://{bare}"
+github_api_url = "http://127.0.0.1:{github.server_address[1]}"
+github_repository = "octo-org/hello"
+github_workflow = "ci.yml"
+approval_timeout = 300
+ci_wait = 120
+""")
     script = home / "replies.json"
     script.write_text(json.dumps({"replies": [REPLY], "chunk_delay_ms": 40}))
     token = subprocess.run([str(DOER), "token", "create", "--user", "browser"], env=env, check=True,
@@ -69,8 +145,9 @@ def server():
             pytest.fail(f"doer serve did not start: {line}{process.stderr.read()}")
         url = f"http://127.0.0.1:{match.group(1)}/"
         urllib.request.urlopen(url + "healthz", timeout=10).read()
-        yield {"url": url, "token": token, "home": home}
+        yield {"url": url, "token": token, "home": home, "bare": bare}
     finally:
+        github.shutdown()
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
@@ -147,11 +224,43 @@ def test_task_plan_runs_approval_diff(server, browser):
     applied = list(Path(server["home"], "data", "workspaces", "browser").glob("*/calc.py"))
     assert [p.read_text() for p in applied] == [CALC]
 
+    # Deploy the applied change: the button (reached with the keyboard), the form, the summary
+    # to approve, then the status following the push, the pull request and CI.
+    deploy_open = wait(browser).until(EC.visibility_of_element_located((By.ID, "deploy-open")))
+    deploy_open.send_keys(Keys.ENTER)
+    wait(browser).until(EC.visibility_of_element_located((By.ID, "deploy-dialog")))
+    wait(browser).until(lambda d: d.find_element(By.ID, "deploy-target").get_attribute("value") == "github")
+    assert browser.switch_to.active_element.get_attribute("id") == "deploy-target"
+    assert browser.find_element(By.ID, "deploy-pr-check").is_selected()
+    browser.save_screenshot(str(ARTIFACTS / "web-app-deploy-form.png"))
+    browser.find_element(By.ID, "deploy-start").click()
+    deploy_approve = wait(browser).until(EC.visibility_of_element_located((By.ID, "deploy-approve")))
+    summary = browser.find_element(By.ID, "deploy-summary").text
+    assert "calc.py" in summary and "pull request" in summary and "github" in summary, summary
+    assert git("--git-dir", str(server["bare"]), "branch", "--list").split() == ["main"], "nothing pushed before approval"
+    browser.save_screenshot(str(ARTIFACTS / "web-app-deploy-approval.png"))
+    deploy_approve.click()
+    wait(browser, 90).until(lambda d: "success" in d.find_element(By.ID, "deploy-badge").text)
+    badge = browser.find_element(By.ID, "deploy-badge")
+    assert "deployed" in badge.text and "succeeded" in badge.get_attribute("class")
+    pull = browser.find_element(By.ID, "deploy-pr")
+    assert pull.is_displayed() and pull.get_attribute("href") == PULL_URL and "#42" in pull.text
+    assert browser.find_element(By.ID, "deploy-approval-card").get_attribute("hidden") is not None
+    assert "approved by browser" in browser.find_element(By.ID, "deploy-detail").text
+    branches = git("--git-dir", str(server["bare"]), "branch", "--list", "--format=%(refname:short)").split()
+    pushed = [b for b in branches if b.startswith("doer/")]
+    assert len(pushed) == 1, branches
+    assert git("--git-dir", str(server["bare"]), "show", f"{pushed[0]}:calc.py") == CALC
+    assert any(path == "/repos/octo-org/hello/pulls" for _, path, _ in FakeGitHub.requests)
+    browser.save_screenshot(str(ARTIFACTS / "web-app-deploy.png"))
+
     # The same page on a phone-sized screen, after a reload (token kept, conversation listed).
     browser.set_window_size(390, 844)
     browser.refresh()
     wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .msg.summary.passed"))
     assert browser.find_element(By.ID, "menu").is_displayed()
+    # The deploy's state came back from the session's events.
+    wait(browser).until(lambda d: "success" in d.find_element(By.ID, "deploy-badge").text)
     browser.save_screenshot(str(ARTIFACTS / "web-app-phone.png"))
 
     # Dark mode follows the system setting.
