@@ -1,6 +1,6 @@
 public import DoerCore
 public import DoerStore
-public import Foundation
+import Foundation
 
 extension DeployRequest {
     /// A deploy of a recorded session: its workspace, its task and its (latest) plan, which

@@ -21,7 +21,7 @@ public enum ChangeCheckout {
         for change in changes { try validate(change.path) }
         let repository = try await GitRepository.clone(remote, into: directory)
         if try await repository.gitOutput(["rev-parse", "--verify", "-q", "refs/remotes/origin/\(baseBranch)"]).succeeded {
-            try await repository.git(["checkout", "--quiet", "-B", baseBranch, "refs/remotes/origin/\(baseBranch)"])
+            _ = try await repository.git(["checkout", "--quiet", "-B", baseBranch, "refs/remotes/origin/\(baseBranch)"])
         }
         let root = repository.root
         for change in changes {

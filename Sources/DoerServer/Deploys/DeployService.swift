@@ -269,7 +269,7 @@ actor DeployService {
             let text = (error as? DeployError)?.description ?? (error as? DoerError)?.description
                 ?? (error as? ServerError)?.message ?? "\(error)"
             let reached = live[id]?.progress
-            try? audit?.append(reached?.approval == nil ? .deployRefused : .note, session: record.id, actor: progress.requestedBy,
+            _ = try? audit?.append(reached?.approval == nil ? .deployRefused : .note, session: record.id, actor: progress.requestedBy,
                                details: ["subject": "deploy", "event": "failed", "deploy": .string(id), "reason": .string(text)])
             update(id) { progress in
                 progress.state = .failed
