@@ -130,6 +130,7 @@ struct ServerDeployTests {
             let pending = try await client.call(.get, path, token: ada).json
             let summary = try #require(pending["summary"] as? String)
             #expect(summary.contains("calc.py") && summary.contains("pull request") && summary.contains("start CI: github"), "\(summary)")
+            #expect(summary.contains("applied change of this session") && !summary.contains("/deploys/"), "the server's folders are not shown: \(summary)")
             // Nothing leaves before the answer.
             #expect(try await remote.branches() == ["main"])
             #expect(github.recorded.isEmpty)

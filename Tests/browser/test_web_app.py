@@ -237,9 +237,11 @@ def test_task_plan_runs_approval_diff(server, browser):
     deploy_approve = wait(browser).until(EC.visibility_of_element_located((By.ID, "deploy-approve")))
     summary = browser.find_element(By.ID, "deploy-summary").text
     assert "calc.py" in summary and "pull request" in summary and "github" in summary, summary
-    assert git("--git-dir", str(server["bare"]), "branch", "--list").split() == ["main"], "nothing pushed before approval"
+    assert git("--git-dir", str(server["bare"]), "branch", "--list", "--format=%(refname:short)").split() == ["main"], "nothing pushed before approval"
     browser.save_screenshot(str(ARTIFACTS / "web-app-deploy-approval.png"))
-    deploy_approve.click()
+    # The question takes the focus, so the keyboard answers it.
+    assert browser.switch_to.active_element.get_attribute("id") == "deploy-approve"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
     wait(browser, 90).until(lambda d: "success" in d.find_element(By.ID, "deploy-badge").text)
     badge = browser.find_element(By.ID, "deploy-badge")
     assert "deployed" in badge.text and "succeeded" in badge.get_attribute("class")
@@ -269,6 +271,9 @@ def test_task_plan_runs_approval_diff(server, browser):
     red, green, blue = [int(part) for part in re.findall(r"\d+", background)[:3]]
     assert red + green + blue < 150, background
     browser.save_screenshot(str(ARTIFACTS / "web-app-phone-dark.png"))
+    browser.execute_script("document.getElementById('deploy-card').scrollIntoView()")
+    assert browser.find_element(By.ID, "deploy-pr").is_displayed()
+    browser.save_screenshot(str(ARTIFACTS / "web-app-phone-dark-deploy.png"))
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
 

@@ -27,6 +27,8 @@ actor DeployService {
         var progress: DeployProgress
         var decision: CheckedContinuation<ApprovalDecision, Never>?
         var run: Task<Void, Never>?
+        /// The clone the deploy commits in: a server folder, named in the summary as what it holds.
+        var checkout: String?
     }
 
     let hub: SessionHub
@@ -227,6 +229,7 @@ actor DeployService {
             let checkout = try await ChangeCheckout.prepare(remote: settings.remote, baseBranch: settings.baseBranch,
                                                             workspace: request.workspace, changes: changes, into: folder)
             request.workspace = checkout.root
+            live[id]?.checkout = checkout.root.path
             request.remote = settings.remote
             request.branch = progress.branch
             request.pullRequest = progress.openPullRequest
@@ -314,11 +317,16 @@ actor DeployService {
             }
         }
         defer { timer.cancel() }
+        var shown = summary
+        if let checkout = live[id]?.checkout {
+            shown = shown.replacingOccurrences(of: "Deploy \(checkout)",
+                                               with: "Deploy the applied change of this session, on \(settings.baseBranch) of the remote")
+        }
         return await withCheckedContinuation { continuation in
             live[id]?.decision = continuation
             update(id) { progress in
                 progress.state = .awaitingApproval
-                progress.summary = summary
+                progress.summary = shown
             }
         }
     }

@@ -292,9 +292,7 @@ function handleEvent(type, payload) {
       break;
     }
     case "deploy": {
-      const progress = data._0;
-      rememberDeploy(progress);
-      if (progress.state === "awaiting_approval") $("status-line").textContent = "a deploy is waiting for your approval";
+      rememberDeploy(data._0);
       break;
     }
     case "done": {
@@ -376,8 +374,18 @@ function renderDeploy() {
   if (latest.error) detail.push(latest.error);
   $("deploy-detail").textContent = detail.join(" · ");
   const waiting = latest.state === "awaiting_approval";
-  $("deploy-approval-card").hidden = !waiting;
-  if (waiting) $("deploy-summary").textContent = latest.summary || "";
+  const card = $("deploy-approval-card");
+  const shownBefore = !card.hidden && card.dataset.deploy === latest.id;
+  card.hidden = !waiting;
+  $("status-line").textContent = waiting ? "a deploy is waiting for your approval" : "deploy: " + label;
+  if (waiting && !shownBefore) {
+    card.dataset.deploy = latest.id;
+    $("deploy-summary").textContent = latest.summary || "";
+    // Bring the question to the person: in view, and focused unless they are typing.
+    card.scrollIntoView({ block: "nearest" });
+    const active = document.activeElement;
+    if (!active || !["TEXTAREA", "INPUT", "SELECT"].includes(active.tagName)) $("deploy-approve").focus();
+  }
 }
 
 async function openDeployDialog() {
