@@ -198,6 +198,52 @@ struct ServerDeployTests {
                     && details($0)["approved"] as? Bool == true && $0["actor"] as? String == "ada" })
             #expect(records.contains { $0["kind"] as? String == "git.push" && details($0)["result"] as? String == "pushed" })
             #expect(records.contains { $0["kind"] as? String == "note" && details($0)["event"] as? String == "requested" })
+            // The clone it committed in is gone.
+            let scratch = harness.directories.cache.appendingPathComponent("deploys")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).isEmpty)
+        }
+    }
+
+    @Test("CI that fails, and a remote that went away before the push: the deploy fails, saying why, and no push is recorded as made")
+    func failuresAfterApproval() async throws {
+        let remote = try await BareRemote()
+        defer { remote.remove() }
+        let github = try FixtureServer(replies: [GitHubReplies.dispatched, GitHubReplies.runs, GitHubReplies.run("completed", "failure")])
+        let harness = try ServerHarness(deploy: Self.settings(remote, github: github), deployEnvironment: ["GITHUB_TOKEN": GitHubReplies.token])
+        let ada = try harness.token("ada")
+        try await harness.test { client in
+            let id = try await Self.appliedSession(harness, client, token: ada)
+            let deploys = "/v1/sessions/\(id)/deploys"
+            let first = try #require(try await client.call(.post, deploys, token: ada, json: #"{"target": "github"}"#).json["id"] as? String)
+            try await harness.eventually("the deploy waits for approval") {
+                try await Self.state(client, deploys + "/\(first)", token: ada) == "awaiting_approval"
+            }
+            _ = try await client.call(.post, deploys + "/\(first)/approval", token: ada, json: #"{"approved": true}"#)
+            try await harness.eventually("the deploy ends") {
+                try await Self.state(client, deploys + "/\(first)", token: ada) == "failed"
+            }
+            let failed = try await client.call(.get, deploys + "/\(first)", token: ada).json
+            #expect(failed["pushed"] as? Bool == true)
+            #expect((failed["ci"] as? [String: Any])?["conclusion"] as? String == "failure")
+            #expect((failed["error"] as? String)?.contains("CI finished without success") == true, "\(failed)")
+
+            // The remote disappears while the second deploy waits for its answer.
+            let second = try #require(try await client.call(.post, deploys, token: ada, json: #"{"branch": "doer/second"}"#).json["id"] as? String)
+            try await harness.eventually("the deploy waits for approval") {
+                try await Self.state(client, deploys + "/\(second)", token: ada) == "awaiting_approval"
+            }
+            try FileManager.default.removeItem(at: remote.bare)
+            _ = try await client.call(.post, deploys + "/\(second)/approval", token: ada, json: #"{"approved": true}"#)
+            try await harness.eventually("the deploy ends") {
+                try await Self.state(client, deploys + "/\(second)", token: ada) == "failed"
+            }
+            let lost = try await client.call(.get, deploys + "/\(second)", token: ada).json
+            #expect(lost["pushed"] as? Bool == false)
+            #expect((lost["error"] as? String)?.contains("pushing 'doer/second'") == true, "\(lost)")
+            let records = (try await client.call(.get, "/v1/sessions/\(id)/audit", token: ada).json["records"] as? [[String: Any]]) ?? []
+            let pushes = records.filter { $0["kind"] as? String == "git.push" }.compactMap { $0["details"] as? [String: Any] }
+            #expect(pushes.map { $0["result"] as? String } == ["pushed", "failed"])
+            #expect(records.contains { $0["kind"] as? String == "note" && ($0["details"] as? [String: Any])?["event"] as? String == "failed" })
         }
     }
 
