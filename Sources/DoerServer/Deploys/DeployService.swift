@@ -297,7 +297,8 @@ actor DeployService {
                 progress.pullRequest = DeployProgress.Review(kind: noun, number: review.number, url: review.url)
             case .ciStarted(let run), .ciStatus(let run):
                 progress.ci = DeployProgress.CI(run)
-                progress.state = .ciRunning
+                // A step still on its way must not reopen a deploy that has ended (a poll that failed).
+                if !progress.state.isFinal { progress.state = .ciRunning }
             }
         }
     }
