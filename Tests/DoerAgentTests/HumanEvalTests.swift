@@ -272,6 +272,19 @@ struct HumanEvalReportTests {
         #expect(abs(loop.sandboxShare - 0.125) < 1e-9)
         #expect(abs((loop.harnessShare ?? 0) - 0.125) < 1e-9)
         #expect(report.modes["single"]?.fixedVsSingle == nil)
+        // Fixed 2, broke 1: P(a split at least this uneven | a fair coin on 3 problems) = 2 × (1 + 3) / 8, capped at 1.
+        #expect(loop.pairedPValueVsSingle == 1)
+        #expect(abs(HumanEvalReport.mcNemar(8, 0) - 2.0 / 256) < 1e-12)
+        #expect(abs(HumanEvalReport.mcNemar(10, 2) - 2 * (1.0 + 12 + 66) / 4096) < 1e-12)
+        #expect(HumanEvalReport.mcNemar(0, 0) == 1)
+        #expect(report.markdown.contains("paired (exact McNemar) p = 1"))
+        // Speculative's cost is read against the loop on the same problems.
+        var racing = attempt(1, .speculative, passed: true)
+        racing.wallMs = 6000
+        let withRace = HumanEvalReport(attempts: attempts + [racing], model: "m", command: "c", machine: "t")
+        #expect(withRace.modes["speculative"]?.wallVsLoop == 1.5)
+        #expect(withRace.modes["loop"]?.wallVsLoop == nil)
+        #expect(withRace.markdown.contains("1.50× the loop's wall time"))
         let (low, high) = HumanEvalReport.wilson(passed: 50, total: 100)
         #expect(abs(low - 0.4038) < 0.001 && abs(high - 0.5962) < 0.001)
         #expect(HumanEvalReport.wilson(passed: 0, total: 10).0 == 0)

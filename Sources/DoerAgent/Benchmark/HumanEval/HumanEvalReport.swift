@@ -30,6 +30,13 @@ public struct HumanEvalReport: Sendable, Codable {
         public var brokenVsSingle: [String]?
         /// Single-shot's pass@1 on exactly this mode's problems (they differ in a partial run).
         public var singleOnSameProblems: Double?
+        /// The exact two-sided McNemar p-value of fixed against broken: how likely a split at
+        /// least this uneven is if the mode made no difference. Only the problems the two
+        /// modes disagree on carry information about the difference.
+        public var pairedPValueVsSingle: Double?
+        /// Mean wall time per problem against the loop's on the same problems (speculative
+        /// mode's cost of racing N candidates instead of one).
+        public var wallVsLoop: Double?
     }
 
     public var model: String
@@ -69,6 +76,7 @@ public struct HumanEvalReport: Sendable, Codable {
         self.protocolDescription = Self.protocolText
         self.problems = attempts.sorted { ($0.mode.rawValue, Self.order($0.taskID)) < ($1.mode.rawValue, Self.order($1.taskID)) }
         let single = Set(attempts.filter { $0.mode == .single && $0.passed }.map(\.taskID))
+        let loopWall = Dictionary(attempts.filter { $0.mode == .loop }.map { ($0.taskID, $0.wallMs) }, uniquingKeysWith: { a, _ in a })
         let singleSeen = Set(attempts.filter { $0.mode == .single }.map(\.taskID))
         var modes: [String: ModeSummary] = [:]
         for mode in HumanEvalMode.allCases {
@@ -79,6 +87,10 @@ public struct HumanEvalReport: Sendable, Codable {
             let iterations = mine.flatMap(\.iterationMs).sorted()
             let wall = mine.map(\.wallMs).reduce(0, +)
             let comparable = mine.filter { singleSeen.contains($0.taskID) }
+            let fixed = comparable.filter { $0.passed && !single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) }
+            let broken = comparable.filter { !$0.passed && single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) }
+            let againstLoop = mine.filter { loopWall[$0.taskID] != nil }
+            let loopWallSum = againstLoop.compactMap { loopWall[$0.taskID] }.reduce(0, +)
             modes[mode.rawValue] = ModeSummary(
                 passed: passed, total: mine.count, passAt1: Double(passed) / Double(mine.count), ciLow: low, ciHigh: high,
                 visiblePassed: mode == .single ? nil : mine.filter { $0.visiblePassed == true }.count,
@@ -92,12 +104,13 @@ public struct HumanEvalReport: Sendable, Codable {
                 sandboxShare: wall > 0 ? mine.map(\.sandboxMs).reduce(0, +) / wall : 0,
                 harnessShare: mode == .speculative || wall <= 0 ? nil
                     : max(0, wall - mine.map(\.modelMs).reduce(0, +) - mine.map(\.sandboxMs).reduce(0, +)) / wall,
-                fixedVsSingle: mode == .single || singleSeen.isEmpty ? nil
-                    : comparable.filter { $0.passed && !single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) },
-                brokenVsSingle: mode == .single || singleSeen.isEmpty ? nil
-                    : comparable.filter { !$0.passed && single.contains($0.taskID) }.map(\.taskID).sorted { Self.order($0) < Self.order($1) },
+                fixedVsSingle: mode == .single || singleSeen.isEmpty ? nil : fixed,
+                brokenVsSingle: mode == .single || singleSeen.isEmpty ? nil : broken,
                 singleOnSameProblems: mode == .single || comparable.isEmpty ? nil
-                    : Double(comparable.filter { single.contains($0.taskID) }.count) / Double(comparable.count))
+                    : Double(comparable.filter { single.contains($0.taskID) }.count) / Double(comparable.count),
+                pairedPValueVsSingle: mode == .single || singleSeen.isEmpty ? nil : Self.mcNemar(fixed.count, broken.count),
+                wallVsLoop: mode != .speculative || loopWallSum <= 0 ? nil
+                    : againstLoop.map(\.wallMs).reduce(0, +) / loopWallSum)
         }
         self.modes = modes
     }
@@ -109,6 +122,19 @@ public struct HumanEvalReport: Sendable, Codable {
         let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         let half = z * ((p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
         return (max(0, centre - half), min(1, centre + half))
+    }
+
+    /// Exact two-sided McNemar test: under "no difference" each discordant problem is a fair
+    /// coin, so the p-value is twice the binomial tail of the smaller count (at most 1).
+    public static func mcNemar(_ fixed: Int, _ broken: Int) -> Double {
+        let n = fixed + broken
+        guard n > 0 else { return 1 }
+        var tail = 0.0, term = pow(0.5, Double(n))  // C(n, 0) / 2^n
+        for k in 0...min(fixed, broken) {
+            tail += term
+            term = term * Double(n - k) / Double(k + 1)
+        }
+        return min(1, 2 * tail)
     }
 
     static func percentile(_ sorted: [Double], _ q: Double) -> Double? {
@@ -144,7 +170,12 @@ public struct HumanEvalReport: Sendable, Codable {
                 + (m.singleOnSameProblems.map { "; on the same \(m.total) problems single-shot passed \(pct($0)), \(name) \(pct(m.passAt1))" } ?? "")
             if let fixed = m.fixedVsSingle, !fixed.isEmpty { text += "  \nfixed: " + fixed.joined(separator: ", ") }
             if let broken = m.brokenVsSingle, !broken.isEmpty { text += "  \nbroken: " + broken.joined(separator: ", ") }
+            if let p = m.pairedPValueVsSingle { text += "  \npaired (exact McNemar) p = " + String(format: "%.3g", p) }
             text += "\n"
+        }
+        for (name, m) in orderedModes {
+            guard let ratio = m.wallVsLoop else { continue }
+            text += "\n**\(name) cost:** \(String(format: "%.2f", ratio))× the loop's wall time per problem (mean, same problems)\n"
         }
         text += "\n## Protocol\n\n" + Self.protocolText + "\n"
         return text
