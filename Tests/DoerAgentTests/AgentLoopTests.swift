@@ -190,6 +190,21 @@ struct AgentLoopTests {
         #expect(ResumePoint(events: events).candidates.first?.actions.last == .writeFile(path: "double.py", content: attempts[0]))
     }
 
+    @Test("a reply that only repeats the signature and docstring, or changes nothing, is told so")
+    func emptyFunctionHints() async throws {
+        let ws = try AgentWorkspace()
+        let stub = "def double(x):\n    \"\"\"Return twice x.\"\"\"\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["double.py": stub]), Replies.files(["double.py": stub]),
+                                                Replies.files(["double.py": "def double(x):\n    return 2 * x\n"])]])
+        let (_, summary) = try await AgentHarness.run(model, task: Self.tripleTask, in: ws, maxIterations: 3, repairTemperature: 0.7)
+        #expect(summary.outcome == .passed)
+        let feedback = model.recordedRequests.map { $0.messages.last?.content ?? "" }
+        #expect(feedback[1].hasSuffix("`double` in double.py has no code yet, only its signature and docstring, so it returns None. "
+                                      + "Reply with double.py where `double` computes and returns the result."), "the hint is the last thing said")
+        #expect(!feedback[1].contains("left the files as they were"), "the first reply did change the files")
+        #expect(feedback[2].contains("Your last reply left the files as they were"))
+    }
+
     @Test("warm repairs: the first turn keeps the candidate's temperature, repairs are sampled, a repeat does not stop them")
     func warmRepairs() async throws {
         let ws = try AgentWorkspace()

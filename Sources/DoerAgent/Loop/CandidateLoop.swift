@@ -92,9 +92,15 @@ struct CandidateLoop: Sendable {
                 continue
             }
             var feedback: [String] = []
+            var changedFiles = false
             for action in actions {
                 emit(.action(candidate: index, action))
                 if let path = action.writtenPath { touched.insert(path) }
+                switch action {
+                case .writeFile(let path, let content): changedFiles = changedFiles || copy.read(path) != content
+                case .editFile(_, let search, let replace): changedFiles = changedFiles || search != replace
+                case .runCommand: break
+                }
                 if let note = try await perform(action) { feedback.append(note) }
             }
 
@@ -118,9 +124,31 @@ struct CandidateLoop: Sendable {
             }
             lastSignature = signature
             let notes = feedback.isEmpty ? "" : feedback.joined(separator: "\n") + "\n"
-            messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy, hiding: hidden))))
+            messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy, hiding: hidden),
+                                                                   hints: hints(changedFiles: changedFiles, touched: touched))))
         }
         return try giveUp(.iterationLimit, iterations: configuration.maxIterations, reason: "the iteration limit was reached")
+    }
+
+    /// What the failure alone does not say: that the reply changed nothing, or that a
+    /// function it wrote has no code yet.
+    private func hints(changedFiles: Bool, touched: Set<String>) -> [String] {
+        var hints: [String] = []
+        if !changedFiles {
+            hints.append("Your last reply left the files as they were, so the tests failed the same way. Reply with changed code that fixes the failure.")
+        }
+        let empty = touched.filter { $0.hasSuffix(".py") }.sorted().flatMap { path in
+            UnwrittenFunctions.names(inPython: copy.read(path) ?? "").map { (function: $0, path: path) }
+        }
+        if let only = empty.first, empty.count == 1 {
+            hints.append("`\(only.function)` in \(only.path) has no code yet, only its signature and docstring, so it returns None. "
+                         + "Reply with \(only.path) where `\(only.function)` computes and returns the result.")
+        } else if !empty.isEmpty {
+            hints.append(empty.map { "`\($0.function)` in \($0.path)" }.joined(separator: " and ")
+                         + " have no code yet, only their signatures and docstrings, so they return None. "
+                         + "Reply with the files where they compute and return their results.")
+        }
+        return hints
     }
 
     private func generate(_ messages: [ChatMessage], iteration: Int) async throws -> ModelResponse {

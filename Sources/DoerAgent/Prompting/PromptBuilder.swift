@@ -51,7 +51,9 @@ enum PromptBuilder {
         return text
     }
 
-    static func reflection(failure: String, files: String) -> String {
+    /// The feedback after a failed run. Hints come last, in place of the generic request:
+    /// a small model follows the last thing it reads, and copies the files it was just shown.
+    static func reflection(failure: String, files: String, hints: [String] = []) -> String {
         """
         The tests failed:
         ```
@@ -59,7 +61,7 @@ enum PromptBuilder {
         ```
         Current files:
         \(files)
-        Fix the code. Reply with the corrected files.
+        \(hints.isEmpty ? "Fix the code. Reply with the corrected files." : hints.joined(separator: "\n"))
         """
     }
 
