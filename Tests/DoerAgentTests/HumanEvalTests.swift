@@ -285,6 +285,13 @@ struct HumanEvalReportTests {
         #expect(withRace.modes["speculative"]?.wallVsLoop == 1.5)
         #expect(withRace.modes["loop"]?.wallVsLoop == nil)
         #expect(withRace.markdown.contains("1.50× the loop's wall time"))
+        // Split by whether the prompt has examples: problem 0 has them, 1 and 2 do not.
+        let split = HumanEvalReport(attempts: attempts, model: "m", command: "c", machine: "t", withExamples: ["HumanEval/0"], problemCount: 3)
+        #expect(split.exampleSplit?.withExamples.passed["single"] == 1 && split.exampleSplit?.withExamples.passed["loop"] == nil)
+        #expect(split.exampleSplit?.withoutExamples.passed["loop"] == 2 && split.exampleSplit?.withoutExamples.attempted["loop"] == 2)
+        #expect(split.exampleSplit?.withoutExamples.problems == 2)
+        #expect(split.markdown.contains("| loop | 0/1 (0.0%) | 2/2 (100.0%) |"))
+        #expect(report.exampleSplit == nil)
         let (low, high) = HumanEvalReport.wilson(passed: 50, total: 100)
         #expect(abs(low - 0.4038) < 0.001 && abs(high - 0.5962) < 0.001)
         #expect(HumanEvalReport.wilson(passed: 0, total: 10).0 == 0)

@@ -69,7 +69,8 @@ struct BenchHumanEval: AsyncParsableCommand {
             // A report rewritten from recorded attempts keeps the command that made them.
             let command = reportOnly ? Self.recordedCommand(in: base.appendingPathExtension("json")) ?? "unknown (report written with --report-only)"
                 : "doer " + CommandLine.arguments.dropFirst().joined(separator: " ")
-            let report = HumanEvalReport(attempts: attempts, model: runtime.modelDescription, command: command, machine: Self.machine())
+            let report = HumanEvalReport(attempts: attempts, model: runtime.modelDescription, command: command, machine: Self.machine(),
+                                         withExamples: Set(set.filter { !$0.visibleAsserts.isEmpty }.map(\.taskID)), problemCount: set.count)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             try encoder.encode(report).write(to: base.appendingPathExtension("json"))

@@ -39,16 +39,30 @@ public struct HumanEvalReport: Sendable, Codable {
         public var wallVsLoop: Double?
     }
 
+    /// pass@1 split by whether the prompt has `>>>` examples: only on those does the loop get
+    /// tests it did not write itself, so that is where running code can help most.
+    public struct ExampleSplit: Sendable, Codable {
+        public struct Side: Sendable, Codable {
+            public var problems: Int
+            /// Per mode: passed and attempted (they differ from `problems` in a partial run).
+            public var passed: [String: Int]
+            public var attempted: [String: Int]
+        }
+        public var withExamples: Side
+        public var withoutExamples: Side
+    }
+
     public var model: String
     public var command: String
     public var machine: String
     public var date: String
     public var protocolDescription: String
     public var modes: [String: ModeSummary]
+    public var exampleSplit: ExampleSplit?
     public var problems: [HumanEvalAttempt]
 
     enum CodingKeys: String, CodingKey {
-        case model, command, machine, date, protocolDescription = "protocol", modes, problems
+        case model, command, machine, date, protocolDescription = "protocol", modes, exampleSplit, problems
     }
 
     public static let protocolText = """
@@ -68,7 +82,21 @@ public struct HumanEvalReport: Sendable, Codable {
         test, with a 95% Wilson interval.
         """
 
-    public init(attempts: [HumanEvalAttempt], model: String, command: String, machine: String, date: Date = Date()) {
+    /// `withExamples`: the problems whose prompt has `>>>` examples the loop turns into tests
+    /// (nil leaves the split out).
+    public init(attempts: [HumanEvalAttempt], model: String, command: String, machine: String, date: Date = Date(),
+                withExamples: Set<String>? = nil, problemCount: Int? = nil) {
+        if let withExamples {
+            func side(_ included: (String) -> Bool, problems: Int) -> ExampleSplit.Side {
+                let mine = attempts.filter { included($0.taskID) }
+                return ExampleSplit.Side(problems: problems,
+                                         passed: Dictionary(grouping: mine.filter(\.passed), by: \.mode.rawValue).mapValues(\.count),
+                                         attempted: Dictionary(grouping: mine, by: \.mode.rawValue).mapValues(\.count))
+            }
+            let total = problemCount ?? Set(attempts.map(\.taskID)).count
+            exampleSplit = ExampleSplit(withExamples: side({ withExamples.contains($0) }, problems: withExamples.count),
+                                        withoutExamples: side({ !withExamples.contains($0) }, problems: total - withExamples.count))
+        }
         self.model = model
         self.command = command
         self.machine = machine
@@ -176,6 +204,17 @@ public struct HumanEvalReport: Sendable, Codable {
         for (name, m) in orderedModes {
             guard let ratio = m.wallVsLoop else { continue }
             text += "\n**\(name) cost:** \(String(format: "%.2f", ratio))× the loop's wall time per problem (mean, same problems)\n"
+        }
+        if let split = exampleSplit {
+            text += "\n**By prompt:** the loop's tests are the prompt's `>>>` examples where it has them, and the model's own otherwise.\n\n"
+            text += "| mode | \(split.withExamples.problems) problems with `>>>` examples | \(split.withoutExamples.problems) problems without |\n|---|---|---|\n"
+            func cell(_ side: ExampleSplit.Side, _ mode: String) -> String {
+                let passed = side.passed[mode] ?? 0, attempted = side.attempted[mode] ?? 0
+                return attempted == 0 ? "—" : "\(passed)/\(attempted) (\(pct(Double(passed) / Double(attempted))))"
+            }
+            for (name, _) in orderedModes {
+                text += "| \(name) | \(cell(split.withExamples, name)) | \(cell(split.withoutExamples, name)) |\n"
+            }
         }
         text += "\n## Protocol\n\n" + Self.protocolText + "\n"
         return text
