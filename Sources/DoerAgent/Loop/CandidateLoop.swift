@@ -99,7 +99,7 @@ struct CandidateLoop: Sendable {
                 switch action {
                 case .writeFile(let path, let content): changedFiles = changedFiles || copy.read(path) != content
                 case .editFile(_, let search, let replace): changedFiles = changedFiles || search != replace
-                case .runCommand: break
+                case .runCommand: changedFiles = true  // what a command changed is not known
                 }
                 if let note = try await perform(action) { feedback.append(note) }
             }
