@@ -32,21 +32,6 @@ public struct DeployProgress: Sendable, Hashable, Codable {
         }
     }
 
-    public struct Approval: Sendable, Hashable, Codable {
-        public var approved: Bool
-        public var by: String
-        /// http, timeout.
-        public var method: String
-        public var reason: String?
-
-        public init(approved: Bool, by: String, method: String, reason: String? = nil) {
-            self.approved = approved
-            self.by = by
-            self.method = method
-            self.reason = reason
-        }
-    }
-
     /// The pull request (GitHub) or merge request (GitLab) opened for the pushed branch.
     public struct Review: Sendable, Hashable, Codable {
         public var kind: String
@@ -57,23 +42,6 @@ public struct DeployProgress: Sendable, Hashable, Codable {
             self.kind = kind
             self.number = number
             self.url = url
-        }
-    }
-
-    /// The CI run as last polled.
-    public struct CI: Sendable, Hashable, Codable {
-        public var target: String
-        public var id: String?
-        public var url: String?
-        public var status: String
-        public var conclusion: String?
-
-        public init(target: String, id: String?, url: String?, status: String, conclusion: String?) {
-            self.target = target
-            self.id = id
-            self.url = url
-            self.status = status
-            self.conclusion = conclusion
         }
     }
 
@@ -89,13 +57,13 @@ public struct DeployProgress: Sendable, Hashable, Codable {
     public var state: State
     /// What the person is asked to approve: files, branch, remote, pull request, CI.
     public var summary: String?
-    public var approval: Approval?
+    public var approval: ApprovalDecision?
     public var commit: String?
     /// The remote pushed to, credentials masked.
     public var remote: String?
     public var pushed: Bool
     public var pullRequest: Review?
-    public var ci: CI?
+    public var ci: CIRun?
     public var error: String?
     /// ISO 8601, UTC.
     public var createdAt: String

@@ -1,25 +1,9 @@
+public import DoerCore
 import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A person's answer to "deploy this?".
-public struct ApprovalDecision: Sendable, Hashable {
-    public var approved: Bool
-    /// Who answered (the configured user or $USER), or who would have.
-    public var by: String
-    /// How: terminal, --yes, timeout, no-terminal.
-    public var method: String
-    public var reason: String?
-
-    public init(approved: Bool, by: String, method: String, reason: String? = nil) {
-        self.approved = approved
-        self.by = by
-        self.method = method
-        self.reason = reason
-    }
-}
 
 /// Asks a person to approve a deploy. Only people answer: nothing the model produces
 /// reaches an approver.

@@ -1,3 +1,4 @@
+import DoerCore
 import Foundation
 
 /// GitHub Actions: `workflow_dispatch` of the configured workflow on the pushed branch,

@@ -1,3 +1,4 @@
+import DoerCore
 /// GitLab CI: a new pipeline on the pushed branch, then its status.
 public struct GitLabPipelineTarget: DeployTarget {
     public let name = "gitlab"

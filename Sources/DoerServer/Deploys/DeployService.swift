@@ -257,7 +257,7 @@ actor DeployService {
                 continuation.finish()
                 await follower.value
                 update(id) { progress in
-                    progress.ci = DeployProgress.CI(final)
+                    progress.ci = final
                     progress.state = !final.finished ? .ciUnfinished : final.succeeded ? .succeeded : .failed
                     if final.finished && !final.succeeded { progress.error = "CI finished without success: \(final.summary)" }
                 }
@@ -296,7 +296,7 @@ actor DeployService {
             case .reviewOpened(let review, let noun):
                 progress.pullRequest = DeployProgress.Review(kind: noun, number: review.number, url: review.url)
             case .ciStarted(let run), .ciStatus(let run):
-                progress.ci = DeployProgress.CI(run)
+                progress.ci = run
                 // A step still on its way must not reopen a deploy that has ended (a poll that failed).
                 if !progress.state.isFinal { progress.state = .ciRunning }
             }
@@ -336,8 +336,7 @@ actor DeployService {
         guard let continuation = live[id]?.decision else { return }
         live[id]?.decision = nil
         update(id) { progress in
-            progress.approval = DeployProgress.Approval(approved: decision.approved, by: decision.by, method: decision.method,
-                                                        reason: decision.reason)
+            progress.approval = decision
             progress.state = decision.approved ? .deploying : .denied
         }
         continuation.resume(returning: decision)
@@ -371,12 +370,6 @@ struct HTTPDeployApprover: DeployApprover {
 private struct DenyingApprover: DeployApprover {
     func approve(_ summary: String) async -> ApprovalDecision {
         ApprovalDecision(approved: false, by: "nobody", method: "check")
-    }
-}
-
-extension DeployProgress.CI {
-    init(_ run: CIRun) {
-        self.init(target: run.target, id: run.id, url: run.url, status: run.status, conclusion: run.conclusion)
     }
 }
 
