@@ -205,6 +205,17 @@ struct AgentLoopTests {
         #expect(feedback[2].contains("Your last reply left the files as they were"))
     }
 
+    @Test("a repair temperature outside 0 to 2 is refused, naming the value")
+    func repairTemperatureRange() throws {
+        try AgentConfiguration(repairTemperature: 0.6).validate()
+        try AgentConfiguration(repairTemperature: nil).validate()
+        for bad in [-0.1, 2.5] {
+            #expect { try AgentConfiguration(repairTemperature: bad).validate() } throws: { error in
+                (error as? DoerError)?.description.contains("repair temperature must be 0 to 2, got \(bad)") == true
+            }
+        }
+    }
+
     @Test("warm repairs: the first turn keeps the candidate's temperature, repairs are sampled, a repeat does not stop them")
     func warmRepairs() async throws {
         let ws = try AgentWorkspace()
