@@ -240,6 +240,40 @@ struct AgentLoopTests {
         #expect(model.recordedRequests.last?.messages.last?.content.contains("no tests") == true)
     }
 
+    @Test("with no test yet, the model is asked for only a test file asserting the task's examples, and the code it wrote stays")
+    func asksForExampleTests() async throws {
+        let ws = try AgentWorkspace()
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right]), Replies.files(["test_calc.py": Replies.test])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py. For example add(2, 3) == 5.", in: ws, maxIterations: 2)
+        #expect(summary.outcome == .passed, "the first reply's code is tested by the second reply's tests")
+        let ask = try #require(model.recordedRequests.last?.messages.last?.content)
+        #expect(ask.contains("```file calc.py"), "the code written so far is shown")
+        let request = try #require(ask.components(separatedBy: "```").last)
+        #expect(request.contains("Reply with only test_calc.py"))
+        #expect(request.contains("`from calc import ...`"))
+        #expect(request.contains("asserts the result the task states"))
+    }
+
+    @Test("a test the model wrote without importing the code gets the import, recorded; a test that was there stays as it was")
+    func completesTestImports() async throws {
+        let bare = "def test_add():\n    assert add(2, 3) == 5\n"
+        let ws = try AgentWorkspace()
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right, "test_calc.py": bare])]])
+        let (events, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py", in: ws, maxIterations: 1)
+        #expect(summary.outcome == .passed)
+        #expect(ws.read("test_calc.py") == "from calc import add\n\n\n" + bare)
+        let writes = events.compactMap { event -> String? in
+            if case .action(_, .writeFile("test_calc.py", let content)) = event { return content } else { return nil }
+        }
+        #expect(writes == [bare, "from calc import add\n\n\n" + bare], "the completion is an action of its own, so a resumed run replays it")
+
+        let users = try AgentWorkspace(files: ["test_calc.py": bare])
+        let second = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right])]])
+        let (_, unchanged) = try await AgentHarness.run(second, task: "Write add(a, b) in calc.py", in: users, maxIterations: 1)
+        #expect(unchanged.outcome != .passed, "the workspace's own test is not the model's to complete")
+        #expect(users.read("test_calc.py") == bare)
+    }
+
     @Test("the first passing candidate wins; the others' model streams and sandboxed runs are cancelled")
     func speculativeCancellation() async throws {
         let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])

@@ -104,8 +104,13 @@ struct CandidateLoop: Sendable {
                 if let note = try await perform(action) { feedback.append(note) }
             }
 
+            for (path, content) in testsWithImportsCompleted(touched: touched, hidden: hidden) {
+                try copy.write(path, content)
+                emit(.action(candidate: index, .writeFile(path: path, content: content)))
+                feedback.append("Doer added the imports \(path) was missing.")
+            }
             guard strategy.hasTests(copy.files()) else {
-                messages.append(.user("There are no tests yet. Write a test_*.py file with asserts for the task.\nCurrent files:\n" + PromptBuilder.files(of: copy, hiding: hidden)))
+                messages.append(.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task), files: PromptBuilder.files(of: copy, hiding: hidden))))
                 continue
             }
             emit(.candidateStatus(candidate: index, status: .testing(iteration: iteration)))
@@ -128,6 +133,17 @@ struct CandidateLoop: Sendable {
                                                                    hints: hints(changedFiles: changedFiles, touched: touched))))
         }
         return try giveUp(.iterationLimit, iterations: configuration.maxIterations, reason: "the iteration limit was reached")
+    }
+
+    /// The model's own Python tests that call the code without importing it, completed
+    /// (see `TestImports`). Tests that were in the workspace before are the user's and stay as they are.
+    private func testsWithImportsCompleted(touched: Set<String>, hidden: Set<String>) -> [(path: String, content: String)] {
+        guard strategy.kind == .pytest else { return [] }
+        let files = copy.files()
+        return touched.sorted().compactMap { path in
+            guard TestImports.isTest(path), !hidden.contains(path), let test = copy.read(path) else { return nil }
+            return TestImports.completed(test: test, modules: TestImports.modules(beside: path, files: files, read: copy.read)).map { (path, $0) }
+        }
     }
 
     /// What the failure alone does not say: that the reply changed nothing, or that a

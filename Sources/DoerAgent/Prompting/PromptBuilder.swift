@@ -78,6 +78,26 @@ enum PromptBuilder {
         }.joined(separator: ", ") + "."
     }
 
+    /// Asked when the copy has no test to run yet. These tests are the model's own, and a
+    /// small model's own expected values are often wrong; the results a request states for
+    /// its examples are not, so those are what it is asked to assert. Only the test file is
+    /// asked for: the code it just wrote stays as it is, and the reply stays short. Said
+    /// after the files, since a small model follows the last thing it reads.
+    static func askForTests(targetFile: String?, files: String) -> String {
+        let request: String
+        if let targetFile, targetFile.hasSuffix(".py"), !targetFile.contains("/") {
+            let module = String(targetFile.dropLast(3))
+            request = "There are no tests yet. Reply with only test_\(module).py: for each example the task gives, "
+                + "a test function that calls the code from \(targetFile) (`from \(module) import ...`) with the example's input "
+                + "and asserts the result the task states for it. If the task gives no examples, assert what it describes on small inputs."
+        } else {
+            request = "There are no tests yet. Reply with only a test_*.py file: for each example the task gives, "
+                + "a test function that asserts the result the task states for it. If the task gives no examples, "
+                + "assert what it describes on small inputs."
+        }
+        return "Current files:\n" + files + request
+    }
+
     static func noActions(problems: [String]) -> String {
         if problems.isEmpty {
             return "Your reply had no file blocks. Reply with the complete file, like:\n```file solution.py\n...\n```"

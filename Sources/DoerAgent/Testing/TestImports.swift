@@ -1,0 +1,96 @@
+import Foundation
+
+/// Completes the imports of Python tests the model wrote. A small model writes good
+/// asserts and then forgets `from solution import f`; every test fails with a `NameError`,
+/// and told so, it sends the same file back. The import is what such a test means, so Doer
+/// adds it: for each function or class the test calls that a module beside it defines at
+/// top level, and that the test neither defines nor imports.
+///
+/// A line-based reading of Python, not a parser: only top-level `def`/`class` lines of the
+/// modules and the test's own top-level names and imports are read. Anything unclear (a
+/// star import, a name two modules define) is left as the model wrote it.
+enum TestImports {
+    /// The test with the missing `from MODULE import NAME` lines added at its top, or nil
+    /// when nothing is missing. `modules` maps module names (`solution`) to their source.
+    static func completed(test: String, modules: [String: String]) -> String? {
+        let bound = boundNames(in: test)
+        guard !bound.starImports.contains(where: { modules[$0] != nil }) else { return nil }
+        var definers: [String: [String]] = [:]
+        for (module, source) in modules {
+            for name in topLevelDefinitions(in: source) { definers[name, default: []].append(module) }
+        }
+        var missing: [String: [String]] = [:]
+        for (name, owners) in definers where owners.count == 1 && !bound.names.contains(name) && calls(name, in: test) {
+            missing[owners[0], default: []].append(name)
+        }
+        guard !missing.isEmpty else { return nil }
+        let imports = missing.keys.sorted().map { "from \($0) import \(missing[$0]!.sorted().joined(separator: ", "))" }
+        var lines = test.components(separatedBy: "\n")
+        // `from __future__` must stay first, and a leading docstring or comment may stay above too.
+        let insertAt = lines.lastIndex { $0.hasPrefix("from __future__ import") }.map { $0 + 1 } ?? 0
+        let separated = insertAt < lines.count && !lines[insertAt].isEmpty && !lines[insertAt].hasPrefix("import ") && !lines[insertAt].hasPrefix("from ")
+        lines.insert(contentsOf: imports + (separated ? ["", ""] : []), at: insertAt)
+        return lines.joined(separator: "\n")
+    }
+
+    /// The modules a test in `directory` can import by name: the non-test `.py` files beside it.
+    static func modules(beside testPath: String, files: [String], read: (String) -> String?) -> [String: String] {
+        let directory = (testPath as NSString).deletingLastPathComponent
+        var modules: [String: String] = [:]
+        for path in files where (path as NSString).deletingLastPathComponent == directory && path.hasSuffix(".py") && !isTest(path)
+            && !path.hasSuffix("conftest.py") {
+            let name = String((path as NSString).lastPathComponent.dropLast(3))
+            guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil, let source = read(path) else { continue }
+            modules[name] = source
+        }
+        return modules
+    }
+
+    static func isTest(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent
+        return name.hasSuffix(".py") && (name.hasPrefix("test_") || name.hasSuffix("_test.py"))
+    }
+
+    static func topLevelDefinitions(in source: String) -> [String] {
+        source.components(separatedBy: "\n").compactMap { line in
+            for keyword in ["def ", "async def ", "class "] where line.hasPrefix(keyword) {
+                let name = line.dropFirst(keyword.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                return name.isEmpty ? nil : String(name)
+            }
+            return nil
+        }
+    }
+
+    /// Names the test binds at top level (definitions, assignments and imports), and the
+    /// modules it star-imports.
+    static func boundNames(in test: String) -> (names: Set<String>, starImports: Set<String>) {
+        var names = Set(topLevelDefinitions(in: test))
+        var stars = Set<String>()
+        for raw in test.components(separatedBy: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("from "), let range = line.range(of: " import ") {
+                let module = line.dropFirst(5)[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+                let list = line[range.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: " ()\\"))
+                if list == "*" { stars.insert(module); continue }
+                for item in list.split(separator: ",") { names.insert(boundName(String(item))) }
+            } else if line.hasPrefix("import ") {
+                for item in line.dropFirst(7).split(separator: ",") { names.insert(boundName(String(item)).components(separatedBy: ".")[0]) }
+            } else if !raw.hasPrefix(" "), !raw.hasPrefix("\t"),
+                      let match = raw.range(of: "^[A-Za-z_][A-Za-z0-9_]*\\s*=[^=]", options: .regularExpression) {
+                names.insert(String(raw[match].prefix { $0.isLetter || $0.isNumber || $0 == "_" }))
+            }
+        }
+        return (names, stars)
+    }
+
+    /// `a as b` binds `b`; `a` binds `a`.
+    private static func boundName(_ item: String) -> String {
+        let parts = item.split(separator: " ").map(String.init)
+        return (parts.count == 3 && parts[1] == "as" ? parts[2] : parts.first ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " ()"))
+    }
+
+    /// Whether the test calls `name` as a plain name (not as `obj.name(`).
+    static func calls(_ name: String, in test: String) -> Bool {
+        test.range(of: "(?<![A-Za-z0-9_.])\(NSRegularExpression.escapedPattern(for: name))\\s*\\(", options: .regularExpression) != nil
+    }
+}

@@ -1,0 +1,71 @@
+@testable import DoerAgent
+import Testing
+
+@Suite("imports completed in the model's tests")
+struct TestImportsTests {
+    static let solution = """
+        import math
+
+
+        def fruit_distribution(s, n):
+            return n - sum(int(w) for w in s.split() if w.isdigit())
+
+
+        class Basket:
+            pass
+
+        def _helper():
+            def inner():
+                pass
+        """
+
+    @Test("a test calling the module's function and class without importing them gets one import line, then a gap")
+    func addsImport() throws {
+        let test = "def test_fruit():\n    assert fruit_distribution(\"5 apples and 6 oranges\", 19) == 8\n    assert Basket() is not None\n"
+        let completed = try #require(TestImports.completed(test: test, modules: ["solution": Self.solution]))
+        #expect(completed == "from solution import Basket, fruit_distribution\n\n\n" + test)
+    }
+
+    @Test("names the test imports, defines or assigns itself, or calls as methods, are left alone")
+    func boundNames() {
+        let modules = ["solution": Self.solution]
+        for test in [
+            "from solution import fruit_distribution\n\ndef test_a():\n    assert fruit_distribution('1 a', 2) == 1\n",
+            "from solution import (fruit_distribution)\n\ndef test_a():\n    assert fruit_distribution('1 a', 2) == 1\n",
+            "from solution import fruit_distribution as fd, Basket\n\ndef test_a():\n    assert fd('1 a', 2) == 1 and Basket()\n",
+            "import solution\n\ndef test_a():\n    assert solution.fruit_distribution('1 a', 2) == 1\n",
+            "def fruit_distribution(s, n):\n    return 0\n\ndef test_a():\n    assert fruit_distribution('1 a', 2) == 0\n",
+            "fruit_distribution = lambda s, n: 0\n\ndef test_a():\n    assert fruit_distribution('1 a', 2) == 0\n",
+            "def test_a():\n    basket = object()\n    assert basket.fruit_distribution('1 a', 2) == 1\n",
+        ] {
+            #expect(TestImports.completed(test: test, modules: modules) == nil, "\(test)")
+        }
+        // Only top-level definitions count: `inner` is nested, `math` is the module's own import.
+        let nested = "def test_a():\n    assert inner() is None and _helper() is None and math.sqrt(4) == 2\n"
+        #expect(TestImports.completed(test: nested, modules: modules) == "from solution import _helper\n\n\n" + nested)
+        #expect(TestImports.topLevelDefinitions(in: Self.solution) == ["fruit_distribution", "Basket", "_helper"])
+    }
+
+    @Test("a star import of the module, or a name two modules define, is left as the model wrote it")
+    func unclear() {
+        let test = "def test_a():\n    assert fruit_distribution('1 a', 2) == 1\n"
+        #expect(TestImports.completed(test: "from solution import *\n" + test, modules: ["solution": Self.solution]) == nil)
+        #expect(TestImports.completed(test: test, modules: ["solution": Self.solution, "other": "def fruit_distribution(s, n):\n    return 1\n"]) == nil)
+        #expect(TestImports.completed(test: test, modules: [:]) == nil)
+    }
+
+    @Test("`from __future__` stays the first statement")
+    func future() throws {
+        let test = "from __future__ import annotations\ndef test_a():\n    assert fruit_distribution('1 a', 2) == 1\n"
+        let completed = try #require(TestImports.completed(test: test, modules: ["solution": Self.solution]))
+        #expect(completed.hasPrefix("from __future__ import annotations\nfrom solution import fruit_distribution\n\n\ndef test_a():"))
+    }
+
+    @Test("the modules a test can import are the non-test .py files in its folder")
+    func modulesBeside() {
+        let files = ["solution.py", "test_solution.py", "conftest.py", "util_test.py", "pkg/other.py", "notes.txt", "bad-name.py"]
+        let modules = TestImports.modules(beside: "test_solution.py", files: files, read: { "# \($0)" })
+        #expect(modules == ["solution": "# solution.py"])
+        #expect(TestImports.modules(beside: "pkg/test_other.py", files: files, read: { "# \($0)" }) == ["other": "# pkg/other.py"])
+    }
+}
