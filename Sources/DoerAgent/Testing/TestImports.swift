@@ -26,14 +26,15 @@ enum TestImports {
         guard !missing.isEmpty else { return nil }
         let imports = missing.keys.sorted().map { "from \($0) import \(missing[$0]!.sorted().joined(separator: ", "))" }
         var lines = test.components(separatedBy: "\n")
-        // `from __future__` must stay first, and a leading docstring or comment may stay above too.
+        // `from __future__` must stay the first statement; the new imports go right after it, or at the top.
         let insertAt = lines.lastIndex { $0.hasPrefix("from __future__ import") }.map { $0 + 1 } ?? 0
         let separated = insertAt < lines.count && !lines[insertAt].isEmpty && !lines[insertAt].hasPrefix("import ") && !lines[insertAt].hasPrefix("from ")
         lines.insert(contentsOf: imports + (separated ? ["", ""] : []), at: insertAt)
         return lines.joined(separator: "\n")
     }
 
-    /// The modules a test in `directory` can import by name: the non-test `.py` files beside it.
+    /// The modules the test at `testPath` can import by name: the non-test `.py` files in its folder
+    /// (pytest puts a test's folder on the import path).
     static func modules(beside testPath: String, files: [String], read: (String) -> String?) -> [String: String] {
         let directory = (testPath as NSString).deletingLastPathComponent
         var modules: [String: String] = [:]
