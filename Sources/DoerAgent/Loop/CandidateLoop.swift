@@ -105,9 +105,9 @@ struct CandidateLoop: Sendable {
             }
 
             for (path, content) in testsWithImportsCompleted(touched: touched, hidden: hidden) {
-                try copy.write(path, content)
-                emit(.action(candidate: index, .writeFile(path: path, content: content)))
-                feedback.append("Doer added the imports \(path) was missing.")
+                let completion = Action.writeFile(path: path, content: content)
+                emit(.action(candidate: index, completion))
+                feedback.append(try await perform(completion) ?? "Doer added the imports \(path) was missing.")
             }
             guard strategy.hasTests(copy.files()) else {
                 messages.append(.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task), files: PromptBuilder.files(of: copy, hiding: hidden))))
@@ -138,10 +138,11 @@ struct CandidateLoop: Sendable {
     /// The model's own Python tests that call the code without importing it, completed
     /// (see `TestImports`). Tests that were in the workspace before are the user's and stay as they are.
     private func testsWithImportsCompleted(touched: Set<String>, hidden: Set<String>) -> [(path: String, content: String)] {
-        guard strategy.kind == .pytest else { return [] }
+        let tests = touched.filter { TestStrategy.isPythonTest($0) && !hidden.contains($0) }.sorted()
+        guard strategy.kind == .pytest, !tests.isEmpty else { return [] }
         let files = copy.files()
-        return touched.sorted().compactMap { path in
-            guard TestImports.isTest(path), !hidden.contains(path), let test = copy.read(path) else { return nil }
+        return tests.compactMap { path in
+            guard let test = copy.read(path) else { return nil }
             return TestImports.completed(test: test, modules: TestImports.modules(beside: path, files: files, read: copy.read)).map { (path, $0) }
         }
     }

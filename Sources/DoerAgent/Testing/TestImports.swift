@@ -38,8 +38,8 @@ enum TestImports {
     static func modules(beside testPath: String, files: [String], read: (String) -> String?) -> [String: String] {
         let directory = (testPath as NSString).deletingLastPathComponent
         var modules: [String: String] = [:]
-        for path in files where (path as NSString).deletingLastPathComponent == directory && path.hasSuffix(".py") && !isTest(path)
-            && !path.hasSuffix("conftest.py") {
+        for path in files where (path as NSString).deletingLastPathComponent == directory && path.hasSuffix(".py")
+            && !TestStrategy.isPythonTest(path) && !path.hasSuffix("conftest.py") {
             let name = String((path as NSString).lastPathComponent.dropLast(3))
             guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil, let source = read(path) else { continue }
             modules[name] = source
@@ -47,18 +47,13 @@ enum TestImports {
         return modules
     }
 
-    static func isTest(_ path: String) -> Bool {
-        let name = (path as NSString).lastPathComponent
-        return name.hasSuffix(".py") && (name.hasPrefix("test_") || name.hasSuffix("_test.py"))
-    }
-
+    /// Top-level functions (read as `UnwrittenFunctions` reads them) and classes.
     static func topLevelDefinitions(in source: String) -> [String] {
         source.components(separatedBy: "\n").compactMap { line in
-            for keyword in ["def ", "async def ", "class "] where line.hasPrefix(keyword) {
-                let name = line.dropFirst(keyword.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-                return name.isEmpty ? nil : String(name)
-            }
-            return nil
+            if let function = UnwrittenFunctions.definedName(line) { return function }
+            guard line.hasPrefix("class ") else { return nil }
+            let name = line.dropFirst(6).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            return name.isEmpty ? nil : String(name)
         }
     }
 

@@ -71,11 +71,17 @@ public struct TestStrategy: Sendable, Hashable {
         return files.contains { path in
             let name = (path as NSString).lastPathComponent
             switch kind {
-            case .pytest: return (name.hasPrefix("test_") && name.hasSuffix(".py")) || name.hasSuffix("_test.py")
+            case .pytest: return Self.isPythonTest(path)
             case .nodeTest: return name.hasSuffix(".test.js") || name.hasSuffix(".test.mjs")
             case .project: return !LanguageCatalogue.languagesWithTests(in: [path]).isEmpty
             }
         }
+    }
+
+    /// A file pytest collects as tests: `test_*.py` or `*_test.py`.
+    static func isPythonTest(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent
+        return name.hasSuffix(".py") && (name.hasPrefix("test_") || name.hasSuffix("_test.py"))
     }
 
     /// Reads the runner's summary line ("3 passed, 1 failed in 0.1s", "# pass 3").

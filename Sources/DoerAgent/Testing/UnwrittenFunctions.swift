@@ -33,7 +33,7 @@ enum UnwrittenFunctions {
     }
 
     /// `f` for `def f(` or `async def f(` at the start of a line.
-    private static func definedName(_ line: String) -> String? {
+    static func definedName(_ line: String) -> String? {
         let rest: Substring
         if line.hasPrefix("def ") { rest = line.dropFirst(4) } else if line.hasPrefix("async def ") { rest = line.dropFirst(10) } else { return nil }
         let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }

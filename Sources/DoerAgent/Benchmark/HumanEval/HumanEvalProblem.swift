@@ -103,9 +103,7 @@ public struct HumanEvalProblem: Sendable, Hashable, Codable {
     /// solution.py first; test files never.
     static func answer(in files: [String: String], entryPoint: String) -> String? {
         let candidates = files.filter { path, content in
-            let name = (path as NSString).lastPathComponent
-            return name.hasSuffix(".py") && !name.hasPrefix("test_") && !name.hasSuffix("_test.py")
-                && content.contains("def \(entryPoint)(")
+            path.hasSuffix(".py") && !TestStrategy.isPythonTest(path) && content.contains("def \(entryPoint)(")
         }
         return candidates["solution.py"] ?? candidates.sorted { $0.key < $1.key }.first?.value
     }
