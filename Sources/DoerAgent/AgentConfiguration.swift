@@ -19,6 +19,12 @@ public struct AgentConfiguration: Sendable {
     /// this warm: each repair is then a fresh draw rather than the same answer again, and a
     /// repeated failure no longer ends the candidate (the best attempt is kept anyway).
     public var repairTemperature: Double?
+    /// When set, a failed attempt that passed no more tests than the candidate's best so far
+    /// is followed by a fresh draw (the first turn's request again, sampled at the repair
+    /// temperature, without the failed code) instead of a repair: a small model shown its own
+    /// wrong code tends to keep it. An attempt that made progress is still repaired. Needs a
+    /// repair temperature, since a greedy draw would only repeat the first answer.
+    public var redrawsWithoutProgress: Bool
     public var seed: Int
     public var maxTokensPerTurn: Int
     /// Limits for every command and test run in the sandbox.
@@ -40,7 +46,7 @@ public struct AgentConfiguration: Sendable {
     public var network: NetworkPolicy
 
     public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
-                baseTemperature: Double = 0.2, repairTemperature: Double? = nil, seed: Int = 1, maxTokensPerTurn: Int = 1536,
+                baseTemperature: Double = 0.2, repairTemperature: Double? = nil, redrawsWithoutProgress: Bool = false, seed: Int = 1, maxTokensPerTurn: Int = 1536,
                 limits: ResourceLimits = ResourceLimits(wallClockSeconds: 30), approval: ApprovalPolicy = .onRequest,
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true),
                 nativeTools: Bool = false, planning: PlanningMode = .auto,
@@ -52,6 +58,7 @@ public struct AgentConfiguration: Sendable {
         self.timeBudgetSeconds = timeBudgetSeconds
         self.baseTemperature = baseTemperature
         self.repairTemperature = repairTemperature
+        self.redrawsWithoutProgress = redrawsWithoutProgress
         self.seed = seed
         self.maxTokensPerTurn = maxTokensPerTurn
         self.limits = limits
@@ -67,6 +74,9 @@ public struct AgentConfiguration: Sendable {
         guard (1...50).contains(maxIterations) else { throw .invalidArgument("--max-iterations must be 1 to 50, got \(maxIterations)") }
         if let repairTemperature, !(0...2).contains(repairTemperature) {
             throw .invalidArgument("the repair temperature must be 0 to 2, got \(repairTemperature)")
+        }
+        if redrawsWithoutProgress && repairTemperature == nil {
+            throw .invalidArgument("fresh draws need a repair temperature: a greedy draw repeats the first answer")
         }
         guard (1...16).contains(candidates) else { throw .invalidArgument("--candidates must be 1 to 16, got \(candidates)") }
         try limits.validate()

@@ -31,11 +31,11 @@ enum AgentHarness {
                     maxIterations: Int = 4, approval: ApprovalPolicy = .never, nativeTools: Bool = false,
                     approvals: any ApprovalHandler = DenyAllApprovals(), planning: PlanningMode = .auto,
                     resume: ResumePoint? = nil, network: NetworkPolicy = .none,
-                    repairTemperature: Double? = nil) async throws -> (events: [AgentEvent], summary: RunSummary) {
+                    repairTemperature: Double? = nil, redraws: Bool = false) async throws -> (events: [AgentEvent], summary: RunSummary) {
         let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
             stagingRoot: URL(fileURLWithPath: "/tmp/doer-agent-sandbox-\(getpid())", isDirectory: true))).make()
         let configuration = AgentConfiguration(maxIterations: maxIterations, candidates: candidates, repairTemperature: repairTemperature,
-                                               seed: model.baseSeed,
+                                               redrawsWithoutProgress: redraws, seed: model.baseSeed,
                                                limits: ResourceLimits(wallClockSeconds: 30), approval: approval, stagingRoot: staging,
                                                nativeTools: nativeTools, planning: planning, network: network)
         let agent = Agent(provider: model, sandbox: sandbox, configuration: configuration, approvals: approvals)
@@ -228,6 +228,37 @@ struct AgentLoopTests {
         let (_, stopped) = try await AgentHarness.run(greedy, task: Self.tripleTask, in: ws, maxIterations: 3)
         #expect(stopped.outcome == .repeatedFailure)
         #expect(greedy.recordedRequests.map(\.temperature) == [0.2, 0.2])
+    }
+
+    @Test("without progress the next turn is a fresh draw of the first request; progress is repaired; the best attempt is kept")
+    func redrawsWithoutProgress() async throws {
+        let ws = try AgentWorkspace()
+        let attempts = ["def double(x):\n    return x + 2\n",      // passes 1 of 3: progress over nothing, repaired
+                        "def double(x):\n    return -x\n",         // passes 1 of 3: no progress, so a fresh draw follows
+                        "def double(x):\n    return x * x\n",      // passes 2 of 3: progress, repaired
+                        "def double(x):\n    return x - 1\n"]      // passes none: a fresh draw would follow
+        let model = ScriptedModel(replies: [0: attempts.map { Replies.files(["double.py": $0]) }])
+        let (events, summary) = try await AgentHarness.run(model, task: Self.tripleTask, in: ws, maxIterations: 4,
+                                                           repairTemperature: 0.7, redraws: true)
+        #expect(AgentHarness.reports(events).map(\.passed) == [1, 1, 2, 0])
+        let requests = model.recordedRequests
+        try #require(requests.count == 4)
+        #expect(requests[1].messages.last?.content.contains("The tests failed") == true, "the first failure is repaired")
+        #expect(requests[2].messages == requests[0].messages, "no progress: the first turn's request again, without the failed code")
+        #expect(!requests[2].messages.contains { $0.content.contains("return -x") })
+        #expect(requests[3].messages.last?.content.contains("return x * x") == true, "the draw that made progress is repaired")
+        #expect(requests.map(\.temperature) == [0.2, 0.7, 0.7, 0.7], "fresh draws are sampled, not greedy")
+        #expect(Set(requests.map(\.seed)).count == 4, "every draw has its own seed")
+        #expect(summary.outcome == .iterationLimit)
+        #expect(ResumePoint(events: events).candidates.first?.actions.last == .writeFile(path: "double.py", content: attempts[2]))
+    }
+
+    @Test("fresh draws without a repair temperature are refused: a greedy draw repeats the first answer")
+    func redrawsNeedTemperature() throws {
+        try AgentConfiguration(repairTemperature: 0.6, redrawsWithoutProgress: true).validate()
+        #expect { try AgentConfiguration(redrawsWithoutProgress: true).validate() } throws: { error in
+            (error as? DoerError)?.description.contains("fresh draws need a repair temperature") == true
+        }
     }
 
     @Test("code without any test is never called a success")

