@@ -46,7 +46,8 @@ public struct AgentConfiguration: Sendable {
     public var network: NetworkPolicy
 
     public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
-                baseTemperature: Double = 0.2, repairTemperature: Double? = nil, redrawsWithoutProgress: Bool = false, seed: Int = 1, maxTokensPerTurn: Int = 1536,
+                baseTemperature: Double = 0.2, repairTemperature: Double? = nil, redrawsWithoutProgress: Bool = false,
+                seed: Int = 1, maxTokensPerTurn: Int = 1536,
                 limits: ResourceLimits = ResourceLimits(wallClockSeconds: 30), approval: ApprovalPolicy = .onRequest,
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true),
                 nativeTools: Bool = false, planning: PlanningMode = .auto,
