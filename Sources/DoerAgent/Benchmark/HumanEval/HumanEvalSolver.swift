@@ -100,7 +100,9 @@ public struct HumanEvalSolver: Sendable {
         }
         defer { try? FileManager.default.removeItem(at: workspace) }
         // Candidate 0's first turn is single mode's turn; racing candidates get warmer, and
-        // repairs are fresh draws (the candidate keeps its attempt that passed most examples).
+        // repairs are sampled (the candidate keeps its attempt that passed most examples). With
+        // `redrawsWithoutProgress`, an attempt that made no progress is followed by the first
+        // turn's request again instead of a repair.
         let configuration = AgentConfiguration(maxIterations: maxIterations, candidates: candidates, baseTemperature: 0,
                                                repairTemperature: repairTemperature, redrawsWithoutProgress: redrawsWithoutProgress,
                                                seed: Self.seed - 1,
