@@ -21,9 +21,9 @@ public struct AgentConfiguration: Sendable {
     public var repairTemperature: Double?
     /// When set, a failed attempt that passed no more tests than the candidate's best so far
     /// is followed by a fresh draw (the first turn's request again, sampled at the repair
-    /// temperature, without the failed code) instead of a repair: a small model shown its own
-    /// wrong code tends to keep it. An attempt that made progress is still repaired. Needs a
-    /// repair temperature, since a greedy draw would only repeat the first answer.
+    /// temperature, on the files as that request showed them) instead of a repair: a small
+    /// model shown its own wrong code tends to keep it. An attempt that made progress is still
+    /// repaired. Needs a repair temperature, since a greedy draw would only repeat the first answer.
     public var redrawsWithoutProgress: Bool
     public var seed: Int
     public var maxTokensPerTurn: Int

@@ -253,6 +253,28 @@ struct AgentLoopTests {
         #expect(ResumePoint(events: events).candidates.first?.actions.last == .writeFile(path: "double.py", content: attempts[2]))
     }
 
+    @Test("a fresh draw starts from the files the first turn showed: the failed changes are undone, so an edit of the shown text applies")
+    func redrawRestoresStartingFiles() async throws {
+        let stub = "def double(x):\n    return 0\n"
+        let ws = try AgentWorkspace(files: ["double.py": stub])
+        func edit(_ search: String, _ replace: String) -> String {
+            "```edit double.py\n<<<<<<< SEARCH\n\(search)\n=======\n\(replace)\n>>>>>>> REPLACE\n```\n"
+        }
+        let model = ScriptedModel(replies: [0: [edit("    return 0", "    return x + 2"),    // passes 1 of 3: repaired
+                                                edit("    return x + 2", "    return -x"),   // passes 1 of 3: no progress
+                                                edit("    return 0", "    return 2 * x")]]) // the draw edits the stub it was shown
+        let (events, summary) = try await AgentHarness.run(model, task: Self.tripleTask, in: ws, maxIterations: 3,
+                                                           repairTemperature: 0.7, redraws: true)
+        #expect(AgentHarness.reports(events).map(\.passed) == [1, 1, 3])
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(ws.read("double.py") == "def double(x):\n    return 2 * x\n")
+        let requests = model.recordedRequests
+        try #require(requests.count == 3)
+        #expect(requests[2].messages == requests[0].messages)
+        // The undoing is a recorded write, so a resumed run replays the same files.
+        #expect(events.contains { $0 == .action(candidate: 0, .writeFile(path: "double.py", content: stub)) })
+    }
+
     @Test("fresh draws without a repair temperature are refused: a greedy draw repeats the first answer")
     func redrawsNeedTemperature() throws {
         try AgentConfiguration(repairTemperature: 0.6, redrawsWithoutProgress: true).validate()

@@ -1,4 +1,6 @@
+import ArgumentParser
 import DoerCore
+@testable import doer
 import Foundation
 import Testing
 
@@ -21,6 +23,14 @@ struct BenchCommandTests {
         #expect(out.status != 0)
         #expect(out.stderr.contains(message), "\(out.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("results").path), "nothing was written")
+    }
+
+    @Test("the HumanEval loop draws fresh answers after no progress unless told --no-fresh-draws")
+    func freshDrawsByDefault() throws {
+        #expect(try BenchHumanEval.parse([]).freshDraws)
+        #expect(try BenchHumanEval.parse(["--fresh-draws"]).freshDraws)
+        #expect(try !BenchHumanEval.parse(["--no-fresh-draws"]).freshDraws)
+        #expect(throws: (any Error).self) { try BenchHumanEval.parse(["--fresh-draws=no"]) }
     }
 
     @Test("agent refuses a bad candidate list")

