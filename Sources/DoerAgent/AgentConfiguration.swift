@@ -16,7 +16,7 @@ public struct AgentConfiguration: Sendable {
     /// Temperature of candidate 0; later candidates get warmer for variety.
     public var baseTemperature: Double
     /// When set, repair turns (every turn after a candidate's first) are sampled at least
-    /// this warm: each repair is then a fresh draw rather than the same answer again, and a
+    /// this warm: each repair is then a new sample rather than the same answer again, and a
     /// repeated failure no longer ends the candidate (the best attempt is kept anyway).
     public var repairTemperature: Double?
     /// When set, a failed attempt that passed no more tests than the candidate's best so far

@@ -127,7 +127,7 @@ struct CandidateLoop: Sendable {
             let failure = report.failureSummary ?? "no test passed"
             let signature = FailureTrimmer.signature(failure)
             // A greedy model that failed the same way twice will keep doing so; warm repairs
-            // are fresh draws, so they go on to the iteration limit.
+            // are new samples each time, so they go on to the iteration limit.
             if signature == lastSignature && configuration.repairTemperature == nil {
                 return try giveUp(.repeatedFailure, iterations: iteration, reason: "the same failure twice in a row")
             }
