@@ -31,12 +31,7 @@ struct BestAttempt: Sendable {
     /// and an extra file cannot make the kept attempt's tests fail.
     func restore(into copy: WorkspaceCopy) throws(DoerError) -> [Action] {
         guard passed >= 0 else { return [] }
-        var writes: [Action] = []
-        for (path, content) in files.sorted(by: { $0.key < $1.key }) where copy.read(path) != content {
-            try copy.write(path, content)
-            writes.append(.writeFile(path: path, content: content))
-        }
-        return writes
+        return try copy.writeBack(files)
     }
 
     private static func snapshot(_ copy: WorkspaceCopy, paths: Set<String>) -> [String: String] {
@@ -45,5 +40,18 @@ struct BestAttempt: Sendable {
             if let content = copy.read(path) { files[path] = content }
         }
         return files
+    }
+}
+
+extension WorkspaceCopy {
+    /// Writes `files` (path -> content) over the copy where they differ; returns the writes
+    /// made, in path order, so they are recorded (and replayed on resume) like any other write.
+    func writeBack(_ files: [String: String]) throws(DoerError) -> [Action] {
+        var writes: [Action] = []
+        for (path, content) in files.sorted(by: { $0.key < $1.key }) where read(path) != content {
+            try write(path, content)
+            writes.append(.writeFile(path: path, content: content))
+        }
+        return writes
     }
 }

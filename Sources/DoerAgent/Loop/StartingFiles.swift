@@ -22,12 +22,6 @@ struct StartingFiles: Sendable {
     /// returns the writes made, in path order, so they are recorded (and replayed on resume)
     /// like any other write.
     func restore(into copy: WorkspaceCopy) throws(DoerError) -> [Action] {
-        var writes: [Action] = []
-        for (path, original) in originals.sorted(by: { $0.key < $1.key }) {
-            guard let original, copy.read(path) != original else { continue }
-            try copy.write(path, original)
-            writes.append(.writeFile(path: path, content: original))
-        }
-        return writes
+        try copy.writeBack(originals.compactMapValues { $0 })
     }
 }
