@@ -47,6 +47,19 @@ struct BubblewrapArgumentsTests {
         ])
     }
 
+    @Test("with a staged /etc one read-only bind of it replaces the host's files and passwd and group")
+    func stagedEtc() throws {
+        var staged = arguments
+        staged.etcDirectory = "/tmp/doer-sandbox-0/etc-65534-65534-1f"
+        // The per-file binds run from the first /etc file to the bind of /etc/group.
+        var expected = arguments.arguments
+        let first = try #require(expected.firstIndex(of: "/etc/ld.so.cache")) - 1
+        let last = try #require(expected.lastIndex(of: "/etc/group"))
+        expected.replaceSubrange(first...last, with: ["--ro-bind", "/tmp/doer-sandbox-0/etc-65534-65534-1f", "/etc"])
+        #expect(staged.arguments == expected)
+        #expect(staged.arguments.filter { $0.hasPrefix("/etc") } == ["/etc"])
+    }
+
     @Test("with a proxy policy only the proxy's socket is added, read-only, before the root goes read-only")
     func proxySocket() {
         var withProxy = arguments

@@ -13,6 +13,9 @@ public struct BubblewrapArguments: Sendable, Hashable {
     public var initHelper: String
     public var passwdFile: String?
     public var groupFile: String?
+    /// A folder holding the /etc entries and passwd and group (`StagedEtc`), bound as /etc in
+    /// one mount; without it the host's entries and the two files are bound one by one.
+    public var etcDirectory: String?
     public var tmpSizeBytes: Int64
     public var uid: UInt32
     public var gid: UInt32
@@ -32,7 +35,7 @@ public struct BubblewrapArguments: Sendable, Hashable {
     public init(workspaceSource: String, workspaceWritable: Bool, initHelper: String, passwdFile: String?,
                 groupFile: String?, tmpSizeBytes: Int64, uid: UInt32, gid: UInt32,
                 rootLinks: [String: String], readOnlyPaths: [String], writablePaths: [String] = [],
-                proxySocket: String? = nil) {
+                proxySocket: String? = nil, etcDirectory: String? = nil) {
         self.workspaceSource = workspaceSource
         self.workspaceWritable = workspaceWritable
         self.initHelper = initHelper
@@ -45,6 +48,7 @@ public struct BubblewrapArguments: Sendable, Hashable {
         self.readOnlyPaths = readOnlyPaths
         self.writablePaths = writablePaths
         self.proxySocket = proxySocket
+        self.etcDirectory = etcDirectory
     }
 
     /// The /etc files programs need to run (dynamic linker cache, alternatives, time zone,
@@ -71,11 +75,15 @@ public struct BubblewrapArguments: Sendable, Hashable {
         for name in ["/bin", "/sbin", "/lib", "/lib64"] where rootLinks[name] == nil {
             args += ["--ro-bind-try", name, name]
         }
-        for file in Self.etcFiles {
-            args += ["--ro-bind-try", file, file]
+        if let etcDirectory {
+            args += ["--ro-bind", etcDirectory, "/etc"]
+        } else {
+            for file in Self.etcFiles {
+                args += ["--ro-bind-try", file, file]
+            }
+            if let passwdFile { args += ["--ro-bind", passwdFile, "/etc/passwd"] }
+            if let groupFile { args += ["--ro-bind", groupFile, "/etc/group"] }
         }
-        if let passwdFile { args += ["--ro-bind", passwdFile, "/etc/passwd"] }
-        if let groupFile { args += ["--ro-bind", groupFile, "/etc/group"] }
         args += [
             "--proc", "/proc",
             "--dev", "/dev",

@@ -8,6 +8,7 @@ struct BubblewrapLauncher: SandboxLauncher {
     var bwrapPath: String?
     let support: SandboxSupportFiles?
     let supportError: DoerError?
+    let etc: StagedEtc?
     let rootLinks = BubblewrapArguments.hostRootLinks()
 
     var kind: SandboxBackendKind { .bubblewrap }
@@ -23,6 +24,11 @@ struct BubblewrapLauncher: SandboxLauncher {
             support = nil
             supportError = error
         }
+        let identity = configuration.runIdentity
+        etc = support == nil ? nil : StagedEtc(
+            stagingRoot: configuration.stagingRoot.path, name: "etc-\(identity.uid)-\(identity.gid)",
+            extraFiles: ["passwd": SandboxSupportFiles.passwdText(uid: identity.uid, gid: identity.gid),
+                         "group": SandboxSupportFiles.groupText(gid: identity.gid)])
     }
 
     func checkAvailable() throws(DoerError) {
@@ -37,12 +43,16 @@ struct BubblewrapLauncher: SandboxLauncher {
                    workingDirectory: String, proxySocket: String?) throws(DoerError) -> SpawnSpec {
         try checkAvailable()
         let identity = configuration.runIdentity
+        // A toolchain's own folder under /etc (Java's, PHP's...) needs a mount point inside
+        // /etc, which the read-only copy cannot take: those shapes bind file by file.
+        let underEtc = (shape.readOnlyPaths + shape.writablePaths).contains { $0 == "/etc" || $0.hasPrefix("/etc/") }
+        let etcDirectory = underEtc ? nil : try etc?.directory()
         let arguments = BubblewrapArguments(
             workspaceSource: workspaceSource, workspaceWritable: shape.mode != .readOnly,
             initHelper: support!.initHelper, passwdFile: support!.passwd, groupFile: support!.group,
             tmpSizeBytes: shape.tmpSizeBytes, uid: identity.uid, gid: identity.gid,
             rootLinks: rootLinks, readOnlyPaths: shape.readOnlyPaths, writablePaths: shape.writablePaths,
-            proxySocket: proxySocket)
+            proxySocket: proxySocket, etcDirectory: etcDirectory)
         return SpawnSpec(executable: bwrapPath!, arguments: arguments.arguments,
                          identity: identity.switches ? (identity.uid, identity.gid) : nil,
                          controlChannel: true)

@@ -30,13 +30,18 @@ struct SandboxSupportFiles: Sendable {
         let passwd = root.appendingPathComponent("passwd-\(identity.uid)").path
         let group = root.appendingPathComponent("group-\(identity.gid)").path
         if !FileManager.default.fileExists(atPath: passwd) {
-            try writeAtomically(Data("doer:x:\(identity.uid):\(identity.gid):doer:/tmp:/bin/sh\n".utf8), to: passwd, mode: 0o644)
+            try writeAtomically(Data(passwdText(uid: identity.uid, gid: identity.gid).utf8), to: passwd, mode: 0o644)
         }
         if !FileManager.default.fileExists(atPath: group) {
-            try writeAtomically(Data("doer:x:\(identity.gid):\n".utf8), to: group, mode: 0o644)
+            try writeAtomically(Data(groupText(gid: identity.gid).utf8), to: group, mode: 0o644)
         }
         return SandboxSupportFiles(initHelper: helper, passwd: passwd, group: group)
     }
+
+    /// The sandbox user's /etc/passwd and /etc/group: one entry each, home /tmp.
+    static func passwdText(uid: UInt32, gid: UInt32) -> String { "doer:x:\(uid):\(gid):doer:/tmp:/bin/sh\n" }
+
+    static func groupText(gid: UInt32) -> String { "doer:x:\(gid):\n" }
 
     /// doer-sandbox-init is built and installed beside the doer executable.
     static func locateInitHelper(_ configured: String?) throws(DoerError) -> String {

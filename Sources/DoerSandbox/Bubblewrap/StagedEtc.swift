@@ -1,0 +1,179 @@
+import DoerCore
+import Foundation
+
+/// The sandbox's /etc as one read-only folder: copies of the host entries programs need
+/// (`BubblewrapArguments.etcFiles`) beside the sandbox user's passwd and group.
+///
+/// bwrap reads the whole mount table after every bind it makes, so eleven binds under /etc
+/// were the largest part of a cold start's own work; one bind of this folder replaces them
+/// (`doer bench sandbox` measures both). The copy follows the host: before every sandbox the
+/// copied folders and files are stat'ed again (links are not: replacing one changes its
+/// folder's times), and a host that changed gets a new copy under a new name, so sandboxes
+/// still using the old copy keep it whole.
+final class StagedEtc: @unchecked Sendable {
+    /// The entries copied, relative to the source folder ("ssl/certs" brings an "ssl" folder
+    /// holding only "certs").
+    let entries: [String]
+    private let source: String
+    private let stagingRoot: String
+    private let prefix: String
+    private let extraFiles: [String: String]
+    private let lock = NSLock()
+    /// What was found last time: the entries, and the folders and files inside them.
+    private var paths: [String]
+    private var fingerprint: UInt64
+    private var current: String
+
+    /// nil when the copy cannot be made; the caller then binds the host's files one by one.
+    init?(source: String = "/etc", entries: [String] = BubblewrapArguments.etcFiles.map { String($0.dropFirst("/etc/".count)) },
+          stagingRoot: String, name: String, extraFiles: [String: String]) {
+        self.source = source
+        self.entries = entries
+        self.stagingRoot = stagingRoot
+        self.prefix = name
+        self.extraFiles = extraFiles
+        paths = Self.paths(source: source, entries: entries)
+        fingerprint = Self.fingerprint(paths, extraFiles: extraFiles)
+        current = ""
+        do {
+            current = try stage(fingerprint)
+        } catch {
+            return nil
+        }
+    }
+
+    /// The folder to bind at /etc: the last copy, or a new one when the host's entries changed.
+    func directory() throws(DoerError) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        guard Self.fingerprint(paths, extraFiles: extraFiles) != fingerprint else { return current }
+        // Something changed: list again, since a folder that changed may hold new files.
+        paths = Self.paths(source: source, entries: entries)
+        let changed = Self.fingerprint(paths, extraFiles: extraFiles)
+        if changed != fingerprint {
+            current = try stage(changed)
+            fingerprint = changed
+        }
+        return current
+    }
+
+    // MARK: Looking at the host
+
+    /// The entries, and every folder and file inside them, but not links: a link is replaced,
+    /// never changed in place, and replacing it changes its folder's times.
+    static func paths(source: String, entries: [String]) -> [String] {
+        var paths: [String] = []
+        func visit(_ path: String) {
+            paths.append(path)
+            guard let folder = opendir(path) else { return }
+            defer { closedir(folder) }
+            var children: [String] = []
+            while let entry = readdir(folder) {
+                guard entry.pointee.d_type != UInt8(DT_LNK) else { continue }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { children.append(name) }
+            }
+            for name in children.sorted() { visit(path + "/" + name) }
+        }
+        for entry in entries { visit(source + "/" + entry) }
+        return paths
+    }
+
+    /// What the copy depends on: each path's kind, mode, size, inode and times, and the extra
+    /// files' text. FNV-1a, the same in every process, so processes share one copy.
+    static func fingerprint(_ paths: [String], extraFiles: [String: String]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ value: UInt64) {
+            var value = value
+            for _ in 0..<8 {
+                hash ^= value & 0xff
+                hash &*= 0x0000_0100_0000_01b3
+                value >>= 8
+            }
+        }
+        func mix(_ text: String) {
+            for byte in text.utf8 { mix(UInt64(byte)) }
+        }
+        for path in paths {
+            mix(path)
+            var info = stat()
+            guard lstat(path, &info) == 0 else {
+                mix(0)
+                continue
+            }
+            for value in [Int64(info.st_mode), Int64(info.st_size), Int64(bitPattern: UInt64(info.st_ino)),
+                          Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec),
+                          Int64(info.st_ctim.tv_sec), Int64(info.st_ctim.tv_nsec)] {
+                mix(UInt64(bitPattern: value))
+            }
+        }
+        for (name, text) in extraFiles.sorted(by: { $0.key < $1.key }) {
+            mix(name)
+            mix(text)
+        }
+        return hash
+    }
+
+    // MARK: Copying
+
+    /// Copies the entries into `<prefix>-<fingerprint>` unless that copy exists. Built under a
+    /// temporary name and renamed into place, so a sandbox never sees half a copy and two
+    /// processes making the same copy agree on one.
+    private func stage(_ print: UInt64) throws(DoerError) -> String {
+        let target = stagingRoot + "/" + prefix + "-" + String(print, radix: 16)
+        if access(target, F_OK) == 0 { return target }
+        let temporary = target + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard mkdir(temporary, 0o755) == 0 else {
+            throw .sandboxFailure("cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        _ = chmod(temporary, 0o755)
+        for entry in entries {
+            let parts = entry.split(separator: "/")
+            var parent = temporary
+            for part in parts.dropLast() {
+                parent += "/" + part
+                _ = mkdir(parent, 0o755)
+                _ = chmod(parent, 0o755)
+            }
+            Self.copy(source + "/" + entry, to: temporary + "/" + entry)
+        }
+        for (name, text) in extraFiles {
+            guard FileManager.default.createFile(atPath: temporary + "/" + name, contents: Data(text.utf8),
+                                                 attributes: [.posixPermissions: 0o644]) else {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw .sandboxFailure("cannot write \(temporary)/\(name)")
+            }
+        }
+        if rename(temporary, target) != 0 {
+            let raced = errno == EEXIST || errno == ENOTEMPTY
+            try? FileManager.default.removeItem(atPath: temporary)
+            guard raced else { throw .sandboxFailure("cannot install \(target): \(String(cString: strerror(errno)))") }
+        }
+        return target
+    }
+
+    /// Copies folders, regular files and symbolic links with their modes; anything else, or a
+    /// file this user cannot read, is left out (the sandbox user could not have read it either).
+    private static func copy(_ from: String, to: String) {
+        var info = stat()
+        guard lstat(from, &info) == 0 else { return }
+        let mode = mode_t(info.st_mode & 0o7777) & ~mode_t(S_ISUID | S_ISGID)
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            guard mkdir(to, 0o700) == 0 else { return }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: from)) ?? [] {
+                copy(from + "/" + name, to: to + "/" + name)
+            }
+            _ = chmod(to, mode)
+        case S_IFLNK:
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: from) {
+                _ = symlink(target, to)
+            }
+        case S_IFREG:
+            guard let data = FileManager.default.contents(atPath: from) else { return }
+            _ = FileManager.default.createFile(atPath: to, contents: data, attributes: [.posixPermissions: Int(mode)])
+        default:
+            break
+        }
+    }
+}
