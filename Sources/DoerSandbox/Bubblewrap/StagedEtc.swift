@@ -145,9 +145,12 @@ final class StagedEtc: @unchecked Sendable {
             }
         }
         if rename(temporary, target) != 0 {
-            let raced = errno == EEXIST || errno == ENOTEMPTY
+            let failure = errno
             try? FileManager.default.removeItem(atPath: temporary)
-            guard raced else { throw .sandboxFailure("cannot install \(target): \(String(cString: strerror(errno)))") }
+            // Another process installed the same copy first: use theirs.
+            guard failure == EEXIST || failure == ENOTEMPTY else {
+                throw .sandboxFailure("cannot install \(target): \(String(cString: strerror(failure)))")
+            }
         }
         return target
     }
