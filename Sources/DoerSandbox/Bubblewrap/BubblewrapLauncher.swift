@@ -46,7 +46,8 @@ struct BubblewrapLauncher: SandboxLauncher {
         // A toolchain's own folder under /etc (Java's, PHP's...) needs a mount point inside
         // /etc, which the read-only copy cannot take: those shapes bind file by file.
         let underEtc = (shape.readOnlyPaths + shape.writablePaths).contains { $0 == "/etc" || $0.hasPrefix("/etc/") }
-        let etcDirectory = underEtc ? nil : try etc?.directory()
+        // A copy that cannot be renewed (a full disk) costs speed, not the run: bind the host's files.
+        let etcDirectory = underEtc ? nil : (try? etc?.directory()) ?? nil
         let arguments = BubblewrapArguments(
             workspaceSource: workspaceSource, workspaceWritable: shape.mode != .readOnly,
             initHelper: support!.initHelper, passwdFile: support!.passwd, groupFile: support!.group,
