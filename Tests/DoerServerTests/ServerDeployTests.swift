@@ -1,6 +1,6 @@
 import DoerCore
 import DoerDeploy
-import DoerServer
+@testable import DoerServer
 import DoerTestSupport
 import Foundation
 import HTTPTypes
@@ -177,6 +177,10 @@ struct ServerDeployTests {
                 parseSSE(try await client.call(.get, "/v1/sessions/\(id)/events?follow=false", token: ada).text)
                     .last { $0.type == "deploy" }?.data.contains("\"state\":\"succeeded\"") == true
             }
+            // Recorded, the finished deploy leaves the server's memory and is read back from the events, unchanged.
+            try await harness.eventually("the finished deploy is let go") { await harness.server.deploys.liveCount == 0 }
+            #expect(try await client.call(.get, path, token: ada).json["state"] as? String == "succeeded")
+            #expect(try await client.call(.get, path, token: ada).json["commit"] as? String == head)
             let events = parseSSE(try await client.call(.get, "/v1/sessions/\(id)/events?follow=false", token: ada).text)
             #expect(events.map(\.id) == Array(1...events.count))
             let states = events.filter { $0.type == "deploy" }.compactMap { event -> String? in
@@ -279,6 +283,11 @@ struct ServerDeployTests {
             let timedOut = try await client.call(.get, "/v1/sessions/\(id)/deploys/\(second)", token: ada).json
             #expect((timedOut["approval"] as? [String: Any])?["method"] as? String == "timeout")
             #expect(timedOut["pushed"] as? Bool == false)
+            // Both ended: read back from the session's events, with their answers, once let go.
+            try await harness.eventually("the finished deploys are let go") { await harness.server.deploys.liveCount == 0 }
+            let read = try await client.call(.get, "/v1/sessions/\(id)/deploys", token: ada).json["deploys"] as? [[String: Any]]
+            #expect(read?.map { $0["state"] as? String } == ["denied", "denied"])
+            #expect(read?.map { ($0["approval"] as? [String: Any])?["method"] as? String } == ["http", "timeout"])
 
             #expect(try await remote.branches() == ["main"])
             #expect(github.recorded.isEmpty)

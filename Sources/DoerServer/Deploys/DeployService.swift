@@ -46,9 +46,25 @@ actor DeployService {
         self.configuration = configuration
         let (stream, outbox) = AsyncStream<DeployProgress>.makeStream()
         self.outbox = outbox
-        // A failed write must not stop a deploy: the audit trail holds its steps either way.
-        Task { for await progress in stream { try? await hub.record(.deploy(progress), in: progress.session) } }
+        Task { [weak self] in
+            for await progress in stream {
+                // A failed write must not stop a deploy: the audit trail holds its steps either way.
+                let recorded = (try? await hub.record(.deploy(progress), in: progress.session)) != nil
+                // Once its last state is in the session's events, a finished deploy is read from there.
+                if recorded && progress.state.isFinal { await self?.forget(progress) }
+            }
+        }
     }
+
+    /// Lets go of a finished deploy whose last state was recorded, so a long-running server
+    /// keeps only the deploys under way. One that changed since (it cannot, once final) stays.
+    private func forget(_ recorded: DeployProgress) {
+        guard live[recorded.id]?.progress == recorded else { return }
+        live[recorded.id] = nil
+    }
+
+    /// How many deploys the service holds in memory: the ones under way.
+    var liveCount: Int { live.count }
 
     private var settings: DeploySettings { configuration.settings }
 
@@ -193,11 +209,6 @@ actor DeployService {
             throw .notFound("no deploy \(id) in session \(session)")
         }
         return found
-    }
-
-    /// Waits until the deploy's background work has ended. For tests and shutdown.
-    func waitUntilFinished(_ id: String) async {
-        await live[id]?.run?.value
     }
 
     private func stored(_ session: String) throws(ServerError) -> [DeployProgress] {
