@@ -6,10 +6,10 @@ import Foundation
 ///
 /// bwrap reads the whole mount table after every bind it makes, so eleven binds under /etc
 /// were the largest part of a cold start's own work; one bind of this folder replaces them
-/// (`doer bench sandbox` measures both). The copy follows the host: before every sandbox the
-/// copied folders and files are stat'ed again (links are not: replacing one changes its
-/// folder's times), and a host that changed gets a new copy under a new name, so sandboxes
-/// still using the old copy keep it whole.
+/// (the README's "Performance" has the figures). The copy follows the host: before every
+/// sandbox the copied folders and files are stat'ed again (links are not: replacing one
+/// changes its folder's times), and a host that changed gets a new copy under a new name,
+/// so sandboxes still using the old copy keep it whole.
 final class StagedEtc: @unchecked Sendable {
     /// The entries copied, relative to the source folder ("ssl/certs" brings an "ssl" folder
     /// holding only "certs").
