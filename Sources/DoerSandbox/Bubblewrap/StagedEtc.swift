@@ -127,15 +127,11 @@ final class StagedEtc: @unchecked Sendable {
             throw .sandboxFailure("cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
         _ = chmod(temporary, 0o755)
-        for entry in entries {
-            let parts = entry.split(separator: "/")
-            var parent = temporary
-            for part in parts.dropLast() {
-                parent += "/" + part
-                _ = mkdir(parent, 0o755)
-                _ = chmod(parent, 0o755)
-            }
-            Self.copy(source + "/" + entry, to: temporary + "/" + entry)
+        do {
+            try copyEntries(into: temporary)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
         }
         for (name, text) in extraFiles {
             guard FileManager.default.createFile(atPath: temporary + "/" + name, contents: Data(text.utf8),
@@ -155,28 +151,33 @@ final class StagedEtc: @unchecked Sendable {
         return target
     }
 
-    /// Copies folders, regular files and symbolic links with their modes; anything else, or a
-    /// file this user cannot read, is left out (the sandbox user could not have read it either).
-    private static func copy(_ from: String, to: String) {
-        var info = stat()
-        guard lstat(from, &info) == 0 else { return }
-        let mode = mode_t(info.st_mode & 0o7777) & ~mode_t(S_ISUID | S_ISGID)
-        switch info.st_mode & S_IFMT {
-        case S_IFDIR:
-            guard mkdir(to, 0o700) == 0 else { return }
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: from)) ?? [] {
-                copy(from + "/" + name, to: to + "/" + name)
-            }
-            _ = chmod(to, mode)
-        case S_IFLNK:
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: from) {
-                _ = symlink(target, to)
-            }
-        case S_IFREG:
-            guard let data = FileManager.default.contents(atPath: from) else { return }
-            _ = FileManager.default.createFile(atPath: to, contents: data, attributes: [.posixPermissions: Int(mode)])
-        default:
-            break
+    /// Copies the entries with `FileTree`, which never follows a link: each entry's parent
+    /// folders (with their modes), the entry, and everything inside it.
+    private func copyEntries(into target: String) throws(DoerError) {
+        let sourceFD = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let targetFD = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        defer {
+            if sourceFD >= 0 { close(sourceFD) }
+            if targetFD >= 0 { close(targetFD) }
         }
+        guard sourceFD >= 0, targetFD >= 0 else {
+            throw .sandboxFailure("cannot open \(sourceFD < 0 ? source : target): \(String(cString: strerror(errno)))")
+        }
+        var tree: [String: FileTree.Entry] = [:]
+        for entry in entries {
+            let parts = entry.split(separator: "/").map(String.init)
+            for depth in 1...parts.count {
+                let path = parts.prefix(depth).joined(separator: "/")
+                guard let parent = FileTree.openParent(rootFD: sourceFD, relativePath: path, create: false, owner: nil) else { break }
+                let found = FileTree.entry(parent.fd, parent.name)
+                close(parent.fd)
+                guard let found else { break }
+                tree[path] = found
+            }
+            if case .directory = tree[entry]?.kind {
+                for (inner, found) in FileTree.scan(source + "/" + entry) { tree[entry + "/" + inner] = found }
+            }
+        }
+        try FileTree.copy(tree, fromRoot: sourceFD, toRoot: targetFD, owner: nil)
     }
 }

@@ -37,20 +37,54 @@ enum FileTree {
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name == "." || name == ".." { continue }
-            var info = stat()
-            guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            guard let entry = entry(directoryFD, name) else { continue }
             let path = prefix.isEmpty ? name : prefix + "/" + name
-            let kind: Entry.Kind
-            switch info.st_mode & S_IFMT {
-            case S_IFREG: kind = .file
-            case S_IFDIR: kind = .directory
-            case S_IFLNK: kind = .symlink(readLink(directoryFD, name) ?? "")
-            default: kind = .other
-            }
-            entries[path] = Entry(kind: kind, size: Int64(info.st_size), mode: info.st_mode & 0o7777, modified: info.st_mtim)
-            if case .directory = kind {
+            entries[path] = entry
+            if case .directory = entry.kind {
                 let child = openat(directoryFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if child >= 0 { scan(directoryFD: child, prefix: path, into: &entries) }
+            }
+        }
+    }
+
+    /// What `name` in `directoryFD` is, without following it.
+    static func entry(_ directoryFD: Int32, _ name: String) -> Entry? {
+        var info = stat()
+        guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        let kind: Entry.Kind
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink(readLink(directoryFD, name) ?? "")
+        default: kind = .other
+        }
+        return Entry(kind: kind, size: Int64(info.st_size), mode: info.st_mode & 0o7777, modified: info.st_mtim)
+    }
+
+    /// Copies `entries` (relative path -> what it is, parents before children) from one tree
+    /// to another: folders, files (owner-writable, times kept) and links; FIFOs, sockets and
+    /// devices are left out.
+    static func copy(_ entries: [String: Entry], fromRoot: Int32, toRoot: Int32, owner: (uid_t, gid_t)?) throws(DoerError) {
+        for (path, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            switch entry.kind {
+            case .directory:
+                guard let parent = openParent(rootFD: toRoot, relativePath: path, create: true, owner: owner) else { continue }
+                let mode = entry.mode & 0o777 | 0o700
+                _ = mkdirat(parent.fd, parent.name, mode)
+                // Explicitly, not through the umask: whoever the copy is for must reach it.
+                _ = fchmodat(parent.fd, parent.name, mode, 0)
+                if let owner { _ = fchownat(parent.fd, parent.name, owner.0, owner.1, AT_SYMLINK_NOFOLLOW) }
+                close(parent.fd)
+            case .file:
+                try copyFile(fromRoot: fromRoot, toRoot: toRoot, path: path, mode: entry.mode | 0o600,
+                             owner: owner, modified: entry.modified)
+            case .symlink(let target):
+                guard let parent = openParent(rootFD: toRoot, relativePath: path, create: true, owner: owner) else { continue }
+                _ = symlinkat(target, parent.fd, parent.name)
+                if let owner { _ = fchownat(parent.fd, parent.name, owner.0, owner.1, AT_SYMLINK_NOFOLLOW) }
+                close(parent.fd)
+            case .other:
+                continue
             }
         }
     }

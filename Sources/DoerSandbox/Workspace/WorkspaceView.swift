@@ -47,25 +47,7 @@ final class WorkspaceView: @unchecked Sendable {
         let viewFD = try openView()
         defer { close(viewFD) }
         baseline = FileTree.scan(workspace.path)
-        for (path, entry) in baseline.sorted(by: { $0.key < $1.key }) {
-            switch entry.kind {
-            case .directory:
-                guard let parent = FileTree.openParent(rootFD: viewFD, relativePath: path, create: true, owner: owner) else { continue }
-                _ = mkdirat(parent.fd, parent.name, entry.mode & 0o777 | 0o700)
-                if let owner { _ = fchownat(parent.fd, parent.name, owner.0, owner.1, AT_SYMLINK_NOFOLLOW) }
-                close(parent.fd)
-            case .file:
-                try FileTree.copyFile(fromRoot: sourceFD, toRoot: viewFD, path: path, mode: entry.mode | 0o600,
-                                      owner: owner, modified: entry.modified)
-            case .symlink(let target):
-                guard let parent = FileTree.openParent(rootFD: viewFD, relativePath: path, create: true, owner: owner) else { continue }
-                _ = symlinkat(target, parent.fd, parent.name)
-                if let owner { _ = fchownat(parent.fd, parent.name, owner.0, owner.1, AT_SYMLINK_NOFOLLOW) }
-                close(parent.fd)
-            case .other:
-                continue
-            }
-        }
+        try FileTree.copy(baseline, fromRoot: sourceFD, toRoot: viewFD, owner: owner)
         // FIFOs, sockets and devices were not copied; leaving them in the baseline would
         // report them deleted and delete them from the real workspace.
         baseline = baseline.filter { $0.value.kind != .other }
