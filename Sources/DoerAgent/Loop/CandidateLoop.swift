@@ -98,7 +98,8 @@ struct CandidateLoop: Sendable {
                 emit(.action(candidate: index, action))
                 if let path = action.writtenPath {
                     touched.insert(path)
-                    starting.noteWrite(to: path, in: copy)
+                    // Only a fresh draw puts the starting files back; without one, reading them is wasted.
+                    if configuration.redrawsWithoutProgress { starting.noteWrite(to: path, in: copy) }
                 }
                 switch action {
                 case .writeFile(let path, let content): changedFiles = changedFiles || copy.read(path) != content
