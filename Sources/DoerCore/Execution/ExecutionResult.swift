@@ -33,6 +33,9 @@ public struct ExecutionResult: Sendable, Hashable, Codable {
     public var termination: Termination
     public var timedOut: Bool
     public var memoryKilled: Bool
+    /// The run filled what its disk limit allows (`ResourceLimits.diskBytes`) and was
+    /// stopped; writes past the limit failed with ENOSPC.
+    public var diskLimitExceeded: Bool
     public var durationMs: Double
     public var peakMemoryBytes: Int64?
     public var cpuUserMs: Double?
@@ -50,7 +53,7 @@ public struct ExecutionResult: Sendable, Hashable, Codable {
 
     public init(
         termination: Termination, timedOut: Bool = false, memoryKilled: Bool = false,
-        durationMs: Double, peakMemoryBytes: Int64? = nil, cpuUserMs: Double? = nil,
+        diskLimitExceeded: Bool = false, durationMs: Double, peakMemoryBytes: Int64? = nil, cpuUserMs: Double? = nil,
         cpuSystemMs: Double? = nil, stdout: CapturedOutput = CapturedOutput(),
         stderr: CapturedOutput = CapturedOutput(), changedFiles: [FileChange] = [],
         changesApplied: Bool = false, backend: SandboxBackendKind, warnings: [String] = [],
@@ -59,6 +62,7 @@ public struct ExecutionResult: Sendable, Hashable, Codable {
         self.termination = termination
         self.timedOut = timedOut
         self.memoryKilled = memoryKilled
+        self.diskLimitExceeded = diskLimitExceeded
         self.durationMs = durationMs
         self.peakMemoryBytes = peakMemoryBytes
         self.cpuUserMs = cpuUserMs
@@ -72,5 +76,6 @@ public struct ExecutionResult: Sendable, Hashable, Codable {
         self.networkDecisions = networkDecisions
     }
 
-    public var succeeded: Bool { termination == .exited(0) && !timedOut }
+    /// A run that went over its disk limit did not succeed, even if it ignored the error.
+    public var succeeded: Bool { termination == .exited(0) && !timedOut && !diskLimitExceeded }
 }

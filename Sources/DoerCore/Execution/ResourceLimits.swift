@@ -12,6 +12,9 @@ public struct ResourceLimits: Sendable, Hashable, Codable {
     public var openFiles: Int?
     /// Largest file a process may write (RLIMIT_FSIZE).
     public var fileSizeBytes: Int64?
+    /// What the run may add on the host's disk: its workspace view (beyond the copied
+    /// workspace) and any writable cache bound into it. A run that reaches it is stopped.
+    public var diskBytes: Int64?
     /// Size of the private /tmp.
     public var tmpSizeBytes: Int64
     /// Bytes kept of stdout and of stderr each; the head and the tail are kept.
@@ -24,6 +27,7 @@ public struct ResourceLimits: Sendable, Hashable, Codable {
         processes: Int? = 256,
         openFiles: Int? = 1024,
         fileSizeBytes: Int64? = 256 << 20,
+        diskBytes: Int64? = 1 << 30,
         tmpSizeBytes: Int64 = 256 << 20,
         outputBytes: Int = 1 << 20
     ) {
@@ -33,6 +37,7 @@ public struct ResourceLimits: Sendable, Hashable, Codable {
         self.processes = processes
         self.openFiles = openFiles
         self.fileSizeBytes = fileSizeBytes
+        self.diskBytes = diskBytes
         self.tmpSizeBytes = tmpSizeBytes
         self.outputBytes = outputBytes
     }
@@ -49,7 +54,18 @@ public struct ResourceLimits: Sendable, Hashable, Codable {
         if let processes, processes <= 0 { throw .invalidLimit("process limit must be positive, got \(processes)") }
         if let openFiles, openFiles < 16 { throw .invalidLimit("open-file limit must be at least 16, got \(openFiles)") }
         if let fileSizeBytes, fileSizeBytes <= 0 { throw .invalidLimit("file-size limit must be positive") }
+        if let diskBytes, diskBytes < 1 << 20 {
+            throw .invalidLimit("disk limit must be at least 1m, got \(ByteSize.format(diskBytes))")
+        }
         if tmpSizeBytes < 1 << 20 { throw .invalidLimit("/tmp size must be at least 1m") }
         if outputBytes < 64 { throw .invalidLimit("output cap must be at least 64 bytes") }
+    }
+
+    /// RLIMIT_FSIZE as applied: no single file may be larger than the disk limit either.
+    public var effectiveFileSizeBytes: Int64? {
+        switch (fileSizeBytes, diskBytes) {
+        case let (file?, disk?): return min(file, disk)
+        case let (file, disk): return file ?? disk
+        }
     }
 }
