@@ -23,6 +23,11 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
 
     deinit { pool?.drain() }
 
+    /// Ends the warm sandboxes and waits for the fills under way; later runs start cold.
+    func shutDownPool() async {
+        await pool?.shutDown()
+    }
+
     var poolForTesting: WarmPool? { pool }
 
     /// Starts sandboxes for this shape ahead of time so the next runs start at once.

@@ -1,0 +1,18 @@
+import Foundation
+
+/// Which folder a path names, by device and inode: a folder removed and made again at the
+/// same path is another folder, and a sandbox started for the old one binds the old one.
+/// A sandbox that binds the folder keeps its inode alive, so the number cannot be reused
+/// for a new folder while that sandbox waits.
+struct WorkspaceIdentity: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+
+    /// Nil when nothing is there.
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
