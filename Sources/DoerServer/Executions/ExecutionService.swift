@@ -8,8 +8,9 @@ public struct ExecutionInput: Sendable, Decodable {
     public var language: String?
     public var code: String?
     public var stdin: String?
-    public var timeoutSeconds: Double?
-    public var memoryBytes: Int64?
+    /// Limits the caller asks for (`timeout_seconds`, `memory_bytes`, …); they may only
+    /// lower the server's.
+    public var limits: CallerLimits
     /// Relative path → content, written into a fresh workspace.
     public var files: [String: String]?
     /// A file of `files` to run with the language's run command.
@@ -34,22 +35,31 @@ public struct ExecutionInput: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case language, code, stdin, files, entrypoint, command, arguments
-        case timeoutSeconds = "timeout_seconds"
-        case memoryBytes = "memory_bytes"
     }
 
-    public init(language: String? = nil, code: String? = nil, stdin: String? = nil, timeoutSeconds: Double? = nil,
-                memoryBytes: Int64? = nil, files: [String: String]? = nil, entrypoint: String? = nil,
-                command: CommandValue? = nil, arguments: [String]? = nil) {
+    public init(language: String? = nil, code: String? = nil, stdin: String? = nil, limits: CallerLimits = CallerLimits(),
+                files: [String: String]? = nil, entrypoint: String? = nil, command: CommandValue? = nil,
+                arguments: [String]? = nil) {
         self.language = language
         self.code = code
         self.stdin = stdin
-        self.timeoutSeconds = timeoutSeconds
-        self.memoryBytes = memoryBytes
+        self.limits = limits
         self.files = files
         self.entrypoint = entrypoint
         self.command = command
         self.arguments = arguments
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        language = try container.decodeIfPresent(String.self, forKey: .language)
+        code = try container.decodeIfPresent(String.self, forKey: .code)
+        stdin = try container.decodeIfPresent(String.self, forKey: .stdin)
+        files = try container.decodeIfPresent([String: String].self, forKey: .files)
+        entrypoint = try container.decodeIfPresent(String.self, forKey: .entrypoint)
+        command = try container.decodeIfPresent(CommandValue.self, forKey: .command)
+        arguments = try container.decodeIfPresent([String].self, forKey: .arguments)
+        limits = try CallerLimits(from: decoder)
     }
 }
 
@@ -62,6 +72,8 @@ public struct ExecutionOutput: Sendable, Codable, Hashable {
     public var durationMs: Double
     public var timedOut: Bool
     public var memoryKilled: Bool
+    /// The run went over its disk limit (and was stopped, or its writes past it failed).
+    public var diskLimitExceeded: Bool
     public var memoryPeakBytes: Int64?
     public var stdoutTruncated: Bool
     public var stderrTruncated: Bool
@@ -75,6 +87,7 @@ public struct ExecutionOutput: Sendable, Codable, Hashable {
         case durationMs = "duration_ms"
         case timedOut = "timed_out"
         case memoryKilled = "memory_killed"
+        case diskLimitExceeded = "disk_limit_exceeded"
         case memoryPeakBytes = "memory_peak_bytes"
         case stdoutTruncated = "stdout_truncated"
         case stderrTruncated = "stderr_truncated"
@@ -83,11 +96,13 @@ public struct ExecutionOutput: Sendable, Codable, Hashable {
 
 /// Runs executions in the sandbox, each in its own temporary workspace that is removed
 /// afterwards, at most `maxConcurrent` at once.
+///
+/// `baseLimits`, with `maxSeconds` as its timeout, are the most any caller gets: a request
+/// may lower them (`CallerLimits`), never raise them.
 public struct ExecutionService: Sendable {
     let sandbox: any Sandbox
     let runner: FileRunner
     let baseLimits: ResourceLimits
-    let maxSeconds: Double
     let scratchRoot: URL
     let slots: ExecutionSlots
 
@@ -95,13 +110,18 @@ public struct ExecutionService: Sendable {
                 maxConcurrent: Int, scratchRoot: URL) {
         self.sandbox = sandbox
         self.runner = FileRunner(sandbox: sandbox, cache: languageCache)
-        self.baseLimits = baseLimits
-        self.maxSeconds = maxSeconds
+        var ceiling = baseLimits
+        ceiling.wallClockSeconds = maxSeconds
+        self.baseLimits = ceiling
         self.scratchRoot = scratchRoot
         self.slots = ExecutionSlots(limit: max(1, maxConcurrent))
     }
 
     public func run(_ input: ExecutionInput) async throws(ServerError) -> ExecutionOutput {
+        var requested = input.limits
+        // Without a timeout of its own, a run gets a short one: most runs take far less than the most allowed.
+        if requested.values["timeout_seconds"] == nil { requested.values["timeout_seconds"] = min(10, baseLimits.wallClockSeconds) }
+        let limits = try requested.lowering(baseLimits)
         let plan = try plan(input)
         let workspace = scratchRoot.appendingPathComponent("exec-\(UUID().uuidString.lowercased())", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: workspace) }
@@ -110,10 +130,6 @@ public struct ExecutionService: Sendable {
         } catch {
             throw .badRequest("cannot write the files: \(error.description)")
         }
-        var limits = baseLimits
-        limits.wallClockSeconds = plan.timeout
-        if let memory = input.memoryBytes { limits.memoryBytes = memory }
-        do { try limits.validate() } catch { throw .badRequest(error.description) }
         let stdin = Data((input.stdin ?? "").utf8)
         await slots.acquire()
         defer { Task { await slots.release() } }
@@ -149,6 +165,7 @@ public struct ExecutionService: Sendable {
         return ExecutionOutput(
             stdout: result.stdout.text, stderr: result.stderr.text, exitCode: result.termination.shellExitCode, signal: signal,
             durationMs: result.durationMs, timedOut: result.timedOut, memoryKilled: result.memoryKilled,
+            diskLimitExceeded: result.diskLimitExceeded,
             memoryPeakBytes: result.peakMemoryBytes, stdoutTruncated: result.stdout.truncated,
             stderrTruncated: result.stderr.truncated, language: plan.language, backend: result.backend.rawValue,
             warnings: warnings)
@@ -162,15 +179,10 @@ public struct ExecutionService: Sendable {
     private struct Plan {
         var files: [String: String]
         var program: Program
-        var timeout: Double
         var language: String?
     }
 
     private func plan(_ input: ExecutionInput) throws(ServerError) -> Plan {
-        let timeout = input.timeoutSeconds ?? min(10, maxSeconds)
-        guard timeout > 0, timeout.isFinite, timeout <= maxSeconds else {
-            throw .badRequest("timeout_seconds must be more than 0 and at most \(maxSeconds), got \(timeout)")
-        }
         var language: Language?
         if let name = input.language {
             do { language = try LanguageCatalogue.language(named: name) } catch { throw .badRequest(error.description) }
@@ -185,16 +197,16 @@ public struct ExecutionService: Sendable {
             }
             let name = "main." + (language.extensions.first ?? "txt")
             files[name] = code
-            return Plan(files: files, program: .file(name, language, arguments), timeout: timeout, language: language.name)
+            return Plan(files: files, program: .file(name, language, arguments), language: language.name)
         }
         guard !files.isEmpty else { throw .badRequest("nothing to run: give 'code' and 'language', or 'files' with 'command' or 'entrypoint'") }
         switch (input.command, input.entrypoint) {
         case (.some(.arguments(let list)), nil):
             guard !list.isEmpty, !list[0].isEmpty else { throw .badRequest("'command' must not be empty") }
-            return Plan(files: files, program: .command(list + arguments), timeout: timeout, language: language?.name)
+            return Plan(files: files, program: .command(list + arguments), language: language?.name)
         case (.some(.shell(let line)), nil):
             guard !line.isEmpty else { throw .badRequest("'command' must not be empty") }
-            return Plan(files: files, program: .command(["sh", "-c", line]), timeout: timeout, language: language?.name)
+            return Plan(files: files, program: .command(["sh", "-c", line]), language: language?.name)
         case (nil, .some(let entry)):
             guard files[entry] != nil else { throw .badRequest("the entrypoint '\(entry)' is not one of the files") }
             let chosen: Language
@@ -203,7 +215,7 @@ public struct ExecutionService: Sendable {
             } else {
                 do { chosen = try LanguageCatalogue.language(forFile: entry) } catch { throw .badRequest(error.description) }
             }
-            return Plan(files: files, program: .file(entry, chosen, arguments), timeout: timeout, language: chosen.name)
+            return Plan(files: files, program: .file(entry, chosen, arguments), language: chosen.name)
         case (nil, nil):
             throw .badRequest("with 'files', give 'command' (what to run) or 'entrypoint' (which file to run)")
         case (.some, .some):

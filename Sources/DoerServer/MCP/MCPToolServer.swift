@@ -37,7 +37,7 @@ public struct MCPToolServer: Sendable {
                     "code": .object(["type": "string", "description": "The program's source"]),
                     "stdin": .object(["type": "string", "description": "Standard input for the program"]),
                     "timeout": .object(["type": "number", "description": "Seconds before the run is killed (default 10)"]),
-                ]),
+                ].merging(lowerableLimits) { first, _ in first }),
                 "required": .array(["language", "code"]),
              ])),
         Tool(name: "run_tests", description: "Run a project's tests in the sandbox, every language it has tests in (pytest, go test, cargo test, JUnit…); the workspace is not changed. Answers a report per language with each test's result.",
@@ -79,14 +79,14 @@ public struct MCPToolServer: Sendable {
         await register(on: server)
         try await server.start(transport: StdioTransport())
         await server.waitUntilCompleted()
+        await sandbox.shutDown()
     }
 
     func call(_ name: String, _ arguments: [String: Value]) async throws -> CallTool.Result {
         switch name {
         case "execute_code":
             let input = ExecutionInput(language: try string(arguments, "language"), code: try string(arguments, "code"),
-                                       stdin: arguments["stdin"]?.stringValue,
-                                       timeoutSeconds: number(arguments["timeout"]))
+                                       stdin: arguments["stdin"]?.stringValue, limits: try limits(arguments))
             let output = try await executions.run(input)
             return .init(content: [.text(text: try json(output), annotations: nil, _meta: nil)], isError: output.exitCode != 0 || output.timedOut)
         case "run_tests":
@@ -127,8 +127,24 @@ public struct MCPToolServer: Sendable {
         return value
     }
 
-    private func number(_ value: Value?) -> Double? {
-        value?.doubleValue ?? value?.intValue.map(Double.init)
+    /// The limits the tool's caller asked for; like an API caller, it may only lower the server's.
+    private func limits(_ arguments: [String: Value]) throws(ServerError) -> CallerLimits {
+        var values: [String: Double] = [:]
+        for name in CallerLimits.names + ["timeout"] {
+            guard let value = arguments[name], !value.isNull else { continue }
+            guard let number = value.doubleValue ?? value.intValue.map(Double.init) else {
+                throw .badRequest("'\(name)' must be a number")
+            }
+            values[name == "timeout" ? "timeout_seconds" : name] = number
+        }
+        return CallerLimits(values)
+    }
+
+    /// `execute_code`'s optional limits, each at most the server's.
+    private static var lowerableLimits: [String: Value] {
+        Dictionary(uniqueKeysWithValues: CallerLimits.names.map { name in
+            (name, Value.object(["type": "number", "description": .string("Lowers the server's \(name); above it is an error")]))
+        })
     }
 
     private func directory(_ arguments: [String: Value]) throws(ServerError) -> URL {

@@ -30,7 +30,7 @@ struct McpCommand: AsyncParsableCommand {
             let scratch = directories.cache.appendingPathComponent("executions", isDirectory: true)
             try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             let executions = ExecutionService(sandbox: agents.sandbox, languageCache: agents.languageCache,
-                                              baseLimits: configuration.limits, maxSeconds: 60,
+                                              baseLimits: configuration.limits, maxSeconds: configuration.limits.wallClockSeconds,
                                               maxConcurrent: 4, scratchRoot: scratch)
             tools = MCPToolServer(executions: executions, sandbox: agents.sandbox, languageCache: agents.languageCache,
                                   limits: configuration.limits, agents: agents, applyChanges: apply)
