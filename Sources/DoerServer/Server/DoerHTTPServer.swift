@@ -6,7 +6,9 @@ public import DoerStore
 public import Foundation
 import HTTPTypes
 public import Hummingbird
+import HummingbirdCore
 public import Logging
+public import NIOCore
 
 /// `doer serve`: the HTTP API, its server-sent events, and the browser app, in one process.
 ///
@@ -23,6 +25,9 @@ public struct DoerHTTPServer: Sendable {
     let deploys: DeployService
     let limiter: TokenBucketLimiter
     let webApp = WebAppRoutes()
+    let sandbox: any Sandbox
+    /// Shared by every connection of the applications this server makes.
+    let connections: ConnectionsPerAddress
 
     public init(options: ServerOptions, directories: DataDirectory, agents: any AgentFactory, sandbox: any Sandbox,
                 languageCache: LanguageCache, limits: ResourceLimits = ResourceLimits(), audit: AuditLog? = nil,
@@ -42,7 +47,10 @@ public struct DoerHTTPServer: Sendable {
         } catch {
             throw .configuration("cannot create the server's folders: \(error.localizedDescription)")
         }
-        executions = ExecutionService(sandbox: sandbox, languageCache: languageCache, baseLimits: limits, maxSeconds: options.maxExecutionSeconds,
+        self.sandbox = sandbox
+        connections = ConnectionsPerAddress(limit: options.maxConnectionsPerAddress)
+        executions = ExecutionService(sandbox: sandbox, languageCache: languageCache, baseLimits: limits,
+                                      maxSeconds: options.maxExecutionSeconds ?? limits.wallClockSeconds,
                                       maxConcurrent: options.maxConcurrentExecutions, scratchRoot: scratch)
         deploys = DeployService(hub: hub, store: store, audit: audit, configuration: DeployService.Configuration(
             settings: deploy, environment: deployEnvironment,
@@ -66,13 +74,31 @@ public struct DoerHTTPServer: Sendable {
         return router
     }
 
-    public func makeApplication(logger: Logger? = nil) -> some ApplicationProtocol {
+    /// The server as a service: bounded connections (see `httpServer`), and on stop the
+    /// sandbox's warm pool ended with everything it made.
+    public func makeApplication(logger: Logger? = nil,
+                                onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         var log = logger ?? Logger(label: "doer.serve")
         if logger == nil { log.logLevel = .notice }
-        return Application(router: makeRouter(),
+        return Application(router: makeRouter(), server: httpServer,
                            configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port),
                                                                    serverName: "doer"),
-                           logger: log)
+                           services: [SandboxShutdownService(sandbox: sandbox)],
+                           onServerRunning: onServerRunning, logger: log)
+    }
+
+    /// HTTP/1 whose connections are bounded: a client must send each request's head within
+    /// `headTimeoutSeconds` and its body within `bodyTimeoutSeconds`, and may hold at most
+    /// `maxConnectionsPerAddress` connections at once.
+    var httpServer: HTTPServerBuilder {
+        // At most a day: a larger number of seconds would overflow the nanoseconds.
+        func amount(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(min(max(seconds, 0.001), 86_400) * 1e9)) }
+        let head = amount(options.headTimeoutSeconds), body = amount(options.bodyTimeoutSeconds)
+        let connections = connections
+        return .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [
+            ConnectionLimitHandler(connections: connections),
+            RequestDeadlineHandler(headTimeout: head, bodyTimeout: body),
+        ]))
     }
 }
 

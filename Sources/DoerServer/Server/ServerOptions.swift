@@ -16,19 +16,27 @@ public struct ServerOptions: Sendable {
     public var corsOrigins: [String]
     /// How long an approval waits for a person before it counts as a no.
     public var approvalTimeoutSeconds: Double
-    /// The longest a stateless execution may run.
-    public var maxExecutionSeconds: Double
+    /// The longest a stateless execution may run; nil: the configured `[limits] timeout`.
+    public var maxExecutionSeconds: Double?
     /// Executions allowed to run at once; more wait for a free slot.
     public var maxConcurrentExecutions: Int
     /// Where sessions' workspaces are created, one folder per user.
     public var workspacesRoot: URL
     /// Seconds between two polls of a deploy's CI run.
     public var ciPollSeconds: Double
+    /// Seconds a client has to send a request's head (line and headers), from connecting or
+    /// from the end of the previous response; slower connections are closed.
+    public var headTimeoutSeconds: Double
+    /// Seconds a client has to send a request's body once its head is in.
+    public var bodyTimeoutSeconds: Double
+    /// Connections one client address may hold open at once; more are closed at once.
+    public var maxConnectionsPerAddress: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ServerOptions.defaultMaxBodyBytes,
                 ratePerSecond: Double = 20, rateBurst: Double = 60, corsOrigins: [String] = [],
-                approvalTimeoutSeconds: Double = 900, maxExecutionSeconds: Double = 60, maxConcurrentExecutions: Int = 8,
-                workspacesRoot: URL, ciPollSeconds: Double = 5) {
+                approvalTimeoutSeconds: Double = 900, maxExecutionSeconds: Double? = nil, maxConcurrentExecutions: Int = 8,
+                workspacesRoot: URL, ciPollSeconds: Double = 5, headTimeoutSeconds: Double = 10, bodyTimeoutSeconds: Double = 60,
+                maxConnectionsPerAddress: Int = 32) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
@@ -40,5 +48,8 @@ public struct ServerOptions: Sendable {
         self.maxConcurrentExecutions = maxConcurrentExecutions
         self.workspacesRoot = workspacesRoot
         self.ciPollSeconds = ciPollSeconds
+        self.headTimeoutSeconds = headTimeoutSeconds
+        self.bodyTimeoutSeconds = bodyTimeoutSeconds
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
     }
 }

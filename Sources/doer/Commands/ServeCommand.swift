@@ -25,9 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests a token may send at once before the rate limit applies.") var rateBurst: Double = 60
     @Option(help: "Allow this browser origin by CORS (repeatable; '*' for any). Off by default.") var corsOrigin: [String] = []
     @Option(help: "Seconds an approval waits for an answer before it counts as a no.") var approvalTimeout: Double = 900
-    @Option(help: "Longest run allowed for POST /v1/executions, in seconds.") var maxExecutionSeconds: Double = 60
+    @Option(help: "Longest run allowed for POST /v1/executions, in seconds (default: the configured [limits] timeout).")
+    var maxExecutionSeconds: Double?
     @Option(help: "Executions running at once; more wait.") var maxConcurrentExecutions = 8
     @Option(help: "Model turns per candidate for session runs.") var maxIterations = 6
+    @Option(help: "Seconds a client has to send a request's headers; slower connections are closed.") var headTimeout: Double = 10
+    @Option(help: "Connections one client address may hold open at once; more are closed.") var maxConnectionsPerAddress = 32
     @Option(help: "Replay this JSON file of canned model replies instead of a real model (tests, demos); also DOER_SCRIPTED_MODEL.")
     var scriptedModel: String?
 
@@ -35,8 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         guard rateLimit > 0, rateBurst >= 1 else { throw ValidationError("--rate-limit must be positive and --rate-burst at least 1") }
-        guard approvalTimeout > 0, maxExecutionSeconds > 0, maxConcurrentExecutions > 0 else {
-            throw ValidationError("timeouts and --max-concurrent-executions must be positive")
+        guard approvalTimeout > 0, maxExecutionSeconds ?? 1 > 0, headTimeout > 0, maxConcurrentExecutions > 0,
+              maxConnectionsPerAddress > 0 else {
+            throw ValidationError("timeouts, --max-concurrent-executions and --max-connections-per-address must be positive")
         }
     }
 
@@ -52,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
                 host: host, port: port, maxBodyBytes: maxBodyBytes, ratePerSecond: rateLimit, rateBurst: rateBurst,
                 corsOrigins: corsOrigin, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: maxExecutionSeconds,
                 maxConcurrentExecutions: maxConcurrentExecutions,
-                workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true))
+                workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true),
+                headTimeoutSeconds: headTimeout, maxConnectionsPerAddress: maxConnectionsPerAddress)
             server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: agents.sandbox,
                                         languageCache: agents.languageCache, limits: configuration.limits,
                                         audit: try AuditSupport.log(configuration, directories: directories),
@@ -63,17 +68,11 @@ struct ServeCommand: AsyncParsableCommand {
         if !["127.0.0.1", "::1", "localhost"].contains(host) {
             FileHandle.standardError.write(Data("doer: warning: listening on \(host), reachable from the network; only token holders can use it\n".utf8))
         }
-        let app = Application(router: server.makeRouter(),
-                              configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "doer"),
-                              onServerRunning: { channel in
-                                  let port = channel.localAddress?.port ?? 0
-                                  FileHandle.standardOutput.write(Data("doer: serving http://\(host):\(port)/ (Ctrl-C to stop)\n".utf8))
-                              },
-                              logger: {
-                                  var logger = Logger(label: "doer.serve")
-                                  logger.logLevel = .notice
-                                  return logger
-                              }())
+        // Stops on SIGTERM or Ctrl-C after the last requests, then ends the sandbox's warm pool.
+        let app = server.makeApplication(onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? 0
+            FileHandle.standardOutput.write(Data("doer: serving http://\(host):\(port)/ (Ctrl-C to stop)\n".utf8))
+        })
         try await app.runService()
     }
 }
