@@ -9,8 +9,8 @@ public enum NetworkAccess: String, Sendable, Codable, CaseIterable {
     case registries
     /// Only the hosts the policy lists.
     case allowlist
-    /// Any public address. Private, loopback, link-local and metadata addresses stay
-    /// refused; the run is marked loudly in its warnings.
+    /// Any public address. Private, loopback, link-local and metadata addresses and the
+    /// host's own addresses stay refused; the run is marked loudly in its warnings.
     case full
 }
 

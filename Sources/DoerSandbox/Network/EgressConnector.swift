@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOPosix
 
 /// The part of the proxy every protocol shares: decide on the name, resolve once, keep only
-/// addresses a sandbox may reach, connect to one of those. HTTP CONNECT, plain HTTP and
+/// addresses a sandbox may reach (`DestinationCheck`: public, and not this host's own),
+/// connect to one of those. HTTP CONNECT, plain HTTP and
 /// SOCKS5 differ only in how they ask and how they answer.
 struct EgressConnector: Sendable {
     let rules: EgressRules
@@ -56,21 +57,39 @@ struct EgressConnector: Sendable {
             }
         let timeout = TimeAmount.milliseconds(Int64(limits.connectTimeoutSeconds * 1000))
         return lookup.flatMap { addresses in
-            let usable = addresses.filter(AddressClassifier.isAllowed)
-            guard !usable.isEmpty else {
-                let shown = addresses.prefix(4).map { "\($0) (\(AddressClassifier.classify($0).rawValue))" }.joined(separator: ", ")
-                return eventLoop.makeFailedFuture(Refusal(
-                    verdict: .refused, reason: .forbiddenAddress,
-                    detail: addresses.isEmpty ? "\(target.host) has no addresses"
-                        : "\(target.host) resolves only to addresses a sandbox may not reach: \(shown)"))
-            }
-            return Self.connectInTurn(usable[...], port: target.port, eventLoop: eventLoop, httpEncoder: httpEncoder,
-                                      timeout: timeout, lastError: nil)
+            // The host's interfaces are read off the event loop: one netlink dump, plus a route
+            // lookup per address.
+            NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { try Self.vet(addresses, host: target.host) }
+        }.flatMap { usable in
+            Self.connectInTurn(usable[...], port: target.port, eventLoop: eventLoop, httpEncoder: httpEncoder,
+                               timeout: timeout, lastError: nil)
                 .flatMapErrorThrowing { error in
                     throw Refusal(verdict: .failed, reason: .unreachable,
                                   detail: "cannot connect to \(target.host):\(target.port): \(error)")
                 }
         }
+    }
+
+    /// The addresses a sandbox may connect to, in the resolver's order; a `Refusal` when
+    /// none is left. Every form of request passes here, so this is where the host's own
+    /// addresses are read, fresh for each decision.
+    static func vet(_ addresses: [IPAddress], host: String) throws(Refusal) -> [IPAddress] {
+        let check: DestinationCheck
+        do {
+            check = try DestinationCheck.now()
+        } catch {
+            throw Refusal(verdict: .failed, reason: .unreachable,
+                          detail: "\(error), so \(host) cannot be checked against them; nothing was connected")
+        }
+        var usable: [IPAddress] = []
+        var refused: [String] = []
+        for address in addresses {
+            if let why = check.refusal(for: address) { refused.append("\(address) (\(why))") } else { usable.append(address) }
+        }
+        guard usable.isEmpty else { return usable }
+        throw Refusal(verdict: .refused, reason: .forbiddenAddress,
+                      detail: addresses.isEmpty ? "\(host) has no addresses"
+                          : "\(host) resolves only to addresses a sandbox may not reach: \(refused.prefix(4).joined(separator: ", "))")
     }
 
     /// Tries each vetted address in order; never resolves again.

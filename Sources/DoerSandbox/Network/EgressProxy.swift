@@ -14,8 +14,9 @@ import NIOPosix
 /// HTTP, and SOCKS5 CONNECT with names resolved here (`socks5h`), told apart by the
 /// first byte.
 /// For each request it decides on the host name first, then resolves it once, refuses
-/// loopback, private, link-local, shared, multicast, reserved and metadata addresses, and
-/// connects to an address it checked. Every decision goes to `decisions`, the `onDecision`
+/// loopback, private, link-local, shared, multicast, reserved and metadata addresses and every
+/// address of the host itself (its interfaces as they are at that moment, and ranges routed
+/// to it), and connects to an address it checked. Every decision goes to `decisions`, the `onDecision`
 /// callback and the log.
 ///
 /// ```swift

@@ -31,7 +31,7 @@ final class RunEgress: Sendable {
         var warnings: [String] = []
         switch policy.access {
         case .full:
-            warnings.append("full network: this run could reach any public internet address (loopback, private, link-local and metadata addresses stay refused)")
+            warnings.append("full network: this run could reach any public internet address (loopback, private, link-local and metadata addresses and this host's own addresses stay refused)")
         case .registries where rules.allowlist.patterns.isEmpty:
             warnings.append("network registries: no package registry was found in this host's pip or apt configuration, so nothing is reachable; add some with [network] registries in config.toml or --allow")
         default:

@@ -54,7 +54,7 @@ struct NetworkOptions: ParsableArguments {
     func announce(_ policy: NetworkPolicy) {
         guard policy.access == .full else { return }
         FileHandle.standardError.write(Data(
-            "doer: warning: --net full: the sandboxed command can reach any public internet address through Doer's proxy (private, loopback and metadata addresses stay refused)\n".utf8))
+            "doer: warning: --net full: the sandboxed command can reach any public internet address through Doer's proxy (private, loopback and metadata addresses and this host's own addresses stay refused)\n".utf8))
     }
 }
 
