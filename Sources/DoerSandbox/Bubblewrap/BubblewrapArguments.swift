@@ -28,6 +28,9 @@ public struct BubblewrapArguments: Sendable, Hashable {
     /// The host's end of the egress proxy, bound at `proxySocketMount` for the bridge.
     /// The network namespace stays private and empty either way.
     public var proxySocket: String?
+    /// Folders of the workspace (relative, e.g. `.git`) mounted read-only over the
+    /// writable workspace: a run may read them but never change them (`ProtectedPaths`).
+    public var readOnlyWorkspaceFolders: [String] = []
 
     /// Where the egress proxy's socket appears inside the sandbox (DOER_PROXY_SOCKET).
     public static let proxySocketMount = "/.doer/proxy.sock"
@@ -100,6 +103,13 @@ public struct BubblewrapArguments: Sendable, Hashable {
         }
         args += [
             workspaceWritable ? "--bind" : "--ro-bind", workspaceSource, Self.workspaceMount,
+        ]
+        if workspaceWritable {
+            for folder in readOnlyWorkspaceFolders {
+                args += ["--ro-bind", workspaceSource + "/" + folder, Self.workspaceMount + "/" + folder]
+            }
+        }
+        args += [
             "--ro-bind", initHelper, Self.initMount,
         ]
         if let proxySocket { args += ["--ro-bind", proxySocket, Self.proxySocketMount] }

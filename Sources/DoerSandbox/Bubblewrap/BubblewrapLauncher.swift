@@ -48,12 +48,13 @@ struct BubblewrapLauncher: SandboxLauncher {
         let underEtc = (shape.readOnlyPaths + shape.writablePaths).contains { $0 == "/etc" || $0.hasPrefix("/etc/") }
         // A copy that cannot be renewed (a full disk) costs speed, not the run: bind the host's files.
         let etcDirectory = underEtc ? nil : (try? etc?.directory()) ?? nil
-        let arguments = BubblewrapArguments(
+        var arguments = BubblewrapArguments(
             workspaceSource: workspaceSource, workspaceWritable: shape.mode != .readOnly,
             initHelper: support!.initHelper, passwdFile: support!.passwd, groupFile: support!.group,
             tmpSizeBytes: shape.tmpSizeBytes, uid: identity.uid, gid: identity.gid,
             rootLinks: rootLinks, readOnlyPaths: shape.readOnlyPaths, writablePaths: shape.writablePaths,
             proxySocket: proxySocket, etcDirectory: etcDirectory)
+        arguments.readOnlyWorkspaceFolders = shape.protectedFolders
         return SpawnSpec(executable: bwrapPath!, arguments: arguments.arguments,
                          identity: identity.switches ? (identity.uid, identity.gid) : nil,
                          controlChannel: true)

@@ -85,26 +85,33 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
 
         do {
             try prepared.view?.populate(from: request.workspace)
+            try prepared.view?.sealDiskLimit()
         } catch {
             prepared.destroy()
             throw error
         }
         let workspacePath = launcher.workspacePath(workspaceSource: prepared.view?.directory.path ?? shape.workspace)
+        let scanned = Self.hostFoldersWritten(shape, view: prepared.view)
+        var initLimits = request.limits
+        // Where the disk limit is measured by scans, no single file may outgrow it between two.
+        if !scanned.isEmpty { initLimits.fileSizeBytes = request.limits.effectiveFileSizeBytes }
         let initRequest = launcher.usesInitProtocol ? InitRequest(
             command: request.command, environment: environment,
             workingDirectory: Self.join(workspacePath, request.workingSubdirectory),
             wallClockMs: Int64((request.limits.wallClockSeconds * 1000).rounded(.up)),
-            limits: request.limits, allowNetwork: egress != nil, proxyBridge: egress != nil,
+            limits: initLimits, allowNetwork: egress != nil, proxyBridge: egress != nil,
             seccomp: kind == .bubblewrap, ownPidNamespace: kind == .bubblewrap) : nil
 
         // The init inside enforces the wall clock itself; the host's deadline, a little
         // later, is for a sandbox that stops answering.
+        let disk = DiskUsageWatch(limit: request.limits.diskBytes, view: prepared.view?.tmpfs, scannedPaths: scanned)
         let run = await Supervisor.supervise(
             prepared.process, request: initRequest, stdin: request.stdin,
             hostDeadline: .milliseconds(Int64(request.limits.wallClockSeconds * 1000)) + (launcher.usesInitProtocol ? .seconds(2) : .zero),
-            outputCap: request.limits.outputBytes, observer: observer)
+            outputCap: request.limits.outputBytes, observer: observer, disk: disk)
 
-        var result = makeResult(run, prepared: prepared, warm: warm)
+        // A run that filled its view and ended before the next check went over it too.
+        var result = makeResult(run, prepared: prepared, warm: warm, disk: disk, diskOver: run.diskLimitExceeded || disk?.check() == true)
         defer {
             // Off the run's path: removing a cgroup waits for the kernel to finish tearing
             // the processes down, and the refill spawns a new sandbox.
@@ -118,8 +125,14 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         if let view = prepared.view {
             result.changedFiles = view.collectChanges()
             if request.applyChanges && request.mode == .workspaceWrite && !result.changedFiles.isEmpty && !run.cancelled {
-                result.warnings += try view.apply(result.changedFiles, to: request.workspace)
-                result.changesApplied = true
+                // A change that cannot be applied must not cost the run's output: it is
+                // reported beside it, and the workspace stays as it was.
+                do {
+                    result.warnings += try view.apply(result.changedFiles, to: request.workspace)
+                    result.changesApplied = true
+                } catch {
+                    result.warnings.append("changes not applied: \(error.description)")
+                }
             }
         }
         if run.cancelled { throw .cancelled }
@@ -136,7 +149,8 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         // Root's sandboxes run as another uid, which cannot write (or even reach) the
         // user's files: they always work on a view. Others need one to collect changes.
         let needsView = shape.mode == .workspaceWrite || identity.switches
-        let view = needsView ? try WorkspaceView(stagingRoot: configuration.stagingRoot, owner: owner) : nil
+        let view = needsView ? try WorkspaceView(stagingRoot: configuration.stagingRoot, owner: owner, diskBytes: shape.diskBytes) : nil
+        view?.prepareProtectedFolders(shape.protectedFolders)
         let workspaceSource = view?.directory.path ?? shape.workspace
         if shape.mode == .fullAccess {
             warnings.append("full-access mode: the command writes the real workspace directly")
@@ -171,7 +185,18 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         }
     }
 
-    private func makeResult(_ run: SupervisedRun, prepared: PreparedSandbox, warm: Bool) -> ExecutionResult {
+    /// Folders on the host's disk the run writes directly, measured by the disk watch: its
+    /// view when that is not a tmpfs of its own, the real workspace in full-access mode
+    /// without a view, and writable paths (build caches).
+    static func hostFoldersWritten(_ shape: SandboxShape, view: WorkspaceView?) -> [String] {
+        var folders = shape.writablePaths
+        if let view, view.tmpfs == nil, shape.mode != .readOnly { folders.append(view.directory.path) }
+        if view == nil, shape.mode == .fullAccess { folders.append(shape.workspace) }
+        return folders
+    }
+
+    private func makeResult(_ run: SupervisedRun, prepared: PreparedSandbox, warm: Bool,
+                            disk: DiskUsageWatch?, diskOver: Bool) -> ExecutionResult {
         var warnings = prepared.warnings
         var termination: Termination
         var timedOut = run.killedByHost
@@ -181,18 +206,29 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         } else if launcher.usesInitProtocol {
             // The sandbox itself failed before the command ran (bwrap reports on stderr).
             let reason = run.stderr.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            termination = run.killedByHost ? .signaled(SIGKILL)
+            termination = run.killedByHost || run.diskLimitExceeded ? .signaled(SIGKILL)
                 : .failedToStart(reason.isEmpty ? "the sandbox exited with status \(run.waitStatus)" : reason)
         } else {
             termination = Self.termination(fromWaitStatus: run.waitStatus)
         }
         let oom = prepared.cgroup?.oomKilled ?? false
-        if oom { warnings.append("killed: the run went over its memory limit") }
+        // The view's tmpfs pages are charged to the run's memory: say so when they weighed in.
+        let heldInMemory = prepared.view?.tmpfs?.addedBytes() ?? 0
+        if oom {
+            warnings.append("killed: the run went over its memory limit" + (heldInMemory >= 1 << 20
+                ? " (the \(heldInMemory >> 20) MiB it wrote in the workspace are held in memory and count toward it)" : ""))
+        }
+        if diskOver, let disk {
+            let reason = disk.exceededReason.map { ": \($0)" } ?? ""
+            warnings.append(run.diskLimitExceeded
+                ? "killed: the run went over its disk limit (\(ByteSize.format(disk.limit)))\(reason)"
+                : "the run went over its disk limit (\(ByteSize.format(disk.limit)))\(reason); writes past it failed")
+        }
         if timedOut { warnings.append("killed: the run went over its time limit") }
         let peak = prepared.cgroup?.peakMemoryBytes ?? run.initStatus?.maxRSSBytes ?? (run.maxRSSBytes > 0 ? run.maxRSSBytes : nil)
         let started = warm ? run.startedAt : prepared.process.spawnedAt
         return ExecutionResult(
-            termination: termination, timedOut: timedOut, memoryKilled: oom,
+            termination: termination, timedOut: timedOut, memoryKilled: oom, diskLimitExceeded: diskOver,
             durationMs: (run.endedAt - started).milliseconds, peakMemoryBytes: peak,
             cpuUserMs: run.initStatus?.userMs, cpuSystemMs: run.initStatus?.systemMs,
             stdout: run.stdout, stderr: run.stderr, backend: kind, warnings: warnings)

@@ -11,7 +11,12 @@ struct SandboxShape: Sendable, Hashable {
     var tmpSizeBytes: Int64
     var memoryBytes: Int64?
     var processes: Int?
+    /// The view's tmpfs is sealed at this limit (`WorkspaceView.sealDiskLimit`).
+    var diskBytes: Int64?
     var network: NetworkPolicy
+    /// The workspace's protected folders (`ProtectedPaths`) at its top level, mounted
+    /// read-only inside the sandbox; part of the shape because mounts are fixed at start.
+    var protectedFolders: [String]
 
     init(_ request: ExecutionRequest) {
         workspace = request.workspace.standardizedFileURL.path
@@ -21,7 +26,17 @@ struct SandboxShape: Sendable, Hashable {
         tmpSizeBytes = request.limits.tmpSizeBytes
         memoryBytes = request.limits.memoryBytes
         processes = request.limits.processes
+        diskBytes = request.limits.diskBytes
         network = request.network
+        protectedFolders = Self.protectedFolders(in: workspace)
+    }
+
+    /// Real folders only: a link named `.git` is copied as a link and never mounted.
+    static func protectedFolders(in workspace: String) -> [String] {
+        ProtectedPaths.names.sorted().filter { name in
+            var info = stat()
+            return lstat(workspace + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+        }
     }
 }
 

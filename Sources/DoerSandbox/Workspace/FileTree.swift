@@ -21,30 +21,69 @@ enum FileTree {
     }
 
     /// Every entry below `root`, keyed by relative path, without following links.
-    static func scan(_ root: String) -> [String: Entry] {
+    static func scan(_ root: String) -> [String: Entry] { scanReport(root).entries }
+
+    /// A tree as `scan` sees it, plus the names it could not represent.
+    struct Scan {
         var entries: [String: Entry] = [:]
-        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard rootFD >= 0 else { return entries }
-        scan(directoryFD: rootFD, prefix: "", into: &entries)
-        return entries
+        /// Entries whose name is not valid UTF-8, as "folder/name" with the bad bytes
+        /// escaped (`\xff`). They are left out of `entries` (and not descended into):
+        /// a path Doer cannot name is one it cannot show, check or apply.
+        var unnamed: [String] = []
     }
 
-    private static func scan(directoryFD: Int32, prefix: String, into entries: inout [String: Entry]) {
+    static func scanReport(_ root: String) -> Scan {
+        var scan = Scan()
+        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard rootFD >= 0 else { return scan }
+        self.scan(directoryFD: rootFD, prefix: "", into: &scan)
+        return scan
+    }
+
+    private static func scan(directoryFD: Int32, prefix: String, into scan: inout Scan) {
         guard let dir = fdopendir(directoryFD) else { close(directoryFD); return }
         defer { closedir(dir) }
         while let item = readdir(dir) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let bytes = withUnsafeBytes(of: item.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                scan.unnamed.append((prefix.isEmpty ? "" : prefix + "/") + escaped(bytes))
+                continue
             }
             if name == "." || name == ".." { continue }
             guard let entry = entry(directoryFD, name) else { continue }
             let path = prefix.isEmpty ? name : prefix + "/" + name
-            entries[path] = entry
+            scan.entries[path] = entry
             if case .directory = entry.kind {
                 let child = openat(directoryFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if child >= 0 { scan(directoryFD: child, prefix: path, into: &entries) }
+                if child >= 0 { self.scan(directoryFD: child, prefix: path, into: &scan) }
             }
         }
+    }
+
+    /// A name for display: printable ASCII and valid UTF-8 as is, other bytes as `\xNN`.
+    static func escaped(_ bytes: [UInt8]) -> String {
+        var out = ""
+        var index = 0
+        while index < bytes.count {
+            // Take the longest valid UTF-8 run starting here, byte by byte.
+            var end = min(bytes.count, index + 4)
+            var decoded: String?
+            while end > index {
+                if let text = String(validating: bytes[index..<end], as: UTF8.self), text.unicodeScalars.count == 1 {
+                    decoded = text
+                    break
+                }
+                end -= 1
+            }
+            if let decoded, let scalar = decoded.unicodeScalars.first, scalar.value >= 0x20, scalar.value != 0x7f {
+                out += decoded
+                index = end
+            } else {
+                out += String(format: "\\x%02x", bytes[index])
+                index += 1
+            }
+        }
+        return out
     }
 
     /// What `name` in `directoryFD` is, without following it.
@@ -136,30 +175,10 @@ enum FileTree {
             throw .workspace("cannot create the folder of \(path) without following a link")
         }
         defer { close(target.fd) }
-        let temporary = ".\(target.name).doer-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = temporaryName()
         let output = openat(target.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard output >= 0 else { throw .workspace("cannot write \(path): \(String(cString: strerror(errno)))") }
-        var ok = true
-        var remaining = Int(info.st_size)
-        while remaining > 0 {
-            let copied = doer_copy_file_range(input, output, UInt(remaining))
-            if copied <= 0 { break }
-            remaining -= Int(copied)
-        }
-        if remaining > 0 {
-            // copy_file_range is not supported across every pair of filesystems.
-            _ = lseek(input, 0, SEEK_SET)
-            _ = ftruncate(output, 0)
-            _ = lseek(output, 0, SEEK_SET)
-            var buffer = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                if n == 0 { break }
-                if n < 0 { ok = false; break }
-                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress, n) }
-                if w != n { ok = false; break }
-            }
-        }
+        let ok = copyContents(from: input, to: output, size: Int(info.st_size))
         if let owner { _ = fchown(output, owner.0, owner.1) }
         // Never carry setuid, setgid or sticky bits across.
         _ = fchmod(output, mode & 0o777)
@@ -171,6 +190,36 @@ enum FileTree {
             _ = unlinkat(target.fd, temporary, 0)
             throw .workspace("cannot write \(path): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Copies an open file's bytes into another, from the start; false on a read or write
+    /// error (errno says which).
+    static func copyContents(from input: Int32, to output: Int32, size: Int) -> Bool {
+        var remaining = size
+        while remaining > 0 {
+            let copied = doer_copy_file_range(input, output, UInt(remaining))
+            if copied <= 0 { break }
+            remaining -= Int(copied)
+        }
+        guard remaining > 0 else { return true }
+        // copy_file_range is not supported across every pair of filesystems.
+        _ = lseek(input, 0, SEEK_SET)
+        _ = ftruncate(output, 0)
+        _ = lseek(output, 0, SEEK_SET)
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n == 0 { return true }
+            if n < 0 { return false }
+            let w = buffer.withUnsafeBytes { write(output, $0.baseAddress, n) }
+            if w != n { return false }
+        }
+    }
+
+    /// A fresh name beside a file, short enough for any name it stands in for (a name
+    /// of NAME_MAX bytes leaves no room for a prefix and a suffix of its own).
+    static func temporaryName() -> String {
+        ".doer-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
     }
 
     /// Removes a file, link or whole directory below `rootFD` without following links.

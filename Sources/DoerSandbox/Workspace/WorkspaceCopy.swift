@@ -22,8 +22,17 @@ public final class WorkspaceCopy: @unchecked Sendable {
         }
     }
 
-    /// Files added, modified or deleted compared with the workspace when it was copied.
-    public func changes() -> [FileChange] { view.collectChanges() }
+    /// Files added, modified or deleted compared with the workspace when it was copied,
+    /// less what may never be applied (see `refusals()`).
+    public func changes() -> [FileChange] { view.review(view.collectChanges()).applicable }
+
+    /// What the copy holds that will not be applied, and why: changes in protected
+    /// folders, links leading outside the workspace, FIFOs, sockets, devices, names that
+    /// are not UTF-8.
+    public func refusals() -> [String] {
+        view.review(view.collectChanges()).refusals.map(\.message)
+            + view.unnamedChanges().map { "cannot apply \($0): its name is not valid UTF-8" }
+    }
 
     /// Writes the changes into the real workspace without following any link the copy
     /// holds; returns warnings for what was not applied.
@@ -31,13 +40,22 @@ public final class WorkspaceCopy: @unchecked Sendable {
         try view.apply(changes, to: original)
     }
 
-    /// A unified diff of the changes (text files; binary files are named, not shown).
+    /// Everything the changes will do (`ChangeDiff`): text as unified diffs; links with
+    /// their targets, mode changes, empty files, folders, deletions, binary files by size
+    /// and SHA-256; then what will not be applied, and why.
     public func diff(_ changes: [FileChange]) -> String {
-        changes.map { change in
-            let before = change.kind == .added ? nil : Self.text(at: original, change.path)
-            let after = change.kind == .deleted ? nil : Self.text(at: directory, change.path)
-            return UnifiedDiff.render(path: change.path, before: before, after: after)
+        let originalFD = open(original.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let copyFD = open(directory.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        defer {
+            if originalFD >= 0 { close(originalFD) }
+            if copyFD >= 0 { close(copyFD) }
+        }
+        let shown = changes.map { change in
+            let before = originalFD >= 0 ? ChangeDiff.side(rootFD: originalFD, path: change.path) : nil
+            let after = change.kind == .deleted || copyFD < 0 ? nil : ChangeDiff.side(rootFD: copyFD, path: change.path)
+            return ChangeDiff.render(path: change.path, before: before, after: after)
         }.joined()
+        return shown + refusals().map { $0 + "\n" }.joined()
     }
 
     public func discard() { view.discard() }
@@ -48,6 +66,7 @@ public final class WorkspaceCopy: @unchecked Sendable {
         guard !path.hasPrefix("/"), !path.split(separator: "/").contains(".."), !path.isEmpty else {
             throw .invalidArgument("refused path \(path): it must stay inside the workspace")
         }
+        if let reason = ProtectedPaths.refusal(for: path) { throw .invalidArgument("refused path \(reason)") }
         let rootFD = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw .workspace("the workspace copy is gone") }
         defer { close(rootFD) }
@@ -55,7 +74,7 @@ public final class WorkspaceCopy: @unchecked Sendable {
             throw .invalidArgument("refused path \(path): a folder on the way is a link")
         }
         defer { close(parent.fd) }
-        let temporary = ".\(parent.name).doer-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = FileTree.temporaryName()
         let fd = openat(parent.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .workspace("cannot write \(path): \(String(cString: strerror(errno)))") }
         let bytes = Array(content.utf8)
@@ -94,71 +113,5 @@ public final class WorkspaceCopy: @unchecked Sendable {
               let data = try? handle.readToEnd() ?? Data() else { return .some(nil) }
         guard !data.contains(0), let text = String(data: data, encoding: .utf8) else { return .some(nil) }
         return .some(text)
-    }
-}
-
-/// Unified diffs with three lines of context, from Swift's own collection difference.
-enum UnifiedDiff {
-    /// `before`/`after`: nil when the file does not exist on that side; `.some(nil)` when
-    /// it exists but is not text.
-    static func render(path: String, before: String??, after: String??) -> String {
-        let oldName = before == nil ? "/dev/null" : "a/\(path)"
-        let newName = after == nil ? "/dev/null" : "b/\(path)"
-        if case .some(.none) = before { return "Binary file \(path) changed\n" }
-        if case .some(.none) = after { return "Binary file \(path) changed\n" }
-        let old = lines(before ?? nil), new = lines(after ?? nil)
-        if old == new { return "" }
-        var out = "--- \(oldName)\n+++ \(newName)\n"
-        // Walk both files, marking each line kept, removed or inserted.
-        let difference = new.difference(from: old)
-        var removed = Set<Int>(), inserted = Set<Int>()
-        for change in difference {
-            switch change {
-            case .remove(let offset, _, _): removed.insert(offset)
-            case .insert(let offset, _, _): inserted.insert(offset)
-            }
-        }
-        enum Line { case keep(String), remove(String), insert(String) }
-        var script: [(Line, Int, Int)] = []  // line, old index, new index
-        var i = 0, j = 0
-        while i < old.count || j < new.count {
-            if i < old.count && removed.contains(i) {
-                script.append((.remove(old[i]), i, j)); i += 1
-            } else if j < new.count && inserted.contains(j) {
-                script.append((.insert(new[j]), i, j)); j += 1
-            } else {
-                script.append((.keep(i < old.count ? old[i] : ""), i, j)); i += 1; j += 1
-            }
-        }
-        let context = 3
-        let changed = script.indices.filter { if case .keep = script[$0].0 { return false } else { return true } }
-        var hunkStart = 0
-        while hunkStart < changed.count {
-            var hunkEnd = hunkStart
-            while hunkEnd + 1 < changed.count && changed[hunkEnd + 1] - changed[hunkEnd] <= 2 * context { hunkEnd += 1 }
-            let from = max(0, changed[hunkStart] - context), to = min(script.count - 1, changed[hunkEnd] + context)
-            let slice = script[from...to]
-            let oldCount = slice.filter { if case .insert = $0.0 { return false } else { return true } }.count
-            let newCount = slice.filter { if case .remove = $0.0 { return false } else { return true } }.count
-            let oldStart = oldCount == 0 ? slice.first!.1 : slice.first!.1 + 1
-            let newStart = newCount == 0 ? slice.first!.2 : slice.first!.2 + 1
-            out += "@@ -\(oldStart),\(oldCount) +\(newStart),\(newCount) @@\n"
-            for (line, _, _) in slice {
-                switch line {
-                case .keep(let text): out += " \(text)\n"
-                case .remove(let text): out += "-\(text)\n"
-                case .insert(let text): out += "+\(text)\n"
-                }
-            }
-            hunkStart = hunkEnd + 1
-        }
-        return out
-    }
-
-    private static func lines(_ text: String?) -> [String] {
-        guard let text, !text.isEmpty else { return [] }
-        var parts = text.components(separatedBy: "\n")
-        if parts.last == "" { parts.removeLast() }
-        return parts
     }
 }

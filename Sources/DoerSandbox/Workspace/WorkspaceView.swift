@@ -11,9 +11,15 @@ final class WorkspaceView: @unchecked Sendable {
     private let owner: (uid_t, gid_t)?
     private var baseline: [String: FileTree.Entry] = [:]
     private var source: URL?
+    private var unnamedInWorkspace: Set<String> = []
 
-    /// An empty view, ready to be bound into a sandbox before its content is known.
-    init(stagingRoot: URL, owner: (uid_t, gid_t)?) throws(DoerError) {
+    /// The view's own tmpfs when it has a disk limit and Doer may mount (`ViewTmpfs`).
+    let tmpfs: ViewTmpfs?
+    private let diskBytes: Int64?
+
+    /// An empty view, ready to be bound into a sandbox before its content is known. With
+    /// `diskBytes`, the view is its own tmpfs when Doer runs as root (see `sealDiskLimit`).
+    init(stagingRoot: URL, owner: (uid_t, gid_t)?, diskBytes: Int64? = nil) throws(DoerError) {
         try Self.ensureStagingRoot(stagingRoot)
         let path = stagingRoot.appendingPathComponent("ws-\(UUID().uuidString.lowercased())", isDirectory: true).path
         guard mkdir(path, 0o700) == 0 else {
@@ -22,6 +28,16 @@ final class WorkspaceView: @unchecked Sendable {
         if let owner { _ = chown(path, owner.0, owner.1) }
         directory = URL(fileURLWithPath: path, isDirectory: true)
         self.owner = owner
+        self.diskBytes = diskBytes
+        if diskBytes != nil { ViewTmpfs.sweepAbandoned(under: stagingRoot.path) }
+        tmpfs = diskBytes == nil ? nil : ViewTmpfs.mount(at: path, owner: owner)
+    }
+
+    /// Caps the view at the copied workspace plus the disk limit; called once the copy is
+    /// in and before the run's command starts.
+    func sealDiskLimit() throws(DoerError) {
+        guard let tmpfs, let diskBytes else { return }
+        try tmpfs.seal(limit: diskBytes)
     }
 
     /// The staging root must be reachable by the sandbox's uid but not listable by it.
@@ -46,7 +62,10 @@ final class WorkspaceView: @unchecked Sendable {
         defer { close(sourceFD) }
         let viewFD = try openView()
         defer { close(viewFD) }
-        baseline = FileTree.scan(workspace.path)
+        let scan = FileTree.scanReport(workspace.path)
+        // Names that are not UTF-8 cannot be copied by name; the run does without them.
+        unnamedInWorkspace = Set(scan.unnamed)
+        baseline = scan.entries
         try FileTree.copy(baseline, fromRoot: sourceFD, toRoot: viewFD, owner: owner)
         // FIFOs, sockets and devices were not copied; leaving them in the baseline would
         // report them deleted and delete them from the real workspace.
@@ -90,10 +109,24 @@ final class WorkspaceView: @unchecked Sendable {
         return changes.sorted { $0.path < $1.path }
     }
 
-    /// Writes the changes into the real workspace. Links that point outside the
-    /// workspace, FIFOs, sockets and devices are not applied; each becomes a warning.
+    /// Which of `changes` may be applied, and why the others may not.
+    func review(_ changes: [FileChange]) -> ChangeReview {
+        ChangeReview(changes: changes, after: FileTree.scan(directory.path), before: baseline)
+    }
+
+    /// Names the run created that are not valid UTF-8 (escaped for display).
+    func unnamedChanges() -> [String] {
+        FileTree.scanReport(directory.path).unnamed.filter { !unnamedInWorkspace.contains($0) && !ProtectedPaths.contains($0) }
+    }
+
+    /// Writes the changes into the real workspace, all or nothing (`ChangeApplier`).
+    /// What the review refuses — protected folders, links leading outside, FIFOs, sockets,
+    /// devices — is left out and returned as warnings; anything else that cannot be
+    /// applied throws, naming the path, with the workspace as it was.
     func apply(_ changes: [FileChange], to workspace: URL) throws(DoerError) -> [String] {
-        var warnings: [String] = []
+        if let unnamed = unnamedChanges().first {
+            throw .workspace("cannot apply \(unnamed): its name is not valid UTF-8; nothing was applied (rename it and run again)")
+        }
         let targetFD = open(workspace.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard targetFD >= 0 else { throw .workspace("cannot open \(workspace.path): \(String(cString: strerror(errno)))") }
         defer { close(targetFD) }
@@ -102,57 +135,27 @@ final class WorkspaceView: @unchecked Sendable {
         var rootInfo = stat()
         let workspaceOwner: (uid_t, gid_t)? = fstat(targetFD, &rootInfo) == 0 && geteuid() == 0
             ? (rootInfo.st_uid, rootInfo.st_gid) : nil
-        let current = FileTree.scan(directory.path)
-        for change in changes {
-            if change.kind == .deleted {
-                FileTree.remove(rootFD: targetFD, path: change.path)
-                continue
-            }
-            guard let entry = current[change.path] else { continue }
-            switch entry.kind {
-            case .file:
-                if change.kind == .modified, let before = baseline[change.path], case .directory = before.kind {
-                    FileTree.remove(rootFD: targetFD, path: change.path)
-                }
-                try FileTree.copyFile(fromRoot: viewFD, toRoot: targetFD, path: change.path, mode: entry.mode,
-                                      owner: workspaceOwner, modified: nil)
-            case .directory:
-                guard let parent = FileTree.openParent(rootFD: targetFD, relativePath: change.path, create: true, owner: workspaceOwner) else {
-                    warnings.append("not applied: \(change.path) (its folder is a link)")
-                    continue
-                }
-                if mkdirat(parent.fd, parent.name, entry.mode & 0o777) == 0, let workspaceOwner {
-                    _ = fchownat(parent.fd, parent.name, workspaceOwner.0, workspaceOwner.1, AT_SYMLINK_NOFOLLOW)
-                }
-                close(parent.fd)
-            case .symlink(let target):
-                guard Self.staysInside(link: change.path, target: target) else {
-                    warnings.append("not applied: link \(change.path) -> \(target) points outside the workspace")
-                    continue
-                }
-                guard let parent = FileTree.openParent(rootFD: targetFD, relativePath: change.path, create: true, owner: workspaceOwner) else { continue }
-                _ = unlinkat(parent.fd, parent.name, 0)
-                _ = symlinkat(target, parent.fd, parent.name)
-                close(parent.fd)
-            case .other:
-                warnings.append("not applied: \(change.path) is not a regular file, folder or link")
-            }
-        }
-        return warnings
+        let after = FileTree.scan(directory.path)
+        let review = ChangeReview(changes: changes, after: after, before: baseline)
+        var applier = ChangeApplier(viewFD: viewFD, targetFD: targetFD, after: after, before: baseline, owner: workspaceOwner)
+        try applier.apply(review.applicable)
+        return review.refusals.map(\.message)
     }
 
-    static func staysInside(link: String, target: String) -> Bool {
-        guard !target.hasPrefix("/") else { return false }
-        var depth = link.split(separator: "/").count - 1
-        for component in target.split(separator: "/") {
-            if component == ".." { depth -= 1 } else if component != "." { depth += 1 }
-            if depth < 0 { return false }
+    /// Creates, empty, the protected folders `names` (top-level) before the sandbox starts,
+    /// so they can be mounted read-only inside it; `populate` fills them in place.
+    func prepareProtectedFolders(_ names: [String]) {
+        guard let viewFD = try? openView() else { return }
+        defer { close(viewFD) }
+        for name in names {
+            _ = mkdirat(viewFD, name, 0o755)
         }
-        return true
     }
 
     /// Deletes the view and everything the run left in it.
     func discard() {
+        // Unmounting drops the files with the tmpfs; what is left is the empty mount point.
+        tmpfs?.unmount()
         let parentFD = open(directory.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard parentFD >= 0 else { return }
         FileTree.remove(rootFD: parentFD, path: directory.lastPathComponent)

@@ -1,4 +1,5 @@
 public import DoerCore
+import DoerSandbox
 public import Foundation
 
 /// Files of a workspace as the API sees them: relative paths that never leave it.
@@ -11,6 +12,7 @@ public enum WorkspaceFiles {
               parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
             throw .badRequest("invalid file path '\(path)': it must be relative, inside the workspace, without '.', '..' or empty parts")
         }
+        if let reason = ProtectedPaths.refusal(for: path) { throw .badRequest("invalid file path '\(path)': \(reason)") }
     }
 
     /// Writes `files` into a new folder the sandbox user can read.

@@ -135,13 +135,12 @@ public final class AuditRecorder: @unchecked Sendable {
         .array(files.map { change in
             var entry: [String: AuditValue] = ["path": .string(change.path), "change": .string(change.kind.rawValue)]
             if let root, change.kind != .deleted {
-                let url = root.appendingPathComponent(change.path)
-                // Never follow a link a run left behind; hash regular files only.
-                let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-                if values?.isSymbolicLink == true {
-                    entry["link"] = true
-                } else if values?.isRegularFile == true, let data = try? Data(contentsOf: url) {
-                    entry["sha256"] = .string(Self.sha256(data))
+                // Never follow a link a run left behind, on the way or at the end; hash
+                // regular files only.
+                switch UnfollowedFile.read(change.path, under: root) {
+                case .regular(let data): entry["sha256"] = .string(Self.sha256(data))
+                case .link: entry["link"] = true
+                case .other, .missing: break
                 }
             }
             return .object(entry)

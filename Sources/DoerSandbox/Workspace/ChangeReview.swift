@@ -1,0 +1,87 @@
+import DoerCore
+
+/// Which of a run's changes may reach the real workspace, decided on the tree the
+/// workspace would become rather than path by path: a link is judged by where it leads
+/// through every other link in that tree, including links the run did not touch.
+///
+/// Refused (shown, never applied): anything inside a protected folder (`ProtectedPaths`),
+/// FIFOs, sockets and devices, and links that lead or pass outside the workspace or into a
+/// protected folder.
+struct ChangeReview {
+    struct Refusal: Sendable, Hashable {
+        var path: String
+        var reason: String
+        var message: String { "not applied: \(reason)" }
+    }
+
+    var applicable: [FileChange]
+    var refusals: [Refusal]
+
+    /// - Parameters:
+    ///   - changes: what the run changed (`WorkspaceView.collectChanges`).
+    ///   - after: the view as the run left it.
+    ///   - before: the workspace as it was copied into the view.
+    init(changes: [FileChange], after: [String: FileTree.Entry], before: [String: FileTree.Entry]) {
+        var refused: [String: String] = [:]
+        // One refusal per protected folder: a `git init` or `git commit` inside a run
+        // touches hundreds of paths there.
+        var insideProtected: [String: Int] = [:]
+        for change in changes {
+            if let folder = ProtectedPaths.protectedFolder(of: change.path) {
+                insideProtected[folder, default: 0] += 1
+            } else if change.kind != .deleted, case .other = after[change.path]?.kind {
+                refused[change.path] = "\(change.path) is not a regular file, folder or link"
+            }
+        }
+        for (folder, count) in insideProtected {
+            refused[folder] = "\(count) change(s) in \(folder): runs may read "
+                + "\(ProtectedPaths.protectedComponent(of: folder)!) but never change it (what is there runs on the host: hooks, configured programs)"
+        }
+        let changed = Dictionary(changes.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+
+        // The tree once every change not yet refused is in place. A refused change leaves
+        // the workspace's own entry (and what was below it) where it was.
+        var tree = after
+        func revert(_ path: String) {
+            tree.keys.filter { $0 == path || $0.hasPrefix(path + "/") }.forEach { tree[$0] = nil }
+            for (key, entry) in before where key == path || key.hasPrefix(path + "/") { tree[key] = entry }
+        }
+        refused.keys.forEach(revert)
+
+        // Refusing a link can expose another chain, so repeat until nothing changes.
+        var settled = false
+        while !settled {
+            settled = true
+            let resolver = TreeLinkResolver(entries: tree)
+            for (path, entry) in tree.sorted(by: { $0.key < $1.key }) {
+                guard case .symlink(let target) = entry.kind else { continue }
+                let resolution = resolver.resolve(link: path)
+                guard case .refused(let why) = resolution.verdict else { continue }
+                // A link of the run's that leads out is refused itself. A link that was
+                // already in the workspace is the user's: what the run changed on its way
+                // (a `self -> .` under an old `self/..`) is refused instead.
+                let culprits = changed[path] != nil && refused[path] == nil ? [path]
+                    : resolution.links.filter { changed[$0] != nil && refused[$0] == nil }
+                for culprit in culprits {
+                    let shown = culprit == path ? "\(culprit) -> \(target)" : culprit
+                    refused[culprit] = "link \(shown): \(why)"
+                    revert(culprit)
+                    settled = false
+                }
+                if !settled { break }
+            }
+        }
+        // What lies below a refused path goes with it: a folder the run swapped for a link
+        // keeps its contents in the workspace.
+        func refusedHere(_ path: String) -> Bool {
+            var prefix = ""
+            for component in path.split(separator: "/") {
+                prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
+                if refused[prefix] != nil { return true }
+            }
+            return false
+        }
+        applicable = changes.filter { !refusedHere($0.path) && !ProtectedPaths.contains($0.path) }
+        refusals = refused.map { Refusal(path: $0.key, reason: $0.value) }.sorted { $0.path < $1.path }
+    }
+}
