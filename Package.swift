@@ -105,10 +105,19 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
-        // Reading config.toml and the environment into the configuration model.
+        // Reading config.toml and the environment into the configuration model, and from it
+        // each library's settings.
         .target(
             name: "DoerConfig",
-            dependencies: ["DoerCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["DoerCore", "DoerSandbox", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: upcoming
+        ),
+
+        // The one hallway every frontend goes through: configuration → sandbox, language
+        // cache, model, store, audit → agents and recorded sessions, undo, conversation context.
+        .target(
+            name: "DoerRuntime",
+            dependencies: ["DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore"],
             swiftSettings: upcoming
         ),
 
@@ -117,6 +126,7 @@ let package = Package(
             name: "DoerServer",
             dependencies: [
                 "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy",
+                "DoerRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -130,6 +140,7 @@ let package = Package(
             name: "doer",
             dependencies: [
                 "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy", "DoerServer",
+                "DoerRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,6 +153,11 @@ let package = Package(
         ),
 
         .testTarget(name: "DoerCoreTests", dependencies: ["DoerCore", "DoerConfig"], swiftSettings: upcoming),
+        .testTarget(
+            name: "DoerRuntimeTests",
+            dependencies: ["DoerCore", "DoerConfig", "DoerSandbox", "DoerLanguages", "DoerModels", "DoerAgent", "DoerStore", "DoerRuntime"],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "DoerSandboxTests",
             dependencies: [
@@ -216,6 +232,7 @@ let package = Package(
             name: "DoerServerTests",
             dependencies: [
                 "DoerCore", "DoerStore", "DoerModels", "DoerAgent", "DoerServer", "DoerDeploy", "DoerTestSupport",
+                "DoerRuntime", "DoerConfig", "DoerSandbox", "DoerLanguages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "MCP", package: "swift-sdk"),

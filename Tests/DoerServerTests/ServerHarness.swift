@@ -1,6 +1,7 @@
 import DoerAgent
 import DoerCore
 import DoerLanguages
+import DoerModels
 import DoerSandbox
 import DoerServer
 import DoerStore
@@ -20,26 +21,28 @@ final class ServerHarness: @unchecked Sendable {
 
     init(replies: [String] = [Replies.passing], maxBodyBytes: Int = 64 * 1024, rate: Double = 1000, burst: Double = 1000,
          approvalTimeout: Double = 60, corsOrigins: [String] = [], deploy: DeploySettings = DeploySettings(),
-         deployEnvironment: [String: String] = [:]) throws {
+         deployEnvironment: [String: String] = [:], limits: ResourceLimits = ResourceLimits(), warmPool: Int = 0,
+         configure: (inout ServerOptions) -> Void = { _ in }) throws {
         home = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-server-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         chmod(home.path, 0o755)
         directories = DataDirectory(environment: ["DOER_HOME": home.path])
         model = ReplayModelProvider(replies: replies)
         let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
-            stagingRoot: home.appendingPathComponent("sandbox-staging", isDirectory: true))).make()
+            stagingRoot: home.appendingPathComponent("sandbox-staging", isDirectory: true), warmPoolSize: warmPool)).make()
         let agents = ConfiguredAgentFactory(
             provider: model, sandbox: sandbox,
             configuration: AgentConfiguration(maxIterations: 3, limits: ResourceLimits(wallClockSeconds: 30), approval: .onRequest,
                                               stagingRoot: home.appendingPathComponent("agent-staging", isDirectory: true)))
-        let options = ServerOptions(maxBodyBytes: maxBodyBytes, ratePerSecond: rate, rateBurst: burst,
+        var options = ServerOptions(maxBodyBytes: maxBodyBytes, ratePerSecond: rate, rateBurst: burst,
                                     corsOrigins: corsOrigins, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: 20,
                                     workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true),
                                     ciPollSeconds: 0.05)
+        configure(&options)
         server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: sandbox,
                                     languageCache: LanguageCache(configuration: SandboxConfiguration(
                                         stagingRoot: home.appendingPathComponent("sandbox-staging", isDirectory: true))),
-                                    audit: try AuditLog(path: directories.sessionDatabase),
+                                    limits: limits, audit: try AuditLog(path: directories.sessionDatabase),
                                     deploy: deploy, deployEnvironment: deployEnvironment)
     }
 

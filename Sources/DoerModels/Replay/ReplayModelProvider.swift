@@ -1,5 +1,4 @@
 public import DoerCore
-public import DoerModels
 public import Foundation
 import Synchronization
 

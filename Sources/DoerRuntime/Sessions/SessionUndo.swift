@@ -1,0 +1,60 @@
+public import DoerCore
+public import DoerStore
+import DoerSandbox
+import Foundation
+
+/// Puts a workspace back as it was before a session's changes were applied, using the undo
+/// point the session recorded, and records that it did (in the session and the audit
+/// trail), so a second undo finds nothing.
+public struct SessionUndo: Sendable {
+    public struct Undone: Sendable {
+        public var session: SessionRecord
+        public var workspace: String
+        public var paths: [String]
+    }
+
+    public let runtime: Runtime
+
+    public init(runtime: Runtime) {
+        self.runtime = runtime
+    }
+
+    /// The undo point a session's events leave to use, if any.
+    public static func pendingUndo(in events: [AgentEvent]) -> WorkspaceBackup? {
+        var backup: WorkspaceBackup?
+        for event in events {
+            switch event {
+            case .undoPoint(let point): backup = point
+            case .undone: backup = nil
+            default: break
+            }
+        }
+        return backup
+    }
+
+    /// Undoes the newest session with applied changes left to undo: among `ids` (newest
+    /// last) when given, otherwise among all recent sessions.
+    public func undoLatest(among ids: [String]?, actor: String? = nil) throws(DoerError) -> Undone {
+        let store = runtime.store
+        let sessions: [SessionRecord]
+        if let ids {
+            var found: [SessionRecord] = []
+            for id in ids.reversed() { found.append(try store.session(id)) }
+            sessions = found
+        } else {
+            sessions = try store.sessions(limit: 200)
+        }
+        for session in sessions {
+            guard let backup = Self.pendingUndo(in: try store.events(of: session.id)) else {
+                if ids?.count == 1 { throw .invalidArgument("session \(session.id.prefix(8)) has no applied changes to undo") }
+                continue
+            }
+            let restored = try backup.restore()
+            try store.append(.undone(paths: restored), to: session.id)
+            try runtime.recorder(actor: actor, session: session.id, workspace: URL(fileURLWithPath: backup.workspace, isDirectory: true))
+                .record(.undone(paths: restored))
+            return Undone(session: session, workspace: backup.workspace, paths: restored)
+        }
+        throw .invalidArgument("no session has applied changes left to undo")
+    }
+}
