@@ -283,9 +283,8 @@ public struct Deployer: Sendable {
 
     private func fileEntry(_ file: (status: String, path: String), root: URL) -> AuditValue {
         var entry: [String: AuditValue] = ["path": .string(file.path), "status": .string(file.status)]
-        let url = root.appendingPathComponent(file.path)
-        let values = try? url.resourceValues(forKeys: [.isRegularFileKey])
-        if file.status != "D", values?.isRegularFile == true, let data = try? Data(contentsOf: url) {
+        // Read without following links: a folder swapped for a link is not hashed through.
+        if file.status != "D", case .regular(let data, _)? = try? NoFollowFiles.read(file.path, under: root) {
             entry["sha256"] = .string(SHA256.hash(data: data).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
         }
         return .object(entry)

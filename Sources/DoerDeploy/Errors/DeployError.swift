@@ -13,6 +13,8 @@ public enum DeployError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownTarget(String, known: [String])
     /// A changed path that cannot be carried onto a checkout safely.
     case unsafePath(String)
+    /// A repository whose configuration would make git run a program Doer cannot turn off.
+    case unsafeRepository(path: String, setting: String, file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -40,6 +42,10 @@ public enum DeployError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no CI target named '\(name)'; known: \(known.joined(separator: ", "))"
         case .unsafePath(let message):
             return message
+        case .unsafeRepository(let path, let setting, let file, let reason):
+            return "\(path): the repository's configuration (\(file)) sets \(setting): \(reason). Doer runs no program "
+                + "a repository's configuration names; remove the setting (git config --file '\(file)' --unset-all '\(setting)') "
+                + "or, if it is yours, set it in your own ~/.gitconfig instead"
         }
     }
 }

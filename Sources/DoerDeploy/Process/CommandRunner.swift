@@ -26,16 +26,20 @@ public struct CommandRunner: Sendable {
 
     /// Extra environment on top of the inherited one.
     public var environment: [String: String]
+    /// Inherited variables the program must not see.
+    public var unset: Set<String>
     public var outputLimit: Int
 
-    public init(environment: [String: String] = [:], outputLimit: Int = 8 << 20) {
+    public init(environment: [String: String] = [:], unset: Set<String> = [], outputLimit: Int = 8 << 20) {
         self.environment = environment
+        self.unset = unset
         self.outputLimit = outputLimit
     }
 
     /// Runs `program` (looked up in PATH) with `arguments`.
     public func run(_ program: String, _ arguments: [String]) async throws -> Output {
         var updates: [Environment.Key: String?] = [:]
+        for name in unset { updates[Environment.Key(stringLiteral: name)] = .some(nil) }
         for (name, value) in environment { updates[Environment.Key(stringLiteral: name)] = value }
         let result = try await Subprocess.run(
             .name(program), arguments: Arguments(arguments), environment: .inherit.updating(updates),

@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a repository's own configuration sets, read before each git command Doer runs on
+/// it, and the overrides that leave none of its programs in force.
+///
+/// Every file is read, not only what git would include right now: `includeIf
+/// "onbranch:…"` switches on when a deploy changes branch, and `hasconfig:` or `gitdir:`
+/// conditions can differ between two commands. Reading an included file runs nothing.
+struct GitConfigSurvey: Sendable {
+    /// Lines of the repository's own files (and everything they include).
+    var repository: [GitConfigEntry]
+    /// Lines of the host's configuration: system, global, and the command line's.
+    var host: [GitConfigEntry]
+
+    /// git stops following includes this deep; so does the survey.
+    static let includeDepth = 10
+
+    /// Reads the configuration git uses for the repository whose git folders are given.
+    static func read(gitDirectory: String, commonDirectory: String, runner: CommandRunner) async throws(DeployError) -> GitConfigSurvey {
+        let listing = try await config(["--git-dir=\(gitDirectory)", "config", "--list", "--show-scope", "--includes", "-z"],
+                                       runner: runner, what: "the configuration of \(gitDirectory)")
+        let host = GitConfigEntry.parse(listing, withScope: true).filter { ["system", "global", "command"].contains($0.origin) }
+        var repository: [GitConfigEntry] = []
+        var visited: Set<String> = []
+        for file in [commonDirectory + "/config", gitDirectory + "/config.worktree"] {
+            try await survey(file, depth: 0, into: &repository, visited: &visited, runner: runner)
+        }
+        return GitConfigSurvey(repository: repository, host: host)
+    }
+
+    private static func survey(_ path: String, depth: Int, into entries: inout [GitConfigEntry], visited: inout Set<String>,
+                               runner: CommandRunner) async throws(DeployError) {
+        // Only regular files: git would block on a FIFO as long as the survey would.
+        var info = stat()
+        guard depth <= includeDepth, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              visited.insert(path).inserted else { return }
+        let text = try await config(["config", "--file", path, "--list", "--no-includes", "-z"], runner: runner,
+                                    what: "the configuration file \(path)")
+        let found = GitConfigEntry.parse(text, withScope: false, origin: path)
+        entries += found
+        let folder = (path as NSString).deletingLastPathComponent
+        for entry in found where entry.variable == "path" && (entry.section == "include" || entry.section == "includeif") {
+            guard let value = entry.value, let included = resolveInclude(value, from: folder) else { continue }
+            try await survey(included, depth: depth + 1, into: &entries, visited: &visited, runner: runner)
+        }
+    }
+
+    /// git's rules for an include's path: `~/` is the home folder, a relative path is
+    /// relative to the including file's folder.
+    static func resolveInclude(_ value: String, from folder: String) -> String? {
+        if value.isEmpty { return nil }
+        if value.hasPrefix("~/") || value == "~" {
+            let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+            return home + String(value.dropFirst(1))
+        }
+        // `~user/` and `%(prefix)/` name the host's own files.
+        if value.hasPrefix("~") || value.hasPrefix("%(prefix)/") { return nil }
+        if value.hasPrefix("/") { return value }
+        return folder + "/" + value
+    }
+
+    private static func config(_ arguments: [String], runner: CommandRunner, what: String) async throws(DeployError) -> String {
+        let output: CommandRunner.Output
+        do {
+            output = try await runner.run("git", arguments)
+        } catch {
+            throw .configuration("cannot run git (\(error)); install it (apt-get install git)")
+        }
+        // Status 1 with no output: an empty file, or no configuration at all.
+        guard output.succeeded || (output.status == 1 && output.stdout.isEmpty) else {
+            throw .gitFailed(command: "git config --list (\(what))", status: output.statusDescription, output: output.tail())
+        }
+        return output.stdout
+    }
+
+    /// The first repository setting git would let run a program whatever Doer overrides.
+    var refusal: (entry: GitConfigEntry, reason: String)? {
+        for entry in repository {
+            if case .refuse(let reason) = GitProgramSettings.policy(for: entry) { return (entry, reason) }
+        }
+        return nil
+    }
+
+    /// The `key=value` overrides, in the order git must read them: each program key the
+    /// repository sets is reset, then the host's own values for those keys are repeated
+    /// in their order (the host's configuration alone decides), then `fixed` last.
+    func overrides(fixed: [(key: String, value: String)]) -> [(key: String, value: String)] {
+        var result: [(key: String, value: String)] = []
+        var reset: Set<String> = []
+        func resetKey(_ entry: GitConfigEntry) -> String? {
+            guard case .host(_, let shared) = GitProgramSettings.policy(for: entry) else { return nil }
+            return shared ?? entry.key
+        }
+        for entry in repository {
+            guard case .host(let neutral, let shared) = GitProgramSettings.policy(for: entry) else { continue }
+            let key = shared ?? entry.key
+            if reset.insert(key).inserted { result.append((key, neutral)) }
+        }
+        for entry in host {
+            guard let key = resetKey(entry), reset.contains(key) else { continue }
+            // A bare key is git's "true".
+            result.append((entry.key, entry.value ?? "true"))
+        }
+        return result + fixed
+    }
+}
