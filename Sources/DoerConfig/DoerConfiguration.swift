@@ -304,6 +304,7 @@ public struct DoerConfiguration: Sendable, Equatable {
         if let key = environment["DOER_AUDIT_KEY"], !key.isEmpty { audit.hmacKey = key }
         if let timeout = environment["DOER_TIMEOUT"] { try setLimit("timeout", timeout, source: "DOER_TIMEOUT") }
         if let memory = environment["DOER_MEMORY"] { try setLimit("memory", memory, source: "DOER_MEMORY") }
+        if let disk = environment["DOER_DISK"] { try setLimit("disk", disk, source: "DOER_DISK") }
         try limits.validate()
     }
 
@@ -328,6 +329,7 @@ public struct DoerConfiguration: Sendable, Equatable {
         case "processes": limits.processes = try number()
         case "open_files": limits.openFiles = try number()
         case "file_size": limits.fileSizeBytes = try size()
+        case "disk": limits.diskBytes = try size()
         case "tmp_size": limits.tmpSizeBytes = try size()
         case "output": limits.outputBytes = Int(try size())
         default: throw .configuration("\(source): unknown limit")

@@ -61,7 +61,8 @@ public struct ResourceLimits: Sendable, Hashable, Codable {
         if outputBytes < 64 { throw .invalidLimit("output cap must be at least 64 bytes") }
     }
 
-    /// RLIMIT_FSIZE as applied: no single file may be larger than the disk limit either.
+    /// RLIMIT_FSIZE where the disk limit is enforced by measuring host folders rather than
+    /// by a filesystem of its own: no single file may be larger than the disk limit either.
     public var effectiveFileSizeBytes: Int64? {
         switch (fileSizeBytes, diskBytes) {
         case let (file?, disk?): return min(file, disk)

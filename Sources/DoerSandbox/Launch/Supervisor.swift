@@ -11,6 +11,8 @@ struct SupervisedRun: Sendable {
     var initStatus: InitStatus?
     /// The host's own deadline fired and killed the tree.
     var killedByHost: Bool
+    /// The disk watch found the run over its disk limit and killed the tree.
+    var diskLimitExceeded: Bool = false
     var cancelled: Bool
     var maxRSSBytes: Int64
     var startedAt: ContinuousClock.Instant
@@ -23,7 +25,7 @@ struct SupervisedRun: Sendable {
 enum Supervisor {
     static func supervise(
         _ process: SpawnedProcess, request: InitRequest?, stdin: Data,
-        hostDeadline: Duration, outputCap: Int, observer: OutputObserver? = nil
+        hostDeadline: Duration, outputCap: Int, observer: OutputObserver? = nil, disk: DiskUsageWatch? = nil
     ) async -> SupervisedRun {
         let wake = WakePipe()
         return await withTaskCancellationHandler {
@@ -31,7 +33,7 @@ enum Supervisor {
                 let thread = Thread {
                     continuation.resume(returning: loop(process, request: request, stdin: stdin,
                                                         hostDeadline: hostDeadline, outputCap: outputCap, observer: observer,
-                                                        wake: wake))
+                                                        disk: disk, wake: wake))
                 }
                 thread.stackSize = 256 << 10
                 thread.start()
@@ -43,7 +45,7 @@ enum Supervisor {
 
     private static func loop(
         _ process: SpawnedProcess, request: InitRequest?, stdin: Data,
-        hostDeadline: Duration, outputCap: Int, observer: OutputObserver?, wake: WakePipe
+        hostDeadline: Duration, outputCap: Int, observer: OutputObserver?, disk: DiskUsageWatch?, wake: WakePipe
     ) -> SupervisedRun {
         let startedAt = ContinuousClock.now
         let deadline = startedAt + hostDeadline
@@ -56,6 +58,8 @@ enum Supervisor {
         var waitStatus: Int32 = 0
         var maxRSS: Int64 = 0
         var drainDeadline: ContinuousClock.Instant?
+        var diskExceeded = false
+        var nextDiskCheck = disk.map { startedAt + $0.nextInterval }
 
         if let request {
             let bytes = request.encoded()
@@ -81,6 +85,16 @@ enum Supervisor {
                 killedByHost = true
                 process.kill()
             }
+            // Over the disk limit: stopped like a timeout, between two reads of its output.
+            if let disk, let due = nextDiskCheck, !exited, now >= due {
+                if disk.check() {
+                    diskExceeded = true
+                    nextDiskCheck = nil
+                    process.kill()
+                } else {
+                    nextDiskCheck = .now + disk.nextInterval
+                }
+            }
             var fds: [pollfd] = []
             func watch(_ fd: Int32, _ events: Int32) { fds.append(pollfd(fd: fd, events: Int16(events), revents: 0)) }
             if stdoutOpen { watch(process.stdoutFD, POLLIN) }
@@ -89,7 +103,8 @@ enum Supervisor {
             if stdinOpen { watch(process.stdinFD, POLLOUT) }
             if !exited { watch(process.pidfd, POLLIN) }
             watch(wake.readFD, POLLIN)
-            let limit = drainDeadline ?? (exited ? now + .seconds(2) : (killedByHost ? now + .seconds(1) : deadline))
+            var limit = drainDeadline ?? (exited ? now + .seconds(2) : (killedByHost ? now + .seconds(1) : deadline))
+            if let nextDiskCheck, !exited { limit = min(limit, nextDiskCheck) }
             let timeoutMs = max(0, min(Int32.max, Int32(clamping: Int64((limit - now).milliseconds.rounded(.up)))))
             let ready = poll(&fds, nfds_t(fds.count), timeoutMs)
             if ready < 0 && errno != EINTR { break }
@@ -151,7 +166,7 @@ enum Supervisor {
         wake.close()
         return SupervisedRun(
             stdout: stdoutBuffer.captured, stderr: stderrBuffer.captured, waitStatus: waitStatus,
-            initStatus: InitStatus(statusBytes.first == UInt8(ascii: "R") ? statusBytes.dropFirst() : statusBytes), killedByHost: killedByHost, cancelled: cancelled,
+            initStatus: InitStatus(statusBytes.first == UInt8(ascii: "R") ? statusBytes.dropFirst() : statusBytes), killedByHost: killedByHost, diskLimitExceeded: diskExceeded, cancelled: cancelled,
             maxRSSBytes: maxRSS, startedAt: startedAt, endedAt: endedAt)
     }
 

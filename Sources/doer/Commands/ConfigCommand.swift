@@ -57,6 +57,7 @@ struct ConfigShow: AsyncParsableCommand {
             "processes = \(optional(limits.processes))",
             "open_files = \(optional(limits.openFiles))",
             "file_size = \(quoted(limits.fileSizeBytes.map(ByteSize.format)))",
+            "disk = \(quoted(limits.diskBytes.map(ByteSize.format)))",
             "tmp_size = \(quoted(ByteSize.format(limits.tmpSizeBytes)))",
             "output = \(quoted(ByteSize.format(Int64(limits.outputBytes))))",
             "", "[model]",

@@ -41,6 +41,7 @@ struct TestCommand: AsyncParsableCommand {
             var testLimits = ProjectTestRunner.defaultLimits
             if options.timeout != nil { testLimits.wallClockSeconds = limits.wallClockSeconds }
             if options.memory != nil { testLimits.memoryBytes = limits.memoryBytes }
+            if options.disk != nil { testLimits.diskBytes = limits.diskBytes }
             let selected = try languages.map { name throws(DoerError) in try LanguageCatalogue.language(named: name) }
             let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
             let runner = ProjectTestRunner(sandbox: sandbox, cache: LanguageCache(configuration: sandboxConfiguration),

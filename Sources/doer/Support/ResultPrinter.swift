@@ -32,6 +32,7 @@ enum ResultPrinter {
             "exit_code": Int(result.termination.shellExitCode),
             "timed_out": result.timedOut,
             "memory_killed": result.memoryKilled,
+            "disk_limit_exceeded": result.diskLimitExceeded,
             "duration_ms": (result.durationMs * 1000).rounded() / 1000,
             "stdout": result.stdout.text,
             "stderr": result.stderr.text,

@@ -15,6 +15,9 @@ struct SandboxOptions: ParsableArguments {
     @Option(name: .long, help: "Memory limit for the whole run, e.g. 512m or 2g.")
     var memory: String?
 
+    @Option(name: .long, help: "What the run may write to disk (its workspace and writable caches), e.g. 256m or 2g; the run is stopped past it.")
+    var disk: String?
+
     @Option(name: .long, help: "The workspace folder the command sees at /workspace (default: the current folder).")
     var workspace: String?
 
@@ -39,6 +42,13 @@ struct SandboxOptions: ParsableArguments {
         if let memory {
             do { _ = try ByteSize.parse(memory) } catch { throw ValidationError("--memory: \(error.description)") }
         }
+        if let disk {
+            do {
+                var limits = ResourceLimits()
+                limits.diskBytes = try ByteSize.parse(disk)
+                try limits.validate()
+            } catch { throw ValidationError("--disk: \(error.description)") }
+        }
         if backend == .process && !unsafeNoSandbox {
             throw ValidationError(DoerError.unsafeBackendRefused.description)
         }
@@ -57,6 +67,7 @@ struct SandboxOptions: ParsableArguments {
         var limits = configuration.limits
         if let timeout { limits.wallClockSeconds = timeout }
         if let memory { limits.memoryBytes = try ByteSize.parse(memory) }
+        if let disk { limits.diskBytes = try ByteSize.parse(disk) }
         try limits.validate()
         let sandbox = SandboxConfiguration(
             backend: configuration.sandboxBackend,

@@ -1,0 +1,73 @@
+import Foundation
+
+/// What a folder takes on its disk: allocated blocks (`st_blocks`, so sparse files count
+/// for what they really hold) and inodes, found without following a single link, each
+/// inode counted once however many hard links it has.
+///
+/// The tree may be changing under the scan (the run is still writing): entries that
+/// vanish are skipped, and a folder swapped for a link is never entered.
+struct DiskUsageScan: Sendable, Equatable {
+    var bytes: Int64 = 0
+    var inodes: Int64 = 0
+    /// A folder nested deeper than `maximumDepth` was found: what lies below it is not
+    /// counted, so the caller treats the tree as over any limit rather than trust the sum.
+    var tooDeep = false
+
+    /// Each level holds one descriptor open while its children are read; a cap keeps a
+    /// hostile, deeply nested tree from exhausting Doer's descriptors.
+    static let maximumDepth = 128
+
+    static func measure(_ root: String) -> DiskUsageScan {
+        var scan = DiskUsageScan()
+        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard rootFD >= 0 else { return scan }
+        var info = stat()
+        if fstat(rootFD, &info) == 0 {
+            scan.bytes += Int64(info.st_blocks) * 512
+            scan.inodes += 1
+        }
+        var seen: Set<HardLink> = []
+        scan.walk(rootFD, depth: 1, seen: &seen)
+        return scan
+    }
+
+    private struct HardLink: Hashable {
+        var device: UInt
+        var inode: UInt
+    }
+
+    /// Consumes `directoryFD`.
+    private mutating func walk(_ directoryFD: Int32, depth: Int, seen: inout Set<HardLink>) {
+        guard let dir = fdopendir(directoryFD) else {
+            close(directoryFD)
+            return
+        }
+        defer { closedir(dir) }
+        while let item = readdir(dir) {
+            let isDot = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                raw[0] == UInt8(ascii: ".") && (raw[1] == 0 || (raw[1] == UInt8(ascii: ".") && raw[2] == 0))
+            }
+            if isDot { continue }
+            var info = stat()
+            let found = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                fstatat(directoryFD, raw.baseAddress!.assumingMemoryBound(to: CChar.self), &info, AT_SYMLINK_NOFOLLOW) == 0
+            }
+            guard found else { continue }
+            if info.st_nlink > 1 && info.st_mode & S_IFMT != S_IFDIR {
+                guard seen.insert(HardLink(device: UInt(info.st_dev), inode: UInt(info.st_ino))).inserted else { continue }
+            }
+            bytes += Int64(info.st_blocks) * 512
+            inodes += 1
+            guard info.st_mode & S_IFMT == S_IFDIR else { continue }
+            guard depth < Self.maximumDepth else {
+                tooDeep = true
+                continue
+            }
+            let child = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                openat(directoryFD, raw.baseAddress!.assumingMemoryBound(to: CChar.self),
+                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            if child >= 0 { walk(child, depth: depth + 1, seen: &seen) }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import DoerCore
+import Foundation
+
+/// Tells the supervisor when a run has gone over its disk limit, so it stops the run as a
+/// timeout would. What the run adds is counted in two places:
+///
+/// - its workspace view on its own tmpfs (`ViewTmpfs`, root): the kernel already refuses
+///   writes past the limit; the watch only notices that the view is full, with one
+///   `fstatvfs`, every `mountInterval`.
+/// - folders on the host's disk the run writes directly — a view Doer could not mount
+///   (not root), the real workspace in full-access mode, the writable language caches of
+///   build steps: measured by a scan (`DiskUsageScan`) against what they held at the start.
+///   Here the host can hold more than the limit by what the run writes between two scans:
+///   checks come at most `scanInterval` apart, sooner as usage nears the limit
+///   (`nextInterval`).
+///
+/// Every sum is "added since the start", so deleting what was already there makes room,
+/// as it would on a disk with a quota.
+final class DiskUsageWatch: @unchecked Sendable {
+    let limit: Int64
+    private let view: ViewTmpfs?
+    private let scannedPaths: [String]
+    private var scanBaseline: Int64 = 0
+    /// A workspace already nested too deep to measure cannot be held against the run.
+    private var baselineTooDeep = false
+    private var previous: (added: Int64, at: ContinuousClock.Instant)?
+    private var lastCheck: ContinuousClock.Instant = .now
+    private var lastScanCost: Duration = .zero
+    /// Bytes added at the last check.
+    private(set) var addedBytes: Int64 = 0
+    /// Why the run is over its limit, once it is.
+    private(set) var exceededReason: String?
+
+    /// A full view is seen within this long (a cheap `fstatvfs`).
+    static let mountInterval: Duration = .milliseconds(25)
+    /// The longest gap between two scans of host folders.
+    static let scanInterval: Duration = .milliseconds(50)
+
+    /// nil when there is no limit, or nothing the run could write to watch.
+    init?(limit: Int64?, view: ViewTmpfs?, scannedPaths: [String]) {
+        guard let limit, view != nil || !scannedPaths.isEmpty else { return nil }
+        self.limit = limit
+        self.view = view
+        self.scannedPaths = scannedPaths
+        if !scannedPaths.isEmpty {
+            let start = scan()
+            scanBaseline = start.bytes
+            baselineTooDeep = start.tooDeep
+        }
+    }
+
+    /// Whether the run is at or over its limit now. Once true, stays true.
+    func check() -> Bool {
+        if exceededReason != nil { return true }
+        var added: Int64 = 0
+        if let view, let usage = view.usage() {
+            if usage.isFull {
+                exceededReason = usage.freeInodes <= 0 && usage.freeBytes > 0
+                    ? "its workspace ran out of files (one per \(ByteSize.format(ViewTmpfs.bytesPerInode)) of the limit)"
+                    : "its workspace is full"
+            }
+            added += view.addedBytes()
+        }
+        if !scannedPaths.isEmpty {
+            let started = ContinuousClock.now
+            let measured = scan()
+            lastScanCost = ContinuousClock.now - started
+            if measured.tooDeep && !baselineTooDeep {
+                exceededReason = exceededReason ?? "it nested folders deeper than \(DiskUsageScan.maximumDepth) levels, which cannot be measured"
+            }
+            added += max(0, measured.bytes - scanBaseline)
+        }
+        if added > limit && exceededReason == nil { exceededReason = "it wrote \(added >> 20) MiB" }
+        previous = (addedBytes, lastCheck)
+        addedBytes = added
+        lastCheck = .now
+        return exceededReason != nil
+    }
+
+    /// How long until the next check. A mount alone is cheap to look at. Scans come sooner
+    /// the less room is left: never later than a writer at `fastestWriter` would need to
+    /// fill what is left, nor than the run, at its own pace, would need to fill half of it;
+    /// never sooner than four times a scan's own cost (at most a fifth of a core).
+    var nextInterval: Duration {
+        guard !scannedPaths.isEmpty else { return Self.mountInterval }
+        let remaining = Double(max(0, limit - addedBytes))
+        var interval = min(Self.scanInterval, .seconds(remaining / Self.fastestWriter))
+        if let previous {
+            let gained = addedBytes - previous.added
+            if gained > 0 { interval = min(interval, (lastCheck - previous.at) * (remaining / Double(gained) / 2)) }
+        }
+        if view != nil { interval = min(interval, Self.mountInterval) }
+        return max(interval, lastScanCost * 4, Self.shortestScanInterval)
+    }
+
+    /// Bytes per second a run may be assumed to write to the host's page cache at most.
+    static let fastestWriter: Double = 2 * Double(1 << 30)
+    static let shortestScanInterval: Duration = .milliseconds(1)
+
+    private func scan() -> DiskUsageScan {
+        var total = DiskUsageScan()
+        for path in scannedPaths {
+            let one = DiskUsageScan.measure(path)
+            total.bytes += one.bytes
+            total.inodes += one.inodes
+            total.tooDeep = total.tooDeep || one.tooDeep
+        }
+        return total
+    }
+}

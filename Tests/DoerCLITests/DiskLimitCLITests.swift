@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@Suite("doer sandbox --disk")
+struct DiskLimitCLITests {
+    /// Fills the workspace 1 MiB at a time, then lingers: only the disk limit ends it.
+    static let filler = "i=0; while dd if=/dev/zero of=f$i bs=1M count=1 2>/dev/null; do i=$((i+1)); done; echo stopped-at=$i; sleep 30"
+
+    @Test("a run past --disk is killed and the reason is shown")
+    func killedAndShown() throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(["sandbox", "--disk", "8m", "--discard-changes", "--", "sh", "-c", Self.filler], in: dir.url)
+        #expect(out.status == 137, "stderr: \(out.stderr)")
+        #expect(out.stderr.contains("doer: killed: the run went over its disk limit (8m)"), "stderr: \(out.stderr)")
+        let stoppedAt = out.stdout.split(separator: "=").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect((stoppedAt ?? 999) <= 8, "stdout: \(out.stdout)")
+    }
+
+    @Test("--json reports disk_limit_exceeded")
+    func json() throws {
+        let dir = try TempDir()
+        let over = try DoerCLI.run(["sandbox", "--disk", "4m", "--json", "--discard-changes", "--", "sh", "-c", Self.filler], in: dir.url)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(over.stdout.utf8)) as? [String: Any], "\(over.stdout)")
+        #expect(object["disk_limit_exceeded"] as? Bool == true)
+        #expect((object["warnings"] as? [String])?.contains { $0.hasPrefix("killed: the run went over its disk limit (4m)") } == true)
+        let under = try DoerCLI.run(["sandbox", "--disk", "4m", "--json", "--", "sh", "-c", "echo hi > small.txt"], in: dir.url)
+        let fine = try #require(try JSONSerialization.jsonObject(with: Data(under.stdout.utf8)) as? [String: Any], "\(under.stdout)")
+        #expect(fine["disk_limit_exceeded"] as? Bool == false)
+        #expect(under.status == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("small.txt").path))
+    }
+
+    @Test("[limits] disk in config.toml applies, and --disk lowers it for one run")
+    func configuredAndLowered() throws {
+        let dir = try TempDir()
+        let config = dir.home.appendingPathComponent("config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        try "[limits]\ndisk = \"6m\"\n".write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let shown = try DoerCLI.run(["config", "show"], in: dir.url)
+        #expect(shown.stdout.contains("disk = \"6m\""), "\(shown.stdout)")
+        let write = "dd if=/dev/zero of=five bs=1M count=5 2>/dev/null && echo wrote"
+        let configured = try DoerCLI.run(["sandbox", "--discard-changes", "--", "sh", "-c", write], in: dir.url)
+        #expect(configured.stdout == "wrote\n", "stderr: \(configured.stderr)")
+        let lowered = try DoerCLI.run(["sandbox", "--disk", "2m", "--discard-changes", "--", "sh", "-c", write], in: dir.url)
+        #expect(lowered.stdout.isEmpty, "stdout: \(lowered.stdout)")
+        #expect(lowered.stderr.contains("went over its disk limit (2m)"), "stderr: \(lowered.stderr)")
+    }
+
+    @Test("bad --disk sizes get clear errors", arguments: [
+        (["--disk", "lots"], "not a size"),
+        (["--disk", "0"], "--disk"),
+        (["--disk", "-3m"], "--disk"),
+        (["--disk", "100k"], "disk limit must be at least 1m"),
+    ])
+    func badSizes(arguments: [String], message: String) throws {
+        let dir = try TempDir()
+        let out = try DoerCLI.run(["sandbox"] + arguments + ["--", "true"], in: dir.url)
+        #expect(out.status != 0)
+        #expect(out.stderr.contains(message), "stderr: \(out.stderr)")
+        #expect(out.stdout.isEmpty)
+    }
+}
