@@ -1,0 +1,159 @@
+import DoerCore
+@testable import DoerServer
+import Foundation
+import NIOCore
+import Testing
+
+/// Clients that send slowly or hold many connections cannot keep the server's connections:
+/// `doer serve` bounds the time to send a request's head (and body) and the connections
+/// per client address. No test measures how fast: each waits generously for the close.
+@Suite("doer serve: slow and greedy clients")
+struct SlowClientTests {
+    static func harness(head: Double = 1, body: Double = 1, perAddress: Int = 32) throws -> ServerHarness {
+        try ServerHarness { options in
+            options.port = 0
+            options.headTimeoutSeconds = head
+            options.bodyTimeoutSeconds = body
+            options.maxConnectionsPerAddress = perAddress
+        }
+    }
+
+    @Test("half a request head, then nothing: the server closes the connection")
+    func halfHead() async throws {
+        try await LiveServer.run(try Self.harness()) { port in
+            for partial in ["GET /healthz HTTP/1.1\r\nHost: x\r\n", "GET /healthz HTTP/1.1\r\n", "GE", ""] {
+                let connection = try RawConnection(port: port)
+                connection.send(partial)
+                #expect(await connection.closedByServer(), "after \(partial.debugDescription)")
+            }
+        }
+    }
+
+    @Test("a head that keeps trickling in is closed all the same: the deadline is not pushed back by bytes")
+    func trickle() async throws {
+        try await LiveServer.run(try Self.harness()) { port in
+            let connection = try RawConnection(port: port)
+            #expect(connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"))
+            var closed = false
+            // A header line every 100 ms, for up to 60 s, stops as soon as the server hangs up.
+            for index in 0..<600 where !closed {
+                if !connection.send("X-Slow-\(index): y\r\n") { closed = true; break }
+                closed = await connection.closedByServer(within: 0.1)
+            }
+            #expect(closed)
+        }
+    }
+
+    @Test("after a complete request on a kept-alive connection, a stalled next head is closed too")
+    func keepAliveThenStall() async throws {
+        try await LiveServer.run(try Self.harness()) { port in
+            let connection = try RawConnection(port: port)
+            connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.response() == "HTTP/1.1 200 OK")
+            connection.send("GET /healthz HTTP/1.1\r\nHo")
+            #expect(await connection.closedByServer())
+        }
+    }
+
+    @Test("a body that never finishes is closed")
+    func slowBody() async throws {
+        let harness = try Self.harness()
+        let token = try harness.token("ada")
+        try await LiveServer.run(harness) { port in
+            let connection = try RawConnection(port: port)
+            connection.send("POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"language\": ")
+            #expect(await connection.closedByServer())
+        }
+    }
+
+    @Test("normal requests are unaffected, even one the server takes longer to answer than the head timeout")
+    func normalRequests() async throws {
+        let harness = try Self.harness(head: 0.5, body: 0.5)
+        let token = try harness.token("ada")
+        try await LiveServer.run(harness) { port in
+            let connection = try RawConnection(port: port)
+            for _ in 0..<3 {
+                connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(await connection.response() == "HTTP/1.1 200 OK")
+            }
+            let body = #"{"language": "python", "code": "import time\ntime.sleep(2)\nprint('slept')"}"#
+            let slow = try RawConnection(port: port)
+            slow.send("POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            #expect(await slow.response() == "HTTP/1.1 200 OK")
+        }
+    }
+
+    @Test("more connections than the per-address limit: the extra ones are closed, the others still served")
+    func perAddress() async throws {
+        try await LiveServer.run(try Self.harness(head: 600, perAddress: 3)) { port in
+            let held = try (0..<3).map { _ in try RawConnection(port: port) }
+            // Each is counted once the server has it: a request answered proves it.
+            for connection in held {
+                connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(await connection.response() == "HTTP/1.1 200 OK")
+            }
+            for source in [nil, "127.0.0.2", "127.0.0.3"] {
+                // Another loopback address is the same host: it does not get a fresh allowance.
+                let extra = try RawConnection(port: port, source: source)
+                extra.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(await extra.closedByServer(), "from \(source ?? "127.0.0.1")")
+            }
+            for connection in held {
+                connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(await connection.response() == "HTTP/1.1 200 OK", "the admitted ones are untouched")
+            }
+            // Closing one makes room again (the server sees the close a moment later).
+            held[0].send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(await held[0].response() == "HTTP/1.1 200 OK")
+            #expect(await held[0].closedByServer())
+            held[0].hangUp()
+            var served = false
+            for _ in 0..<100 where !served {
+                try await Task.sleep(for: .milliseconds(50))
+                let again = try RawConnection(port: port)
+                again.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                served = await again.response(within: 5) == "HTTP/1.1 200 OK"
+            }
+            #expect(served)
+        }
+    }
+
+    @Test("connections closed by the deadline give their place back")
+    func deadlineFreesPlace() async throws {
+        try await LiveServer.run(try Self.harness(head: 1, perAddress: 2)) { port in
+            for _ in 0..<3 {
+                let stalled = try (0..<2).map { _ in try RawConnection(port: port) }
+                for connection in stalled { #expect(await connection.closedByServer()) }
+            }
+            var served = false
+            for _ in 0..<100 where !served {
+                try await Task.sleep(for: .milliseconds(50))
+                let fresh = try RawConnection(port: port)
+                fresh.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                served = await fresh.response(within: 5) == "HTTP/1.1 200 OK"
+            }
+            #expect(served)
+        }
+    }
+
+    @Test("addresses are counted the way one client can vary them")
+    func clientKeys() throws {
+        func key(_ ip: String) throws -> String { ConnectionsPerAddress.client(of: try SocketAddress(ipAddress: ip, port: 1)) }
+        #expect(try key("127.0.0.1") == key("127.9.9.9"))
+        #expect(try key("::1") == key("127.0.0.1"))
+        #expect(try key("::ffff:192.0.2.7") == key("192.0.2.7"))
+        #expect(try key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff::9"), "one /64 is one client")
+        #expect(try key("2001:db8:1:2::1") != key("2001:db8:1:3::1"))
+        #expect(try key("192.0.2.7") != key("192.0.2.8"))
+
+        let connections = ConnectionsPerAddress(limit: 2)
+        #expect(connections.admit("a") && connections.admit("a"))
+        #expect(!connections.admit("a"))
+        #expect(connections.admit("b"))
+        connections.release("a")
+        #expect(connections.admit("a"))
+        #expect(connections.count("a") == 2)
+    }
+}
