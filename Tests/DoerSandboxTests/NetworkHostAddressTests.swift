@@ -454,6 +454,46 @@ struct NetworkHostAddressTests {
         #expect(try DestinationCheck.now().refusal(for: v4) == nil, "the address is no longer the host's once removed")
     }
 
+    @Test("the unspecified address and 0.0.0.0/8, which the kernel delivers to the host, and addresses with a zone id reach nothing",
+          arguments: [NetworkAccess.full, .allowlist])
+    func unspecifiedAndZones(access: NetworkAccess) async throws {
+        let listener = try HostWideListener()
+        // Control: from the host, 0.0.0.0 is the host.
+        #expect(HostWideListener.connectDirectly(try #require(IPAddress("0.0.0.0")), port: listener.port))
+        #expect(listener.drain() == 1)
+        var probes: [HostProbe] = []
+        for text in ["0.0.0.0", "0.1.2.3", "0.255.255.255", "::"] {
+            probes += HostProbe.all(for: try #require(IPAddress(text)), port: listener.port)
+        }
+        for name in ["0", "0x0", "00"] {
+            probes.append(HostProbe(form: .http("CONNECT \(name):\(listener.port) HTTP/1.1\r\n\r\n"), host: name))
+        }
+        let planted = ["zero.test": [try #require(IPAddress("0.0.0.0")), try #require(IPAddress("::"))]]
+        probes.append(HostProbe(form: .http("CONNECT zero.test:\(listener.port) HTTP/1.1\r\n\r\n"), host: "zero.test"))
+        let run = try await HostProbeRun.run(probes, access: access, planted: planted)
+        run.expectAllRefused("\(access)")
+
+        // A zone id is no part of an address here, nor of a name: the request is malformed.
+        var zoned: [HostProbe] = []
+        for address in HostInterfaces.addresses() + [try #require(IPAddress("::1")), try #require(IPAddress("fe80::1"))] {
+            for zone in ["%25lo", "%lo", "%1", "%25eth0"] {
+                let host = "\(address)\(zone)"
+                zoned.append(HostProbe(form: .http("CONNECT [\(host)]:\(listener.port) HTTP/1.1\r\n\r\n"), host: host))
+                zoned.append(HostProbe(form: .http("GET http://[\(host)]:\(listener.port)/ HTTP/1.1\r\n\r\n"), host: host))
+                zoned.append(HostProbe(form: .socks(type: 3, address: [UInt8(host.utf8.count)] + Array(host.utf8), port: listener.port),
+                                       host: host))
+            }
+        }
+        let proxy = try await HostProbeProxy(access: .full, allow: [], planted: [:])
+        let zonedRun = try proxy.ask(zoned)
+        await proxy.stop()
+        for (probe, answer) in zonedRun.answers {
+            #expect(answer.hasPrefix("HTTP/1.1 4") || (answer.hasPrefix("SOCKS ") && answer != "SOCKS 0"), "\(probe): \(answer.prefix(200))")
+        }
+        #expect(zonedRun.decisions.allSatisfy { $0.verdict == .refused && $0.address == nil })
+        #expect(listener.drain() == 0, "a connection through the proxy reached the host's listener")
+    }
+
     @Test("a range routed to the host itself (ip route add local) is refused on every address in it, and the answer says why",
           .enabled(if: HostNetworkTool.usable, "needs root and the ip tool, to add a local route to this host"))
     func locallyRoutedRange() async throws {
