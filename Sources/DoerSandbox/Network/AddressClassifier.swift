@@ -1,6 +1,7 @@
 /// Decides whether a resolved address may be connected to. Only public unicast addresses
 /// pass: a name on the allowlist that resolves to the host's loopback, the local network or
-/// the cloud metadata service must never become a way to reach them.
+/// the cloud metadata service must never become a way to reach them. The host's own public
+/// addresses change while a run lasts, so they are checked apart, in `DestinationCheck`.
 public enum AddressClassifier {
     public enum Category: String, Sendable, Hashable {
         case publicUnicast = "public"
