@@ -218,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "DoerDeployTests",
             dependencies: [
-                "DoerCore", "DoerStore", "DoerDeploy",
+                "DoerCore", "DoerStore", "DoerDeploy", "DoerTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -56,6 +56,45 @@ struct ChangeCheckoutTests {
         }
     }
 
+    @Test("a workspace folder on a change's path that is a link — to /etc, deeper down, or within the workspace — is refused; nothing is cloned or copied")
+    func linkedFolderInWorkspace() async throws {
+        let git = try GitFixture()
+        let workspace = git.scratch.path("workspace")
+        let manager = FileManager.default
+        try manager.createDirectory(at: workspace.appendingPathComponent("real"), withIntermediateDirectories: true)
+        try manager.createDirectory(at: workspace.appendingPathComponent("deep/er"), withIntermediateDirectories: true)
+        try Data("ok\n".utf8).write(to: workspace.appendingPathComponent("real/ok.txt"))
+        try manager.createSymbolicLink(atPath: workspace.appendingPathComponent("conf").path, withDestinationPath: "/etc")
+        try manager.createSymbolicLink(atPath: workspace.appendingPathComponent("deep/er/etc").path, withDestinationPath: "/etc")
+        try manager.createSymbolicLink(atPath: workspace.appendingPathComponent("inside").path, withDestinationPath: "real")
+        try manager.createSymbolicLink(atPath: workspace.appendingPathComponent("relative").path, withDestinationPath: "../../../../../../etc")
+        for (index, path) in ["conf/hostname", "deep/er/etc/passwd", "inside/ok.txt", "relative/hostname", "conf/not-there"].enumerated() {
+            let clone = git.scratch.path("clone-\(index)")
+            // A plain change first: it must not be copied either.
+            let changes = [FileChange(path: "real/ok.txt", kind: .added), FileChange(path: path, kind: .modified)]
+            let error = await #expect(throws: DeployError.self, "\(path)") {
+                _ = try await ChangeCheckout.prepare(remote: "file://\(git.bare.path)", baseBranch: "main", workspace: workspace,
+                                                     changes: changes, into: clone)
+            }
+            guard case .unsafePath(let message)? = error else {
+                Issue.record("\(path): expected unsafePath, got \(String(describing: error))")
+                continue
+            }
+            #expect(message.contains(path) && message.contains("link"), "\(message)")
+            #expect(!manager.fileExists(atPath: clone.path), "\(path): nothing is cloned or copied")
+        }
+        // Something that is not a regular file at the end of the path is refused without blocking on it.
+        #expect(mkfifo(workspace.appendingPathComponent("pipe").path, 0o644) == 0)
+        await #expect(throws: DeployError.self) {
+            _ = try await ChangeCheckout.prepare(remote: "file://\(git.bare.path)", baseBranch: "main", workspace: workspace,
+                                                 changes: [FileChange(path: "pipe", kind: .added)], into: git.scratch.path("clone-pipe"))
+        }
+        // The same change through real folders goes through.
+        let clone = try await ChangeCheckout.prepare(remote: "file://\(git.bare.path)", baseBranch: "main", workspace: workspace,
+                                                     changes: [FileChange(path: "real/ok.txt", kind: .added)], into: git.scratch.path("clone-ok"))
+        #expect(try await clone.pendingChanges() == ["?? real/ok.txt"])
+    }
+
     @Test("nothing applied, or everything undone: nothing to deploy")
     func nothingApplied() async throws {
         let events: [AgentEvent] = [.changesApplied(files: [FileChange(path: "a.py", kind: .added), FileChange(path: "b.py", kind: .modified)]),
