@@ -46,6 +46,32 @@ struct DiskLimitCLITests {
         #expect(lowered.stderr.contains("went over its disk limit (2m)"), "stderr: \(lowered.stderr)")
     }
 
+    @Test("without root there is no mount: the view on disk is measured, and the run stopped soon after the limit")
+    func unprivileged() throws {
+        let setpriv = "/usr/bin/setpriv"
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: setpriv) else { return }
+        let dir = try TempDir()
+        try FileManager.default.createDirectory(at: dir.home, withIntermediateDirectories: true)
+        for path in [dir.root.path, dir.url.path, dir.home.path] { _ = chown(path, 65534, 65534) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: setpriv)
+        process.arguments = ["--reuid", "65534", "--regid", "65534", "--clear-groups", DoerCLI.executable.path,
+                             "sandbox", "--disk", "8m", "--discard-changes", "--", "sh", "-c", Self.filler]
+        process.currentDirectoryURL = dir.url
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": dir.home.path, "DOER_HOME": dir.home.path]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 137, "stderr: \(stderr)")
+        #expect(stderr.contains("doer: killed: the run went over its disk limit (8m)"), "stderr: \(stderr)")
+        // Each file is 1 MiB: the files the run left in its view are what the host held.
+        let files = stderr.split(separator: "\n").first { $0.contains("would change") }?.split(separator: ",").count ?? 0
+        #expect(files > 8 && files <= 8 + 64, "stderr: \(stderr)")
+    }
+
     @Test("bad --disk sizes get clear errors", arguments: [
         (["--disk", "lots"], "not a size"),
         (["--disk", "0"], "--disk"),

@@ -414,6 +414,25 @@ struct DiskLimitMechanismTests {
         plain.discard()
     }
 
+    @Test("scans cover what is on the host's disk: a view without a tmpfs, writable paths, a full-access workspace")
+    func scannedFolders() throws {
+        let staging = URL(fileURLWithPath: "/tmp/doer-disk-scan-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let ws = try ScratchWorkspace()
+        var shape = SandboxShape(ExecutionRequest(command: ["true"], workspace: ws.url, writablePaths: ["/tmp/a-cache"]))
+        let mounted = try WorkspaceView(stagingRoot: staging, owner: nil, diskBytes: 1 << 20)
+        defer { mounted.discard() }
+        let plain = try WorkspaceView(stagingRoot: staging, owner: nil)
+        defer { plain.discard() }
+        #expect(mounted.tmpfs != nil)
+        #expect(SandboxEngine.hostFoldersWritten(shape, view: mounted) == ["/tmp/a-cache"])
+        #expect(SandboxEngine.hostFoldersWritten(shape, view: plain) == ["/tmp/a-cache", plain.directory.path])
+        shape.mode = .fullAccess
+        #expect(SandboxEngine.hostFoldersWritten(shape, view: nil) == ["/tmp/a-cache", shape.workspace])
+        shape.mode = .readOnly
+        #expect(SandboxEngine.hostFoldersWritten(shape, view: plain) == ["/tmp/a-cache"])
+    }
+
     @Test("view mounts left by a Doer process that is gone are unmounted by the next one")
     func abandonedMounts() throws {
         let staging = URL(fileURLWithPath: "/tmp/doer-disk-sweep-\(UUID().uuidString.prefix(8))", isDirectory: true)
