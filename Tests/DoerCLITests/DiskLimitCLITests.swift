@@ -72,6 +72,25 @@ struct DiskLimitCLITests {
         #expect(files > 8 && files <= 8 + 64, "stderr: \(stderr)")
     }
 
+    @Test("a doer process that exits with warm sandboxes leaves none of their views mounted")
+    func warmPoolAtExit() throws {
+        guard geteuid() == 0 else { return }
+        let dir = try TempDir()
+        let staging = dir.root.appendingPathComponent("staging").path
+        let config = dir.home.appendingPathComponent("config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        try "[sandbox]\nwarm_pool = 2\nstaging_dir = \"\(staging)\"\n"
+            .write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        for _ in 0..<3 {
+            let out = try DoerCLI.run(["sandbox", "--disk", "8m", "--", "sh", "-c", "echo ok"], in: dir.url)
+            #expect(out.stdout == "ok\n", "stderr: \(out.stderr)")
+        }
+        // Read to the end: procfs reports no size, and a read that trusts it stops at 4 KiB.
+        let table = try #require(FileHandle(forReadingAtPath: "/proc/self/mountinfo")).readDataToEndOfFile()
+        let mounted = String(decoding: table, as: UTF8.self).split(separator: "\n").filter { $0.contains(" \(staging)/") }
+        #expect(mounted.isEmpty, "left mounted: \(mounted)")
+    }
+
     @Test("bad --disk sizes get clear errors", arguments: [
         (["--disk", "lots"], "not a size"),
         (["--disk", "0"], "--disk"),

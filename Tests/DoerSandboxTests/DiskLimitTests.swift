@@ -54,7 +54,7 @@ private final class DiskTestSandbox: @unchecked Sendable {
 
     /// Tmpfs mounts of views under the staging root.
     var mounts: [String] {
-        let table = ViewTmpfs.mountTable()
+        let table = ViewMounts.mountTable()
         return table.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4, fields[4].hasPrefix(stagingRoot.path + "/") else { return nil }
@@ -69,6 +69,7 @@ private final class DiskTestSandbox: @unchecked Sendable {
     }
 
     deinit {
+        (sandbox as? SandboxEngine)?.poolForTesting?.drain()
         for mount in mounts { _ = umount2(mount, Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(at: stagingRoot)
     }
@@ -406,7 +407,7 @@ struct DiskLimitMechanismTests {
         #expect(lstat(view.directory.path, &info) == 0 && info.st_uid == 65534 && info.st_mode & 0o777 == 0o700)
         view.discard()
         #expect(!EscapeHost.exists(view.directory.path))
-        let table = ViewTmpfs.mountTable()
+        let table = ViewMounts.mountTable()
         #expect(!table.contains(view.directory.path))
         // Without a disk limit, a view is a plain folder as before.
         let plain = try WorkspaceView(stagingRoot: staging, owner: nil)
@@ -446,12 +447,15 @@ struct DiskLimitMechanismTests {
         let alive = staging.appendingPathComponent("ws-alive").path
         _ = mkdir(abandoned, 0o700)
         _ = mkdir(alive, 0o700)
-        #expect(mount("\(ViewTmpfs.sourcePrefix)\(gone.processIdentifier)-1", abandoned, "tmpfs", 0, "size=1m") == 0)
-        #expect(mount(ViewTmpfs.sourceName, alive, "tmpfs", 0, "size=1m") == 0)
-        defer { _ = umount2(alive, Int32(MNT_DETACH)) }
+        #expect(mount("\(ViewMounts.sourcePrefix)\(gone.processIdentifier)-1", abandoned, "tmpfs", 0, "size=1m") == 0)
+        #expect(mount(ViewMounts.sourceName, alive, "tmpfs", 0, "size=1m") == 0)
+        defer {
+            _ = umount2(alive, Int32(MNT_DETACH))
+            _ = umount2(abandoned, Int32(MNT_DETACH))
+        }
         let view = try WorkspaceView(stagingRoot: staging, owner: nil, diskBytes: 1 << 20)
         defer { view.discard() }
-        let table = ViewTmpfs.mountTable()
+        let table = ViewMounts.mountTable()
         #expect(!table.contains(abandoned + " "), "the abandoned view is still mounted")
         #expect(!EscapeHost.exists(abandoned))
         #expect(table.contains(alive + " "), "a view of this (live) process was unmounted")

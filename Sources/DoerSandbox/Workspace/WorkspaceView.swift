@@ -29,7 +29,7 @@ final class WorkspaceView: @unchecked Sendable {
         directory = URL(fileURLWithPath: path, isDirectory: true)
         self.owner = owner
         self.diskBytes = diskBytes
-        if diskBytes != nil { ViewTmpfs.sweepAbandoned(under: stagingRoot.path) }
+        if diskBytes != nil { ViewMounts.sweepAbandoned(onFirstUseOf: stagingRoot.path) }
         tmpfs = diskBytes == nil ? nil : ViewTmpfs.mount(at: path, owner: owner)
     }
 
