@@ -177,11 +177,7 @@ struct CallerLimitTests {
     @Test("MCP execute_code: the same limits, the same refusals, the lowered one applied")
     func mcpTool() async throws {
         let harness = try ServerHarness(limits: Self.server)
-        let agents = ConfiguredAgentFactory(provider: harness.model, sandbox: harness.server.sandbox,
-                                            configuration: AgentConfiguration(limits: Self.server))
-        let tools = MCPToolServer(executions: harness.server.executions, sandbox: harness.server.sandbox,
-                                  languageCache: LanguageCache(configuration: SandboxConfiguration()), limits: Self.server,
-                                  agents: agents, applyChanges: false)
+        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 3, applyChanges: false)
         let schema = try #require(MCPToolServer.tools.first { $0.name == "execute_code" }?.inputSchema.objectValue)
         let properties = try #require(schema["properties"]?.objectValue)
         #expect(Set(properties.keys).isSuperset(of: CallerLimits.names), "\(properties.keys)")

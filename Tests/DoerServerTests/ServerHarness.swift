@@ -1,7 +1,9 @@
 import DoerAgent
+import DoerConfig
 import DoerCore
 import DoerLanguages
 import DoerModels
+import DoerRuntime
 import DoerSandbox
 import DoerServer
 import DoerStore
@@ -18,6 +20,7 @@ final class ServerHarness: @unchecked Sendable {
     let directories: DataDirectory
     let server: DoerHTTPServer
     let model: ReplayModelProvider
+    let runtime: Runtime
 
     init(replies: [String] = [Replies.passing], maxBodyBytes: Int = 64 * 1024, rate: Double = 1000, burst: Double = 1000,
          approvalTimeout: Double = 60, corsOrigins: [String] = [], deploy: DeploySettings = DeploySettings(),
@@ -28,22 +31,21 @@ final class ServerHarness: @unchecked Sendable {
         chmod(home.path, 0o755)
         directories = DataDirectory(environment: ["DOER_HOME": home.path])
         model = ReplayModelProvider(replies: replies)
-        let sandbox = try SandboxFactory(configuration: SandboxConfiguration(
-            stagingRoot: home.appendingPathComponent("sandbox-staging", isDirectory: true), warmPoolSize: warmPool)).make()
-        let agents = ConfiguredAgentFactory(
-            provider: model, sandbox: sandbox,
-            configuration: AgentConfiguration(maxIterations: 3, limits: ResourceLimits(wallClockSeconds: 30), approval: .onRequest,
-                                              stagingRoot: home.appendingPathComponent("agent-staging", isDirectory: true)))
+        var configuration = DoerConfiguration()
+        configuration.limits = limits
+        configuration.deploy = deploy
+        configuration.stagingDirectory = home.appendingPathComponent("sandbox-staging", isDirectory: true).path
+        configuration.warmPoolSize = warmPool
+        let sandboxConfiguration = configuration.sandboxConfiguration()
+        let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
+        runtime = try Runtime(configuration: configuration, sandboxConfiguration: sandboxConfiguration, sandbox: sandbox,
+                              model: model, directories: directories, scripted: true)
         var options = ServerOptions(maxBodyBytes: maxBodyBytes, ratePerSecond: rate, rateBurst: burst,
                                     corsOrigins: corsOrigins, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: 20,
                                     workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true),
                                     ciPollSeconds: 0.05)
         configure(&options)
-        server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: sandbox,
-                                    languageCache: LanguageCache(configuration: SandboxConfiguration(
-                                        stagingRoot: home.appendingPathComponent("sandbox-staging", isDirectory: true))),
-                                    limits: limits, audit: try AuditLog(path: directories.sessionDatabase),
-                                    deploy: deploy, deployEnvironment: deployEnvironment)
+        server = try DoerHTTPServer(options: options, runtime: runtime, maxIterations: 3, deployEnvironment: deployEnvironment)
     }
 
     deinit { try? FileManager.default.removeItem(at: home) }

@@ -1,5 +1,6 @@
 public import DoerCore
 public import DoerStore
+import DoerConfig
 import DoerSandbox
 import Foundation
 
@@ -13,10 +14,20 @@ public struct SessionUndo: Sendable {
         public var paths: [String]
     }
 
-    public let runtime: Runtime
+    public let store: SessionStore
+    public let audit: AuditLog
+    /// Who the audit records name when no one else is given.
+    public let defaultActor: String
+
+    /// Needs no sandbox and no model: `doer undo` works where neither is available.
+    public init(store: SessionStore, audit: AuditLog, defaultActor: String) {
+        self.store = store
+        self.audit = audit
+        self.defaultActor = defaultActor
+    }
 
     public init(runtime: Runtime) {
-        self.runtime = runtime
+        self.init(store: runtime.store, audit: runtime.audit, defaultActor: runtime.configuration.audit.actor())
     }
 
     /// The undo point a session's events leave to use, if any.
@@ -35,7 +46,6 @@ public struct SessionUndo: Sendable {
     /// Undoes the newest session with applied changes left to undo: among `ids` (newest
     /// last) when given, otherwise among all recent sessions.
     public func undoLatest(among ids: [String]?, actor: String? = nil) throws(DoerError) -> Undone {
-        let store = runtime.store
         let sessions: [SessionRecord]
         if let ids {
             var found: [SessionRecord] = []
@@ -51,8 +61,8 @@ public struct SessionUndo: Sendable {
             }
             let restored = try backup.restore()
             try store.append(.undone(paths: restored), to: session.id)
-            try runtime.recorder(actor: actor, session: session.id, workspace: URL(fileURLWithPath: backup.workspace, isDirectory: true))
-                .record(.undone(paths: restored))
+            try AuditRecorder(log: audit, actor: actor ?? defaultActor, session: session.id,
+                              workspace: URL(fileURLWithPath: backup.workspace, isDirectory: true)).record(.undone(paths: restored))
             return Undone(session: session, workspace: backup.workspace, paths: restored)
         }
         throw .invalidArgument("no session has applied changes left to undo")

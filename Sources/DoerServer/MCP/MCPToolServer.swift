@@ -1,9 +1,12 @@
 import DoerAgent
 public import DoerCore
 import DoerLanguages
+public import DoerRuntime
 import DoerSandbox
 import Foundation
 public import MCP
+import DoerStore
+import DoerConfig
 
 /// `doer mcp`: Doer's sandbox and agent as Model Context Protocol tools over stdio.
 ///
@@ -12,19 +15,29 @@ public import MCP
 /// (`doer mcp --apply`): the MCP client may be a model, and a model never approves.
 public struct MCPToolServer: Sendable {
     let executions: ExecutionService
-    let sandbox: any Sandbox
-    let limits: ResourceLimits
-    let agents: any AgentFactory
+    let runtime: Runtime
+    let maxIterations: Int
     let applyChanges: Bool
     let tests: ProjectTestRunner
 
-    public init(executions: ExecutionService, sandbox: any Sandbox, languageCache: LanguageCache, limits: ResourceLimits,
-                agents: any AgentFactory, applyChanges: Bool) {
+    /// - Parameters:
+    ///   - runtime: the sandbox, model, store and audit trail (`Runtime`); `run_task` runs are
+    ///     sessions of its store, so they show in `doer sessions` and the audit trail.
+    public init(runtime: Runtime, maxIterations: Int = 6, applyChanges: Bool, maxConcurrentExecutions: Int = 4) throws(DoerError) {
+        let scratch = runtime.directories.cache.appendingPathComponent("executions", isDirectory: true)
+        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let limits = runtime.configuration.limits
+        self.init(executions: ExecutionService(sandbox: runtime.sandbox, languageCache: runtime.languageCache, baseLimits: limits,
+                                               maxSeconds: limits.wallClockSeconds, maxConcurrent: maxConcurrentExecutions,
+                                               scratchRoot: scratch),
+                  runtime: runtime, maxIterations: maxIterations, applyChanges: applyChanges)
+    }
+
+    init(executions: ExecutionService, runtime: Runtime, maxIterations: Int, applyChanges: Bool) {
         self.executions = executions
-        self.tests = ProjectTestRunner(sandbox: sandbox, cache: languageCache)
-        self.sandbox = sandbox
-        self.limits = limits
-        self.agents = agents
+        self.runtime = runtime
+        self.tests = ProjectTestRunner(sandbox: runtime.sandbox, cache: runtime.languageCache)
+        self.maxIterations = maxIterations
         self.applyChanges = applyChanges
     }
 
@@ -33,7 +46,7 @@ public struct MCPToolServer: Sendable {
              inputSchema: .object([
                 "type": "object",
                 "properties": .object([
-                    "language": .object(["type": "string", "description": "python, shell or c"]),
+                    "language": .object(["type": "string", "description": .string("The language: " + LanguageCatalogue.all.map(\.name).joined(separator: ", "))]),
                     "code": .object(["type": "string", "description": "The program's source"]),
                     "stdin": .object(["type": "string", "description": "Standard input for the program"]),
                     "timeout": .object(["type": "number", "description": "Seconds before the run is killed (default 10)"]),
@@ -79,7 +92,7 @@ public struct MCPToolServer: Sendable {
         await register(on: server)
         try await server.start(transport: StdioTransport())
         await server.waitUntilCompleted()
-        await sandbox.shutDown()
+        await runtime.sandbox.shutDown()
     }
 
     func call(_ name: String, _ arguments: [String: Value]) async throws -> CallTool.Result {
@@ -102,14 +115,16 @@ public struct MCPToolServer: Sendable {
         case "run_task":
             let task = try string(arguments, "task")
             let root = try directory(arguments)
+            // The MCP client may be a model, and a model never approves: changes are applied
+            // only when the person who started the server said so (`--apply`).
             let approvals: any ApprovalHandler = applyChanges ? PolicyApproval() : DenyAllApprovals()
-            let agent = try agents.makeAgent(approvals: approvals)
-            var summary: RunSummary?
-            for await event in agent.run(task: task, workspace: root) {
-                if case .done(let done) = event { summary = done }
-            }
+            let settings = AgentRunSettings(maxIterations: maxIterations, approval: applyChanges ? .never : .onRequest)
+            let session = try runtime.store.createSession(task: task, workspace: root.path)
+            let summary = try await SessionRunner(runtime: runtime).run(task: task, workspace: root, session: session.id,
+                                                                        settings: settings, approvals: approvals) { _ in }
             guard let summary else { throw ServerError.unavailable("the agent ended without a summary") }
             let text = """
+                session: \(session.id)
                 outcome: \(summary.outcome.rawValue)
                 \(summary.message)
                 applied: \(summary.applied ? "yes" : "no")\(summary.applied || summary.diff.isEmpty ? "" : " (start `doer mcp --apply` to let run_task apply changes)")

@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import DoerRuntime
 
 /// /v1/sessions: a session is an agent working on a workspace of its user's own.
 struct SessionRoutes: Sendable {
@@ -19,6 +20,7 @@ struct SessionRoutes: Sendable {
         group.get("sessions/:id") { _, context in try await show(context) }
         group.post("sessions/:id/messages") { request, context in try await message(request, context) }
         group.post("sessions/:id/cancel") { _, context in try await cancel(context) }
+        group.post("sessions/:id/undo") { _, context in try await undo(context) }
         group.get("sessions/:id/events") { request, context in try await events(request, context) }
         group.get("sessions/:id/approvals") { _, context in
             let record = try owned(context)
@@ -34,8 +36,7 @@ struct SessionRoutes: Sendable {
         group.get("sessions/:id/files/**") { _, context in try file(context) }
         group.get("sessions/:id/audit") { _, context in
             let record = try owned(context)
-            guard let audit = hub.audit else { throw ServerError.notFound("this server keeps no audit trail") }
-            return AuditList(records: try audit.records(session: record.id).map(\.exported))
+            return AuditList(records: try hub.runtime.audit.records(session: record.id).map(\.exported))
         }
     }
 
@@ -45,6 +46,11 @@ struct SessionRoutes: Sendable {
 
     struct AuditList: ResponseEncodable, Sendable {
         var records: [AuditValue]
+    }
+
+    struct UndoneView: ResponseEncodable, Sendable {
+        var session: String
+        var restored: [String]
     }
 
     /// The session `:id` if the caller owns it; 404 otherwise, so other users' sessions
@@ -105,6 +111,14 @@ struct SessionRoutes: Sendable {
         let record = try owned(context)
         guard await hub.cancel(record.id) else { throw ServerError.conflict("session \(record.id) is not running") }
         return EditedResponse(status: .accepted, response: await view(record))
+    }
+
+    /// Puts the session's workspace back as it was before its applied change (409 when
+    /// there is none left to undo, or while it runs).
+    private func undo(_ context: ServerRequestContext) async throws -> UndoneView {
+        let record = try owned(context)
+        let restored = try await hub.undo(sessionID: record.id, user: try context.requireUser())
+        return UndoneView(session: record.id, restored: restored)
     }
 
     private func answer(_ request: Request, _ context: ServerRequestContext) async throws -> ApprovalAnswerView {

@@ -1,4 +1,5 @@
 public import DoerCore
+public import DoerRuntime
 import DoerDeploy
 public import DoerLanguages
 public import DoerSandbox
@@ -9,11 +10,13 @@ public import Hummingbird
 import HummingbirdCore
 public import Logging
 public import NIOCore
+import DoerConfig
+import DoerAgent
 
 /// `doer serve`: the HTTP API, its server-sent events, and the browser app, in one process.
 ///
 /// ```swift
-/// let server = try DoerHTTPServer(options: options, directories: DataDirectory(), agents: factory, sandbox: sandbox)
+/// let server = try DoerHTTPServer(options: options, runtime: try Runtime())
 /// try await server.makeApplication().runService()
 /// ```
 public struct DoerHTTPServer: Sendable {
@@ -29,15 +32,19 @@ public struct DoerHTTPServer: Sendable {
     /// Shared by every connection of the applications this server makes.
     let connections: ConnectionsPerAddress
 
-    public init(options: ServerOptions, directories: DataDirectory, agents: any AgentFactory, sandbox: any Sandbox,
-                languageCache: LanguageCache, limits: ResourceLimits = ResourceLimits(), audit: AuditLog? = nil,
-                deploy: DeploySettings = DeploySettings(),
+    /// - Parameters:
+    ///   - runtime: the sandbox, model, store, audit trail and settings, built once (`Runtime`).
+    ///   - maxIterations: model turns per candidate for session runs.
+    public init(options: ServerOptions, runtime: Runtime, maxIterations: Int = 6,
                 deployEnvironment: [String: String] = ProcessInfo.processInfo.environment) throws(DoerError) {
         self.options = options
+        let directories = runtime.directories
+        let limits = runtime.configuration.limits, audit = runtime.audit, sandbox = runtime.sandbox
         access = try AccessStore(path: directories.accessDatabase)
-        store = try SessionStore(path: directories.sessionDatabase)
-        hub = SessionHub(store: store, factory: agents, approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)),
-                         audit: audit)
+        store = runtime.store
+        // Every change the server's agent would apply waits for a person's answer.
+        hub = SessionHub(runtime: runtime, settings: AgentRunSettings(maxIterations: maxIterations, approval: .onRequest),
+                         approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)))
         let scratch = directories.cache.appendingPathComponent("executions", isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true,
@@ -49,11 +56,11 @@ public struct DoerHTTPServer: Sendable {
         }
         self.sandbox = sandbox
         connections = ConnectionsPerAddress(limit: options.maxConnectionsPerAddress)
-        executions = ExecutionService(sandbox: sandbox, languageCache: languageCache, baseLimits: limits,
+        executions = ExecutionService(sandbox: sandbox, languageCache: runtime.languageCache, baseLimits: limits,
                                       maxSeconds: options.maxExecutionSeconds ?? limits.wallClockSeconds,
                                       maxConcurrent: options.maxConcurrentExecutions, scratchRoot: scratch)
         deploys = DeployService(hub: hub, store: store, audit: audit, configuration: DeployService.Configuration(
-            settings: deploy, environment: deployEnvironment,
+            settings: runtime.configuration.deploy, environment: deployEnvironment,
             scratchRoot: directories.cache.appendingPathComponent("deploys", isDirectory: true), pollSeconds: options.ciPollSeconds))
         limiter = TokenBucketLimiter(ratePerSecond: options.ratePerSecond, burst: options.rateBurst)
     }

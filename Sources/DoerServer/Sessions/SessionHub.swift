@@ -1,5 +1,6 @@
 import DoerAgent
 public import DoerCore
+import DoerRuntime
 import DoerStore
 import Foundation
 
@@ -25,21 +26,20 @@ public actor SessionHub {
         var continuation: CheckedContinuation<String?, Never>
     }
 
-    let store: SessionStore
-    let factory: any AgentFactory
+    let runtime: Runtime
+    var store: SessionStore { runtime.store }
+    /// What each session run asks of the agent; approvals always wait for a person.
+    let settings: AgentRunSettings
     let approvalTimeout: Duration
-    /// Where every event of a server run is also recorded, with the user as its actor.
-    let audit: AuditLog?
     private var runs: [String: Task<Void, Never>] = [:]
     private var lastSeq: [String: Int] = [:]
     private var subscribers: [String: [UUID: AsyncStream<Item>.Continuation]] = [:]
     private var pending: [String: [String: PendingApproval]] = [:]
 
-    init(store: SessionStore, factory: any AgentFactory, approvalTimeout: Duration, audit: AuditLog? = nil) {
-        self.store = store
-        self.factory = factory
+    init(runtime: Runtime, settings: AgentRunSettings, approvalTimeout: Duration) {
+        self.runtime = runtime
+        self.settings = settings
         self.approvalTimeout = approvalTimeout
-        self.audit = audit
     }
 
     public func isRunning(_ sessionID: String) -> Bool { runs[sessionID] != nil }
@@ -48,35 +48,53 @@ public actor SessionHub {
         (pending[sessionID] ?? [:]).values.map(\.request).sorted { $0.id < $1.id }
     }
 
-    /// Starts an agent run of `task` on the session's workspace. Fails while one is running.
+    /// Starts an agent run of `task` on the session's workspace, recorded in the session and
+    /// the audit trail with `user` as its actor. A follow-up message on a session is told
+    /// what the session's earlier runs did, as `doer chat` tells its messages. Fails while
+    /// one is running.
     func start(sessionID: String, task: String, workspace: URL, user: String) throws(ServerError) {
         guard runs[sessionID] == nil else {
             throw .conflict("session \(sessionID) is already running; wait for it to finish or cancel it")
         }
-        let agent: Agent
+        let fullTask: String
         do {
-            agent = try factory.makeAgent(approvals: HubApprovals(hub: self, sessionID: sessionID))
+            try runtime.agentConfiguration(settings).validate()
+            try runtime.checkWorkspace(workspace)
             let record = try store.session(sessionID)
+            let earlier = record.eventCount > 0 ? ConversationContext.turns(in: try store.events(of: sessionID)) : []
+            fullTask = ConversationContext.task(for: task, after: earlier)
             if record.eventCount > 0 { try store.reopen(sessionID) }
             lastSeq[sessionID] = record.eventCount
         } catch {
             throw .unavailable("cannot start the agent: \(error.description)")
         }
-        let store = store
-        let recorder = audit.map { AuditRecorder(log: $0, actor: user, session: sessionID, workspace: workspace) }
+        let runner = SessionRunner(runtime: runtime), settings = settings
+        let approvals = HubApprovals(hub: self, sessionID: sessionID)
         runs[sessionID] = Task {
-            for await event in agent.run(task: task, workspace: workspace) {
-                do {
-                    try store.append(event, to: sessionID)
-                } catch {
-                    // Publishing an unstored event would give it a number the store never had.
-                    continue
-                }
-                // A failed audit write must not stop the run; the session's own events still hold it.
-                try? recorder?.record(event)
-                self.publish(sessionID, event)
+            // Every event is stored (then audited) before it is published, so a client that
+            // subscribes and then reads the stored events misses none.
+            _ = try? await runner.run(task: fullTask, workspace: workspace, session: sessionID, settings: settings,
+                                      approvals: approvals, actor: user) { event in
+                await self.publish(sessionID, event)
             }
             self.finished(sessionID)
+        }
+    }
+
+    /// Puts the session's workspace back as it was before its applied change, records that
+    /// in the session (and the audit trail, with `user` as the actor) and tells its followers.
+    func undo(sessionID: String, user: String) throws(ServerError) -> [String] {
+        guard runs[sessionID] == nil else {
+            throw .conflict("session \(sessionID) is running; wait for it to finish or cancel it before undoing")
+        }
+        do {
+            let undone = try SessionUndo(runtime: runtime).undoLatest(among: [sessionID], actor: user)
+            let count = try store.session(sessionID).eventCount
+            lastSeq[sessionID] = count - 1
+            publish(sessionID, .undone(paths: undone.paths))
+            return undone.paths
+        } catch {
+            throw .conflict(error.description)
         }
     }
 

@@ -27,12 +27,12 @@ struct ChatCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             fail(.invalidArgument("the workspace \(root.path) is not a folder"))
         }
-        let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
+        let settings = AgentFlags(candidates: candidates, maxIterations: maxIterations, approval: approval,
                                         provider: provider, profile: profile, tokenBudget: nil, planning: plan,
                                         network: net.network, allowedHosts: net.allowedHosts)
         let runtime: AgentRuntime
         do {
-            runtime = try AgentRuntime(settings: settings)
+            runtime = try AgentRuntime(flags: settings)
             try runtime.checkWorkspace(root)
             NetworkOptions.announce(runtime.network)
         } catch {

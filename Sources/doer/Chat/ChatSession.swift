@@ -1,5 +1,6 @@
 import DoerAgent
 import DoerCore
+import DoerRuntime
 import DoerStore
 import Foundation
 import NIOConcurrencyHelpers
@@ -28,7 +29,7 @@ final class ChatSession: @unchecked Sendable {
     func loop() async {
         installInterruptHandler()
         say(style.bold("doer chat") + style.dim(" — \(workspace.path), model \(runtime.modelDescription), "
-            + "\(runtime.settings.candidates) candidate(s). /help for commands."))
+            + "\(runtime.flags.candidates) candidate(s). /help for commands."))
         while true {
             write(style.bold("› "))
             guard let line = readLine() else { write("\n"); break }
@@ -49,7 +50,7 @@ final class ChatSession: @unchecked Sendable {
     }
 
     private func run(_ message: String) async {
-        let task = Self.task(for: message, after: turns.map { ($0.message, $0.summary) })
+        let task = ConversationContext.task(for: message, after: turns.map { ConversationContext.Turn(message: $0.message, summary: $0.summary) })
         let session: SessionRecord
         do {
             session = try runtime.store.createSession(task: task, workspace: workspace.path)
@@ -75,20 +76,6 @@ final class ChatSession: @unchecked Sendable {
         turns.append((message, session, summary))
     }
 
-    /// The message, with what earlier messages of the conversation did. The earlier part is
-    /// indented: the planner reads indented text as quoted context, not as more requests.
-    static func task(for message: String, after earlier: [(message: String, summary: RunSummary?)]) -> String {
-        guard !earlier.isEmpty else { return message }
-        let lines = earlier.suffix(3).map { turn -> String in
-            let request = turn.message.split(separator: "\n").first.map(String.init) ?? ""
-            guard let summary = turn.summary else { return "  - \"\(request.prefix(120))\": interrupted" }
-            let files = summary.changedFiles.map(\.path).joined(separator: ", ")
-            let state = summary.outcome == .passed ? (summary.applied ? "done, applied" : "passed, not applied") : summary.outcome.rawValue
-            return "  - \"\(request.prefix(120))\": \(state)" + (files.isEmpty ? "" : "; files: \(files)")
-        }
-        return message + "\n\nEarlier in this conversation (the workspace files show what was applied):\n" + lines.joined(separator: "\n")
-    }
-
     private func showPlan() {
         guard let list = view.checklist else { return say(style.dim("no plan yet: send a message first")) }
         list.lines.forEach { say("  " + $0) }
@@ -107,7 +94,7 @@ final class ChatSession: @unchecked Sendable {
 
     private func undo() {
         do {
-            let undone = try SessionUndo.undoLatest(in: runtime.store, among: turns.map(\.session.id))
+            let undone = try SessionUndo(runtime: runtime.runtime).undoLatest(among: turns.map(\.session.id))
             say("undid \"\(undone.session.task.split(separator: "\n").first ?? "")\": " + undone.paths.joined(separator: ", "))
         } catch {
             say(style.red(error.description))
@@ -123,8 +110,8 @@ final class ChatSession: @unchecked Sendable {
     }
 
     private func setCandidates(_ count: Int?) {
-        if let count { runtime.settings.candidates = count }
-        say("\(runtime.settings.candidates) candidate(s) per message")
+        if let count { runtime.flags.candidates = count }
+        say("\(runtime.flags.candidates) candidate(s) per message")
     }
 
     private func switchModel(_ name: String?) {
@@ -132,10 +119,10 @@ final class ChatSession: @unchecked Sendable {
         guard let kind = ModelSettings.ProviderKind(rawValue: name.lowercased()) else {
             return say(style.red("unknown provider '\(name)'; choose local, openai or anthropic"))
         }
-        var settings = runtime.settings
+        var settings = runtime.flags
         settings.provider = kind
         do {
-            runtime = try AgentRuntime(settings: settings)
+            runtime = try AgentRuntime(flags: settings)
             say("model \(runtime.modelDescription)")
         } catch {
             say(style.red(error.description))

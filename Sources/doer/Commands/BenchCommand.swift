@@ -150,7 +150,7 @@ struct BenchAgent: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let runtime = try AgentRuntime(settings: AgentRunSettings(candidates: 1, maxIterations: maxIterations, approval: .onRequest,
+            let runtime = try AgentRuntime(flags: AgentFlags(candidates: 1, maxIterations: maxIterations, approval: .onRequest,
                                                                       provider: provider, profile: nil, tokenBudget: nil))
             let overhead = try await AgentOverheadBenchmark(sandbox: runtime.sandbox, iterations: iterations).run()
             var race: CandidateRaceBenchmark.Report?

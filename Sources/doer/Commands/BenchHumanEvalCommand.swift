@@ -50,7 +50,7 @@ struct BenchHumanEval: AsyncParsableCommand {
             var set = try HumanEvalProblem.load(jsonLines: try loadData())
             if let problems { set = try Self.select(problems, from: set) }
             if let limit { set = Array(set.prefix(limit)) }
-            let runtime = try AgentRuntime(settings: AgentRunSettings(candidates: 1, maxIterations: maxIterations, approval: .onRequest,
+            let runtime = try AgentRuntime(flags: AgentFlags(candidates: 1, maxIterations: maxIterations, approval: .onRequest,
                                                                       provider: provider, profile: nil, tokenBudget: nil))
             let modelName = Self.slug(runtime.configuration.model.provider == .local
                 ? "qwen2.5-coder-\(runtime.configuration.model.localSize)-instruct" : runtime.configuration.model.model ?? runtime.model.name)

@@ -28,7 +28,7 @@ struct ExecCommand: AsyncParsableCommand {
 
     func run() async throws {
         let root = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, isDirectory: true).standardizedFileURL
-        let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
+        let settings = AgentFlags(candidates: candidates, maxIterations: maxIterations, approval: approval,
                                         provider: provider, profile: profile, tokenBudget: tokenBudget, planning: plan,
                                         network: net.network, allowedHosts: net.allowedHosts)
         try await runAgent(settings: settings, task: task, workspace: root, resuming: nil, json: json)
@@ -36,9 +36,9 @@ struct ExecCommand: AsyncParsableCommand {
 }
 
 /// What `doer exec` and `doer resume` share: run the task in a session and exit with its outcome.
-func runAgent(settings: AgentRunSettings, task: String, workspace: URL, resuming session: SessionRecord?, json: Bool) async throws {
+func runAgent(settings: AgentFlags, task: String, workspace: URL, resuming session: SessionRecord?, json: Bool) async throws {
     do {
-        let runtime = try AgentRuntime(settings: settings)
+        let runtime = try AgentRuntime(flags: settings)
         try runtime.checkWorkspace(workspace)
         NetworkOptions.announce(runtime.network)
         let record: SessionRecord

@@ -2,6 +2,7 @@ import ArgumentParser
 import DoerAgent
 import DoerConfig
 import DoerCore
+import DoerRuntime
 import DoerServer
 import Foundation
 
@@ -19,21 +20,10 @@ struct McpCommand: AsyncParsableCommand {
     var scriptedModel: String?
 
     func run() async throws {
-        let directories = DataDirectory()
         let tools: MCPToolServer
         do {
-            let scripted = scriptedModel ?? ProcessInfo.processInfo.environment["DOER_SCRIPTED_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
-            var agents = try ConfiguredAgentFactory.fromConfiguration(
-                directories: directories, scriptedModel: scripted.map { URL(fileURLWithPath: $0) }, maxIterations: maxIterations)
-            if apply { agents.approvalPolicy = .never }
-            let configuration = try DoerConfiguration.load(directories: directories)
-            let scratch = directories.cache.appendingPathComponent("executions", isDirectory: true)
-            try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            let executions = ExecutionService(sandbox: agents.sandbox, languageCache: agents.languageCache,
-                                              baseLimits: configuration.limits, maxSeconds: configuration.limits.wallClockSeconds,
-                                              maxConcurrent: 4, scratchRoot: scratch)
-            tools = MCPToolServer(executions: executions, sandbox: agents.sandbox, languageCache: agents.languageCache,
-                                  limits: configuration.limits, agents: agents, applyChanges: apply)
+            let runtime = try Runtime(options: RuntimeOptions(scriptedModel: RuntimeOptions.scriptedModel(scriptedModel)))
+            tools = try MCPToolServer(runtime: runtime, maxIterations: maxIterations, applyChanges: apply)
         } catch {
             fail(error)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DoerConfig
 import DoerCore
+import DoerRuntime
 import DoerSandbox
 import DoerServer
 import DoerStore
@@ -48,20 +49,15 @@ struct ServeCommand: AsyncParsableCommand {
         let directories = DataDirectory()
         let server: DoerHTTPServer
         do {
-            let scripted = scriptedModel ?? ProcessInfo.processInfo.environment["DOER_SCRIPTED_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
-            let agents = try ConfiguredAgentFactory.fromConfiguration(
-                directories: directories, scriptedModel: scripted.map { URL(fileURLWithPath: $0) }, maxIterations: maxIterations)
-            let configuration = try DoerConfiguration.load(directories: directories)
+            let runtime = try Runtime(options: RuntimeOptions(scriptedModel: RuntimeOptions.scriptedModel(scriptedModel)),
+                                      directories: directories)
             let options = ServerOptions(
                 host: host, port: port, maxBodyBytes: maxBodyBytes, ratePerSecond: rateLimit, rateBurst: rateBurst,
                 corsOrigins: corsOrigin, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: maxExecutionSeconds,
                 maxConcurrentExecutions: maxConcurrentExecutions,
                 workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true),
                 headTimeoutSeconds: headTimeout, maxConnectionsPerAddress: maxConnectionsPerAddress)
-            server = try DoerHTTPServer(options: options, directories: directories, agents: agents, sandbox: agents.sandbox,
-                                        languageCache: agents.languageCache, limits: configuration.limits,
-                                        audit: try AuditSupport.log(configuration, directories: directories),
-                                        deploy: configuration.deploy)
+            server = try DoerHTTPServer(options: options, runtime: runtime, maxIterations: maxIterations)
         } catch {
             fail(error)
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import DoerAgent
+import DoerConfig
 import DoerCore
+import DoerRuntime
 import DoerModels
 import DoerSandbox
 import DoerStore
@@ -70,7 +72,7 @@ struct ResumeCommand: AsyncParsableCommand {
             print("session \(session.id) already passed and its changes were applied; nothing to resume")
             return
         }
-        let settings = AgentRunSettings(candidates: candidates, maxIterations: maxIterations, approval: approval,
+        let settings = AgentFlags(candidates: candidates, maxIterations: maxIterations, approval: approval,
                                         provider: provider, profile: nil, tokenBudget: nil)
         try await runAgent(settings: settings, task: session.task, workspace: URL(fileURLWithPath: session.workspace, isDirectory: true),
                            resuming: session, json: json)
@@ -95,9 +97,11 @@ struct UndoCommand: AsyncParsableCommand {
     }
 
     private func undo() throws(DoerError) {
-        let store = try SessionStore(path: DataDirectory().sessionDatabase)
-        let candidates = id.map { [$0] }
-        let undone = try SessionUndo.undoLatest(in: store, among: candidates)
+        let directories = DataDirectory()
+        let configuration = try DoerConfiguration.load(directories: directories)
+        let undo = SessionUndo(store: try SessionStore(path: directories.sessionDatabase),
+                               audit: try AuditSupport.log(configuration, directories: directories), defaultActor: configuration.audit.actor())
+        let undone = try undo.undoLatest(among: id.map { [$0] })
         print("undid session \(undone.session.id.prefix(8)) in \(undone.workspace): " + undone.paths.joined(separator: ", "))
     }
 }

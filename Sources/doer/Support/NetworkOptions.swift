@@ -28,24 +28,7 @@ struct NetworkOptions: ParsableArguments {
 
     /// The network policy of the flags and `[network]` in config.toml.
     func policy(_ configuration: DoerConfiguration) throws(DoerError) -> NetworkPolicy {
-        try Self.policy(network, allowedHosts: allowedHosts, configuration: configuration)
-    }
-
-    static func policy(_ network: NetworkAccess, allowedHosts: [String], configuration: DoerConfiguration) throws(DoerError) -> NetworkPolicy {
-        let policy: NetworkPolicy
-        switch network {
-        case .none: policy = .none
-        case .full: policy = .full
-        case .registries: policy = .registries(adding: configuration.networkRegistries + allowedHosts)
-        case .allowlist:
-            let hosts = configuration.networkAllow + allowedHosts
-            if hosts.isEmpty {
-                throw .invalidArgument("--net allowlist needs hosts: give --allow HOST or [network] allow = [\"HOST\"] in config.toml")
-            }
-            policy = .allowlist(hosts)
-        }
-        _ = try HostAllowlist(parsing: policy.allowedHosts)
-        return policy
+        try configuration.networkPolicy(network, adding: allowedHosts)
     }
 
     /// `--net full` is said out loud before the run starts, not only in the result.

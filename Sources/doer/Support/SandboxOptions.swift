@@ -69,13 +69,7 @@ struct SandboxOptions: ParsableArguments {
         if let memory { limits.memoryBytes = try ByteSize.parse(memory) }
         if let disk { limits.diskBytes = try ByteSize.parse(disk) }
         try limits.validate()
-        let sandbox = SandboxConfiguration(
-            backend: configuration.sandboxBackend,
-            unprivilegedUID: configuration.unprivilegedUID,
-            unprivilegedGID: configuration.unprivilegedGID,
-            stagingRoot: configuration.stagingDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) },
-            warmPoolSize: configuration.warmPoolSize,
-            allowUnsafeProcessBackend: unsafeNoSandbox)
+        let sandbox = configuration.sandboxConfiguration(allowUnsafeProcessBackend: unsafeNoSandbox)
         if configuration.sandboxBackend == .process && !unsafeNoSandbox { throw .unsafeBackendRefused }
         let workspaceURL = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, isDirectory: true)
             .standardizedFileURL
