@@ -276,6 +276,13 @@ def test_task_plan_runs_approval_diff(server, browser):
     browser.save_screenshot(str(ARTIFACTS / "web-app-phone-dark-deploy.png"))
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
+    # Undo puts the session's workspace back as it was; the button goes with the change.
+    undo = wait(browser).until(EC.visibility_of_element_located((By.ID, "undo")))
+    browser.execute_script("arguments[0].scrollIntoView()", undo)
+    undo.click()
+    wait(browser).until(lambda d: not d.find_element(By.ID, "undo").is_displayed())
+    assert list(Path(server["home"], "data", "workspaces", "browser").glob("*/calc.py")) == []
+
 
 def test_untrusted_text_is_not_markup(server, browser):
     browser.set_window_size(1280, 900)

@@ -351,6 +351,7 @@ function renderDeploy() {
   const latest = latestDeploy();
   $("deploy-card").hidden = !(v.applied || latest);
   $("deploy-open").disabled = !v.applied || (latest && !DEPLOY_FINAL.has(latest.state));
+  $("undo").hidden = !v.applied;
   const badge = $("deploy-badge");
   if (!latest) {
     badge.hidden = true;
@@ -468,6 +469,17 @@ async function loadAudit() {
   }
 }
 
+async function undoChange() {
+  if (!state.current) return;
+  try {
+    // The server records the undo in the session; its "undone" event updates the view.
+    await api("POST", `/v1/sessions/${encodeURIComponent(state.current)}/undo`);
+    $("status-line").textContent = "the change was undone";
+  } catch (error) {
+    $("status-line").textContent = error.message;
+  }
+}
+
 async function answerApproval(approve) {
   const [pending] = state.view?.pending.values() ?? [];
   if (!pending || !state.current) return;
@@ -524,6 +536,7 @@ $("approve").addEventListener("click", () => answerApproval(true));
 $("audit-load").addEventListener("click", loadAudit);
 $("deny").addEventListener("click", () => answerApproval(false));
 $("deploy-open").addEventListener("click", openDeployDialog);
+$("undo").addEventListener("click", undoChange);
 $("deploy-form").addEventListener("submit", (event) => { event.preventDefault(); startDeploy(); });
 $("deploy-cancel").addEventListener("click", () => $("deploy-dialog").close());
 $("deploy-approve").addEventListener("click", () => answerDeploy(true));
