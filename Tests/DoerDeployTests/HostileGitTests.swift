@@ -235,7 +235,6 @@ struct HostileGitTests {
             \tinsteadOf = rewrite://
             """, to: config)
         let repository = try await GitRepository(directory: fixture.work)
-        _ = try await repository.commitAll(message: "t", identity: (name: "d", email: "d@x"))
         for remote in ["ext", "ssh", "daemon", "rewrite://x", "ext::sh -c touch% \(marker)-direct"] {
             await #expect(throws: DeployError.self, "\(remote)") {
                 _ = try await repository.push(remote: remote, branch: "main")
@@ -255,7 +254,6 @@ struct HostileGitTests {
                                                                            ("Content-Type", "text/plain")], chunks: ["no"])
         let server = try FixtureServer(replies: Array(repeating: refusal, count: 8))
         let repository = try await GitRepository(directory: fixture.work)
-        _ = try await repository.commitAll(message: "t", identity: (name: "d", email: "d@x"))
         await #expect(throws: DeployError.self) {
             _ = try await repository.push(remote: server.baseURL + "/x.git", branch: "main")
         }
