@@ -42,7 +42,7 @@ struct ChangeCheckoutTests {
                                                  changes: [FileChange(path: "lib/evil.txt", kind: .added)], into: git.scratch.path("c1"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
-        for path in ["../escape.txt", ".git/config", "/etc/passwd", "a//b", ""] {
+        for path in ["../escape.txt", ".git/config", "sub/.git/hooks/post-checkout", ".GIT/config", "/etc/passwd", "a//b", ""] {
             await #expect(throws: DeployError.self, "\(path)") {
                 _ = try await ChangeCheckout.prepare(remote: "file://\(git.bare.path)", baseBranch: "main", workspace: workspace,
                                                      changes: [FileChange(path: path, kind: .added)], into: git.scratch.path("c-\(UUID().uuidString.prefix(4))"))
