@@ -9,6 +9,9 @@ struct ChatTests {
     static let calc = "def add(a, b):\n    return a + b\n"
     static let calcWithSub = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
     static let test = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    /// The second message's test: it fails on the first message's code, which is the
+    /// evidence that the second change did what was asked.
+    static let testWithSub = "from calc import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
 
     static func files(_ files: [String: String]) -> String {
         "Here you go.\n\n" + files.sorted { $0.key < $1.key }.map { "```file \($0.key)\n\($0.value)```\n" }.joined(separator: "\n")
@@ -57,7 +60,7 @@ struct ChatTests {
         let dir = try TempDir()
         let server = try FixtureServer(replies: [
             .openAIChat(Self.files(["calc.py": Self.calc, "test_calc.py": Self.test])),
-            .openAIChat(Self.files(["calc.py": Self.calcWithSub])),
+            .openAIChat(Self.files(["calc.py": Self.calcWithSub, "test_calc.py": Self.testWithSub])),
         ])
         let input = """
             Write add(a, b) in calc.py with a test

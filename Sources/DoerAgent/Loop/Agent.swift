@@ -119,28 +119,48 @@ public struct Agent: Sendable {
             + (costs.count > 1 ? " (" + costs.joined(separator: ", ") + ")" : "")
             + notes.map { "; " + $0 }.joined()
         guard !changes.isEmpty else {
-            return await summary(.passed, winner: winner, iterations: race.iterations, message: message + "; nothing to change")
+            return await summary(.unverified, winner: winner, iterations: race.iterations,
+                                 message: message + "; nothing changed, so nothing shows the request was done")
+        }
+        // Passing tests are a claim; the evidence is a test that failed before the change.
+        let evidence = await RequestEvidence(task: task, workspace: workspace, strategy: strategy, sandbox: sandbox,
+                                             configuration: configuration)
+            .check(winner: copy, changes: changes, originalFiles: files)
+        let outcome: RunSummary.Outcome
+        let shown: String
+        switch evidence {
+        case .verified(let how):
+            outcome = .passed
+            shown = message + "; evidence: " + how
+        case .unverified(let why):
+            outcome = .unverified
+            shown = message.replacingOccurrences(of: " passed ", with: "'s tests passed ") + "; UNVERIFIED: " + why
         }
         var approvedBy: String?
         if configuration.approval == .never {
-            approvedBy = "policy:never"
+            // Nobody looks at an unattended apply, so only a verified change is applied.
+            approvedBy = outcome == .passed ? "policy:never" : nil
         } else {
-            let request = ApprovalRequest(id: UUID().uuidString, summary: "apply \(changes.count) changed file(s) to \(workspace.path)",
+            let what = "apply \(changes.count) changed file(s) to \(workspace.path)"
+            let request = ApprovalRequest(id: UUID().uuidString,
+                                          summary: outcome == .passed ? what : "UNVERIFIED — " + what + " (" + shown + ")",
                                           diff: diff, files: changes)
             emit(.approvalRequested(request))
             approvedBy = await approvals.decide(request)
             emit(.approvalAnswered(id: request.id, approved: approvedBy != nil, by: approvedBy ?? "nobody"))
         }
         guard approvedBy != nil else {
-            return await summary(.passed, winner: winner, iterations: race.iterations, changes: changes, diff: diff,
-                                 message: message + "; changes not applied (no approval)")
+            let reason = configuration.approval == .never ? "not applied: an unverified change is never applied unattended"
+                : "changes not applied (no approval)"
+            return await summary(outcome, winner: winner, iterations: race.iterations, changes: changes, diff: diff,
+                                 message: shown + "; " + reason)
         }
         emit(.undoPoint(WorkspaceBackup.take(of: changes, in: workspace)))
         do {
             let warnings = try copy.apply(changes)
             emit(.changesApplied(files: changes))
-            return await summary(.passed, winner: winner, iterations: race.iterations, changes: changes, applied: true, diff: diff,
-                                 message: ([message] + warnings).joined(separator: "; "))
+            return await summary(outcome, winner: winner, iterations: race.iterations, changes: changes, applied: true, diff: diff,
+                                 message: ([shown] + warnings).joined(separator: "; "))
         } catch {
             return await summary(.error, winner: winner, iterations: race.iterations, changes: changes, diff: diff,
                                  message: "could not apply the changes: \(error.description)")

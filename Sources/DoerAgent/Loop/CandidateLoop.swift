@@ -222,39 +222,14 @@ struct CandidateLoop: Sendable {
     }
 
     private func runTests() async throws -> TestReport {
-        let command = strategy.command
-        let display = command.joined(separator: " ")
+        let display = strategy.command.joined(separator: " ")
         emit(.executionStarted(candidate: index, command: display))
-        if strategy.kind == .project { return try await runProjectTests(display: display) }
-        // Tests run on a throw-away view: caches and files they write stay out of the diff.
         let live = LiveOutput(candidate: index, emit: emit)
-        let result = try await sandbox.run(ExecutionRequest(command: command, workspace: copy.directory,
-                                                            limits: configuration.limits, applyChanges: false),
-                                           observingOutput: live.observer)
+        let run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration)
+            .run(on: copy.directory, observer: strategy.kind == .project ? nil : live.observer)
         live.finish()
-        let output = result.stdout.text + result.stderr.text
-        emit(.executionFinished(candidate: index, command: display, exitCode: result.termination.shellExitCode,
-                                durationMs: result.durationMs, output: FailureTrimmer.trim(output, maxLines: 60)))
-        let counts = TestStrategy.counts(output, kind: strategy.kind)
-        let passedRun = result.succeeded && counts.failed == 0 && counts.passed > 0
-        return TestReport(passed: counts.passed, failed: counts.failed, command: display,
-                          failureSummary: passedRun ? nil : (result.timedOut ? "the tests timed out\n" : "") + FailureTrimmer.trim(output))
-    }
-
-    /// The workspace's own tests in other languages, built and run through the catalogue,
-    /// whose per-test report says exactly what failed (or that it did not compile).
-    private func runProjectTests(display: String) async throws -> TestReport {
-        let languages = strategy.languages.compactMap { try? LanguageCatalogue.language(named: $0) }
-        let runner = ProjectTestRunner(sandbox: sandbox, cache: configuration.languageCache)
-        let report = await runner.run(workspace: copy.directory, languages: languages)
-        try Task.checkCancellation()
-        let summary = ProjectFailureSummary.text(of: report)
-        emit(.executionFinished(candidate: index, command: display, exitCode: report.passed ? 0 : 1,
-                                durationMs: report.durationMs, output: FailureTrimmer.trim(summary ?? "all tests passed", maxLines: 60)))
-        let passed = report.languages.map(\.passedCount).reduce(0, +)
-        // A build failure or crash is a failure even though no single test failed.
-        let failed = report.languages.map { $0.outcome == .passed ? 0 : max(1, $0.failedCount) }.reduce(0, +)
-        return TestReport(passed: passed, failed: failed, command: display,
-                          failureSummary: report.passed ? nil : FailureTrimmer.trim(summary ?? "no test ran"))
+        emit(.executionFinished(candidate: index, command: display, exitCode: run.exitCode,
+                                durationMs: run.durationMs, output: run.shownOutput))
+        return run.report
     }
 }

@@ -84,7 +84,11 @@ public struct ApprovalRequest: Sendable, Hashable, Codable {
 /// How a run ended.
 public struct RunSummary: Sendable, Hashable, Codable {
     public enum Outcome: String, Sendable, Hashable, Codable {
+        /// The tests pass, and a test that encodes the request failed before the change.
         case passed
+        /// The tests pass, but nothing shows the request was done: they passed without the
+        /// change too, or the change only adds files the request did not name.
+        case unverified
         case failedTests = "failed-tests"
         case iterationLimit = "iteration-limit"
         case repeatedFailure = "repeated-failure"

@@ -83,7 +83,7 @@ final class ChatSession: @unchecked Sendable {
 
     private func showDiff() {
         guard let turn = turns.last, let summary = turn.summary else { return say(style.dim("no finished run yet")) }
-        guard summary.outcome == .passed else {
+        guard [.passed, .unverified].contains(summary.outcome) else {
             return say(style.dim("the last run ended with \(summary.outcome.rawValue); its candidates' files were not kept in the "
                 + "workspace (`doer resume \(turn.session.id.prefix(8))` continues from them)"))
         }

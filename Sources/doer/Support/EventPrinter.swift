@@ -55,7 +55,7 @@ final class EventPrinter: @unchecked Sendable {
         case .done(let summary):
             (summary.outcome == .passed ? green("done") : red(summary.outcome.rawValue)) + ": \(summary.message)"
                 + dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens))
-                + (summary.applied || summary.diff.isEmpty || summary.outcome != .passed ? "" : "\n" + style.diff(summary.diff))
+                + (summary.applied || summary.diff.isEmpty || ![.passed, .unverified].contains(summary.outcome) ? "" : "\n" + style.diff(summary.diff))
         case .deploy(let progress):
             bold("deploy") + " \(progress.state.rawValue)" + (progress.branch.map { " \($0)" } ?? "")
                 + (progress.pullRequest.map { " \($0.url)" } ?? "") + (progress.ci.map { " CI \($0.status)" + ($0.conclusion.map { " (\($0))" } ?? "") } ?? "")

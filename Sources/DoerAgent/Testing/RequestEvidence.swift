@@ -1,0 +1,91 @@
+import DoerCore
+import DoerSandbox
+import Foundation
+
+/// Whether a candidate whose tests pass has shown that it did what was asked. Tests that
+/// pass say nothing on their own: on a real project they passed before any change. The
+/// evidence is a test that fails on the workspace as it was and passes with the change —
+/// checked by running the winner's tests (its own and the request's examples, with the
+/// workspace's) on an untouched copy of the workspace.
+struct RequestEvidence {
+    enum Verdict: Equatable {
+        /// What shows the request was done, in words for the summary.
+        case verified(String)
+        /// Why the change is not shown to do what was asked.
+        case unverified(String)
+    }
+
+    let task: String
+    let workspace: URL
+    let strategy: TestStrategy
+    let sandbox: any Sandbox
+    let configuration: AgentConfiguration
+
+    /// - Parameters:
+    ///   - winner: the candidate's copy, holding its changes.
+    ///   - changes: what would be applied (tool caches and Doer's own files left out).
+    ///   - originalFiles: the workspace's files before the run.
+    func check(winner: WorkspaceCopy, changes: [FileChange], originalFiles: [String]) async -> Verdict {
+        let code = changes.filter { !TestFiles.isTest($0.path) }
+        let tests = changes.filter { TestFiles.isTest($0.path) && $0.kind != .deleted }
+        if code.isEmpty && !Self.asksForTestsOnly(task) {
+            return .unverified("only tests changed; no code the request is about did")
+        }
+        if let unasked = Self.onlyUnaskedAdditions(code, originalFiles: originalFiles, task: task) {
+            return .unverified("the change only adds files the request did not name (\(unasked.joined(separator: ", "))); "
+                + "the workspace's own code is untouched")
+        }
+        // The winner's tests on the workspace as it was.
+        let before: WorkspaceCopy
+        do {
+            before = try WorkspaceCopy(copying: workspace, stagingRoot: configuration.stagingRoot)
+        } catch {
+            return .unverified("could not check the tests against the workspace as it was: \(error.description)")
+        }
+        defer { before.discard() }
+        for change in tests {
+            guard let text = winner.read(change.path) else { continue }
+            try? before.write(change.path, text)
+        }
+        for (path, content) in strategy.generatedFiles { try? before.write(path, content) }
+        let run: TestRun.Outcome
+        do {
+            run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: before.directory)
+        } catch {
+            return .unverified("could not run the tests against the workspace as it was: \(error)")
+        }
+        if !run.report.succeeded {
+            let red = run.report.failed > 0 ? "\(run.report.failed) test(s)" : "the tests"
+            return .verified("\(red) failed on the workspace as it was and pass with the change")
+        }
+        if Self.asksForRefactor(task) {
+            return .verified("a refactor, as asked: the existing tests passed before and pass after")
+        }
+        return .unverified("the tests pass on the workspace as it was too, so none of them shows the request was done")
+    }
+
+    /// New files only, none of them named in the request, in a workspace that had code:
+    /// a `hello.py` beside the project the request was about is not a fix.
+    static func onlyUnaskedAdditions(_ code: [FileChange], originalFiles: [String], task: String) -> [String]? {
+        let hadCode = originalFiles.contains { !TestFiles.isTest($0) && !$0.hasSuffix(".md") && !$0.hasSuffix(".txt") }
+        guard hadCode, !code.isEmpty, code.allSatisfy({ $0.kind == .added }) else { return nil }
+        let text = task.lowercased()
+        let unasked = code.map(\.path).filter { path in
+            let name = (path as NSString).lastPathComponent.lowercased()
+            let stem = (name as NSString).deletingPathExtension
+            return !text.contains(name) && !(stem.count >= 3 && text.contains(stem))
+        }
+        return unasked.count == code.count ? unasked : nil
+    }
+
+    static func asksForRefactor(_ task: String) -> Bool {
+        let text = task.lowercased()
+        return ["refactor", "without changing behavio", "rename ", "clean up", "tidy"].contains { text.contains($0) }
+    }
+
+    static func asksForTestsOnly(_ task: String) -> Bool {
+        let text = task.lowercased()
+        return ["add tests", "add a test", "write tests", "write a test", "more tests", "test coverage"].contains { text.contains($0) }
+            && !["fix", "implement", "bug"].contains { text.contains($0) }
+    }
+}

@@ -1,0 +1,53 @@
+import DoerCore
+import DoerLanguages
+import DoerSandbox
+import Foundation
+
+/// One run of a strategy's tests on a folder, in the sandbox, on a throw-away view (caches
+/// and files the tests write stay out of any diff). The candidates' loops and the check of
+/// a winner's evidence run tests the same way.
+struct TestRun {
+    let strategy: TestStrategy
+    let sandbox: any Sandbox
+    let configuration: AgentConfiguration
+
+    struct Outcome {
+        var report: TestReport
+        /// What the run printed, trimmed for a person (the report's summary is for the model).
+        var shownOutput: String
+        var exitCode: Int32
+        var durationMs: Double
+    }
+
+    func run(on directory: URL, observer: OutputObserver? = nil) async throws -> Outcome {
+        let display = strategy.command.joined(separator: " ")
+        if strategy.kind == .project { return try await runProjectTests(on: directory, display: display) }
+        let result = try await sandbox.run(ExecutionRequest(command: strategy.command, workspace: directory,
+                                                            limits: configuration.limits, applyChanges: false),
+                                           observingOutput: observer)
+        let output = result.stdout.text + result.stderr.text
+        let counts = TestStrategy.counts(output, kind: strategy.kind)
+        let passedRun = result.succeeded && counts.failed == 0 && counts.passed > 0
+        let report = TestReport(passed: counts.passed, failed: counts.failed, command: display,
+                                failureSummary: passedRun ? nil : (result.timedOut ? "the tests timed out\n" : "") + FailureTrimmer.trim(output))
+        return Outcome(report: report, shownOutput: FailureTrimmer.trim(output, maxLines: 60),
+                       exitCode: result.termination.shellExitCode, durationMs: result.durationMs)
+    }
+
+    /// The workspace's own tests in other languages, built and run through the catalogue,
+    /// whose per-test report says exactly what failed (or that it did not compile).
+    private func runProjectTests(on directory: URL, display: String) async throws -> Outcome {
+        let languages = strategy.languages.compactMap { try? LanguageCatalogue.language(named: $0) }
+        let runner = ProjectTestRunner(sandbox: sandbox, cache: configuration.languageCache)
+        let report = await runner.run(workspace: directory, languages: languages)
+        try Task.checkCancellation()
+        let summary = ProjectFailureSummary.text(of: report)
+        let passed = report.languages.map(\.passedCount).reduce(0, +)
+        // A build failure or crash is a failure even though no single test failed.
+        let failed = report.languages.map { $0.outcome == .passed ? 0 : max(1, $0.failedCount) }.reduce(0, +)
+        return Outcome(report: TestReport(passed: passed, failed: failed, command: display,
+                                          failureSummary: report.passed ? nil : FailureTrimmer.trim(summary ?? "no test ran")),
+                       shownOutput: FailureTrimmer.trim(summary ?? "all tests passed", maxLines: 60),
+                       exitCode: report.passed ? 0 : 1, durationMs: report.durationMs)
+    }
+}

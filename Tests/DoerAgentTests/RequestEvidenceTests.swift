@@ -1,0 +1,85 @@
+import DoerCore
+@testable import DoerAgent
+import Foundation
+import Testing
+
+/// A small project whose own tests pass before any change: the situation in which "the
+/// tests pass" says nothing about the request.
+private let project: [String: String] = [
+    "stats.py": "def mean(values):\n    return sum(values) / len(values)\n\n\ndef spread(values):\n    return max(values) - max(values)\n",
+    "test_stats.py": "from stats import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n",
+]
+private let fixedStats = "def mean(values):\n    return sum(values) / len(values)\n\n\ndef spread(values):\n    return max(values) - min(values)\n"
+
+@Suite("passed means the request was shown to be done")
+struct RequestEvidenceTests {
+    static let task = "spread([1, 5, 3]) returns 0 but it should be 4; fix spread in stats.py"
+
+    @Test("a trivial new file and its test beside a project whose suite already passes is unverified, not applied, not passed")
+    func unaskedAdditions() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files([
+            "hello.py": "def hello():\n    return 'hi'\n",
+            "test_hello.py": "from hello import hello\n\n\ndef test_hello():\n    assert hello() == 'hi'\n",
+        ])]])
+        let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(!summary.applied)
+        #expect(summary.message.contains("UNVERIFIED") && summary.message.contains("hello.py"), "\(summary.message)")
+        #expect(ws.read("hello.py") == nil, "an unverified change is never applied unattended")
+    }
+
+    @Test("a code change that no test shows to be needed is unverified")
+    func noRedTest() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixedStats])]])
+        let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(summary.message.contains("pass on the workspace as it was too"), "\(summary.message)")
+        #expect(ws.read("stats.py") == project["stats.py"])
+    }
+
+    @Test("a test that fails before the change and passes after is the evidence: passed and applied")
+    func redThenGreen() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files([
+            "stats.py": fixedStats,
+            "test_spread.py": "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n",
+        ])]])
+        let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.applied)
+        #expect(summary.message.contains("evidence: 1 test(s) failed on the workspace as it was"), "\(summary.message)")
+        #expect(ws.read("stats.py") == fixedStats)
+    }
+
+    @Test("with a person to ask, an unverified change is put to them as unverified")
+    func askedPlainly() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixedStats])]])
+        let (events, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .onRequest, approvals: Approver())
+        let asked = events.compactMap { if case .approvalRequested(let request) = $0 { return request.summary } else { return nil } }
+        #expect(asked.contains { $0.hasPrefix("UNVERIFIED") }, "\(asked)")
+        #expect(summary.outcome == .unverified && summary.applied, "applied because a person approved, still not a pass")
+    }
+
+    @Test("a refactor the request asks for may rest on the existing suite, and says so")
+    func refactor() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let renamed = "def mean(values):\n    total = sum(values)\n    return total / len(values)\n\n\ndef spread(values):\n    return max(values) - max(values)\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": renamed])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "Refactor mean in stats.py without changing behaviour", in: ws)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.message.contains("a refactor, as asked"), "\(summary.message)")
+    }
+
+    @Test("test files are told from code by each language's conventions")
+    func testFiles() {
+        for path in ["test_x.py", "pkg/tests/util.py", "x_test.go", "src/app.test.js", "FooTest.java", "spec/a_spec.rb", "t/basic.t", "conftest.py"] {
+            #expect(TestFiles.isTest(path), "\(path)")
+        }
+        for path in ["stats.py", "contest.py", "src/latest.js", "testing_utils_note.md".replacingOccurrences(of: ".md", with: ".py")] {
+            #expect(!TestFiles.isTest(path), "\(path)")
+        }
+    }
+}
