@@ -295,4 +295,34 @@ struct HostileGitTests {
         try sh("git add -A >/dev/null 2>&1; true", in: fixture.work)
         #expect(trap.fired.contains("sub-clean") || trap.fired.contains("sub-fsmonitor"), "\(trap.fired)")
     }
+
+    @Test("a repository embedded in the work tree (committed without .gitmodules, its .git inside it) runs nothing either")
+    func embeddedRepository() async throws {
+        let fixture = try GitFixture()
+        let inner = fixture.work.appendingPathComponent("inner")
+        try sh("""
+            git init -q '\(inner.path)' && cd '\(inner.path)' && echo x > f.txt && git add . \
+            && git -c user.name=l -c user.email=l@x commit -q -m f && cd .. && git add inner 2>/dev/null && git commit -q -m embed
+            """, in: fixture.work)
+        let trap = try GitTrap(in: fixture.scratch.url)
+        try trap.plantHooks(in: inner.appendingPathComponent(".git"))
+        try trap.append("""
+            [core]
+            \tfsmonitor = \(try trap.program("inner-fsmonitor"))
+            [filter "inner"]
+            \tclean = \(try trap.program("inner-clean", passThrough: true))
+            [include]
+            \tpath = ../../inner.config
+            """, to: inner.appendingPathComponent(".git/config"))
+        try Data("[filter \"more\"]\n\tclean = \(try trap.program("inner-included-clean", passThrough: true))\n".utf8)
+            .write(to: fixture.work.appendingPathComponent("inner.config"))
+        try Data("* filter=inner\n*.more filter=more\n".utf8).write(to: inner.appendingPathComponent(".gitattributes"))
+        try Data("X\n".utf8).write(to: inner.appendingPathComponent("f.txt"))
+        try sh("touch -d '2001-01-01' inner/f.txt", in: fixture.work)
+        let log = try auditLog(in: fixture.scratch)
+        _ = try await deployer(log).deploy(DeployRequest(workspace: fixture.work, branch: "doer/embedded"))
+        #expect(trap.fired.isEmpty, "the embedded repository ran: \(trap.fired)")
+        try sh("git add -A >/dev/null 2>&1; true", in: fixture.work)
+        #expect(!trap.fired.isEmpty, "plain git does run it")
+    }
 }
