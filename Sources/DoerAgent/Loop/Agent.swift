@@ -183,8 +183,6 @@ public struct Agent: Sendable {
         var costs: [Int: TokenUsage]
     }
 
-    /// Runs the candidates at once; the first to pass wins and the rest are cancelled,
-    /// which stops their model streams and their sandboxed runs.
     /// Puts a recorded write or edit back on a copy. An edit that no longer applies is
     /// skipped: the candidate's next turn sees the files as they are.
     private static func replay(_ action: Action, on copy: WorkspaceCopy) {
@@ -199,6 +197,8 @@ public struct Agent: Sendable {
         }
     }
 
+    /// Runs the candidates at once; the first to pass wins and the rest are cancelled,
+    /// which stops their model streams and their sandboxed runs.
     private func race(task: String, strategy: TestStrategy, plan: Plan?, resumed: [ResumePoint.CandidateState],
                       instructions: String?, copies: [WorkspaceCopy], configuration: AgentConfiguration,
                       meter: TokenMeter, budget: Budget, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RaceResult {
