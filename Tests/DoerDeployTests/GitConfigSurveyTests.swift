@@ -99,6 +99,14 @@ struct GitConfigSurveyTests {
         #expect(GitConfigSurvey.resolveInclude("%(prefix)/etc/x", from: "/r/.git") == nil)
     }
 
+    @Test("another user's home folder and git's prefix in an include path are expanded by git, so the survey reads that file too")
+    func interpolatedIncludes() async throws {
+        let runner = GitCommand.runner(overrides: [])
+        #expect(try await GitConfigSurvey.interpolated("~root/evil.config", runner: runner) == "/root/evil.config")
+        let prefixed = try await GitConfigSurvey.interpolated("%(prefix)/etc/evil.config", runner: runner)
+        #expect(prefixed?.hasPrefix("/") == true && prefixed?.hasSuffix("/etc/evil.config") == true, "\(String(describing: prefixed))")
+    }
+
     @Test("remote URLs: which lead to a repository on this machine, and where a push is rewritten to")
     func remoteURLs() {
         #expect(GitRemoteURL.localPath("file:///tmp/a%20b.git", relativeTo: "/w") == "/tmp/a b.git")

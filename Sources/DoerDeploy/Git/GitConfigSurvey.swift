@@ -43,9 +43,27 @@ struct GitConfigSurvey: Sendable {
         entries += found
         let folder = (path as NSString).deletingLastPathComponent
         for entry in found where entry.variable == "path" && (entry.section == "include" || entry.section == "includeif") {
-            guard let value = entry.value, let included = resolveInclude(value, from: folder) else { continue }
+            guard let value = entry.value else { continue }
+            var included = resolveInclude(value, from: folder)
+            if included == nil, value.hasPrefix("~") || value.hasPrefix("%(prefix)/") {
+                included = try await interpolated(value, runner: runner)
+            }
+            guard let included else { continue }
             try await survey(included, depth: depth + 1, into: &entries, visited: &visited, runner: runner)
         }
+    }
+
+    /// `~user/…` and `%(prefix)/…`, expanded by git itself (another user's home folder
+    /// is as good a place for a hostile include as any).
+    static func interpolated(_ value: String, runner: CommandRunner) async throws(DeployError) -> String? {
+        var runner = runner
+        runner.environment["GIT_CONFIG_COUNT"] = "1"
+        runner.environment["GIT_CONFIG_KEY_0"] = "doer.include"
+        runner.environment["GIT_CONFIG_VALUE_0"] = value
+        let output = try? await runner.run("git", ["config", "--type=path", "--get", "doer.include"])
+        guard let output, output.succeeded else { return nil }
+        let path = output.stdout.trimmingCharacters(in: .newlines)
+        return path.hasPrefix("/") ? path : nil
     }
 
     /// git's rules for an include's path: `~/` is the home folder, a relative path is
