@@ -26,6 +26,16 @@ struct TestImportsTests {
         #expect(completed == "from solution import Basket, fruit_distribution\n\n\n" + test)
     }
 
+    @Test("pytest and standard modules used by name without an import get `import NAME`; attributes and imported ones do not")
+    func standardModules() throws {
+        let test = "from solution import Basket\n\n\ndef test_raises():\n    with pytest.raises(ValueError):\n        Basket()\n    assert math.isclose(0.1 + 0.2, 0.3)\n"
+        let completed = try #require(TestImports.completed(test: test, modules: ["solution": Self.solution]))
+        #expect(completed.hasPrefix("import math\nimport pytest\nfrom solution import Basket"), "\(completed)")
+        let imported = "import pytest\nfrom solution import Basket\n\n\ndef test_x():\n    with pytest.raises(ValueError):\n        Basket()\n    x = Basket()\n    assert x.math.y == 1\n"
+        #expect(TestImports.completed(test: imported, modules: ["solution": Self.solution]) == nil,
+                "pytest is imported and `x.math` is an attribute, not the module")
+    }
+
     @Test("names the test imports, defines or assigns itself, or calls as methods, are left alone")
     func boundNames() {
         let modules = ["solution": Self.solution]
@@ -40,9 +50,10 @@ struct TestImportsTests {
         ] {
             #expect(TestImports.completed(test: test, modules: modules) == nil, "\(test)")
         }
-        // Only top-level definitions count: `inner` is nested, `math` is the module's own import.
+        // Only top-level definitions count: `inner` is nested; `math` is not taken from the
+        // module's own import but imported as the standard module it is.
         let nested = "def test_a():\n    assert inner() is None and _helper() is None and math.sqrt(4) == 2\n"
-        #expect(TestImports.completed(test: nested, modules: modules) == "from solution import _helper\n\n\n" + nested)
+        #expect(TestImports.completed(test: nested, modules: modules) == "import math\nfrom solution import _helper\n\n\n" + nested)
         #expect(TestImports.topLevelDefinitions(in: Self.solution) == ["fruit_distribution", "Basket", "_helper"])
     }
 

@@ -23,8 +23,14 @@ enum TestImports {
         for (name, owners) in definers where owners.count == 1 && !bound.names.contains(name) && calls(name, in: test) {
             missing[owners[0], default: []].append(name)
         }
-        guard !missing.isEmpty else { return nil }
-        let imports = missing.keys.sorted().map { "from \($0) import \(missing[$0]!.sorted().joined(separator: ", "))" }
+        // `pytest.raises` without `import pytest` is a NameError no model turn needs to fix.
+        let plainImports = standardModules.filter { module in
+            !bound.names.contains(module) && modules[module] == nil
+                && test.range(of: "(^|[^A-Za-z0-9_.])\(module)\\.[A-Za-z_]", options: .regularExpression) != nil
+        }.sorted()
+        guard !missing.isEmpty || !plainImports.isEmpty else { return nil }
+        let imports = plainImports.map { "import \($0)" }
+            + missing.keys.sorted().map { "from \($0) import \(missing[$0]!.sorted().joined(separator: ", "))" }
         var lines = test.components(separatedBy: "\n")
         // `from __future__` must stay the first statement; the new imports go right after it, or at the top.
         let insertAt = lines.lastIndex { $0.hasPrefix("from __future__ import") }.map { $0 + 1 } ?? 0
@@ -32,6 +38,13 @@ enum TestImports {
         lines.insert(contentsOf: imports + (separated ? ["", ""] : []), at: insertAt)
         return lines.joined(separator: "\n")
     }
+
+    /// Test-framework and standard-library modules a test may use by their module name
+    /// (`pytest.raises`, `math.isclose`) and forget to import.
+    static let standardModules: Set<String> = [
+        "pytest", "math", "re", "os", "sys", "json", "random", "string", "itertools", "collections", "functools",
+        "datetime", "decimal", "fractions", "statistics", "unittest", "typing", "io", "tempfile", "pathlib",
+    ]
 
     /// The modules the test at `testPath` can import by name: the non-test `.py` files in its folder
     /// (pytest puts a test's folder on the import path).
