@@ -89,6 +89,43 @@ struct GitConfigSurveyTests {
         #expect(try await all("core.fsmonitor").last == "false")
     }
 
+    @Test("for every program key a repository can set, git reading the overrides no longer sees the repository's program")
+    func everyProgramKeyNeutralised() async throws {
+        let keys = ["core.pager", "core.editor", "sequence.editor", "core.askPass", "core.sshCommand", "core.alternateRefsCommand",
+                    "core.fsmonitor", "core.hooksPath", "diff.external", "diff.Trap.command", "diff.trap.textconv", "merge.trap.driver",
+                    "filter.trap.clean", "filter.trap.smudge", "filter.trap.process", "filter.a=b.clean", "gpg.program",
+                    "gpg.openpgp.program", "gpg.ssh.program", "gpg.x509.program", "gpg.ssh.defaultKeyCommand", "pager.log",
+                    "interactive.diffFilter", "difftool.t.cmd", "mergetool.t.cmd", "mergetool.t.path", "guitool.t.cmd",
+                    "browser.t.cmd", "man.t.cmd", "web.browser", "imap.tunnel", "trailer.t.command", "trailer.t.cmd",
+                    "lfs.customtransfer.t.path", "lfs.standalonetransferagent", "lfs.extension.t.clean", "submodule.s.update",
+                    "http.cookieFile", "hook.mine.command"]
+        let scratch = try Scratch()
+        try sh("git init -q repo", in: scratch.url)
+        var text = ""
+        for key in keys {
+            let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            let header = parts.count == 2 ? "[\(parts[0])]" : "[\(parts[0]) \"\(parts[1..<(parts.count - 1)].joined(separator: "."))\"]"
+            text += "\(header)\n\t\(parts.last!) = !evil-\(key)\n"
+        }
+        text += "[http \"https://h/\"]\n\tcookieFile = /evil\n\tsaveCookies = true\n[commit]\n\tgpgSign = true\n"
+        let config = scratch.path("repo/.git/config")
+        try Data(((try String(contentsOf: config, encoding: .utf8)) + text).utf8).write(to: config)
+        let git = scratch.path("repo/.git").path
+        let survey = try await GitConfigSurvey.read(gitDirectory: git, commonDirectory: git, runner: GitCommand.runner(overrides: []))
+        let hardened = GitCommand.runner(overrides: survey.overrides(fixed: GitProgramSettings.fixed(sshCommand: "ssh")))
+        for key in keys {
+            let value = try await hardened.run("git", ["--git-dir=\(git)", "config", "--get-all", key]).stdout
+                .split(separator: "\n", omittingEmptySubsequences: false).dropLast().last.map(String.init)
+            #expect(value?.hasPrefix("!evil") == false, "\(key) is still \(value ?? "unset")")
+        }
+        for (key, url) in [("http.cookiefile", "https://h/x"), ("http.savecookies", "https://h/x")] {
+            let value = try await hardened.run("git", ["--git-dir=\(git)", "config", "--get-urlmatch", key, url]).stdout
+            #expect(value != "/evil\n" && value != "true\n", "\(key) for \(url) is \(value)")
+        }
+        let signing = try await hardened.run("git", ["--git-dir=\(git)", "config", "--bool", "commit.gpgSign"]).stdout
+        #expect(signing == "false\n")
+    }
+
     @Test("include paths resolve the way git resolves them")
     func includes() {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()

@@ -23,12 +23,12 @@ import Foundation
 /// ```swift
 /// let output = try await GitCommand.run(["status", "--porcelain"], in: location)
 /// ```
-public enum GitCommand {
+enum GitCommand {
     /// Where a command runs: a work tree and its git folders, as absolute paths.
-    public struct Location: Sendable, Hashable {
-        public var workTree: String
-        public var gitDirectory: String
-        public var commonDirectory: String
+    struct Location: Sendable, Hashable {
+        var workTree: String
+        var gitDirectory: String
+        var commonDirectory: String
     }
 
     /// Variables that point git at a repository, index or object store other than the one
