@@ -73,6 +73,28 @@ struct RequestEvidenceTests {
         #expect(summary.message.contains("a refactor, as asked"), "\(summary.message)")
     }
 
+    @Test("a change that passes only because it rewrote the workspace's own test is unverified")
+    func editedExistingTest() async throws {
+        var files = project
+        files["test_spread.py"] = "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n"
+        let ws = try AgentWorkspace(files: files)
+        let weakened = "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 0\n"
+        let cosmetic = "def mean(values):\n    return sum(values) / len(values)  # average\n\n\ndef spread(values):\n    return max(values) - max(values)\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": cosmetic, "test_spread.py": weakened])]])
+        let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(summary.message.contains("workspace's own tests changed (test_spread.py)"), "\(summary.message)")
+        #expect(ws.read("test_spread.py") == files["test_spread.py"], "the user's test is untouched")
+    }
+
+    @Test("only a request that asks for it may change the workspace's tests")
+    func asksToChangeTests() {
+        #expect(RequestEvidence.asksToChangeTests("Update the tests for the new API"))
+        #expect(RequestEvidence.asksToChangeTests("change the tests in test_io.py to use tmp_path"))
+        #expect(!RequestEvidence.asksToChangeTests("fix the failing test in test_io.py"), "a failing test is fixed in the code")
+        #expect(!RequestEvidence.asksToChangeTests("spread returns 0; fix spread so the tests pass"))
+    }
+
     @Test("test files are told from code by each language's conventions")
     func testFiles() {
         for path in ["test_x.py", "pkg/tests/util.py", "x_test.go", "src/app.test.js", "FooTest.java", "spec/a_spec.rb", "t/basic.t", "conftest.py"] {

@@ -35,6 +35,18 @@ struct RequestEvidence {
             return .unverified("the change only adds files the request did not name (\(unasked.joined(separator: ", "))); "
                 + "the workspace's own code is untouched")
         }
+        // The workspace's own tests are the user's: a change must pass them as they were.
+        let editedTests = changes.filter { TestFiles.isTest($0.path) && $0.kind != .added }.map(\.path)
+        if !editedTests.isEmpty && !Self.asksToChangeTests(task) {
+            switch await passesWithOriginalTests(winner: winner, paths: editedTests) {
+            case .success(true): break
+            case .success(false):
+                return .unverified("it passes only with the workspace's own tests changed (\(editedTests.joined(separator: ", "))); "
+                    + "with them as they were, tests fail")
+            case .failure(let why):
+                return .unverified("could not run the workspace's own tests as they were: \(why)")
+            }
+        }
         // The winner's tests on the workspace as it was.
         let before: WorkspaceCopy
         do {
@@ -62,6 +74,36 @@ struct RequestEvidence {
             return .verified("a refactor, as asked: the existing tests passed before and pass after")
         }
         return .unverified("the tests pass on the workspace as it was too, so none of them shows the request was done")
+    }
+
+    private struct CheckFailure: Error { var text: String }
+
+    /// The winner's code with the workspace's own versions of `paths` put back (a deleted
+    /// test comes back too): whether the tests pass.
+    private func passesWithOriginalTests(winner: WorkspaceCopy, paths: [String]) async -> Result<Bool, CheckFailure> {
+        do {
+            let original = try WorkspaceCopy(copying: workspace, stagingRoot: configuration.stagingRoot)
+            defer { original.discard() }
+            let after = try WorkspaceCopy(copying: winner.directory, stagingRoot: configuration.stagingRoot)
+            defer { after.discard() }
+            for path in paths {
+                guard let text = original.read(path) else { continue }
+                try after.write(path, text)
+            }
+            for (path, content) in strategy.generatedFiles { try after.write(path, content) }
+            let run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: after.directory)
+            return .success(run.report.succeeded)
+        } catch {
+            return .failure(CheckFailure(text: "\(error)"))
+        }
+    }
+
+    static func asksToChangeTests(_ task: String) -> Bool {
+        let text = task.lowercased()
+        return ["test", "spec"].contains { text.contains($0) }
+            && ["update", "change", "rewrite", "correct", "edit", "modify", "adjust"].contains { verb in
+                text.range(of: "\\b\(verb)\\w*\\s+(the\\s+)?(\\w+\\s+)?(tests?|specs?)\\b", options: .regularExpression) != nil
+            }
     }
 
     /// New files only, none of them named in the request, in a workspace that had code:
