@@ -60,7 +60,7 @@ struct MCPClientTests {
         defer { child.stop() }
         let client = try await child.connect()
         let (tools, _) = try await client.listTools()
-        #expect(Set(tools.map(\.name)) == ["execute_code", "run_tests", "run_task"])
+        #expect(Set(tools.map(\.name)) == ["execute_code", "run_tests", "run_task", "undo_task"])
 
         let (executed, executeError) = try await client.callTool(
             name: "execute_code", arguments: ["language": "python", "code": "import sys\nprint(6 * 7)\nprint(sys.stdin.read())", "stdin": "from stdin"])

@@ -91,5 +91,13 @@ struct ServerRuntimeTests {
         let audit = try harness.runtime.audit.records(session: session.id)
         #expect(audit.contains { $0.kind == "session.started" } && audit.contains { $0.kind == "files.changed" }, "\(audit.map(\.kind))")
         #expect(FileManager.default.fileExists(atPath: workspace.appendingPathComponent("calc.py").path))
+
+        // undo_task puts it back, for this server's own sessions only.
+        await #expect(throws: ServerError.self) { _ = try await tools.call("undo_task", ["session": "not-one-of-ours"]) }
+        let undone = try await tools.call("undo_task", ["session": .string(session.id)])
+        #expect(undone.isError != true)
+        #expect(!FileManager.default.fileExists(atPath: workspace.appendingPathComponent("calc.py").path))
+        let after = try harness.runtime.store.events(of: session.id)
+        #expect(after.contains { if case .undone = $0 { return true } else { return false } })
     }
 }

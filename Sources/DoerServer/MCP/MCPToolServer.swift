@@ -5,6 +5,7 @@ public import DoerRuntime
 import DoerSandbox
 import Foundation
 public import MCP
+import Synchronization
 import DoerStore
 import DoerConfig
 
@@ -19,6 +20,8 @@ public struct MCPToolServer: Sendable {
     let maxIterations: Int
     let applyChanges: Bool
     let tests: ProjectTestRunner
+    /// The sessions this server's `run_task` ran: the only ones `undo_task` may touch.
+    private let ownSessions = SharedSessionIDs()
 
     /// - Parameters:
     ///   - runtime: the sandbox, model, store and audit trail (`Runtime`); `run_task` runs are
@@ -70,6 +73,14 @@ public struct MCPToolServer: Sendable {
                 ]),
                 "required": .array(["task", "workspace"]),
              ])),
+        Tool(name: "undo_task", description: "Put a workspace back as it was before a run_task session's changes were applied (only with `doer mcp --apply`, which is what applies them).",
+             inputSchema: .object([
+                "type": "object",
+                "properties": .object([
+                    "session": .object(["type": "string", "description": "The session id run_task answered"]),
+                ]),
+                "required": .array(["session"]),
+             ])),
     ]
 
     /// Registers the tools on `server`.
@@ -120,6 +131,7 @@ public struct MCPToolServer: Sendable {
             let approvals: any ApprovalHandler = applyChanges ? PolicyApproval() : DenyAllApprovals()
             let settings = AgentRunSettings(maxIterations: maxIterations, approval: applyChanges ? .never : .onRequest)
             let session = try runtime.store.createSession(task: task, workspace: root.path)
+            ownSessions.insert(session.id)
             let summary = try await SessionRunner(runtime: runtime).run(task: task, workspace: root, session: session.id,
                                                                         settings: settings, approvals: approvals) { _ in }
             guard let summary else { throw ServerError.unavailable("the agent ended without a summary") }
@@ -132,6 +144,19 @@ public struct MCPToolServer: Sendable {
                 \(summary.diff.isEmpty ? "(no changes)" : summary.diff)
                 """
             return .init(content: [.text(text: text, annotations: nil, _meta: nil)], isError: summary.outcome != .passed)
+        case "undo_task":
+            let session = try string(arguments, "session")
+            // Only what this server's own runs applied: a client may not undo a change a
+            // person approved elsewhere.
+            guard applyChanges else {
+                throw ServerError.badRequest("nothing to undo: run_task applies nothing unless `doer mcp --apply` was started")
+            }
+            guard ownSessions.contains(session) else {
+                throw ServerError.badRequest("session \(session) is not a run_task session of this server")
+            }
+            let undone = try SessionUndo(runtime: runtime).undoLatest(among: [session])
+            return .init(content: [.text(text: "undid session \(session): " + undone.paths.joined(separator: ", "),
+                                         annotations: nil, _meta: nil)], isError: false)
         default:
             throw ServerError.badRequest("unknown tool '\(name)'; the tools are \(Self.tools.map(\.name).joined(separator: ", "))")
         }
@@ -177,6 +202,15 @@ public struct MCPToolServer: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(output), as: UTF8.self)
     }
+}
+
+/// A set of session ids shared by the copies of one `MCPToolServer`.
+final class SharedSessionIDs: Sendable {
+    private let ids = Mutex<Set<String>>([])
+
+    func insert(_ id: String) { ids.withLock { _ = $0.insert(id) } }
+
+    func contains(_ id: String) -> Bool { ids.withLock { $0.contains(id) } }
 }
 
 /// Approves because the person who started `doer mcp --apply` said so in advance.
