@@ -297,7 +297,7 @@ struct AgentLoopTests {
     func asksForExampleTests() async throws {
         let ws = try AgentWorkspace()
         let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right]), Replies.files(["test_calc.py": Replies.test])]])
-        let (_, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py. For example add(2, 3) == 5.", in: ws, maxIterations: 2)
+        let (_, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py; it returns the sum of its arguments.", in: ws, maxIterations: 2)
         #expect(summary.outcome == .passed, "the first reply's code is tested by the second reply's tests")
         let ask = try #require(model.recordedRequests.last?.messages.last?.content)
         #expect(ask.contains("```file calc.py"), "the code written so far is shown")
@@ -305,6 +305,17 @@ struct AgentLoopTests {
         #expect(request.contains("Reply with only test_calc.py"))
         #expect(request.contains("`from calc import ...`"))
         #expect(request.contains("asserts the result the task states"))
+    }
+
+    @Test("an example the request states is Doer's own test: the first reply's code is checked against it, no test asked for")
+    func statedExampleIsTheTest() async throws {
+        let ws = try AgentWorkspace()
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right])]])
+        let (events, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py. For example add(2, 3) == 5.", in: ws, maxIterations: 2)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(model.recordedRequests.count == 1, "no model turn was spent on a test")
+        #expect(AgentHarness.reports(events).last?.passed == 1)
+        #expect(ws.read("test_doer_examples.py") == nil, "Doer's own test file is not applied")
     }
 
     @Test("a test the model wrote without importing the code gets the import, recorded; a test that was there stays as it was")

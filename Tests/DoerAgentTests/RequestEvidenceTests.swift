@@ -13,7 +13,10 @@ private let fixedStats = "def mean(values):\n    return sum(values) / len(values
 
 @Suite("passed means the request was shown to be done")
 struct RequestEvidenceTests {
-    static let task = "spread([1, 5, 3]) returns 0 but it should be 4; fix spread in stats.py"
+    /// A bug report without a value Doer could turn into a test itself.
+    static let task = "spread in stats.py is wrong: it should be the largest value minus the smallest; fix it"
+    /// The same report with the values stated.
+    static let statedTask = "spread([1, 5, 3]) returns 0 but it should be 4; fix spread in stats.py"
 
     @Test("a trivial new file and its test beside a project whose suite already passes is unverified, not applied, not passed")
     func unaskedAdditions() async throws {
@@ -93,6 +96,16 @@ struct RequestEvidenceTests {
         #expect(RequestEvidence.asksToChangeTests("change the tests in test_io.py to use tmp_path"))
         #expect(!RequestEvidence.asksToChangeTests("fix the failing test in test_io.py"), "a failing test is fixed in the code")
         #expect(!RequestEvidence.asksToChangeTests("spread returns 0; fix spread so the tests pass"))
+    }
+
+    @Test("a value the request states is the evidence: the fix alone passes, against Doer's own red test")
+    func statedValue() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixedStats])]])
+        let (_, summary) = try await AgentHarness.run(model, task: Self.statedTask, in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.message.contains("evidence: 1 test(s) failed on the workspace as it was"), "\(summary.message)")
+        #expect(ws.read("stats.py") == fixedStats)
     }
 
     @Test("test files are told from code by each language's conventions")

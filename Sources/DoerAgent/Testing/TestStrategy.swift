@@ -58,7 +58,9 @@ public struct TestStrategy: Sendable, Hashable {
         if names.contains(where: { $0.hasSuffix(".test.js") || $0.hasSuffix(".test.mjs") }) && !names.contains(where: { $0.hasSuffix(".py") }) {
             return TestStrategy(kind: .nodeTest)
         }
-        let examples = ExampleTests.asserts(fromDocstring: task)
+        // The request's own examples: `>>>` lines, and calls it states a value for.
+        let stated = StatedExamples.isPython(task: task, files: files) ? StatedExamples.asserts(in: task) : []
+        let examples = ExampleTests.asserts(fromDocstring: task) + stated
         if !examples.isEmpty {
             return TestStrategy(kind: .pytest, generatedFiles: ["test_doer_examples.py": ExampleTests.file(asserts: examples)])
         }
@@ -137,6 +139,7 @@ enum ExampleTests {
         """
         # Written by Doer from the request's examples.
         import glob, importlib, os, sys
+        import pytest
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         for _path in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "*.py"))):
             _name = os.path.basename(_path)[:-3]

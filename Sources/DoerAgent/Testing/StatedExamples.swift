@@ -1,0 +1,152 @@
+import Foundation
+
+/// The examples a request states in prose — `greet('Ada') == 'Hello, Ada!'`, "to_roman(1994)
+/// returns 'MCMXCIV'", "spread([1, 5, 3]) returns 0 but it should be 4", "parse('') raises
+/// ValueError" — as Python asserts. The values a person states are the specification, so
+/// Doer writes these tests itself instead of trusting the model's. Only calls compared with
+/// a Python literal are taken (numbers, strings, lists, tuples, dicts, sets, True, False,
+/// None); anything else is left to the model.
+enum StatedExamples {
+    static func asserts(in task: String) -> [String] {
+        let text = task.replacingOccurrences(of: "`", with: " ")
+        let characters = Array(text)
+        var asserts: [String] = []
+        var seen = Set<String>()
+        var index = 0
+        while index < characters.count {
+            guard let call = Self.call(in: characters, at: index) else { index += 1; continue }
+            index = call.end
+            // `>>>` lines are the doctest reader's.
+            let lineStart = characters[..<call.start].lastIndex(of: "\n").map { $0 + 1 } ?? 0
+            if String(characters[lineStart..<call.start]).trimmingCharacters(in: .whitespaces).hasPrefix(">>>") { continue }
+            guard let claim = Self.claim(in: characters, after: call.end) else { continue }
+            let statement: String
+            switch claim {
+            case .equals(let value):
+                statement = "assert (\(call.text)) == (\(value)), 'stated in the request: \(escape(call.text)) should be \(escape(value))'"
+            case .raises(let error):
+                statement = "with pytest.raises(\(error)):\n        \(call.text)"
+            }
+            if seen.insert(statement).inserted { asserts.append(statement) }
+        }
+        return asserts
+    }
+
+    /// Whether the request is about Python, where these asserts can run.
+    static func isPython(task: String, files: [String]) -> Bool {
+        let text = task.lowercased()
+        let others = [".js", ".ts", ".go", ".rs", ".java", ".rb", ".php", ".c ", ".cpp", ".cs", ".swift", ".kt", ".lua", ".pl",
+                      "javascript", "typescript", "golang", "rust", "java ", "ruby", "kotlin"]
+        if others.contains(where: { text.contains($0) }) && !text.contains(".py") { return false }
+        return text.contains(".py") || text.contains("python") || files.contains { $0.hasSuffix(".py") } || files.isEmpty
+            || !files.contains { !$0.hasSuffix(".md") && !$0.hasSuffix(".txt") }
+    }
+
+    private struct Call {
+        var start: Int
+        var end: Int
+        var text: String
+    }
+
+    /// `name(args)` starting at `index`, with balanced brackets and quotes.
+    private static func call(in characters: [Character], at index: Int) -> Call? {
+        guard characters[index].isLetter || characters[index] == "_" else { return nil }
+        if index > 0, characters[index - 1].isLetter || characters[index - 1].isNumber || characters[index - 1] == "_"
+            || characters[index - 1] == "." { return nil }
+        var cursor = index
+        while cursor < characters.count, characters[cursor].isLetter || characters[cursor].isNumber || characters[cursor] == "_" {
+            cursor += 1
+        }
+        guard cursor < characters.count, characters[cursor] == "(", let close = balanced(characters, from: cursor) else { return nil }
+        let name = String(characters[index..<cursor])
+        guard !["print", "if", "for", "while", "e.g", "i.e"].contains(name) else { return nil }
+        return Call(start: index, end: close + 1, text: String(characters[index...close]))
+    }
+
+    private enum Claim {
+        case equals(String)
+        case raises(String)
+    }
+
+    /// What the words after a call say it gives: `== v`, `-> v`, `returns v`, `should be v`,
+    /// `returns v but it should be w` (w), `raises E`.
+    private static func claim(in characters: [Character], after end: Int) -> Claim? {
+        let rest = String(characters[end..<min(characters.count, end + 400)])
+        let patterns = ["^\\s*(==|->|→|=>)\\s*", "^\\s*(should|must|will)\\s+(return|give|be|equal)\\s+",
+                        "^\\s*(returns|gives|is|equals|evaluates to)\\s+"]
+        if let raised = rest.range(of: "^\\s*(should\\s+|must\\s+)?raises?\\s+([A-Z][A-Za-z]*(Error|Exception))", options: .regularExpression) {
+            let name = rest[raised].split(separator: " ").last.map(String.init) ?? ""
+            return .raises(name.trimmingCharacters(in: .whitespaces))
+        }
+        for pattern in patterns {
+            guard let lead = rest.range(of: pattern, options: .regularExpression) else { continue }
+            let afterLead = Array(rest[lead.upperBound...])
+            guard let first = literal(afterLead, at: 0) else { return nil }
+            // "returns 0 but it should be 4", "returns 0 instead of 4": the second is wanted.
+            let tail = String(afterLead[first.end...])
+            if let correction = tail.range(of: "^[\\s,;]*(but|when|while|whereas)?\\s*(it\\s+|they\\s+)?(should|must)\\s+(be|return|give)\\s+|^\\s*instead\\s+of\\s+",
+                                           options: .regularExpression) {
+                let wanted = Array(tail[correction.upperBound...])
+                return literal(wanted, at: 0).map { .equals($0.text) }
+            }
+            if pattern.contains("returns") && tail.range(of: "^\\s*(but|instead)", options: .regularExpression) != nil { return nil }
+            return .equals(first.text)
+        }
+        return nil
+    }
+
+    /// A Python literal at `index`: a string, a number, a bracketed value, True, False or None.
+    private static func literal(_ characters: [Character], at index: Int) -> (text: String, end: Int)? {
+        guard index < characters.count else { return nil }
+        let first = characters[index]
+        if first == "'" || first == "\"" {
+            var cursor = index + 1
+            while cursor < characters.count, characters[cursor] != first {
+                if characters[cursor] == "\\" { cursor += 1 }
+                if characters[cursor] == "\n" { return nil }
+                cursor += 1
+            }
+            guard cursor < characters.count else { return nil }
+            return (String(characters[index...cursor]), cursor + 1)
+        }
+        if "[({".contains(first) {
+            guard let close = balanced(characters, from: index) else { return nil }
+            return (String(characters[index...close]), close + 1)
+        }
+        let word = String(characters[index...].prefix { $0.isLetter || $0.isNumber || "._-+e".contains($0) })
+        if ["True", "False", "None"].contains(word) { return (word, index + word.count) }
+        let number = String(characters[index...].prefix { $0.isNumber || $0 == "." || $0 == "-" })
+        let trimmed = number.hasSuffix(".") ? String(number.dropLast()) : number
+        if !trimmed.isEmpty, Double(trimmed) != nil { return (trimmed, index + trimmed.count) }
+        return nil
+    }
+
+    /// The index of the bracket closing the one at `start`, skipping quoted text.
+    private static func balanced(_ characters: [Character], from start: Int) -> Int? {
+        let pairs: [Character: Character] = ["(": ")", "[": "]", "{": "}"]
+        var stack: [Character] = []
+        var cursor = start
+        var quote: Character?
+        while cursor < characters.count {
+            let character = characters[cursor]
+            if let open = quote {
+                if character == "\\" { cursor += 1 } else if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if let close = pairs[character] {
+                stack.append(close)
+            } else if character == stack.last {
+                stack.removeLast()
+                if stack.isEmpty { return cursor }
+            } else if ")]}".contains(character) || character == "\n" && stack.count > 3 {
+                return nil
+            }
+            cursor += 1
+        }
+        return nil
+    }
+
+    private static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'").replacingOccurrences(of: "\n", with: " ")
+    }
+}

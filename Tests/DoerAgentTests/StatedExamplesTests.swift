@@ -1,0 +1,48 @@
+@testable import DoerAgent
+import Testing
+
+@Suite("the examples a request states become Doer's own tests")
+struct StatedExamplesTests {
+    @Test("calls compared with a literal, in the ways people write them")
+    func forms() {
+        let cases: [(String, [String])] = [
+            ("Write greet.py, for example greet('Ada') == 'Hello, Ada!'", ["(greet('Ada')) == ('Hello, Ada!')"]),
+            ("Create roman.py with to_roman(n); to_roman(1994) should return 'MCMXCIV' and to_roman(4) -> 'IV'.",
+             ["(to_roman(1994)) == ('MCMXCIV')", "(to_roman(4)) == ('IV')"]),
+            ("spread([1, 5, 3]) returns 0 but it should be 4", ["(spread([1, 5, 3])) == (4)"]),
+            ("count(xs) returns {False: 10, True: 8} but it should be {False: 9, True: 6}",
+             ["(count(xs)) == ({False: 9, True: 6})"]),
+            ("mean([]) returns 0 instead of None", ["(mean([])) == (None)"]),
+            ("`clamp(15, 0, 10)` gives `10`", ["(clamp(15, 0, 10)) == (10)"]),
+            ("is_even(-3) is False", ["(is_even(-3)) == (False)"]),
+        ]
+        for (task, wanted) in cases {
+            let asserts = StatedExamples.asserts(in: task)
+            #expect(asserts.count == wanted.count, "\(task): \(asserts)")
+            for (assert, want) in zip(asserts, wanted) {
+                #expect(assert.hasPrefix("assert " + want), "\(task): \(assert)")
+            }
+        }
+    }
+
+    @Test("raises becomes pytest.raises")
+    func raises() {
+        let asserts = StatedExamples.asserts(in: "parse('') should raise ValueError, and parse('x') raises KeyError")
+        #expect(asserts == ["with pytest.raises(ValueError):\n        parse('')", "with pytest.raises(KeyError):\n        parse('x')"])
+    }
+
+    @Test("prose without a stated value, definitions, doctest lines and 'returns X but' without the wanted value give nothing")
+    func nothing() {
+        for task in ["Write def slugify(text): that lowercases", "call foo(x) when ready", ">>> f(2)\n4",
+                     "spread([1, 2]) returns 0 but that is wrong", "print(x) is not needed"] {
+            #expect(StatedExamples.asserts(in: task).isEmpty, "\(task): \(StatedExamples.asserts(in: task))")
+        }
+    }
+
+    @Test("only requests about Python get Python asserts")
+    func language() {
+        #expect(StatedExamples.isPython(task: "Write greet.py: greet('Ada') == 'Hello, Ada!'", files: []))
+        #expect(!StatedExamples.isPython(task: "Write greet.js: greet('Ada') === 'Hello, Ada!'", files: ["package.json"]))
+        #expect(!StatedExamples.isPython(task: "In main.go, Add(2, 3) should return 5", files: ["main.go", "go.mod"]))
+    }
+}
