@@ -299,7 +299,8 @@ function handleEvent(type, payload) {
       finishAgentBubble();
       const summary = data._0;
       const passed = summary.outcome === "passed";
-      const bubble = el("div", "msg summary " + (passed ? "passed" : "failed"));
+      // Unverified: the tests pass but nothing shows the request was done; not a success.
+      const bubble = el("div", "msg summary " + (passed ? "passed" : summary.outcome === "unverified" ? "unverified" : "failed"));
       bubble.append(el("div", "who", "Doer · " + summary.outcome));
       const text = summary.message + (summary.changedFiles?.length ? "\n\nChanged files:\n" + summary.changedFiles.map((f) => `- \`${f.path}\` (${f.kind})`).join("\n") : "");
       bubble.append(renderMarkdown(text));
