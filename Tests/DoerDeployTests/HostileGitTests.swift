@@ -5,6 +5,9 @@ import DoerTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A working tree whose `.git` was made hostile by hand, with changes waiting to be
 /// deployed: a new file, a modified one (same size, old time stamp, so git must read it
@@ -129,6 +132,21 @@ struct HostileGitTests {
             #expect(trap.fired.isEmpty, "\(variant.name): ran \(trap.fired)")
             #expect(try log.records().isEmpty, "\(variant.name): nobody was asked")
             #expect(try fixture.remoteBranch("doer/refused") == nil)
+        }
+    }
+
+    @Test("an include that is a pipe, active or not, is refused instead of leaving the deploy waiting for ever")
+    func includedPipe() async throws {
+        for header in ["[include]", "[includeIf \"onbranch:elsewhere\"]"] {
+            let fixture = try GitFixture()
+            let pipe = fixture.scratch.path("pipe.config")
+            #expect(mkfifo(pipe.path, 0o644) == 0)
+            try GitTrap(in: fixture.scratch.url).append("\(header)\n\tpath = \(pipe.path)", to: fixture.work.appendingPathComponent(".git/config"))
+            try fixture.write("x.txt", "x")
+            let error = await #expect(throws: DeployError.self, "\(header)") {
+                try await deployer(try auditLog(in: fixture.scratch)).deploy(DeployRequest(workspace: fixture.work, branch: "doer/pipe"))
+            }
+            #expect(error?.description.contains("pipe.config") == true, "\(String(describing: error))")
         }
     }
 

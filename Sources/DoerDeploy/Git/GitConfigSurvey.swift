@@ -20,23 +20,59 @@ struct GitConfigSurvey: Sendable {
 
     /// Reads the configuration git uses for the repository whose git folders are given.
     static func read(gitDirectory: String, commonDirectory: String, runner: CommandRunner) async throws(DeployError) -> GitConfigSurvey {
+        // The repository's own files first: the listing below follows their includes too.
+        let repository = try await repositoryEntries(gitDirectory: gitDirectory, commonDirectory: commonDirectory, runner: runner)
         let listing = try await config(["--git-dir=\(gitDirectory)", "config", "--list", "--show-scope", "--includes", "-z"],
                                        runner: runner, what: "the configuration of \(gitDirectory)")
         let host = GitConfigEntry.parse(listing, withScope: true).filter { ["system", "global", "command"].contains($0.origin) }
-        var repository: [GitConfigEntry] = []
-        var visited: Set<String> = []
-        for file in [commonDirectory + "/config", gitDirectory + "/config.worktree"] {
-            try await survey(file, depth: 0, into: &repository, visited: &visited, runner: runner)
-        }
         return GitConfigSurvey(repository: repository, host: host)
     }
 
-    private static func survey(_ path: String, depth: Int, into entries: inout [GitConfigEntry], visited: inout Set<String>,
-                               runner: CommandRunner) async throws(DeployError) {
-        // Only regular files: git would block on a FIFO as long as the survey would.
+    /// The lines of the repository's own files and of everything they include; throws for a
+    /// file git would block on. Runs no git on the repository itself (`git config --file`
+    /// reads one file), so it is safe before git has looked at the repository at all.
+    static func repositoryEntries(gitDirectory: String, commonDirectory: String, runner: CommandRunner) async throws(DeployError)
+        -> [GitConfigEntry] {
+        var repository: [GitConfigEntry] = []
+        var visited: Set<String> = []
+        for file in [commonDirectory + "/config", gitDirectory + "/config.worktree"] {
+            try await survey(file, includedBy: nil, depth: 0, into: &repository, visited: &visited, gitDirectory: gitDirectory,
+                             runner: runner)
+        }
+        return repository
+    }
+
+    /// The git folder and common folder a `.git` (folder or gitfile) leads to, read from the
+    /// files themselves, as git does before it reads any configuration.
+    static func folders(ofDotGit path: String) -> (gitDirectory: String, commonDirectory: String)? {
         var info = stat()
-        guard depth <= includeDepth, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-              visited.insert(path).inserted else { return }
+        guard stat(path, &info) == 0 else { return nil }
+        var git = path
+        if (info.st_mode & S_IFMT) == S_IFREG {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasPrefix("gitdir: ") else { return nil }
+            let target = text.dropFirst("gitdir: ".count).trimmingCharacters(in: .whitespacesAndNewlines)
+            git = target.hasPrefix("/") ? target : (path as NSString).deletingLastPathComponent + "/" + target
+        }
+        var common = git
+        if let text = try? String(contentsOfFile: git + "/commondir", encoding: .utf8) {
+            let target = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            common = target.hasPrefix("/") ? target : git + "/" + target
+        }
+        return (git, common)
+    }
+
+    private static func survey(_ path: String, includedBy: GitConfigEntry?, depth: Int, into entries: inout [GitConfigEntry],
+                               visited: inout Set<String>, gitDirectory: String, runner: CommandRunner) async throws(DeployError) {
+        var info = stat()
+        guard depth <= includeDepth, stat(path, &info) == 0, visited.insert(path).inserted else { return }
+        let type = info.st_mode & S_IFMT
+        if type == S_IFDIR { return }
+        // A pipe or a device would hold git (and Doer) waiting for ever.
+        guard type == S_IFREG else {
+            throw .unsafeRepository(path: gitDirectory, setting: includedBy?.key ?? "its configuration file",
+                                    file: includedBy?.origin ?? path,
+                                    reason: "\(path) is not a regular file, and git would wait on it for ever")
+        }
         let text = try await config(["config", "--file", path, "--list", "--no-includes", "-z"], runner: runner,
                                     what: "the configuration file \(path)")
         let found = GitConfigEntry.parse(text, withScope: false, origin: path)
@@ -49,7 +85,8 @@ struct GitConfigSurvey: Sendable {
                 included = try await interpolated(value, runner: runner)
             }
             guard let included else { continue }
-            try await survey(included, depth: depth + 1, into: &entries, visited: &visited, runner: runner)
+            try await survey(included, includedBy: entry, depth: depth + 1, into: &entries, visited: &visited,
+                             gitDirectory: gitDirectory, runner: runner)
         }
     }
 

@@ -21,9 +21,26 @@ public struct GitRepository: Sendable {
     /// `.git` leads to the repository git finds from there — never where the repository's
     /// `core.worktree` points, which is only text in its configuration.
     public init(directory: URL) async throws(DeployError) {
+        // git reads the repository's configuration, includes and all, as soon as it finds
+        // it: the files are checked first, for one that would hold git waiting for ever.
+        var above = directory.standardizedFileURL
+        while true {
+            if let folders = GitConfigSurvey.folders(ofDotGit: above.appendingPathComponent(".git").path) {
+                _ = try await GitConfigSurvey.repositoryEntries(gitDirectory: folders.gitDirectory, commonDirectory: folders.commonDirectory,
+                                                                runner: GitCommand.runner(overrides: []))
+                break
+            }
+            let parent = above.deletingLastPathComponent()
+            if parent.path == above.path { break }
+            above = parent
+        }
         let found = try await GitCommand.run(["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"],
                                              in: nil, directory: directory.path)
         let folders = found.stdout.split(separator: "\n").map(String.init)
+        if !found.succeeded, found.stderr.contains("dubious ownership") {
+            // Someone else's repository: git's own message says how to trust it.
+            throw .gitFailed(command: "git rev-parse", status: found.statusDescription, output: found.tail())
+        }
         guard found.succeeded, folders.count == 2 else { throw .notARepository(directory.path) }
         var candidate = directory.standardizedFileURL
         while true {
@@ -45,6 +62,10 @@ public struct GitRepository: Sendable {
     /// The git folder and common folder that `path` (a `.git` folder, a gitfile, or a bare
     /// repository) leads to; nil when it is not a repository.
     static func folders(ofGitPath path: String) async throws(DeployError) -> (gitDirectory: String, commonDirectory: String)? {
+        if let folders = GitConfigSurvey.folders(ofDotGit: path) {
+            _ = try await GitConfigSurvey.repositoryEntries(gitDirectory: folders.gitDirectory, commonDirectory: folders.commonDirectory,
+                                                            runner: GitCommand.runner(overrides: []))
+        }
         let output = try await GitCommand.run(["--git-dir=\(path)", "rev-parse", "--path-format=absolute", "--git-dir",
                                                "--git-common-dir"], in: nil)
         let lines = output.stdout.split(separator: "\n").map(String.init)
