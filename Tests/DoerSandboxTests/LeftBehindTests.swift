@@ -256,6 +256,19 @@ struct AtomicApplyTests {
         #expect(tree(ws.url).filter { $0.key != "probe.py" } == before.filter { $0.key != "probe.py" },
                 "the workspace changed although the apply failed")
         #expect(!r.changesApplied)
+        #expect(r.applyFailure?.contains("bad-\\xff-name") == true, "\(String(describing: r.applyFailure))")
+    }
+
+    @Test("a run whose only change is a name that is not UTF-8 is told so, not silently dropped")
+    func onlyInvalidName() async throws {
+        let ws = try ScratchWorkspace(files: ["a.txt": "a"])
+        let r = try await EscapeProbe.python(#"""
+        open(b"only-\xfe", "w").write("x")
+        say("made", "yes")
+        """#, in: ws)
+        #expect(r.escapeVerdicts["made"] == "yes", r.escapeLog())
+        #expect(r.applyFailure?.contains("only-\\xfe") == true, r.escapeLog())
+        #expect(!r.changesApplied)
     }
 
     @Test("a failure half-way puts back everything applied before it")

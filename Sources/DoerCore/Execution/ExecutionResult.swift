@@ -45,6 +45,8 @@ public struct ExecutionResult: Sendable, Hashable, Codable {
     public var changedFiles: [FileChange]
     /// Whether `changedFiles` were written back to the real workspace.
     public var changesApplied: Bool
+    /// Why the changes could not be applied (nothing was: the workspace is as it was), or nil.
+    public var applyFailure: String? = nil
     public var backend: SandboxBackendKind
     /// Limits that could not be enforced on this machine, and similar notes.
     public var warnings: [String]

@@ -124,13 +124,18 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         }
         if let view = prepared.view {
             result.changedFiles = view.collectChanges()
-            if request.applyChanges && request.mode == .workspaceWrite && !result.changedFiles.isEmpty && !run.cancelled {
+            // A name that is not UTF-8 is no FileChange, but it is a change: applying must
+            // refuse it aloud rather than drop it.
+            let unnamed = result.changedFiles.isEmpty ? view.unnamedChanges() : []
+            if request.applyChanges && request.mode == .workspaceWrite && !(result.changedFiles.isEmpty && unnamed.isEmpty)
+                && !run.cancelled {
                 // A change that cannot be applied must not cost the run's output: it is
                 // reported beside it, and the workspace stays as it was.
                 do {
                     result.warnings += try view.apply(result.changedFiles, to: request.workspace)
                     result.changesApplied = true
                 } catch {
+                    result.applyFailure = error.description
                     result.warnings.append("changes not applied: \(error.description)")
                 }
             }

@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
             guard let result = outcome.run else { throw ExitCode(1) }
             try recorder.recordSandboxRun(command: outcome.command, workspace: root, result: result)
             ResultPrinter.show(result, json: options.json)
-            throw ExitCode(result.termination.shellExitCode)
+            throw ExitCode(result.commandExitCode)
         } catch let error as DoerError {
             fail(error)
         }

@@ -41,7 +41,7 @@ struct SandboxExec: AsyncParsableCommand {
                 limits: limits, mode: options.mode, network: network, applyChanges: !options.discardChanges))
             try AuditSupport.recorder(configuration, session: nil).recordSandboxRun(command: command, workspace: workspace, result: result)
             ResultPrinter.show(result, json: options.json)
-            throw ExitCode(result.termination.shellExitCode)
+            throw ExitCode(result.commandExitCode)
         } catch let error as DoerError {
             fail(error)
         }

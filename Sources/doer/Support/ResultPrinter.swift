@@ -60,9 +60,20 @@ enum ResultPrinter {
         case .failedToStart(let why): object["error"] = why
         }
         if let peak = result.peakMemoryBytes { object["peak_memory_bytes"] = peak }
+        if let failure = result.applyFailure { object["apply_error"] = failure }
         if let user = result.cpuUserMs { object["cpu_user_ms"] = user }
         if let system = result.cpuSystemMs { object["cpu_system_ms"] = system }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+}
+
+extension ExecutionResult {
+    /// The exit status a command of Doer's gives for this run: the command's own, or 1 when
+    /// the command succeeded but its changes could not be applied (a script must not read
+    /// an unchanged workspace as done).
+    var commandExitCode: Int32 {
+        let code = termination.shellExitCode
+        return code == 0 && applyFailure != nil ? 1 : code
     }
 }
 
