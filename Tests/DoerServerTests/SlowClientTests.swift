@@ -71,7 +71,7 @@ struct SlowClientTests {
     func normalRequests() async throws {
         // Deadlines short enough that the slow answer outlasts them, long enough that a
         // loaded machine still sends each next request in time.
-        let harness = try Self.harness(head: 3, body: 3)
+        let harness = try Self.harness(head: 8, body: 8)
         let token = try harness.token("ada")
         try await LiveServer.run(harness) { port in
             let connection = try RawConnection(port: port)
@@ -79,7 +79,7 @@ struct SlowClientTests {
                 connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(await connection.response() == "HTTP/1.1 200 OK")
             }
-            let body = #"{"language": "python", "code": "import time\ntime.sleep(4)\nprint('slept')"}"#
+            let body = #"{"language": "python", "code": "import time\ntime.sleep(9)\nprint('slept')"}"#
             let slow = try RawConnection(port: port)
             slow.send("POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
