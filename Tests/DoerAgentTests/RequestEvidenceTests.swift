@@ -32,6 +32,20 @@ struct RequestEvidenceTests {
         #expect(ws.read("hello.py") == nil, "an unverified change is never applied unattended")
     }
 
+    @Test("a cosmetic edit plus an unasked new file whose test fails only because that file is missing is unverified")
+    func unaskedFileBesideCosmeticEdit() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let cosmetic = project["stats.py"]!.replacingOccurrences(of: "def mean(values):", with: "def mean(values):  # average")
+        let model = ScriptedModel(replies: [0: [Replies.files([
+            "stats.py": cosmetic,
+            "hello.py": "def hello():\n    return 'hi'\n",
+            "test_hello.py": "from hello import hello\n\n\ndef test_hello():\n    assert hello() == 'hi'\n",
+        ])]])
+        let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(ws.read("hello.py") == nil)
+    }
+
     @Test("a code change that no test shows to be needed is unverified")
     func noRedTest() async throws {
         let ws = try AgentWorkspace(files: project)

@@ -55,7 +55,11 @@ struct RequestEvidence {
             return .unverified("could not check the tests against the workspace as it was: \(error.description)")
         }
         defer { before.discard() }
-        for change in tests {
+        // New files the request did not name go in too, beside a project's code: a test
+        // that fails only because `hello.py` is missing says nothing about the request.
+        let unnamedAdditions = Self.hadCode(originalFiles)
+            ? code.filter { $0.kind == .added && !Self.named($0.path, in: task) } : []
+        for change in tests + unnamedAdditions {
             guard let text = winner.read(change.path) else { continue }
             try? before.write(change.path, text)
         }
@@ -109,15 +113,22 @@ struct RequestEvidence {
     /// New files only, none of them named in the request, in a workspace that had code:
     /// a `hello.py` beside the project the request was about is not a fix.
     static func onlyUnaskedAdditions(_ code: [FileChange], originalFiles: [String], task: String) -> [String]? {
-        let hadCode = originalFiles.contains { !TestFiles.isTest($0) && !$0.hasSuffix(".md") && !$0.hasSuffix(".txt") }
-        guard hadCode, !code.isEmpty, code.allSatisfy({ $0.kind == .added }) else { return nil }
-        let text = task.lowercased()
-        let unasked = code.map(\.path).filter { path in
-            let name = (path as NSString).lastPathComponent.lowercased()
-            let stem = (name as NSString).deletingPathExtension
-            return !text.contains(name) && !(stem.count >= 3 && text.contains(stem))
-        }
+        guard hadCode(originalFiles), !code.isEmpty, code.allSatisfy({ $0.kind == .added }) else { return nil }
+        let unasked = code.map(\.path).filter { !named($0, in: task) }
         return unasked.count == code.count ? unasked : nil
+    }
+
+    /// Whether the workspace held code before (in an empty one, every new file is the point).
+    static func hadCode(_ originalFiles: [String]) -> Bool {
+        originalFiles.contains { !TestFiles.isTest($0) && !$0.hasSuffix(".md") && !$0.hasSuffix(".txt") }
+    }
+
+    /// Whether the request names the file (or its module name).
+    static func named(_ path: String, in task: String) -> Bool {
+        let text = task.lowercased()
+        let name = (path as NSString).lastPathComponent.lowercased()
+        let stem = (name as NSString).deletingPathExtension
+        return text.contains(name) || stem.count >= 3 && text.contains(stem)
     }
 
     static func asksForRefactor(_ task: String) -> Bool {
