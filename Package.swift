@@ -28,6 +28,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // OTLP over HTTP only: the gRPC exporter would add grpc-swift to every build.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // Value types shared by every layer. Foundation only.
@@ -113,11 +119,26 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
+        // Prometheus metrics and OTLP traces of sessions, model calls and sandboxed runs.
+        .target(
+            name: "DoerTelemetry",
+            dependencies: [
+                "DoerCore", "DoerSandbox", "DoerModels",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OTel", package: "swift-otel"),
+            ],
+            swiftSettings: upcoming
+        ),
+
         // The one hallway every frontend goes through: configuration → sandbox, language
         // cache, model, store, audit → agents and recorded sessions, undo, conversation context.
         .target(
             name: "DoerRuntime",
-            dependencies: ["DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore"],
+            dependencies: ["DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore", "DoerTelemetry"],
             swiftSettings: upcoming
         ),
 
@@ -126,7 +147,7 @@ let package = Package(
             name: "DoerServer",
             dependencies: [
                 "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy",
-                "DoerRuntime",
+                "DoerRuntime", "DoerTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -232,7 +253,7 @@ let package = Package(
             name: "DoerServerTests",
             dependencies: [
                 "DoerCore", "DoerStore", "DoerModels", "DoerAgent", "DoerServer", "DoerDeploy", "DoerTestSupport",
-                "DoerRuntime", "DoerConfig", "DoerSandbox", "DoerLanguages",
+                "DoerRuntime", "DoerConfig", "DoerSandbox", "DoerLanguages", "DoerTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "MCP", package: "swift-sdk"),
