@@ -115,7 +115,10 @@ let package = Package(
         // each library's settings.
         .target(
             name: "DoerConfig",
-            dependencies: ["DoerCore", "DoerSandbox", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [
+                "DoerCore", "DoerSandbox", "DoerModels", "DoerStore", "DoerDeploy",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: upcoming
         ),
 
@@ -173,7 +176,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
-        .testTarget(name: "DoerCoreTests", dependencies: ["DoerCore", "DoerConfig"], swiftSettings: upcoming),
+        .testTarget(
+            name: "DoerCoreTests",
+            dependencies: ["DoerCore", "DoerConfig", "DoerModels", "DoerStore", "DoerDeploy"],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "DoerRuntimeTests",
             dependencies: ["DoerCore", "DoerConfig", "DoerSandbox", "DoerLanguages", "DoerModels", "DoerAgent", "DoerStore", "DoerRuntime"],

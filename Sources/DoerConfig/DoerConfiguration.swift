@@ -1,4 +1,7 @@
 public import DoerCore
+public import DoerDeploy
+public import DoerModels
+public import DoerStore
 import Foundation
 import TOMLKit
 

@@ -1,5 +1,7 @@
 import DoerConfig
 import DoerCore
+import DoerDeploy
+import DoerStore
 import Foundation
 import Testing
 

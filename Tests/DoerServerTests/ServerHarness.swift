@@ -1,5 +1,6 @@
 import DoerAgent
 import DoerConfig
+import DoerDeploy
 import DoerCore
 import DoerLanguages
 import DoerModels

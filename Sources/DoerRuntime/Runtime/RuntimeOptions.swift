@@ -1,4 +1,5 @@
 public import DoerCore
+public import DoerModels
 public import Foundation
 
 /// How a frontend wants its runtime built, where that differs from the configuration.

@@ -1,4 +1,5 @@
-import Foundation
+import DoerCore
+public import Foundation
 
 /// The `[audit]` table: how records are signed and whom they name.
 public struct AuditSettings: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import DoerAgent
 import DoerCore
+import DoerModels
 import DoerRuntime
 import DoerStore
 import Foundation

@@ -1,6 +1,9 @@
 import ArgumentParser
 import DoerConfig
 import DoerCore
+import DoerDeploy
+import DoerModels
+import DoerStore
 import Foundation
 
 struct ConfigCommand: AsyncParsableCommand {
