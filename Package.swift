@@ -145,6 +145,18 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
+        // Every benchmark and the one statistics helper; the libraries never depend on it.
+        .target(
+            name: "DoerBench",
+            dependencies: [
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerModels", "DoerAgent", "DoerStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+
         // The HTTP API, server-sent events, the browser UI, bearer-token auth, the MCP server.
         .target(
             name: "DoerServer",
@@ -164,7 +176,7 @@ let package = Package(
             name: "doer",
             dependencies: [
                 "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy", "DoerServer",
-                "DoerRuntime",
+                "DoerRuntime", "DoerBench",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -223,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "DoerAgentTests",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerModels", "DoerAgent",
+                "DoerCore", "DoerSandbox", "DoerModels", "DoerAgent", "DoerBench",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")],
@@ -266,6 +278,11 @@ let package = Package(
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "DoerBenchTests",
+            dependencies: ["DoerCore", "DoerSandbox", "DoerBench"],
             swiftSettings: upcoming
         ),
         // Drives the built `doer` executable end to end.

@@ -29,7 +29,7 @@ enum LanguageTestSupport {
         let url = URL(fileURLWithPath: "/tmp/doer-languages-tests/projects/\(name)", isDirectory: true)
         try? FileManager.default.removeItem(at: url)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try LanguageBenchmark.write(files, to: url)
+        try SampleFiles.write(files, to: url)
         return url
     }
 }

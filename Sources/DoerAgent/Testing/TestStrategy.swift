@@ -81,7 +81,7 @@ public struct TestStrategy: Sendable, Hashable {
     }
 
     /// A file pytest collects as tests: `test_*.py` or `*_test.py`.
-    static func isPythonTest(_ path: String) -> Bool {
+    public static func isPythonTest(_ path: String) -> Bool {
         let name = (path as NSString).lastPathComponent
         return name.hasSuffix(".py") && (name.hasPrefix("test_") || name.hasSuffix("_test.py"))
     }
@@ -111,8 +111,8 @@ extension TestStrategy {
 }
 
 /// Turns doctest-style examples (`>>> f(2)` followed by `4`) into asserts.
-enum ExampleTests {
-    static func asserts(fromDocstring text: String) -> [String] {
+public enum ExampleTests {
+    public static func asserts(fromDocstring text: String) -> [String] {
         let lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         var asserts: [String] = []
         var index = 0

@@ -1,7 +1,8 @@
-public import DoerCore
-public import DoerModels
+import DoerAgent
+import DoerCore
+import DoerModels
 public import DoerSandbox
-public import Foundation
+import Foundation
 
 /// `doer bench agent`: what the agent itself costs per iteration — prompts, parsing,
 /// workspace copies, diffs, events — with the model's time and the sandbox's time taken

@@ -1,7 +1,8 @@
+import DoerAgent
 public import DoerCore
 public import DoerModels
 public import DoerSandbox
-public import Foundation
+import Foundation
 
 /// Time to the first passing candidate with N candidates racing, on a fixed set of small
 /// tasks with the configured model. N = 1 is the baseline the others are read against.
@@ -89,8 +90,8 @@ public struct CandidateRaceBenchmark: Sendable {
         let series = counts.map { count -> Series in
             let mine = runs.filter { $0.candidates == count }
             return Series(candidates: count, passed: mine.filter(\.passed).count, tasks: mine.count,
-                          medianTimeToFirstPassMs: Self.median(mine.compactMap(\.timeToFirstPassMs)),
-                          medianWallMs: Self.median(mine.map(\.wallMs)) ?? 0,
+                          medianTimeToFirstPassMs: Statistics.median(mine.compactMap(\.timeToFirstPassMs)),
+                          medianWallMs: Statistics.median(mine.map(\.wallMs)) ?? 0,
                           meanTokens: mine.isEmpty ? 0 : Double(mine.map(\.totalTokens).reduce(0, +)) / Double(mine.count))
         }
         return Report(series: series, runs: runs)
@@ -124,11 +125,5 @@ public struct CandidateRaceBenchmark: Sendable {
         if let summary, summary.outcome == .error { throw .sandboxFailure("the \(task.name) run failed: \(summary.message)") }
         return Run(task: task.name, candidates: candidates, passed: firstPass != nil, timeToFirstPassMs: firstPass, wallMs: wall,
                    totalTokens: summary?.usage.totalTokens ?? 0, outcome: summary?.outcome.rawValue ?? "none")
-    }
-
-    static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The ways of answering a problem the benchmark compares, all on the same model.
 public enum HumanEvalMode: String, Sendable, Hashable, Codable, CaseIterable {

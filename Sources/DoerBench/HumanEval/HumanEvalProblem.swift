@@ -1,3 +1,4 @@
+import DoerAgent
 public import DoerCore
 public import Foundation
 

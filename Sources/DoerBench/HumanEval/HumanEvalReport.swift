@@ -128,10 +128,10 @@ public struct HumanEvalReport: Sendable, Codable {
                 timedOut: mine.filter(\.timedOut).count, errors: mine.filter { $0.error != nil }.count,
                 modelCallsPerProblem: Double(mine.map(\.modelCalls).reduce(0, +)) / Double(mine.count),
                 tokensPerProblem: Double(mine.map(\.tokens).reduce(0, +)) / Double(mine.count),
-                iterationMedianMs: Self.percentile(iterations, 0.5), iterationP90Ms: Self.percentile(iterations, 0.9),
-                wallPerProblemMedianMs: Self.percentile(mine.map(\.wallMs).sorted(), 0.5) ?? 0,
+                iterationMedianMs: Statistics.median(iterations), iterationP90Ms: Statistics.percentile(iterations, 0.9),
+                wallPerProblemMedianMs: Statistics.median(mine.map(\.wallMs)) ?? 0,
                 wallPerProblemMeanMs: wall / Double(mine.count),
-                timeToFirstPassMedianMs: Self.percentile(mine.compactMap(\.timeToFirstPassMs).sorted(), 0.5),
+                timeToFirstPassMedianMs: Statistics.median(mine.compactMap(\.timeToFirstPassMs)),
                 sandboxShare: wall > 0 ? mine.map(\.sandboxMs).reduce(0, +) / wall : 0,
                 harnessShare: mode == .speculative || wall <= 0 ? nil
                     : max(0, wall - mine.map(\.modelMs).reduce(0, +) - mine.map(\.sandboxMs).reduce(0, +)) / wall,
@@ -166,13 +166,6 @@ public struct HumanEvalReport: Sendable, Codable {
             term = term * Double(n - k) / Double(k + 1)
         }
         return min(1, 2 * tail)
-    }
-
-    static func percentile(_ sorted: [Double], _ q: Double) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = q * Double(sorted.count - 1)
-        let low = Int(rank.rounded(.down)), high = Int(rank.rounded(.up))
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - Double(low))
     }
 
     /// HumanEval/12 sorts before HumanEval/100.

@@ -1,3 +1,4 @@
+import DoerAgent
 public import DoerCore
 public import DoerModels
 public import DoerSandbox
@@ -74,10 +75,7 @@ public struct HumanEvalSolver: Sendable {
     /// The loop's first turn without the loop: the same system prompt, task message, seed and
     /// temperature, so that the two modes differ only in what happens after it.
     private func single(_ problem: HumanEvalProblem, provider: any ModelProvider) async throws(DoerError) -> [String: String] {
-        let strategy = TestStrategy.choose(files: [], task: problem.task)
-        let request = ModelRequest(messages: [.system(PromptBuilder.system(projectInstructions: nil)),
-                                              .user(PromptBuilder.task(problem.task, files: "", strategy: strategy))],
-                                   temperature: 0, seed: Self.seed, maxTokens: maxTokens)
+        let request = ModelRequest(messages: FirstTurn.messages(for: problem.task), temperature: 0, seed: Self.seed, maxTokens: maxTokens)
         let reply: ModelResponse
         do {
             reply = try await provider.complete(request)
@@ -86,7 +84,7 @@ public struct HumanEvalSolver: Sendable {
         }
         var files: [String: String] = [:]
         // Read as the loop reads a turn, so the baseline loses nothing to parsing the loop would keep.
-        for action in ActionParser(targetFile: Planner.targetFile(of: problem.task)).parse(reply.text).actions { Self.apply(action, to: &files) }
+        for action in FirstTurn.actions(in: reply.text, task: problem.task) { Self.apply(action, to: &files) }
         return files
     }
 

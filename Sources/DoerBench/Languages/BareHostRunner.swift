@@ -1,4 +1,5 @@
 import DoerCore
+import DoerLanguages
 import DoerSandbox
 import Foundation
 

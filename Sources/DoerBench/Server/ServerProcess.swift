@@ -1,0 +1,54 @@
+import DoerCore
+import Foundation
+
+/// `doer serve` as a child process on a free loopback port.
+final class ServerProcess: @unchecked Sendable {
+    let process: Process
+    let baseURL: String
+
+    private init(process: Process, baseURL: String) {
+        self.process = process
+        self.baseURL = baseURL
+    }
+
+    static func start(doer: URL, home: URL, arguments: [String]) throws -> ServerProcess {
+        let process = Process()
+        process.executableURL = doer
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOER_HOME"] = home.path
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        // The first line says where it listens.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) else {
+            process.terminate()
+            throw DoerError.invalidArgument("doer serve did not start: \(text)")
+        }
+        return ServerProcess(process: process, baseURL: String(text[range]))
+    }
+
+    /// Resident memory now and at its peak, in bytes, from /proc.
+    func memory() -> (rss: Int64, peak: Int64) {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> Int64 {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return 0 }
+            return (Int64(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+        }
+        return (field("VmRSS"), field("VmHWM"))
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
