@@ -1,4 +1,5 @@
 import ArgumentParser
+import DoerAgent
 import DoerBench
 import DoerConfig
 import DoerCore
