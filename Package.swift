@@ -149,7 +149,7 @@ let package = Package(
         .target(
             name: "DoerBench",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerModels", "DoerAgent", "DoerStore",
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,67 @@
+import Foundation
+
+/// What one run of `doer exec` on a task came to, judged by the hidden tests.
+public struct RepositoryVerdict: Sendable, Codable, Hashable {
+    public enum Result: String, Sendable, Codable, Hashable {
+        /// Doer exited 0 and the hidden tests and the rest of the suite pass.
+        case solved
+        /// Doer exited 0 but the hidden tests (or the suite) fail: the worst result there is.
+        case falseSuccess = "false-success"
+        /// Doer did not claim success and the hidden tests fail.
+        case failed
+        /// Doer did not claim success, yet its applied change passes the hidden tests.
+        case unclaimedFix = "unclaimed-fix"
+    }
+
+    public var task: String
+    public var project: String
+    public var kind: RepositoryTask.Kind
+    public var result: Result
+    public var exitCode: Int32
+    /// The run's outcome as Doer reported it (`passed`, `unverified`, `failed`…), when it got that far.
+    public var outcome: String?
+    public var hiddenPassed: Bool
+    public var suitePassed: Bool
+    public var seconds: Double
+    /// The last lines Doer or the hidden run printed, for reading a failure later.
+    public var detail: String
+
+    public static func judge(exitCode: Int32, hiddenPassed: Bool, suitePassed: Bool) -> Result {
+        let fixed = hiddenPassed && suitePassed
+        if exitCode == 0 { return fixed ? .solved : .falseSuccess }
+        return fixed ? .unclaimedFix : .failed
+    }
+}
+
+/// Totals over a run of the benchmark.
+public struct RepositoryReport: Sendable, Codable {
+    public var model: String
+    public var candidates: Int
+    public var verdicts: [RepositoryVerdict]
+
+    public init(model: String, candidates: Int, verdicts: [RepositoryVerdict]) {
+        self.model = model
+        self.candidates = candidates
+        self.verdicts = verdicts
+    }
+
+    public func count(_ result: RepositoryVerdict.Result) -> Int { verdicts.filter { $0.result == result }.count }
+    public var unverified: Int { verdicts.filter { $0.outcome == "unverified" }.count }
+    public var medianSeconds: Double { Statistics.median(verdicts.map(\.seconds)) ?? 0 }
+
+    public var markdown: String {
+        var lines = ["| task | kind | result | doer outcome (exit) | hidden tests | suite | time |", "|---|---|---|---|---|---|---|"]
+        for v in verdicts {
+            lines.append("| \(v.task) | \(v.kind.rawValue) | \(v.result.rawValue) | \(v.outcome ?? "—") (\(v.exitCode)) | "
+                + "\(v.hiddenPassed ? "pass" : "fail") | \(v.suitePassed ? "pass" : "fail") | \(String(format: "%.0f s", v.seconds)) |")
+        }
+        lines.append("")
+        lines.append(summary)
+        return lines.joined(separator: "\n")
+    }
+
+    public var summary: String {
+        "\(model), \(candidates) candidate(s): solved \(count(.solved)) of \(verdicts.count), false successes \(count(.falseSuccess)), "
+            + "unverified \(unverified), fixed but not claimed \(count(.unclaimedFix)), median \(String(format: "%.0f", medianSeconds)) s per task"
+    }
+}
