@@ -210,7 +210,7 @@ struct CandidateLoop: Sendable {
             emit(.executionStarted(candidate: index, command: command))
             let live = LiveOutput(candidate: index, emit: emit)
             let result = try await sandbox.run(ExecutionRequest(command: ["sh", "-c", command], workspace: copy.directory,
-                                                                limits: configuration.limits, network: configuration.network,
+                                                                environment: strategy.environment, limits: configuration.limits, network: configuration.network,
                                                                 applyChanges: true),
                                                observingOutput: live.observer)
             live.finish()

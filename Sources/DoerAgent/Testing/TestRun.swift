@@ -23,7 +23,7 @@ struct TestRun {
         let display = strategy.command.joined(separator: " ")
         if strategy.kind == .project { return try await runProjectTests(on: directory, display: display) }
         let result = try await sandbox.run(ExecutionRequest(command: strategy.command, workspace: directory,
-                                                            limits: configuration.limits, applyChanges: false),
+                                                            environment: strategy.environment, limits: configuration.limits, applyChanges: false),
                                            observingOutput: observer)
         let output = result.stdout.text + result.stderr.text
         let counts = TestStrategy.counts(output, kind: strategy.kind)

@@ -19,11 +19,22 @@ public struct TestStrategy: Sendable, Hashable {
     public var generatedFiles: [String: String]
     /// For `project`: the catalogue names of the languages whose tests run.
     public var languages: [String]
+    /// Folders that hold the project's importable code when it is not at the top, e.g. a
+    /// `src/` layout: in a checkout the package is installed into a virtualenv; in the
+    /// sandbox nothing is, so the tests import it from here.
+    public var importRoots: [String]
 
-    public init(kind: Kind, generatedFiles: [String: String] = [:], languages: [String] = []) {
+    public init(kind: Kind, generatedFiles: [String: String] = [:], languages: [String] = [], importRoots: [String] = []) {
         self.kind = kind
         self.generatedFiles = generatedFiles
         self.languages = languages
+        self.importRoots = importRoots
+    }
+
+    /// The variables the test command runs with (relative import roots resolve against the
+    /// workspace, where the command starts).
+    public var environment: [String: String] {
+        kind == .pytest && !importRoots.isEmpty ? ["PYTHONPATH": importRoots.joined(separator: ":")] : [:]
     }
 
     public var command: [String] {
@@ -61,10 +72,20 @@ public struct TestStrategy: Sendable, Hashable {
         // The request's own examples: `>>>` lines, and calls it states a value for.
         let stated = StatedExamples.isPython(task: task, files: files) ? StatedExamples.asserts(in: task) : []
         let examples = ExampleTests.asserts(fromDocstring: task) + stated
+        let roots = pythonImportRoots(files)
         if !examples.isEmpty {
-            return TestStrategy(kind: .pytest, generatedFiles: ["test_doer_examples.py": ExampleTests.file(asserts: examples)])
+            return TestStrategy(kind: .pytest, generatedFiles: ["test_doer_examples.py": ExampleTests.file(asserts: examples)],
+                                importRoots: roots)
         }
-        return TestStrategy(kind: .pytest)
+        return TestStrategy(kind: .pytest, importRoots: roots)
+    }
+
+    /// `src/` when the workspace keeps a Python package there (`src/NAME/__init__.py`).
+    static func pythonImportRoots(_ files: [String]) -> [String] {
+        files.contains { path in
+            let parts = path.split(separator: "/")
+            return parts.count == 3 && parts[0] == "src" && parts[2] == "__init__.py"
+        } ? ["src"] : []
     }
 
     /// Whether the copy holds any test this strategy would run.
