@@ -22,6 +22,7 @@ public struct DoerConfiguration: Sendable, Equatable {
     public var networkRegistries: [String] = []
     public var audit = AuditSettings()
     public var deploy = DeploySettings()
+    public var telemetry = TelemetrySettings()
     /// The profile applied on top of the file's top-level settings, if any.
     public var profile: String?
 
@@ -68,8 +69,8 @@ public struct DoerConfiguration: Sendable, Equatable {
     }
 
     private mutating func apply(table: TOMLTable, source: String, allowProfiles: Bool) throws(DoerError) {
-        let known = allowProfiles ? ["sandbox", "limits", "model", "network", "audit", "deploy", "profiles"]
-            : ["sandbox", "limits", "model", "network", "audit", "deploy"]
+        let known = allowProfiles ? ["sandbox", "limits", "model", "network", "audit", "deploy", "telemetry", "profiles"]
+            : ["sandbox", "limits", "model", "network", "audit", "deploy", "telemetry"]
         for key in table.keys where !known.contains(key) {
             throw .configuration("\(source): unknown table or key '\(key)'")
         }
@@ -81,6 +82,9 @@ public struct DoerConfiguration: Sendable, Equatable {
         }
         if let deployTable = table["deploy"]?.table {
             try applyDeploy(deployTable, source: source)
+        }
+        if let telemetryTable = table["telemetry"]?.table {
+            try telemetry.apply(telemetryTable, source: source)
         }
         if let sandbox = table["sandbox"]?.table {
             for (key, value) in sandbox {

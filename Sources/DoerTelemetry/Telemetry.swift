@@ -1,6 +1,7 @@
 public import DoerCore
 public import DoerModels
 public import DoerSandbox
+public import ServiceLifecycle
 public import Tracing
 
 /// What `doer serve` measures and traces, handed to the runtime once: Prometheus metrics
@@ -41,5 +42,15 @@ public struct Telemetry: Sendable {
     /// Starts following one session's events; `finish` ends it.
     public func observeSession(_ id: String, backend: SandboxBackendKind, provider: String) -> SessionObserver {
         SessionObserver(telemetry: self, session: id, backend: backend.rawValue, provider: provider)
+    }
+}
+
+extension Telemetry {
+    /// What `doer serve` runs with: metrics always, traces when `traces` names a collector.
+    /// The returned service sends the spans and must run beside the server.
+    public static func serving(traces: TraceExportSettings?) throws -> (telemetry: Telemetry, traceService: (any Service)?) {
+        guard let traces else { return (Telemetry(metrics: DoerMetrics(), tracer: nil), nil) }
+        let exporter = try TraceExporter.make(traces)
+        return (Telemetry(metrics: DoerMetrics(), tracer: exporter.tracer), exporter.service)
     }
 }

@@ -26,6 +26,7 @@ final class ServerHarness: @unchecked Sendable {
     init(replies: [String] = [Replies.passing], maxBodyBytes: Int = 64 * 1024, rate: Double = 1000, burst: Double = 1000,
          approvalTimeout: Double = 60, corsOrigins: [String] = [], deploy: DeploySettings = DeploySettings(),
          deployEnvironment: [String: String] = [:], limits: ResourceLimits = ResourceLimits(), warmPool: Int = 0,
+         telemetry: TelemetrySettings = TelemetrySettings(),
          configure: (inout ServerOptions) -> Void = { _ in }) throws {
         home = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-server-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -37,6 +38,7 @@ final class ServerHarness: @unchecked Sendable {
         configuration.deploy = deploy
         configuration.stagingDirectory = home.appendingPathComponent("sandbox-staging", isDirectory: true).path
         configuration.warmPoolSize = warmPool
+        configuration.telemetry = telemetry
         let sandboxConfiguration = configuration.sandboxConfiguration()
         let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
         runtime = try Runtime(configuration: configuration, sandboxConfiguration: sandboxConfiguration, sandbox: sandbox,

@@ -5,6 +5,7 @@ public import DoerLanguages
 public import DoerModels
 public import DoerSandbox
 public import DoerStore
+public import DoerTelemetry
 public import Foundation
 
 /// The one hallway: configuration → sandbox + language cache + model + store + audit
@@ -30,6 +31,8 @@ public struct Runtime: Sendable {
     public let audit: AuditLog
     /// True when the model is a script of canned replies, which cannot call tools.
     public let scripted: Bool
+    /// Metrics and traces of the sessions run here (`doer serve` turns them on).
+    public var telemetry: Telemetry = .disabled
 
     public init(options: RuntimeOptions = RuntimeOptions(), directories: DataDirectory = DataDirectory()) throws(DoerError) {
         var environment = options.environment
@@ -84,7 +87,8 @@ public struct Runtime: Sendable {
     public func agent(_ run: AgentRunSettings, approvals: any ApprovalHandler) throws(DoerError) -> Agent {
         let configuration = agentConfiguration(run)
         try configuration.validate()
-        return Agent(provider: model, sandbox: sandbox, configuration: configuration, approvals: approvals)
+        return Agent(provider: telemetry.instrument(model), sandbox: telemetry.instrument(sandbox),
+                     configuration: configuration, approvals: approvals)
     }
 
     /// A recorder of this runtime's audit trail; `actor` defaults to the configured user.

@@ -1,6 +1,9 @@
 public import DoerAgent
 public import DoerCore
 import DoerStore
+import DoerModels
+import DoerSandbox
+import DoerTelemetry
 public import Foundation
 
 /// Runs the agent as a session: every event is written to the session store, then to the
@@ -28,14 +31,27 @@ public struct SessionRunner: Sendable {
         try runtime.checkWorkspace(workspace)
         let agent = try runtime.agent(settings, approvals: approvals)
         let recorder = runtime.recorder(actor: actor, session: session, workspace: workspace)
-        var summary: RunSummary?
-        for await event in agent.run(task: task, workspace: workspace, resumingFrom: resume) {
-            try runtime.store.append(event, to: session)
-            // A failed audit write must not stop the run: the session's own events hold it.
-            try? recorder.record(event)
-            await deliver(event)
-            if case .done(let done) = event { summary = done }
+        var observer = runtime.telemetry.observeSession(session, backend: runtime.sandbox.kind, provider: runtime.model.name)
+        // The agent's tasks start under the session's span, so its model calls and
+        // sandboxed runs are traced as the session's.
+        let events = observer.withContext {
+            agent.run(task: task, workspace: workspace, resumingFrom: resume)
         }
+        var summary: RunSummary?
+        do {
+            for await event in events {
+                try runtime.store.append(event, to: session)
+                // A failed audit write must not stop the run: the session's own events hold it.
+                try? recorder.record(event)
+                observer.record(event)
+                await deliver(event)
+                if case .done(let done) = event { summary = done }
+            }
+        } catch {
+            observer.finish(outcome: "error")
+            throw error
+        }
+        observer.finish(outcome: summary == nil ? RunSummary.Outcome.cancelled.rawValue : summary!.outcome.rawValue)
         return summary
     }
 }

@@ -232,6 +232,9 @@ actor ExecutionSlots {
 
     init(limit: Int) { self.limit = limit }
 
+    /// Executions waiting for a slot (the server's queue depth).
+    var waiting: Int { waiters.count }
+
     func acquire() async {
         if inUse < limit {
             inUse += 1

@@ -12,6 +12,8 @@ public import Logging
 public import NIOCore
 import DoerConfig
 import DoerAgent
+public import DoerTelemetry
+import ServiceLifecycle
 
 /// `doer serve`: the HTTP API, its server-sent events, and the browser app, in one process.
 ///
@@ -31,6 +33,11 @@ public struct DoerHTTPServer: Sendable {
     let sandbox: any Sandbox
     /// Shared by every connection of the applications this server makes.
     let connections: ConnectionsPerAddress
+    /// Metrics (always) and traces (with `[telemetry] otlp_endpoint`) of this server's sessions.
+    public let telemetry: Telemetry
+    let metricsRoutes: MetricsRoutes
+    /// Sends the spans; runs with the server.
+    let traceService: (any Service)?
 
     /// - Parameters:
     ///   - runtime: the sandbox, model, store, audit trail and settings, built once (`Runtime`).
@@ -38,6 +45,17 @@ public struct DoerHTTPServer: Sendable {
     public init(options: ServerOptions, runtime: Runtime, maxIterations: Int = 6,
                 deployEnvironment: [String: String] = ProcessInfo.processInfo.environment) throws(DoerError) {
         self.options = options
+        var runtime = runtime
+        let settings = runtime.configuration.telemetry
+        do {
+            let traces = settings.otlpEndpoint.map {
+                TraceExportSettings(endpoint: $0, encoding: TraceExportSettings.Encoding(rawValue: settings.otlpProtocol) ?? .protobuf)
+            }
+            (telemetry, traceService) = try Telemetry.serving(traces: traces)
+        } catch {
+            throw .configuration("telemetry.otlp_endpoint: cannot set up the trace exporter: \(error)")
+        }
+        runtime.telemetry = telemetry
         let directories = runtime.directories
         let limits = runtime.configuration.limits, audit = runtime.audit, sandbox = runtime.sandbox
         access = try AccessStore(path: directories.accessDatabase)
@@ -56,13 +74,16 @@ public struct DoerHTTPServer: Sendable {
         }
         self.sandbox = sandbox
         connections = ConnectionsPerAddress(limit: options.maxConnectionsPerAddress)
-        executions = ExecutionService(sandbox: sandbox, languageCache: runtime.languageCache, baseLimits: limits,
+        executions = ExecutionService(sandbox: telemetry.instrument(sandbox), languageCache: runtime.languageCache, baseLimits: limits,
                                       maxSeconds: options.maxExecutionSeconds ?? limits.wallClockSeconds,
                                       maxConcurrent: options.maxConcurrentExecutions, scratchRoot: scratch)
         deploys = DeployService(hub: hub, store: store, audit: audit, configuration: DeployService.Configuration(
             settings: runtime.configuration.deploy, environment: deployEnvironment,
             scratchRoot: directories.cache.appendingPathComponent("deploys", isDirectory: true), pollSeconds: options.ciPollSeconds))
         limiter = TokenBucketLimiter(ratePerSecond: options.ratePerSecond, burst: options.rateBurst)
+        metricsRoutes = MetricsRoutes(metrics: telemetry.metrics ?? DoerMetrics(), hub: hub, executions: executions,
+                                      token: try settings.metricsToken(environment: deployEnvironment),
+                                      listensOnLoopback: MetricsRoutes.isLoopback(options.host))
     }
 
     public func makeRouter() -> Router<ServerRequestContext> {
@@ -72,6 +93,7 @@ public struct DoerHTTPServer: Sendable {
         }
         router.add(middleware: BodyLimitMiddleware(maxBytes: options.maxBodyBytes))
         webApp.register(on: router)
+        metricsRoutes.register(on: router)
         let api = router.group("v1")
             .add(middleware: BearerAuthMiddleware(access: access))
             .add(middleware: RateLimitMiddleware(limiter: limiter))
@@ -90,7 +112,7 @@ public struct DoerHTTPServer: Sendable {
         return Application(router: makeRouter(), server: httpServer,
                            configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port),
                                                                    serverName: "doer"),
-                           services: [SandboxShutdownService(sandbox: sandbox)],
+                           services: [SandboxShutdownService(sandbox: sandbox)] + (traceService.map { [$0] } ?? []),
                            onServerRunning: onServerRunning, logger: log)
     }
 

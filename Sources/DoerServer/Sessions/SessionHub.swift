@@ -132,6 +132,8 @@ public actor SessionHub {
 
     var subscriberCount: Int { subscribers.values.reduce(0) { $0 + $1.count } }
 
+    var runningCount: Int { runs.count }
+
     /// Answers a pending approval; false when there is no such pending approval.
     public func answer(sessionID: String, approvalID: String, approvedBy: String?) -> Bool {
         guard pending[sessionID]?[approvalID] != nil else { return false }

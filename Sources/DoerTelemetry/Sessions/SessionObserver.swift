@@ -39,6 +39,12 @@ public struct SessionObserver: Sendable {
         telemetry.metrics?.sessionStarted()
     }
 
+    /// Runs `body` with the session's context as the task's, so the tasks it starts (the
+    /// agent's) carry the session's span and id.
+    public func withContext<T>(_ body: () throws -> T) rethrows -> T {
+        try ServiceContext.withValue(context, operation: body)
+    }
+
     public mutating func record(_ event: AgentEvent) {
         switch event {
         case .plan(let plan):
