@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
@@ -88,12 +89,17 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
-        // SQLite persistence: sessions and their events, the hash-chained audit trail.
+        // Persistence in SQLite (embedded default) or PostgreSQL: sessions and their events,
+        // tokens and owners, the hash-chained audit trail.
         .target(
             name: "DoerStore",
             dependencies: [
                 "DoerCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: upcoming
@@ -185,8 +191,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: upcoming
+            swiftSettings: upcoming,
+            plugins: ["BuildCommit"]
         ),
+        // Writes the checkout's commit into doer (`doer --version`) at build time.
+        .plugin(name: "BuildCommit", capability: .buildTool()),
 
         .testTarget(
             name: "DoerCoreTests",
