@@ -79,6 +79,7 @@ if [ "$scope" = all ]; then
   command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
   command -v git     >/dev/null 2>&1 || need_apt+=(git)        # doer deploy; the deploy tests run git daemon
   command -v script  >/dev/null 2>&1 || need_apt+=(bsdutils)   # the CLI tests answer the approval prompt on a pseudo-terminal
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)   # the store tests start their own PostgreSQL
   # The web app's browser test: headless Chromium driven by Selenium.
   command -v chromium     >/dev/null 2>&1 || need_apt+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
