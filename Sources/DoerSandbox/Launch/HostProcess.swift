@@ -1,4 +1,5 @@
 public import DoerCore
+import Glibc
 
 /// Starts a program as a plain child process, the way the sandbox starts bwrap (the same
 /// spawner thread, the same spawn call), and waits for it. No namespaces, no limits, no
@@ -14,6 +15,10 @@ public enum HostProcess {
         let process = try SpawnedProcess.spawn(SpawnSpec(executable: executable, arguments: Array(command.dropFirst()),
                                                          environment: environment, identity: identity, controlChannel: false))
         defer { process.closeAll() }
+        // Standard input at its end at once, as `< /dev/null` gives it: a program that reads
+        // it (`doer sandbox` passes piped input on) must not wait for more.
+        close(process.stdinFD)
+        process.stdinFD = -1
         // Its output is not read (that would be work the yardstick does not do): it stays in
         // the pipes, so what runs here must print less than a pipe holds (64 KiB).
         let status = process.reap().status
