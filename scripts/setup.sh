@@ -95,6 +95,9 @@ if [ "$scope" = all ]; then
     /usr/bin/bats:bats /usr/bin/lua5.4:lua5.4 /usr/share/lua/5.4/luaunit.lua:lua-unit
     /usr/bin/Rscript:r-base-core /usr/lib/R/site-library/testthat:r-cran-testthat
     /usr/bin/mcs:mono-mcs /usr/bin/mono:mono-runtime /usr/bin/elixir:elixir /bin/bash:bash
+    /usr/bin/ghc:ghc /usr/share/doc/libghc-hspec-dev/copyright:libghc-hspec-dev
+    /usr/share/doc/libghc-hunit-dev/copyright:libghc-hunit-dev /usr/bin/kotlinc:kotlin
+    /usr/bin/ocamlopt:ocaml /usr/bin/ocamlfind:ocaml-findlib /usr/lib/ocaml/ounit2/META:libounit-ocaml-dev
   )
   for requirement in "${language_requirements[@]}"; do
     [ -e "${requirement%%:*}" ] || need_apt+=("${requirement#*:}")
