@@ -258,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "DoerStoreTests",
             dependencies: [
-                "DoerCore", "DoerStore",
+                "DoerCore", "DoerStore", "DoerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
