@@ -1,15 +1,26 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-DOER := .build/debug/doer
+# `make install` puts doer on the PATH (PREFIX=/usr/local); `make uninstall` takes it off.
+DOER := .build/release/doer
 DEMO := .build/demo
+PREFIX ?= /usr/local
+# What `make install` builds and installs; install-check uses the debug build `make test` has.
+CONFIGURATION ?= release
 
-.PHONY: setup demo test browser-test bench release clean
+.PHONY: setup setup-demo demo test browser-test bench release man install uninstall install-check clean
 
+# What `make test` needs: every language's toolchain, gVisor, Chromium… (scripts/setup.sh).
 setup:
-	./scripts/setup.sh
+	./scripts/setup.sh all
+
+# Only what the demo needs: bubblewrap, Python and pytest, llama-server, the model, a release build.
+setup-demo:
+	./scripts/setup.sh demo
 
 # Doer's main job on its defaults: the bundled local model writes code for a task,
-# tests it in the bubblewrap sandbox, repairs it, and applies the result.
-demo: setup
+# tests it in the bubblewrap sandbox, repairs it, and applies the result. It runs the
+# release build, the one `make install` installs.
+demo: setup-demo
+	@echo "== doer version" && $(DOER) version
 	@echo "== doer sandbox check"
 	$(DOER) sandbox check
 	@echo "== doer exec: a task in a scratch copy of examples/agent-demo"
@@ -31,6 +42,25 @@ browser-test:
 release:
 	swift build -c release --product doer
 	swift build -c release --product doer-sandbox-init
+
+# doer.1 from argument-parser's generate-manual plugin (it builds the products first).
+man:
+	swift package generate-manual --configuration $(CONFIGURATION)
+	cp "$$(find .build/plugins -path '*GenerateManual*' -name doer.1 | head -n 1)" .build/$(CONFIGURATION)/doer.1
+
+install: man
+	swift build -c $(CONFIGURATION) --product doer
+	swift build -c $(CONFIGURATION) --product doer-sandbox-init
+	./scripts/install.sh install "$(DESTDIR)$(PREFIX)" .build/$(CONFIGURATION)
+
+uninstall:
+	./scripts/install.sh uninstall "$(DESTDIR)$(PREFIX)"
+
+# Installs into a temporary PREFIX, checks every file and that the installed doer finds its
+# sandbox helper, uninstalls, and checks that nothing is left. The debug build stands in
+# for the release one: the files and the way they are found are the same.
+install-check:
+	./scripts/install-check.sh $(CONFIGURATION)
 
 bench: setup release
 	.build/release/doer bench sandbox

