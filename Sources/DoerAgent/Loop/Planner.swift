@@ -56,7 +56,7 @@ enum Planner {
             messages: [.system(PromptBuilder.planningSystem), .user(PromptBuilder.planningRequest(task, files: files, strategy: strategy))],
             temperature: 0, seed: configuration.seed &- 1000, maxTokens: 400)
         let reply = try await provider.complete(request)
-        guard let written = parse(reply.text) else { return nil }
+        guard let written = parse(reply.text), PlanCheck.problem(written.steps) == nil else { return nil }
         let mentioned = (written.files + mentionedFiles(in: task)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         return Plan(steps: written.steps, files: mentioned, language: language(of: strategy), testStrategy: strategy.description)
     }

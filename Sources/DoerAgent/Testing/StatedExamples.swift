@@ -8,10 +8,29 @@ import Foundation
 /// None); anything else is left to the model.
 enum StatedExamples {
     static func asserts(in task: String) -> [String] {
-        let text = task.replacingOccurrences(of: "`", with: " ")
-        let characters = Array(text)
         var asserts: [String] = []
         var seen = Set<String>()
+        func add(_ expression: String, _ claim: Claim) {
+            let statement: String
+            switch claim {
+            case .equals(let value):
+                statement = "assert (\(expression)) == (\(value)), 'stated in the request: \(escape(expression)) should be \(escape(value))'"
+            case .raises(let error):
+                statement = "with pytest.raises(\(error)):\n        \(expression)"
+            }
+            if seen.insert(statement).inserted { asserts.append(statement) }
+        }
+        // A quoted expression (`date(1900, 1, 31) + Duration(months=1)`, `f(x).g()`) is
+        // the example as a whole: the calls inside it are not examples of their own.
+        var text = Array(task)
+        let unquoted = text.map { $0 == "`" ? " " : $0 }
+        for span in quotedSpans(text) {
+            let expression = String(text[(span.lowerBound + 1)..<(span.upperBound - 1)]).trimmingCharacters(in: .whitespaces)
+            guard expression.contains("("), !expression.hasPrefix(">>>"), let claim = Self.claim(in: unquoted, after: span.upperBound) else { continue }
+            add(expression, claim)
+            for index in span { text[index] = " " }
+        }
+        let characters = text.map { $0 == "`" ? " " : $0 }
         var index = 0
         while index < characters.count {
             guard let call = Self.call(in: characters, at: index) else { index += 1; continue }
@@ -19,17 +38,27 @@ enum StatedExamples {
             // `>>>` lines are the doctest reader's.
             let lineStart = characters[..<call.start].lastIndex(of: "\n").map { $0 + 1 } ?? 0
             if String(characters[lineStart..<call.start]).trimmingCharacters(in: .whitespaces).hasPrefix(">>>") { continue }
+            // A call inside a larger expression (`a + f(x)`, `g(f(x))`) is not what the claim is about.
+            let before = characters[..<call.start].last { !$0.isWhitespace }
+            if let before, "+-*/%<>=&|^,([{~".contains(before) && call.start > lineStart { continue }
             guard let claim = Self.claim(in: characters, after: call.end) else { continue }
-            let statement: String
-            switch claim {
-            case .equals(let value):
-                statement = "assert (\(call.text)) == (\(value)), 'stated in the request: \(escape(call.text)) should be \(escape(value))'"
-            case .raises(let error):
-                statement = "with pytest.raises(\(error)):\n        \(call.text)"
-            }
-            if seen.insert(statement).inserted { asserts.append(statement) }
+            add(call.text, claim)
         }
         return asserts
+    }
+
+    /// Single-backtick spans on one line, as index ranges including the backticks.
+    private static func quotedSpans(_ characters: [Character]) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        var open: Int?
+        for (index, character) in characters.enumerated() {
+            if character == "\n" { open = nil }
+            guard character == "`" else { continue }
+            let fence = index + 1 < characters.count && characters[index + 1] == "`" || index > 0 && characters[index - 1] == "`"
+            if fence { open = nil; continue }
+            if let start = open { spans.append(start..<(index + 1)); open = nil } else { open = index }
+        }
+        return spans
     }
 
     /// Whether the request is about Python, where these asserts can run.
@@ -54,7 +83,9 @@ enum StatedExamples {
         if index > 0, characters[index - 1].isLetter || characters[index - 1].isNumber || characters[index - 1] == "_"
             || characters[index - 1] == "." { return nil }
         var cursor = index
-        while cursor < characters.count, characters[cursor].isLetter || characters[cursor].isNumber || characters[cursor] == "_" {
+        // A dotted name (`inflection.ordinalize(113)`, `Duration.parse(s)`) is one call.
+        while cursor < characters.count, characters[cursor].isLetter || characters[cursor].isNumber || characters[cursor] == "_"
+                || characters[cursor] == "." && cursor + 1 < characters.count && (characters[cursor + 1].isLetter || characters[cursor + 1] == "_") {
             cursor += 1
         }
         guard cursor < characters.count, characters[cursor] == "(", let close = balanced(characters, from: cursor) else { return nil }
@@ -76,6 +107,14 @@ enum StatedExamples {
                         "^\\s*(returns|gives|is|equals|evaluates to)\\s+"]
         if let raised = rest.range(of: "^\\s*(should\\s+|must\\s+)?raises?\\s+([A-Z][A-Za-z]*(Error|Exception))", options: .regularExpression) {
             let name = rest[raised].split(separator: " ").last.map(String.init) ?? ""
+            // "raises ValueError: …, but it should return 3": the error is what is wrong, 3 is wanted.
+            let sentence = rest[raised.upperBound...].prefix { $0 != "\n" }
+            if let correction = sentence.range(of: "\\b(but|instead)\\b[^.]*?\\b(should|must)\\s+(be|return|give)\\s+", options: .regularExpression) {
+                return literal(Array(sentence[correction.upperBound...]), at: 0).map { .equals($0.text) }
+            }
+            // "raises KeyError but it should not": the error is the defect; what is wanted is not stated.
+            let wanted = rest[raised].contains("should") || rest[raised].contains("must")
+            if !wanted, sentence.range(of: "\\b(but|instead)\\b", options: .regularExpression) != nil { return nil }
             return .raises(name.trimmingCharacters(in: .whitespaces))
         }
         for pattern in patterns {

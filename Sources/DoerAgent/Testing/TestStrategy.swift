@@ -156,21 +156,97 @@ public enum ExampleTests {
         return asserts
     }
 
+    /// Doer's test file for the examples. In a real repository the names an example calls
+    /// live in a package (`boltons/strutils.py`, `src/isodate/duration.py`), not beside the
+    /// test, so the file finds each one where the workspace defines it at top level (read
+    /// with `ast`, nothing executed but the module that defines it). Files a project runs
+    /// rather than imports (`setup.py`, `noxfile.py`…) are never imported.
     static func file(asserts: [String]) -> String {
-        """
+        let names = calledNames(in: asserts)
+        return """
         # Written by Doer from the request's examples.
-        import glob, importlib, os, sys
+        import ast, builtins, glob, importlib, os, sys
         import pytest
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        for _path in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "*.py"))):
+        _ROOT = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, _ROOT)
+        _RUN_NOT_IMPORTED = {"setup", "conftest", "noxfile", "fabfile", "tasks", "manage", "dodo"}
+
+
+        def _load(module):
+            try:
+                return importlib.import_module(module)
+            except BaseException:
+                return None
+
+
+        for _path in sorted(glob.glob(os.path.join(_ROOT, "*.py"))):
             _name = os.path.basename(_path)[:-3]
-            if _name.startswith("test_") or _name.endswith("_test"):
+            if _name.startswith("test_") or _name.endswith("_test") or _name in _RUN_NOT_IMPORTED:
                 continue
-            globals().update({k: v for k, v in vars(importlib.import_module(_name)).items() if not k.startswith("_")})
+            _module = _load(_name)
+            if _module is not None:
+                globals().update({k: v for k, v in vars(_module).items() if not k.startswith("_")})
+
+
+        def _definers(name):
+            roots = [p for p in sys.path if p and os.path.abspath(p).startswith(_ROOT)]
+            found = []
+            for folder, dirs, files in os.walk(_ROOT):
+                dirs[:] = [d for d in dirs if not d.startswith((".", "test")) and d not in ("build", "dist", "docs", "node_modules")]
+                for file in files:
+                    if not file.endswith(".py") or file.startswith("test_") or file[:-3] in _RUN_NOT_IMPORTED:
+                        continue
+                    path = os.path.join(folder, file)
+                    try:
+                        tree = ast.parse(open(path, encoding="utf-8").read())
+                    except (SyntaxError, UnicodeDecodeError, OSError):
+                        continue
+                    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+                    if name not in defined:
+                        continue
+                    root = max((r for r in roots if path.startswith(os.path.abspath(r) + os.sep)), key=len, default=None)
+                    if root is None:
+                        continue
+                    parts = os.path.relpath(path, root)[:-3].split(os.sep)
+                    if parts[-1] == "__init__":
+                        parts = parts[:-1]
+                    if parts and all(p.isidentifier() for p in parts):
+                        found.append(".".join(parts))
+            return sorted(found, key=lambda m: (m.count("."), m))
+
+
+        for _wanted in \(names):
+            if _wanted in globals() or hasattr(builtins, _wanted):
+                continue
+            _module = _load(_wanted)
+            if _module is not None:
+                globals()[_wanted] = _module
+                continue
+            for _owner in _definers(_wanted):
+                _module = _load(_owner)
+                if _module is not None and hasattr(_module, _wanted):
+                    globals()[_wanted] = getattr(_module, _wanted)
+                    break
 
 
         \(asserts.enumerated().map { "def test_example_\($0.offset + 1)():\n    \($0.element)\n" }.joined(separator: "\n"))
         """
+    }
+
+    /// The names the examples call or reach into (`f(` and `module.`), as a Python list.
+    static func calledNames(in asserts: [String]) -> String {
+        var names: [String] = []
+        for assert in asserts {
+            let pattern = try! NSRegularExpression(pattern: "(?<![A-Za-z0-9_.'\"])([A-Za-z_][A-Za-z0-9_]*)\\s*[(.]")
+            for match in pattern.matches(in: assert, range: NSRange(assert.startIndex..., in: assert)) {
+                guard let range = Range(match.range(at: 1), in: assert) else { continue }
+                let name = String(assert[range])
+                if !["assert", "pytest", "with", "not", "and", "or", "in", "is", "lambda"].contains(name) && !names.contains(name) {
+                    names.append(name)
+                }
+            }
+        }
+        return "[" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
     }
 
     private static func escape(_ text: String) -> String {

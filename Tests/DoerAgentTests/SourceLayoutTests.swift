@@ -1,0 +1,132 @@
+import DoerCore
+@testable import DoerAgent
+import Foundation
+import Testing
+
+/// A project that keeps its package under `src/`, as many on PyPI do. In a checkout it is
+/// installed into a virtualenv; in the sandbox nothing is installed, so without the import
+/// root every test of it fails to import, before and after any change alike.
+private let project: [String: String] = [
+    "pyproject.toml": "[project]\nname = \"stats\"\nversion = \"1.0\"\n",
+    "src/stats/__init__.py": "def spread(values):\n    return max(values) - max(values)\n\n\ndef mean(values):\n    return sum(values) / len(values)\n",
+    "tests/test_mean.py": "from stats import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n",
+]
+private let fixed = "def spread(values):\n    return max(values) - min(values)\n\n\ndef mean(values):\n    return sum(values) / len(values)\n"
+
+@Suite("a project with a src/ layout")
+struct SourceLayoutTests {
+    @Test("the package under src/ is the import root of its tests; a package at the top needs none")
+    func importRoot() {
+        let strategy = TestStrategy.choose(files: Array(project.keys), task: "fix spread")
+        #expect(strategy.importRoots == ["src"])
+        #expect(strategy.environment == ["PYTHONPATH": "src"])
+        let flat = TestStrategy.choose(files: ["stats.py", "test_stats.py", "src/notes.txt", "src/a/b/__init__.py"], task: "fix spread")
+        #expect(flat.importRoots.isEmpty && flat.environment.isEmpty)
+    }
+
+    @Test("a fix is shown red before and green after, and the project's own tests still import and pass")
+    func redThenGreen() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files([
+            "src/stats/__init__.py": fixed,
+            "tests/test_spread.py": "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n",
+        ])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "spread([1, 5, 3]) returns 0 but it should be 4", in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.applied)
+        #expect(ws.read("src/stats/__init__.py") == fixed)
+    }
+
+    @Test("the model's own commands import the package too")
+    func commandsSeeThePackage() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: ["Let me look first.\n\n```run\npython3 -c 'import stats; print(stats.mean([2, 4]))'\n```\n",
+                                                 Replies.files(["src/stats/__init__.py": fixed])]])
+        let (events, _) = try await AgentHarness.run(model, task: "spread([1, 5, 3]) returns 0 but it should be 4", in: ws, approval: .never)
+        let outputs = events.compactMap { event -> String? in
+            if case .executionFinished(_, let command, _, _, let output) = event, command.contains("import stats") { return output }
+            return nil
+        }
+        #expect(outputs.contains { $0.contains("3.0") }, "\(outputs)")
+    }
+}
+
+@Suite("a plan the model writes must be a plan")
+struct PlanCheckTests {
+    @Test("a plan that repeats a step with the numbers changed is discarded")
+    func repeats() {
+        let steps = ["Call reduce with an initial value of 1", "Call reduce with an initial value of 2",
+                     "Call reduce with an initial value of 3", "Fix the function"]
+        #expect(PlanCheck.problem(steps) == "the plan repeats itself")
+    }
+
+    @Test("advice to the user, with no change to the code, is discarded")
+    func advice() {
+        #expect(PlanCheck.problem(["Pass an initial value to the function", "Check the output again"]) == "no step changes the code")
+    }
+
+    @Test("steps that change named code are kept")
+    func usable() {
+        #expect(PlanCheck.problem(["Fix ordinal in inflection/__init__.py for 11 to 13", "Add a test for ordinalize(113)",
+                                   "Run the tests"]) == nil)
+    }
+}
+
+@Suite("a bug report on a real project, in a user's words")
+struct RepositoryBugReportTests {
+    @Test("what a user quotes is the example as a whole; a dotted call is one call; the value after 'should' is wanted")
+    func forms() {
+        let cases: [(String, [String])] = [
+            ("`inflection.ordinalize(113)` returns '113rd', but it should return '113th'.", ["(inflection.ordinalize(113)) == ('113th')"]),
+            ("`list(partition(2, [1, 2, 3], pad=0))` returns [(1, 2), (3, None)], but it should return [(1, 2), (3, 0)].",
+             ["(list(partition(2, [1, 2, 3], pad=0))) == ([(1, 2), (3, 0)])"]),
+            ("`parse_int('x')` raises ValueError: bad digit, but it should return 0.", ["(parse_int('x')) == (0)"]),
+            ("`bytes2human(1024)` returns '1024B', but it should return '1K'.", ["(bytes2human(1024)) == ('1K')"]),
+            ("`timeparse('- 1 minute')` returns 60, but it should return -60.", ["(timeparse('- 1 minute')) == (-60)"]),
+        ]
+        for (task, wanted) in cases {
+            let asserts = StatedExamples.asserts(in: task)
+            #expect(asserts.count == wanted.count, "\(task): \(asserts)")
+            for (assert, want) in zip(asserts, wanted) { #expect(assert.hasPrefix("assert " + want), "\(task): \(assert)") }
+        }
+    }
+
+    @Test("the defect's own error, a wanted value Doer cannot write down, and a call inside a larger expression give no test")
+    func nothingWrong() {
+        for task in ["`date(1900, 1, 31) + Duration(months=1)` raises ValueError: day is out of range for month, but it should return datetime.date(1900, 2, 28).",
+                     "x + f(2) returns 5", "`lookup('a')` raises KeyError but it should not"] {
+            #expect(StatedExamples.asserts(in: task).isEmpty, "\(task): \(StatedExamples.asserts(in: task))")
+        }
+    }
+
+    /// A package project: the function lives in `pkg/strutils.py`; `setup.py` must never be imported.
+    private static let project: [String: String] = [
+        "setup.py": "raise SystemExit('setup.py was imported')\n",
+        "pkg/__init__.py": "",
+        "pkg/strutils.py": "def bytes2human(n):\n    if n <= 1024:\n        return f'{n}B'\n    return f'{n // 1024}K'\n",
+        "tests/test_strutils.py": "from pkg.strutils import bytes2human\n\n\ndef test_small():\n    assert bytes2human(10) == '10B'\n",
+    ]
+
+    @Test("a stated example of a function in a package is tested where the package defines it: red before, green after")
+    func packageFunction() async throws {
+        let ws = try AgentWorkspace(files: Self.project)
+        let fixed = "def bytes2human(n):\n    if n < 1024:\n        return f'{n}B'\n    return f'{n // 1024}K'\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["pkg/strutils.py": fixed])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "`bytes2human(1024)` returns '1024B', but it should return '1K'.",
+                                                      in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(ws.read("pkg/strutils.py") == fixed)
+    }
+
+    @Test("a dotted example reaches the package by its name; a change that does not fix it is not a pass")
+    func dottedUnfixed() async throws {
+        let ws = try AgentWorkspace(files: Self.project)
+        let cosmetic = Self.project["pkg/strutils.py"]!.replacingOccurrences(of: "def bytes2human(n):", with: "def bytes2human(n):  # sizes")
+        let model = ScriptedModel(replies: [0: [Replies.files(["pkg/strutils.py": cosmetic])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "`pkg.strutils.bytes2human(1024)` returns '1024B', but it should return '1K'.",
+                                                      in: ws, approval: .never)
+        #expect(summary.outcome != .passed, "\(summary.message)")
+        #expect(!summary.applied)
+        #expect(ws.read("pkg/strutils.py") == Self.project["pkg/strutils.py"])
+    }
+}
