@@ -23,6 +23,11 @@ public struct TestStrategy: Sendable, Hashable {
     /// `src/` layout: in a checkout the package is installed into a virtualenv; in the
     /// sandbox nothing is, so the tests import it from here.
     public var importRoots: [String]
+    /// The workspace's own tests that already failed before any change (pytest node ids, or
+    /// test files that did not even import): left out of every run, because no change can be
+    /// judged by them — a test that needs a network the sandbox does not give, a module the
+    /// machine lacks. The request's tests and every other test still decide.
+    public var knownFailures: [String] = []
 
     public init(kind: Kind, generatedFiles: [String: String] = [:], languages: [String] = [], importRoots: [String] = []) {
         self.kind = kind
@@ -42,6 +47,7 @@ public struct TestStrategy: Sendable, Hashable {
         // The request's examples all run, each its own test, so a repair's progress can be
         // counted; a workspace's own suite stops at its first failure.
         case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short"] + (generatedFiles.isEmpty ? ["-x"] : [])
+            + knownFailures.map { $0.contains("::") ? "--deselect=\($0)" : "--ignore=\($0)" }
         case .nodeTest: ["node", "--test"]
         case .project: ["doer", "test"] + languages.flatMap { ["--language", $0] }
         }
@@ -50,8 +56,10 @@ public struct TestStrategy: Sendable, Hashable {
     public var description: String {
         switch kind {
         case .pytest:
-            generatedFiles.isEmpty ? "pytest on the workspace's tests (test_*.py)"
-                : "pytest on the request's examples turned into asserts, plus any test_*.py"
+            (generatedFiles.isEmpty ? "pytest on the workspace's tests (test_*.py)"
+                : "pytest on the request's examples turned into asserts, plus any test_*.py")
+                + (knownFailures.isEmpty ? "" : "; left out, failing before any change: "
+                    + knownFailures.prefix(3).joined(separator: ", ") + (knownFailures.count > 3 ? " and \(knownFailures.count - 3) more" : ""))
         case .nodeTest: "node --test on the workspace's *.test.js files"
         case .project: "the workspace's own \(languages.map(Self.displayName).joined(separator: ", ")) tests"
         }
