@@ -5,13 +5,14 @@ import Foundation
 public enum LanguageCatalogue {
     public static let all: [Language] = [
         .python, .javascript, .typescript, .go, .rust, .swift, .c, .cpp, .java,
-        .ruby, .php, .perl, .shell, .lua, .r, .csharp, .elixir,
+        .ruby, .php, .perl, .shell, .lua, .r, .csharp, .elixir, .haskell, .kotlin, .ocaml,
     ]
 
     public static func language(named name: String) throws(DoerError) -> Language {
         let key = name.lowercased()
         let aliases = ["c++": "cpp", "cxx": "cpp", "c#": "csharp", "cs": "csharp", "js": "javascript",
-                       "ts": "typescript", "sh": "bash", "shell": "bash", "py": "python", "golang": "go", "ex": "elixir"]
+                       "ts": "typescript", "sh": "bash", "shell": "bash", "py": "python", "golang": "go", "ex": "elixir",
+                       "hs": "haskell", "ghc": "haskell", "kt": "kotlin", "ml": "ocaml"]
         if let language = all.first(where: { $0.name == (aliases[key] ?? key) }) { return language }
         throw .invalidArgument("unknown language '\(name)'; known: \(all.map(\.name).joined(separator: ", "))")
     }

@@ -335,5 +335,5 @@ public enum LanguageSamples {
                 """,
             ],
             passingTest: "CalcTest.adds", failingTest: "CalcTest.adds wrongly", failureMessage: "two and two make four"),
-    ]
+    ] + [haskell, kotlin, ocaml]
 }
