@@ -141,7 +141,6 @@ struct ResumeTests {
         #expect(point.candidates[1].lastFailure == "assert 1 == 2")
         #expect(!point.applied)
         #expect(ResumePoint(events: events + [.changesApplied(files: [])]).applied)
-        #expect(!ResumePoint(events: events + [.changesApplied(files: []), .undone(paths: ["a.py"])]).applied)
         #expect(!ResumePoint(events: []).hasWork)
     }
 }

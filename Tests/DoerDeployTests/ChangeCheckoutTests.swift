@@ -1,5 +1,6 @@
 import DoerCore
 import DoerDeploy
+import DoerStore
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -97,10 +98,11 @@ struct ChangeCheckoutTests {
 
     @Test("nothing applied, or everything undone: nothing to deploy")
     func nothingApplied() async throws {
-        let events: [AgentEvent] = [.changesApplied(files: [FileChange(path: "a.py", kind: .added), FileChange(path: "b.py", kind: .modified)]),
-                                    .undone(paths: ["b.py"]), .changesApplied(files: [FileChange(path: "a.py", kind: .modified)])]
-        #expect(appliedChanges(in: events) == [FileChange(path: "a.py", kind: .added)])
-        #expect(appliedChanges(in: [.changesApplied(files: [FileChange(path: "a.py", kind: .added)]), .undone(paths: ["a.py"])]).isEmpty)
+        let events: [SessionEvent] = [.agent(.changesApplied(files: [FileChange(path: "a.py", kind: .added), FileChange(path: "b.py", kind: .modified)])),
+                                      .undone(paths: ["b.py"]), .agent(.changesApplied(files: [FileChange(path: "a.py", kind: .modified)]))]
+        #expect(SessionHistory(events: events).appliedChanges == [FileChange(path: "a.py", kind: .added)])
+        #expect(SessionHistory(events: [.agent(.changesApplied(files: [FileChange(path: "a.py", kind: .added)])), .undone(paths: ["a.py"])])
+            .appliedChanges.isEmpty)
         let git = try GitFixture()
         await #expect(throws: DeployError.self) {
             _ = try await ChangeCheckout.prepare(remote: "file://\(git.bare.path)", baseBranch: "main", workspace: git.work,

@@ -89,11 +89,11 @@ struct RuntimeWiringTests {
     func conversation() {
         let summary = RunSummary(outcome: .passed, winner: 0, iterations: 1, changedFiles: [FileChange(path: "greet.py", kind: .added)],
                                  applied: true, diff: "", usage: TokenUsage(promptTokens: 1, completionTokens: 1), durationMs: 1, message: "ok")
-        let events: [AgentEvent] = [
-            .started(task: "write greet.py", workspace: "/w", candidates: 1), .done(summary),
-            .started(task: "add a test", workspace: "/w", candidates: 1),
+        let events: [SessionEvent] = [
+            .agent(.started(task: "write greet.py", workspace: "/w", candidates: 1)), .agent(.done(summary)),
+            .undone(paths: ["greet.py"]), .agent(.started(task: "add a test", workspace: "/w", candidates: 1)),
         ]
-        let turns = ConversationContext.turns(in: events)
+        let turns = ConversationContext.turns(in: SessionHistory(events: events))
         #expect(turns.count == 2 && turns[0].summary?.applied == true && turns[1].summary == nil)
         let task = ConversationContext.task(for: "now add a farewell", after: turns)
         #expect(task.hasPrefix("now add a farewell"))

@@ -1,6 +1,9 @@
 import DoerAgent
+import DoerConfig
 import DoerCore
+import DoerLanguages
 import DoerRuntime
+import DoerSandbox
 @testable import DoerServer
 import DoerStore
 import Foundation
@@ -63,7 +66,7 @@ struct ServerRuntimeTests {
             _ = await harness.server.hub.cancel(id)
             await harness.server.hub.waitUntilIdle(id)
             let started = try harness.server.store.events(of: id).compactMap { event -> String? in
-                if case .started(let task, _, _) = event { return task }
+                if case .agent(.started(let task, _, _)) = event { return task }
                 return nil
             }
             #expect(started.count == 2)
@@ -87,7 +90,7 @@ struct ServerRuntimeTests {
         let session = try #require(sessions.first)
         #expect(text.contains(session.id))
         let events = try harness.runtime.store.events(of: session.id)
-        #expect(events.contains { if case .changesApplied = $0 { return true } else { return false } })
+        #expect(events.contains { if case .agent(.changesApplied) = $0 { return true } else { return false } })
         let audit = try harness.runtime.audit.records(session: session.id)
         #expect(audit.contains { $0.kind == "session.started" } && audit.contains { $0.kind == "files.changed" }, "\(audit.map(\.kind))")
         #expect(FileManager.default.fileExists(atPath: workspace.appendingPathComponent("calc.py").path))
@@ -99,5 +102,50 @@ struct ServerRuntimeTests {
         #expect(!FileManager.default.fileExists(atPath: workspace.appendingPathComponent("calc.py").path))
         let after = try harness.runtime.store.events(of: session.id)
         #expect(after.contains { if case .undone = $0 { return true } else { return false } })
+    }
+
+    @Test("a non-default staging folder, uid, limits and model settings reach the server's agent, its executions and MCP's runs and tests")
+    func configurationReachesEveryPart() async throws {
+        let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-serve-wiring-\(UUID().uuidString.prefix(8))")
+        let staging = root.appendingPathComponent("staging").path
+        let directories = DataDirectory(environment: ["DOER_HOME": root.appendingPathComponent("home").path])
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: directories.configFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("""
+        [sandbox]
+        staging_dir = "\(staging)"
+        uid = 4242
+        gid = 4343
+        [limits]
+        memory = "300m"
+        timeout = 17
+        [model]
+        temperature = 0.6
+        """.utf8).write(to: directories.configFile)
+        let script = root.appendingPathComponent("script.json")
+        try Data(#"{"replies": ["```file a.py\nprint(1)\n```"]}"#.utf8).write(to: script)
+        // As `doer serve` and `doer mcp` build theirs.
+        let runtime = try Runtime(options: RuntimeOptions(scriptedModel: script, environment: [:]), directories: directories)
+        let server = try DoerHTTPServer(options: ServerOptions(workspacesRoot: root.appendingPathComponent("workspaces")), runtime: runtime)
+        let tools = try MCPToolServer(runtime: runtime, applyChanges: false)
+        let cache = staging + "/languages"
+
+        let hubRuntime = await server.hub.runtime
+        let agent = hubRuntime.agentConfiguration(await server.hub.settings)
+        #expect(agent.languageCache.root.path == cache, "the server's agent caches builds where its sandboxes bind them")
+        #expect(agent.stagingRoot.path.hasPrefix(staging))
+        #expect(agent.limits.memoryBytes == 300 << 20 && agent.limits.wallClockSeconds == 17)
+        #expect(agent.baseTemperature == 0.6)
+        #expect(hubRuntime.sandboxConfiguration.unprivilegedUID == 4242 && hubRuntime.sandboxConfiguration.unprivilegedGID == 4343)
+        #expect(server.executions.runner.cache.root.path == cache, "POST /v1/executions builds into the same cache")
+        #expect(tools.executions.runner.cache.root.path == cache, "MCP's run_code too")
+        #expect(tools.tests.cache.root.path == cache, "and MCP's run_tests")
+        let mcpAgent = tools.runtime.agentConfiguration(AgentRunSettings())
+        #expect(mcpAgent.languageCache.root.path == cache && mcpAgent.baseTemperature == 0.6, "and MCP's run_task agent")
+        if geteuid() == 0 {
+            for owner in [agent.languageCache.owner, server.executions.runner.cache.owner, tools.tests.cache.owner] {
+                #expect(owner?.uid == 4242 && owner?.gid == 4343, "the cache belongs to the uid the sandbox runs as")
+            }
+        }
     }
 }

@@ -22,8 +22,8 @@ struct SessionStoreTests {
         }
         let reopened = try SessionStore(path: path)
         #expect(try reopened.events(of: sessionID) == [
-            .started(task: "add tests", workspace: "/src/app", candidates: 1), .plan(plan),
-            .action(candidate: 0, .writeFile(path: "a.py", content: "x = 1\n")),
+            .agent(.started(task: "add tests", workspace: "/src/app", candidates: 1)), .agent(.plan(plan)),
+            .agent(.action(candidate: 0, .writeFile(path: "a.py", content: "x = 1\n"))),
         ])
         let record = try reopened.session(String(sessionID.prefix(8)))
         #expect(record.outcome == nil, "an interrupted session has no outcome")
@@ -41,7 +41,7 @@ struct SessionStoreTests {
         #expect(try store.session(session.id).outcome == "iteration-limit")
         try store.reopen(session.id)
         #expect(try store.session(session.id).outcome == nil)
-        #expect(try store.events(of: session.id) == [.done(summary)])
+        #expect(try store.events(of: session.id) == [.agent(.done(summary))])
         try? FileManager.default.removeItem(at: path.deletingLastPathComponent())
     }
 
@@ -55,7 +55,7 @@ struct SessionStoreTests {
             }
         }
         let texts = try store.events(of: session.id).compactMap { event -> String? in
-            if case .messageDelta(_, let text) = event { return text } else { return nil }
+            if case .agent(.messageDelta(_, let text)) = event { return text } else { return nil }
         }
         #expect(Set(texts) == Set((0..<50).map(String.init)))
         #expect(try store.session(session.id).eventCount == 50)

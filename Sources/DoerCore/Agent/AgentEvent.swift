@@ -1,7 +1,7 @@
 import Foundation
 
-/// Everything an agent run reports, in order. Every frontend (terminal, JSONL, web, MCP)
-/// consumes this one stream and nothing else of the agent.
+/// Everything an agent run reports, in order. Frontends read it wrapped in a
+/// `SessionEvent`, which adds what happens to a recorded session besides its runs.
 public enum AgentEvent: Sendable, Hashable, Codable {
     case started(task: String, workspace: String, candidates: Int)
     case plan(Plan)
@@ -20,11 +20,7 @@ public enum AgentEvent: Sendable, Hashable, Codable {
     /// What the changes replace, recorded before they are applied (for `doer undo`).
     case undoPoint(WorkspaceBackup)
     case changesApplied(files: [FileChange])
-    /// `doer undo` put these paths back as they were before the changes.
-    case undone(paths: [String])
     case done(RunSummary)
-    /// A deploy of the session's applied change, started over the HTTP API, moved on.
-    case deploy(DeployProgress)
 }
 
 /// What the agent means to do, shown before it does it.

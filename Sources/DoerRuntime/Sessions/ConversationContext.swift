@@ -1,4 +1,5 @@
 public import DoerCore
+public import DoerStore
 
 /// What a follow-up message is told about the conversation before it: each earlier
 /// request, how it ended and which files it changed. `doer chat` and the server's
@@ -28,20 +29,8 @@ public enum ConversationContext {
         return message + "\n\nEarlier in this conversation (the workspace files show what was applied):\n" + lines.joined(separator: "\n")
     }
 
-    /// The turns a session's recorded events hold: each run's request (its first line, as
-    /// the person wrote it) and its summary.
-    public static func turns(in events: [AgentEvent]) -> [Turn] {
-        var turns: [Turn] = []
-        for event in events {
-            switch event {
-            case .started(let task, _, _):
-                turns.append(Turn(message: task, summary: nil))
-            case .done(let summary):
-                if !turns.isEmpty { turns[turns.count - 1].summary = summary }
-            default:
-                continue
-            }
-        }
-        return turns
+    /// The turns a recorded session holds: each run's request and its summary.
+    public static func turns(in history: SessionHistory) -> [Turn] {
+        history.runs.map { Turn(message: $0.task, summary: $0.summary) }
     }
 }

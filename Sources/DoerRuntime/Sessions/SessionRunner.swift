@@ -27,7 +27,7 @@ public struct SessionRunner: Sendable {
     @discardableResult
     public func run(task: String, workspace: URL, session: String, resume: ResumePoint? = nil, settings: AgentRunSettings,
                     approvals: any ApprovalHandler, actor: String? = nil,
-                    deliver: @Sendable (AgentEvent) async -> Void) async throws(DoerError) -> RunSummary? {
+                    deliver: @Sendable (SessionEvent) async -> Void) async throws(DoerError) -> RunSummary? {
         try runtime.checkWorkspace(workspace)
         let agent = try runtime.agent(settings, approvals: approvals)
         let recorder = runtime.recorder(actor: actor, session: session, workspace: workspace)
@@ -44,7 +44,7 @@ public struct SessionRunner: Sendable {
                 // A failed audit write must not stop the run: the session's own events hold it.
                 try? recorder.record(event)
                 observer.record(event)
-                await deliver(event)
+                await deliver(.agent(event))
                 if case .done(let done) = event { summary = done }
             }
         } catch {

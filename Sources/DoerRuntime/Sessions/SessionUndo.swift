@@ -30,19 +30,6 @@ public struct SessionUndo: Sendable {
         self.init(store: runtime.store, audit: runtime.audit, defaultActor: runtime.configuration.audit.actor())
     }
 
-    /// The undo point a session's events leave to use, if any.
-    public static func pendingUndo(in events: [AgentEvent]) -> WorkspaceBackup? {
-        var backup: WorkspaceBackup?
-        for event in events {
-            switch event {
-            case .undoPoint(let point): backup = point
-            case .undone: backup = nil
-            default: break
-            }
-        }
-        return backup
-    }
-
     /// Undoes the newest session with applied changes left to undo: among `ids` (newest
     /// last) when given, otherwise among all recent sessions.
     public func undoLatest(among ids: [String]?, actor: String? = nil) throws(DoerError) -> Undone {
@@ -55,14 +42,15 @@ public struct SessionUndo: Sendable {
             sessions = try store.sessions(limit: 200)
         }
         for session in sessions {
-            guard let backup = Self.pendingUndo(in: try store.events(of: session.id)) else {
+            guard let backup = try SessionHistory(of: session.id, in: store).pendingUndo else {
                 if ids?.count == 1 { throw .invalidArgument("session \(session.id.prefix(8)) has no applied changes to undo") }
                 continue
             }
             let restored = try backup.restore()
-            try store.append(.undone(paths: restored), to: session.id)
+            let event = SessionEvent.undone(paths: restored)
+            try store.append(event, to: session.id)
             try AuditRecorder(log: audit, actor: actor ?? defaultActor, session: session.id,
-                              workspace: URL(fileURLWithPath: backup.workspace, isDirectory: true)).record(.undone(paths: restored))
+                              workspace: URL(fileURLWithPath: backup.workspace, isDirectory: true)).record(event)
             return Undone(session: session, workspace: backup.workspace, paths: restored)
         }
         throw .invalidArgument("no session has applied changes left to undo")

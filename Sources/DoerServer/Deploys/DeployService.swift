@@ -135,13 +135,13 @@ actor DeployService {
                 throw .badRequest("'\(branch)' is not a usable branch name")
             }
         }
-        let events: [AgentEvent]
+        let history: SessionHistory
         do {
-            events = try store.events(of: record.id)
+            history = try SessionHistory(of: record.id, in: store)
         } catch {
             throw .unavailable("cannot read the session's events: \(error.description)")
         }
-        let changes = appliedChanges(in: events)
+        let changes = history.appliedChanges
         guard !changes.isEmpty else {
             throw .conflict("nothing to deploy: session \(record.id) has no applied change (approve the agent's change first)")
         }
@@ -168,7 +168,7 @@ actor DeployService {
         }
         publish(progress)
         let id = progress.id
-        live[id]?.run = Task { await self.run(id, record: record, events: events, changes: changes) }
+        live[id]?.run = Task { await self.run(id, record: record, history: history, changes: changes) }
         return progress
     }
 
@@ -212,29 +212,21 @@ actor DeployService {
     }
 
     private func stored(_ session: String) throws(ServerError) -> [DeployProgress] {
-        let events: [AgentEvent]
         do {
-            events = try store.events(of: session)
+            return try SessionHistory(of: session, in: store).deploys
         } catch {
             throw .unavailable("cannot read the session's events: \(error.description)")
         }
-        var order: [String] = []
-        var latest: [String: DeployProgress] = [:]
-        for case .deploy(let progress) in events {
-            if latest[progress.id] == nil { order.append(progress.id) }
-            latest[progress.id] = progress
-        }
-        return order.compactMap { latest[$0] }
     }
 
     // The background work of one deploy.
 
-    private func run(_ id: String, record: SessionRecord, events: [AgentEvent], changes: [FileChange]) async {
+    private func run(_ id: String, record: SessionRecord, history: SessionHistory, changes: [FileChange]) async {
         guard let progress = live[id]?.progress else { return }
         let folder = configuration.scratchRoot.appendingPathComponent(id, isDirectory: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let deployer: Deployer
-        var request = DeployRequest(session: record, events: events)
+        var request = DeployRequest(session: record, history: history)
         do {
             try FileManager.default.createDirectory(at: configuration.scratchRoot, withIntermediateDirectories: true)
             let checkout = try await ChangeCheckout.prepare(remote: settings.remote, baseBranch: settings.baseBranch,

@@ -134,18 +134,10 @@ struct SessionRoutes: Sendable {
 
     private func diff(_ context: ServerRequestContext) throws -> DiffView {
         let record = try owned(context)
-        var latest = DiffView(diff: "", files: [], applied: false)
-        for event in try store.events(of: record.id) {
-            switch event {
-            case .approvalRequested(let request):
-                latest = DiffView(diff: request.diff, files: request.files, applied: false)
-            case .done(let summary) where !summary.diff.isEmpty:
-                latest = DiffView(diff: summary.diff, files: summary.changedFiles, applied: summary.applied)
-            default:
-                break
-            }
+        guard let latest = try SessionHistory(of: record.id, in: store).latestChange else {
+            return DiffView(diff: "", files: [], applied: false)
         }
-        return latest
+        return DiffView(diff: latest.diff, files: latest.files, applied: latest.applied)
     }
 
     private func file(_ context: ServerRequestContext) throws -> Response {
@@ -175,7 +167,7 @@ struct SessionRoutes: Sendable {
         let hub = hub
         let sessionID = record.id
         let (subscription, live) = await hub.subscribe(sessionID)
-        let stored: [AgentEvent]
+        let stored: [SessionEvent]
         do {
             stored = try store.events(of: sessionID)
         } catch {

@@ -7,7 +7,7 @@ import Foundation
 /// One stored event with its sequence number (1, 2, 3… per session), the SSE event id.
 public struct SequencedEvent: Sendable {
     public var seq: Int
-    public var event: AgentEvent
+    public var event: SessionEvent
 }
 
 /// The live side of sessions: the run in progress of each session, the clients following
@@ -61,7 +61,7 @@ public actor SessionHub {
             try runtime.agentConfiguration(settings).validate()
             try runtime.checkWorkspace(workspace)
             let record = try store.session(sessionID)
-            let earlier = record.eventCount > 0 ? ConversationContext.turns(in: try store.events(of: sessionID)) : []
+            let earlier = record.eventCount > 0 ? ConversationContext.turns(in: try SessionHistory(of: sessionID, in: store)) : []
             fullTask = ConversationContext.task(for: task, after: earlier)
             if record.eventCount > 0 { try store.reopen(sessionID) }
             lastSeq[sessionID] = record.eventCount
@@ -100,7 +100,7 @@ public actor SessionHub {
 
     /// Records an event that does not come from the agent (a deploy moving on) in the
     /// session, after whatever it holds already, and sends it to the session's followers.
-    func record(_ event: AgentEvent, in sessionID: String) throws(DoerError) {
+    func record(_ event: SessionEvent, in sessionID: String) throws(DoerError) {
         if lastSeq[sessionID] == nil { lastSeq[sessionID] = try store.session(sessionID).eventCount }
         try store.append(event, to: sessionID)
         publish(sessionID, event)
@@ -160,7 +160,7 @@ public actor SessionHub {
         entry.continuation.resume(returning: approver)
     }
 
-    private func publish(_ sessionID: String, _ event: AgentEvent) {
+    private func publish(_ sessionID: String, _ event: SessionEvent) {
         let seq = (lastSeq[sessionID] ?? 0) + 1
         lastSeq[sessionID] = seq
         for continuation in (subscribers[sessionID] ?? [:]).values {

@@ -29,6 +29,20 @@ public final class AuditRecorder: @unchecked Sendable {
         self.workspace = workspace
     }
 
+    public func record(_ event: SessionEvent) throws(DoerError) {
+        switch event {
+        case .agent(let event):
+            try record(event)
+        case .undone(let paths):
+            let root = lock.withLock { workspace }
+            try log.append(.filesRestored, session: session, actor: actor,
+                           details: ["files": fileDetails(paths.map { FileChange(path: $0, kind: .modified) }, root: root)])
+        case .deploy:
+            // The deployer records each of its decisions and effects itself, as `doer deploy` does.
+            break
+        }
+    }
+
     public func record(_ event: AgentEvent) throws(DoerError) {
         guard let (kind, details) = describe(event) else { return }
         try log.append(kind, session: session, actor: actor(for: event), details: details)
@@ -115,17 +129,11 @@ public final class AuditRecorder: @unchecked Sendable {
         case .changesApplied(let files):
             let root = lock.withLock { workspace }
             return (.filesChanged, ["files": fileDetails(files, root: root), "source": "agent"])
-        case .undone(let paths):
-            let root = lock.withLock { workspace }
-            return (.filesRestored, ["files": fileDetails(paths.map { FileChange(path: $0, kind: .modified) }, root: root)])
         case .done(let summary):
             return (.sessionEnded, ["outcome": .string(summary.outcome.rawValue), "applied": .bool(summary.applied),
                                     "iterations": .int(Int64(summary.iterations)), "message": .string(summary.message),
                                     "tokens": .int(Int64(summary.usage.totalTokens))])
         case .messageDelta, .executionStarted, .executionOutput, .candidateStatus, .undoPoint:
-            return nil
-        case .deploy:
-            // The deployer records each of its decisions and effects itself, as `doer deploy` does.
             return nil
         }
     }

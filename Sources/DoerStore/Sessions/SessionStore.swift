@@ -62,8 +62,13 @@ public final class SessionStore: Sendable {
         return record
     }
 
-    /// Appends an event after the session's last one; a `.done` event also ends the session.
+    /// Appends an agent event after the session's last one; a `.done` event also ends the session.
     public func append(_ event: AgentEvent, to sessionID: String) throws(DoerError) {
+        try append(SessionEvent.agent(event), to: sessionID)
+    }
+
+    /// Appends an event after the session's last one; an agent's `.done` also ends the session.
+    public func append(_ event: SessionEvent, to sessionID: String) throws(DoerError) {
         let json: String
         do {
             json = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
@@ -76,7 +81,7 @@ public final class SessionStore: Sendable {
                                         arguments: [sessionID]) ?? 1
             try db.execute(sql: "INSERT INTO event (sessionId, seq, type, json, createdAt) VALUES (?, ?, ?, ?, ?)",
                            arguments: [sessionID, next, type, json, Date().timeIntervalSince1970])
-            if case .done(let summary) = event {
+            if case .agent(.done(let summary)) = event {
                 try db.execute(sql: "UPDATE session SET outcome = ?, message = ? WHERE id = ?",
                                arguments: [summary.outcome.rawValue, summary.message, sessionID])
             }
@@ -112,11 +117,12 @@ public final class SessionStore: Sendable {
         return first
     }
 
-    public func events(of sessionID: String) throws(DoerError) -> [AgentEvent] {
+    /// The session's events, oldest first. An event this version cannot read is left out.
+    public func events(of sessionID: String) throws(DoerError) -> [SessionEvent] {
         let texts = try read { db in
             try String.fetchAll(db, sql: "SELECT json FROM event WHERE sessionId = ? ORDER BY seq", arguments: [sessionID])
         }
-        return texts.compactMap { try? JSONDecoder().decode(AgentEvent.self, from: Data($0.utf8)) }
+        return texts.compactMap { try? JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
     }
 
     private static func record(_ row: Row) -> SessionRecord {

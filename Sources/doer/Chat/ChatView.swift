@@ -20,6 +20,11 @@ final class ChatView: @unchecked Sendable {
         self.progress = progress
     }
 
+    /// A session's undo and deploys are not part of a chat's runs: only agent events show.
+    func show(_ event: SessionEvent) {
+        if case .agent(let event) = event { show(event) }
+    }
+
     func show(_ event: AgentEvent) {
         if case .messageDelta(let candidate, let text) = event {
             // With several candidates racing, their words would interleave: show statuses only.
@@ -86,7 +91,7 @@ final class ChatView: @unchecked Sendable {
             let head = summary.outcome == .passed ? style.green("done") : style.red(summary.outcome.rawValue)
             say(head + ": \(summary.message)"
                 + style.dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens)))
-        case .messageDelta, .undoPoint, .undone, .deploy:
+        case .messageDelta, .undoPoint:
             break
         }
     }

@@ -53,7 +53,7 @@ struct DeployRunCommand: AsyncParsableCommand {
             if let session {
                 let store = try SessionStore(path: directories.sessionDatabase)
                 let record = try store.session(session)
-                request = DeployRequest(session: record, events: try store.events(of: record.id))
+                request = DeployRequest(session: record, history: try SessionHistory(of: record.id, in: store))
             }
             request.remote = remote
             request.branch = branch

@@ -44,7 +44,7 @@ func runAgent(settings: AgentFlags, task: String, workspace: URL, resuming sessi
         let record: SessionRecord
         var resume: ResumePoint?
         if let session {
-            resume = ResumePoint(events: try runtime.store.events(of: session.id))
+            resume = try SessionHistory(of: session.id, in: runtime.store).resumePoint
             try runtime.store.reopen(session.id)
             record = session
         } else {

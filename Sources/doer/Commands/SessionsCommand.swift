@@ -64,7 +64,7 @@ struct ResumeCommand: AsyncParsableCommand {
         do {
             let store = try SessionStore(path: DataDirectory().sessionDatabase)
             session = try store.session(id)
-            point = ResumePoint(events: try store.events(of: session.id))
+            point = try SessionHistory(of: session.id, in: store).resumePoint
         } catch {
             fail(error)
         }

@@ -50,7 +50,7 @@ struct AgentRuntime: Sendable {
 
     /// Runs a task as a recorded session; returns the run's summary.
     func run(task: String, workspace: URL, session: SessionRecord, resume: ResumePoint?, approvals: any ApprovalHandler,
-             show: @escaping @Sendable (AgentEvent) -> Void) async throws(DoerError) -> RunSummary? {
+             show: @escaping @Sendable (SessionEvent) -> Void) async throws(DoerError) -> RunSummary? {
         try await SessionRunner(runtime: runtime).run(task: task, workspace: workspace, session: session.id, resume: resume,
                                                       settings: runSettings, approvals: approvals) { show($0) }
     }

@@ -1,7 +1,7 @@
 import DoerCore
 import Foundation
 
-/// Shows agent events: for people on the terminal, or as JSON lines for programs.
+/// Shows a session's events: for people on the terminal, or as JSON lines for programs.
 ///
 /// @unchecked Sendable: one run's events reach it in order from a single consuming task.
 final class EventPrinter: @unchecked Sendable {
@@ -14,12 +14,26 @@ final class EventPrinter: @unchecked Sendable {
         self.json = json
     }
 
-    func show(_ event: AgentEvent) {
+    func show(_ event: SessionEvent) {
         if json {
             FileHandle.standardOutput.write(Self.jsonLine(event))
             return
         }
         let text: String? = switch event {
+        case .agent(let event):
+            describe(event)
+        case .undone(let paths):
+            "undone: " + paths.joined(separator: ", ")
+        case .deploy(let progress):
+            bold("deploy") + " \(progress.state.rawValue)" + (progress.branch.map { " \($0)" } ?? "")
+                + (progress.pullRequest.map { " \($0.url)" } ?? "") + (progress.ci.map { " CI \($0.status)" + ($0.conclusion.map { " (\($0))" } ?? "") } ?? "")
+                + (progress.error.map { ": \($0)" } ?? "")
+        }
+        if let text { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    }
+
+    private func describe(_ event: AgentEvent) -> String? {
+        switch event {
         case .started(let task, let workspace, let candidates):
             bold("doer") + " \(task)\n" + dim("workspace \(workspace), \(candidates) candidate(s)")
         case .plan(let plan):
@@ -48,20 +62,13 @@ final class EventPrinter: @unchecked Sendable {
             approved ? "approved by \(by)" : "not approved"
         case .undoPoint:
             nil
-        case .undone(let paths):
-            "undone: " + paths.joined(separator: ", ")
         case .changesApplied(let files):
             green("applied ") + files.map { "\($0.kind.rawValue) \($0.path)" }.joined(separator: ", ")
         case .done(let summary):
             (summary.outcome == .passed ? green("done") : red(summary.outcome.rawValue)) + ": \(summary.message)"
                 + dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens))
                 + (summary.applied || summary.diff.isEmpty || ![.passed, .unverified].contains(summary.outcome) ? "" : "\n" + style.diff(summary.diff))
-        case .deploy(let progress):
-            bold("deploy") + " \(progress.state.rawValue)" + (progress.branch.map { " \($0)" } ?? "")
-                + (progress.pullRequest.map { " \($0.url)" } ?? "") + (progress.ci.map { " CI \($0.status)" + ($0.conclusion.map { " (\($0))" } ?? "") } ?? "")
-                + (progress.error.map { ": \($0)" } ?? "")
         }
-        if let text { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
     }
 
     private func finished(_ candidate: Int, code: Int32, ms: Double, output: String) -> String {
@@ -87,7 +94,7 @@ final class EventPrinter: @unchecked Sendable {
     }
 
     /// One JSON object per line: `{"type": "plan", ...}` with the event's fields.
-    static func jsonLine(_ event: AgentEvent) -> Data {
+    static func jsonLine(_ event: SessionEvent) -> Data {
         guard let data = try? JSONEncoder().encode(event),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let (type, value) = object.first else { return Data() }

@@ -1,8 +1,6 @@
-public import DoerCore
-
-/// How far an interrupted or unfinished session got, read back from its recorded events,
-/// so that a resumed run starts from the candidates' files and their last failure instead
-/// of from nothing.
+/// How far an interrupted or unfinished session got, so that a resumed run starts from the
+/// candidates' files and their last failure instead of from nothing. A recorded session's
+/// comes from `SessionHistory.resumePoint`; `init(events:)` reads an agent's own stream.
 ///
 /// The events are replayed run by run: each `started` begins a run whose candidate `i`
 /// continued from the `i`-th best state of the run before (see `ordered`), which is also
@@ -27,6 +25,13 @@ public struct ResumePoint: Sendable, Hashable {
     /// Whether the session's changes already reached the workspace (and were not undone).
     public var applied: Bool
 
+    public init(plan: Plan?, candidates: [CandidateState], applied: Bool) {
+        self.plan = plan
+        self.candidates = candidates
+        self.applied = applied
+    }
+
+    /// The point an agent's events reach, run after run.
     public init(events: [AgentEvent]) {
         var plan: Plan?
         var current: [Int: CandidateState] = [:]
@@ -47,8 +52,6 @@ public struct ResumePoint: Sendable, Hashable {
                 current[candidate, default: CandidateState()].lastFailure = report.failureSummary
             case .changesApplied:
                 applied = true
-            case .undone:
-                applied = false
             default:
                 break
             }
