@@ -1,6 +1,7 @@
 import DoerCore
 import DoerDeploy
 import DoerStore
+import DoerTestSupport
 import Foundation
 import Testing
 
@@ -10,12 +11,12 @@ func fixture(_ name: String) throws -> Data {
 }
 
 /// A GitHub API stand-in answering from recorded JSON.
-func fakeGitHub() throws -> HTTPFixture {
+func fakeGitHub() throws -> FixtureServer {
     let pull = try fixture("create-pull-request")
     let runs = try fixture("workflow-runs")
     let run = try fixture("workflow-run-completed")
     let badCredentials = try fixture("bad-credentials")
-    return try HTTPFixture { request in
+    return try FixtureServer { request in
         guard request.header("Authorization") == "Bearer ghp_testtoken0123456789abcdef" else {
             return .init(status: 401, body: badCredentials)
         }
@@ -31,7 +32,7 @@ func fakeGitHub() throws -> HTTPFixture {
 
 @Suite("GitHub wire formats")
 struct GitHubWireTests {
-    func settings(_ server: HTTPFixture) -> DeploySettings {
+    func settings(_ server: FixtureServer) -> DeploySettings {
         var settings = DeploySettings()
         settings.githubAPIURL = server.baseURL
         settings.githubRepository = "octo-org/hello"
@@ -48,10 +49,10 @@ struct GitHubWireTests {
         let pull = try await client.createPullRequest(head: "doer/feature", base: "main", title: "add a greeting script", body: "Plan:\n- write app.py")
         #expect(pull.number == 42)
         #expect(pull.url == "https://github.com/octo-org/hello/pull/42")
-        let request = try #require(server.requests.first)
+        let request = try #require(server.recorded.first)
         #expect(request.header("Accept") == "application/vnd.github+json")
         #expect(request.header("X-GitHub-Api-Version") == "2022-11-28")
-        let body = try #require(try JSONSerialization.jsonObject(with: request.body) as? [String: String])
+        let body = try #require(try JSONSerialization.jsonObject(with: request.data) as? [String: String])
         #expect(body == ["title": "add a greeting script", "head": "doer/feature", "base": "main", "body": "Plan:\n- write app.py"])
     }
 
@@ -64,12 +65,12 @@ struct GitHubWireTests {
         #expect(run.id == "30433642")
         #expect(run.status == "queued")
         #expect(run.url == "https://github.com/octo-org/hello/actions/runs/30433642")
-        let dispatch = try #require(server.requests.first)
+        let dispatch = try #require(server.recorded.first)
         #expect(dispatch.method == "POST")
-        let body = try #require(try JSONSerialization.jsonObject(with: dispatch.body) as? [String: Any])
+        let body = try #require(try JSONSerialization.jsonObject(with: dispatch.data) as? [String: Any])
         #expect(body["ref"] as? String == "doer/feature")
         #expect(body["inputs"] as? [String: String] == ["doer_session": "s-9"])
-        let list = server.requests[1]
+        let list = server.recorded[1]
         #expect(list.uri.contains("event=workflow_dispatch"))
         #expect(list.uri.contains("branch=doer/feature") || list.uri.contains("branch=doer%2Ffeature"))
         let finished = try await target.status(of: run)
@@ -92,7 +93,7 @@ struct GitHubWireTests {
     @Test("a validation error from GitHub carries its message")
     func validationFailed() async throws {
         let body = try fixture("validation-failed")
-        let server = try HTTPFixture { _ in .init(status: 422, body: body) }
+        let server = try FixtureServer { _ in .init(status: 422, body: body) }
         var settings = DeploySettings()
         settings.githubAPIURL = server.baseURL
         settings.githubRepository = "octo-org/hello"

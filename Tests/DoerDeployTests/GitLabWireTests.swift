@@ -1,6 +1,7 @@
 import DoerCore
 import DoerDeploy
 import DoerStore
+import DoerTestSupport
 import Foundation
 import Testing
 
@@ -13,11 +14,11 @@ func gitlabFixture(_ name: String) throws -> Data {
 struct GitLabWireTests {
     let environment = ["GITLAB_TOKEN": "glpat-testtoken0123456789abcd"]
 
-    func fakeGitLab() throws -> HTTPFixture {
+    func fakeGitLab() throws -> FixtureServer {
         let mergeRequest = try gitlabFixture("create-merge-request")
         let pipeline = try gitlabFixture("create-pipeline")
         let finished = try gitlabFixture("pipeline-success")
-        return try HTTPFixture { request in
+        return try FixtureServer { request in
             guard request.header("PRIVATE-TOKEN") == "glpat-testtoken0123456789abcd" else {
                 return .init(status: 401, json: #"{"message":"401 Unauthorized"}"#)
             }
@@ -30,7 +31,7 @@ struct GitLabWireTests {
         }
     }
 
-    func settings(_ server: HTTPFixture) -> DeploySettings {
+    func settings(_ server: FixtureServer) -> DeploySettings {
         var settings = DeploySettings()
         settings.gitlabAPIURL = server.baseURL + "/api/v4"
         settings.gitlabProject = "team/app"
@@ -44,14 +45,14 @@ struct GitLabWireTests {
         let mergeRequest = try await client.createMergeRequest(source: "doer/feature", target: "main", title: "t", description: "d")
         #expect(mergeRequest.number == 17)
         #expect(mergeRequest.url == "https://gitlab.example.com/team/app/-/merge_requests/17")
-        let body = try #require(try JSONSerialization.jsonObject(with: server.requests[0].body) as? [String: String])
+        let body = try #require(try JSONSerialization.jsonObject(with: server.recorded[0].data) as? [String: String])
         #expect(body == ["source_branch": "doer/feature", "target_branch": "main", "title": "t", "description": "d"])
 
         let target = GitLabPipelineTarget(client: client)
         let run = try await target.trigger(DeployContext(branch: "doer/feature", commit: "6dcb09b", session: "s-3", remoteURL: "x"))
         #expect(run.id == "1290001")
         #expect(run.status == "queued")
-        let pipelineBody = try #require(try JSONSerialization.jsonObject(with: server.requests[1].body) as? [String: Any])
+        let pipelineBody = try #require(try JSONSerialization.jsonObject(with: server.recorded[1].data) as? [String: Any])
         #expect(pipelineBody["ref"] as? String == "doer/feature")
         #expect(pipelineBody["variables"] as? [[String: String]] == [["key": "DOER_SESSION", "value": "s-3"]])
         let finished = try await target.status(of: run)

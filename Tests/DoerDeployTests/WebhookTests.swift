@@ -2,16 +2,17 @@ import Crypto
 import DoerCore
 import DoerDeploy
 import DoerStore
+import DoerTestSupport
 import Foundation
 import Testing
 
 /// A receiver that accepts only requests signed with its own secret, as a real one would.
-func signatureCheckingReceiver(secret: String, statusURL: String? = nil) throws -> HTTPFixture {
-    try HTTPFixture { request in
+func signatureCheckingReceiver(secret: String, statusURL: String? = nil) throws -> FixtureServer {
+    try FixtureServer { request in
         if request.method == "GET" {
             return .init(status: 200, json: #"{"status":"completed","conclusion":"success"}"#)
         }
-        let code = HMAC<SHA256>.authenticationCode(for: request.body, using: SymmetricKey(data: Data(secret.utf8)))
+        let code = HMAC<SHA256>.authenticationCode(for: request.data, using: SymmetricKey(data: Data(secret.utf8)))
         let expected = "sha256=" + code.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         guard request.header("X-Doer-Signature") == expected else {
             return .init(status: 401, json: #"{"error":"bad signature"}"#)
@@ -31,11 +32,11 @@ struct WebhookTests {
         let run = try await WebhookTarget(url: receiver.baseURL + "/hook", secret: "right").trigger(context)
         #expect(run.status == "delivered")
         #expect(run.succeeded)
-        let request = try #require(receiver.requests.first)
+        let request = try #require(receiver.recorded.first)
         #expect(request.method == "POST")
         #expect(request.uri == "/hook")
         #expect(request.header("Content-Type") == "application/json")
-        let body = try #require(try JSONSerialization.jsonObject(with: request.body) as? [String: String])
+        let body = try #require(try JSONSerialization.jsonObject(with: request.data) as? [String: String])
         #expect(body == ["event": "deploy", "branch": "doer/x", "commit": "abc123", "session": "s-1", "repository": "file:///r.git"])
     }
 
@@ -61,7 +62,7 @@ struct WebhookTests {
         let now = try await target.status(of: run)
         #expect(now.status == "completed")
         #expect(now.conclusion == "success")
-        #expect(statusServer.requests.first?.uri == "/runs/7")
+        #expect(statusServer.recorded.first?.uri == "/runs/7")
     }
 
     @Test("an unreachable receiver is a clear error")

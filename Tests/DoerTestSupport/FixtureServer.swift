@@ -4,8 +4,9 @@ public import NIOCore
 public import NIOHTTP1
 import NIOPosix
 
-/// A scripted HTTP server on loopback: each request gets the next scripted reply, sent in
-/// the given chunks (so server-sent events arrive split anywhere), and is recorded.
+/// A scripted HTTP server on loopback: each request gets the next scripted reply (or the
+/// one `respond` makes for it), sent in the given chunks (so server-sent events arrive split
+/// anywhere), and is recorded. The one HTTP stand-in of the test targets.
 public final class FixtureServer: Sendable {
     public struct Reply: Sendable {
         public var status: HTTPResponseStatus = .ok
@@ -29,19 +30,32 @@ public final class FixtureServer: Sendable {
             self.chunkDelay = chunkDelay
             self.hang = hang
         }
+
+        /// A whole body at once, as an API answers.
+        public init(status: Int, body: Data, contentType: String = "application/json") {
+            self.init(status: HTTPResponseStatus(statusCode: status), headers: [("Content-Type", contentType)],
+                      bytes: body.isEmpty ? [] : [Array(body)])
+        }
+
+        public init(status: Int, json: String) {
+            self.init(status: status, body: Data(json.utf8))
+        }
     }
 
     public struct Recorded: Sendable {
         public var method: String
         public var uri: String
         public var headers: [(String, String)]
-        public var body: String
+        /// The body's exact bytes (a signature is checked over these).
+        public var data: Data
+        public var body: String { String(decoding: data, as: UTF8.self) }
         public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let channel: any Channel
     private let state: NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>
+    public typealias Responder = @Sendable (Recorded) -> Reply
 
     public var port: Int { channel.localAddress!.port! }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -49,7 +63,16 @@ public final class FixtureServer: Sendable {
     /// Connections currently open (a cancelled client must close its connection).
     public var openConnections: Int { state.withLockedValue { $0.open } }
 
-    public init(replies: [Reply]) throws {
+    public convenience init(replies: [Reply]) throws {
+        try self.init(replies: replies, respond: nil)
+    }
+
+    /// A server whose every answer is `respond`'s to the request.
+    public convenience init(_ respond: @escaping Responder) throws {
+        try self.init(replies: [], respond: respond)
+    }
+
+    private init(replies: [Reply], respond: Responder?) throws {
         let state = NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>((replies, [], 0))
         self.state = state
         channel = try ServerBootstrap(group: group)
@@ -57,7 +80,7 @@ public final class FixtureServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Handler(state: state))
+                    channel.pipeline.addHandler(Handler(state: state, respond: respond))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
@@ -72,11 +95,13 @@ public final class FixtureServer: Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let state: NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>
+        let respond: Responder?
         var head: HTTPRequestHead?
-        var body = ""
+        var body = Data()
 
-        init(state: NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>) {
+        init(state: NIOLockedValueBox<(replies: [Reply], recorded: [Recorded], open: Int)>, respond: Responder?) {
             self.state = state
+            self.respond = respond
         }
 
         func channelActive(context: ChannelHandlerContext) {
@@ -93,14 +118,17 @@ public final class FixtureServer: Sendable {
             switch unwrapInboundIn(data) {
             case .head(let h):
                 head = h
-                body = ""
-            case .body(var buffer):
-                body += buffer.readString(length: buffer.readableBytes) ?? ""
+                body = Data()
+            case .body(let buffer):
+                body.append(contentsOf: buffer.readableBytesView)
             case .end:
                 guard let head else { return }
+                let request = Recorded(method: head.method.rawValue, uri: head.uri,
+                                       headers: head.headers.map { ($0.name, $0.value) }, data: body)
+                let respond = respond
                 let reply: Reply = state.withLockedValue { s in
-                    s.recorded.append(Recorded(method: head.method.rawValue, uri: head.uri,
-                                               headers: head.headers.map { ($0.name, $0.value) }, body: body))
+                    s.recorded.append(request)
+                    if let respond { return respond(request) }
                     return s.replies.isEmpty ? Reply(status: .internalServerError, chunks: ["no reply scripted"]) : s.replies.removeFirst()
                 }
                 send(reply, context: context)
