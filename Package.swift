@@ -297,7 +297,8 @@ let package = Package(
         // Drives the built `doer` executable end to end.
         .testTarget(
             name: "DoerCLITests",
-            dependencies: ["doer", "DoerCore", "DoerStore", "DoerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["doer", "DoerCore", "DoerStore", "DoerTestSupport", "DoerRuntime", "DoerConfig", "DoerSandbox", "DoerAgent",
+                           "DoerLanguages", "DoerModels", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: upcoming
         ),
