@@ -44,6 +44,10 @@ public struct AgentConfiguration: Sendable {
     /// What the candidates' commands may reach (tests always run without network). Anything
     /// but `none` is asked for under the approval policy before the first command.
     public var network: NetworkPolicy
+    /// The model's context window in tokens, prompt and reply together; nil asks the
+    /// provider (the local server knows its slot size) and assumes `ContextBudget`'s
+    /// fallback when it does not say.
+    public var contextWindow: Int?
 
     public init(maxIterations: Int = 6, candidates: Int = 1, tokenBudget: Int? = nil, timeBudgetSeconds: Double? = nil,
                 baseTemperature: Double = 0.2, repairTemperature: Double? = nil, redrawsWithoutProgress: Bool = false,
@@ -52,7 +56,7 @@ public struct AgentConfiguration: Sendable {
                 stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-agent-\(getuid())", isDirectory: true),
                 nativeTools: Bool = false, planning: PlanningMode = .auto,
                 languageCache: LanguageCache = LanguageCache(configuration: SandboxConfiguration()),
-                network: NetworkPolicy = .none) {
+                network: NetworkPolicy = .none, contextWindow: Int? = nil) {
         self.maxIterations = maxIterations
         self.candidates = candidates
         self.tokenBudget = tokenBudget
@@ -69,6 +73,7 @@ public struct AgentConfiguration: Sendable {
         self.planning = planning
         self.languageCache = languageCache
         self.network = network
+        self.contextWindow = contextWindow
     }
 
     public func validate() throws(DoerError) {

@@ -68,7 +68,12 @@ public struct Agent: Sendable {
         }
         let instructions = copies[0].read("AGENTS.md")
         let files = copies[0].files()
-        let strategy = TestStrategy.choose(files: files, task: task)
+        // Indexed before any candidate writes: the first copy is still the workspace as it was.
+        let repository = await RepositoryContext.build(task: task, workspace: workspace, copy: copies[0], sandbox: sandbox,
+                                                       configuration: configuration)
+        // The workspace's own tests that fail before any change are left out of every run.
+        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task), files: files,
+                                                     workspace: copies[0].directory, sandbox: sandbox, configuration: configuration)
         var written: Plan?
         if resume?.plan == nil && Planner.wantsModelPlan(task: task, files: files, mode: configuration.planning) {
             do {
@@ -103,7 +108,7 @@ public struct Agent: Sendable {
 
         let budget = Budget(meter: meter, tokens: configuration.tokenBudget, seconds: configuration.timeBudgetSeconds, started: started)
         let race = await race(task: task, strategy: strategy, plan: written, resumed: resumed, instructions: instructions,
-                              copies: copies, configuration: effective, meter: meter, budget: budget, emit: emit)
+                              copies: copies, repository: repository, configuration: effective, meter: meter, budget: budget, emit: emit)
         if Task.isCancelled {
             return await summary(.cancelled, iterations: race.iterations, message: "cancelled")
         }
@@ -119,6 +124,8 @@ public struct Agent: Sendable {
             + (costs.count > 1 ? " (" + costs.joined(separator: ", ") + ")" : "")
             + notes.map { "; " + $0 }.joined()
         guard !changes.isEmpty else {
+            emit(.evidence(ChangeEvidence(kind: .none, verified: false, command: strategy.command.joined(separator: " "),
+                                          summary: "nothing changed, so nothing shows the request was done")))
             return await summary(.unverified, winner: winner, iterations: race.iterations,
                                  message: message + "; nothing changed, so nothing shows the request was done")
         }
@@ -126,16 +133,10 @@ public struct Agent: Sendable {
         let evidence = await RequestEvidence(task: task, workspace: workspace, strategy: strategy, sandbox: sandbox,
                                              configuration: configuration)
             .check(winner: copy, changes: changes, originalFiles: files)
-        let outcome: RunSummary.Outcome
-        let shown: String
-        switch evidence {
-        case .verified(let how):
-            outcome = .passed
-            shown = message + "; evidence: " + how
-        case .unverified(let why):
-            outcome = .unverified
-            shown = message.replacingOccurrences(of: " passed ", with: "'s tests passed ") + "; UNVERIFIED: " + why
-        }
+        emit(.evidence(evidence))
+        let outcome: RunSummary.Outcome = evidence.verified ? .passed : .unverified
+        let shown = evidence.verified ? message + "; evidence: " + evidence.summary
+            : message.replacingOccurrences(of: " passed ", with: "'s tests passed ") + "; UNVERIFIED: " + evidence.summary
         var approvedBy: String?
         if configuration.approval == .never {
             // Nobody looks at an unattended apply, so only a verified change is applied.
@@ -200,7 +201,7 @@ public struct Agent: Sendable {
     /// Runs the candidates at once; the first to pass wins and the rest are cancelled,
     /// which stops their model streams and their sandboxed runs.
     private func race(task: String, strategy: TestStrategy, plan: Plan?, resumed: [ResumePoint.CandidateState],
-                      instructions: String?, copies: [WorkspaceCopy], configuration: AgentConfiguration,
+                      instructions: String?, copies: [WorkspaceCopy], repository: RepositoryContext, configuration: AgentConfiguration,
                       meter: TokenMeter, budget: Budget, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RaceResult {
         var meters: [Int: TokenMeter] = [:]
         for index in copies.indices { meters[index] = TokenMeter() }
@@ -212,7 +213,8 @@ public struct Agent: Sendable {
                     resumed: index < resumed.count ? resumed[index] : nil, projectInstructions: instructions,
                     provider: MeteredProvider(MeteredProvider(provider, meter: candidateMeter), meter: meter),
                     sandbox: sandbox, configuration: configuration, copy: copy, emit: emit,
-                    budgetLeft: { await budget.allowsMore() })
+                    budgetLeft: { await budget.allowsMore() }, repository: repository,
+                    context: ContextBudget(window: configuration.contextWindow ?? provider.contextWindow, reply: configuration.maxTokensPerTurn))
                 let candidate = index
                 group.addTask {
                     do {

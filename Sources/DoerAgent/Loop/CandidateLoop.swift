@@ -22,6 +22,11 @@ struct CandidateLoop: Sendable {
     let emit: @Sendable (AgentEvent) -> Void
     /// Whether the shared token/time budget still allows another turn.
     let budgetLeft: @Sendable () async -> Bool
+    /// The workspace's index and what the request points at; without one, turns show the
+    /// small files, smallest first.
+    var repository: RepositoryContext? = nil
+    /// The model's context window: every prompt fits in it.
+    var context = ContextBudget(window: nil, reply: 1536)
 
     enum Outcome: Sendable {
         case passed(iterations: Int)
@@ -46,10 +51,14 @@ struct CandidateLoop: Sendable {
         }
         // Small models have small context windows: each turn sends the task, a one-line
         // note of the previous reply, and the latest feedback with the current files,
-        // never the whole history.
+        // never the whole history; the files shown are what fits in the window.
+        let system = PromptBuilder.system(projectInstructions: projectInstructions)
+        let fixed = TokenEstimate.tokens([.system(system), .user(PromptBuilder.task(task, files: "", strategy: strategy, plan: plan))],
+                                         tools: tools)
+        let openingFiles = await files(hiding: hidden, tokens: context.openingFiles(besides: fixed))
         let opening: [ChatMessage] = [
-            .system(PromptBuilder.system(projectInstructions: projectInstructions)),
-            .user(PromptBuilder.task(task, files: PromptBuilder.files(of: copy, hiding: hidden), strategy: strategy, plan: plan)),
+            .system(system),
+            .user(PromptBuilder.task(task, files: openingFiles, strategy: strategy, plan: plan)),
         ]
         var messages = opening
         var lastSignature: String?
@@ -64,7 +73,9 @@ struct CandidateLoop: Sendable {
             let failure = report.failureSummary ?? "no test passed"
             lastSignature = FailureTrimmer.signature(failure)
             messages.append(.assistant(PromptBuilder.note(of: resumed.actions, reply: "")))
-            messages.append(.user(PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy, hiding: hidden))))
+            let room = context.remaining(after: TokenEstimate.tokens(messages + [.user(PromptBuilder.reflection(failure: failure, files: ""))], tools: tools))
+            messages.append(.user(PromptBuilder.reflection(failure: failure, files: await files(hiding: hidden, touched: touched, tokens: room,
+                                                                                                failure: failure))))
         }
         for iteration in 1...configuration.maxIterations {
             try Task.checkCancellation()
@@ -77,22 +88,38 @@ struct CandidateLoop: Sendable {
 
             var actions: [Action] = []
             var problems: [String] = []
+            var queries: [WorkspaceQuery] = []
             if !reply.toolCalls.isEmpty {
                 for call in reply.toolCalls {
-                    do { actions.append(try parser.actions(fromToolCall: call.name, arguments: call.arguments)) } catch { problems.append("\(error)") }
+                    do {
+                        if let query = try parser.query(fromToolCall: call.name, arguments: call.arguments) {
+                            queries.append(query)
+                        } else {
+                            actions.append(try parser.actions(fromToolCall: call.name, arguments: call.arguments))
+                        }
+                    } catch { problems.append("\(error)") }
                 }
             } else {
                 let parsed = parser.parse(reply.text)
                 actions = parsed.actions
                 problems = parsed.problems.map(\.description)
+                queries = parsed.queries
             }
-            messages.append(.assistant(PromptBuilder.note(of: actions, reply: reply.text)))
+            messages.append(.assistant(PromptBuilder.note(of: actions, queries: queries, reply: reply.text)))
+            // What the model asked to see comes back on its next turn; a reply that only
+            // looked things up changed nothing to test.
+            let lookups = await answers(queries, tokens: actions.isEmpty
+                ? context.remaining(after: TokenEstimate.tokens(messages, tools: tools) + 40) : context.prompt / 4)
+            if actions.isEmpty && !queries.isEmpty {
+                messages.append(.user(PromptBuilder.lookupResults(lookups)))
+                continue
+            }
             let writes = actions.filter { if case .runCommand = $0 { return false } else { return true } }
             if writes.isEmpty && !strategy.hasTests(copy.files()) || actions.isEmpty {
                 messages.append(.user(PromptBuilder.noActions(problems: problems)))
                 continue
             }
-            var feedback: [String] = []
+            var feedback: [String] = lookups.isEmpty ? [] : [lookups]
             var changedFiles = false
             for action in actions {
                 emit(.action(candidate: index, action))
@@ -115,7 +142,10 @@ struct CandidateLoop: Sendable {
                 feedback.append(try await perform(completion) ?? "Doer added the imports \(path) was missing.")
             }
             guard strategy.hasTests(copy.files()) else {
-                messages.append(.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task), files: PromptBuilder.files(of: copy, hiding: hidden))))
+                let room = context.remaining(after: TokenEstimate.tokens(messages + [.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task), files: ""))],
+                                                                         tools: tools))
+                messages.append(.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task),
+                                                                files: await files(hiding: hidden, touched: touched, tokens: room))))
                 continue
             }
             emit(.candidateStatus(candidate: index, status: .testing(iteration: iteration)))
@@ -141,8 +171,11 @@ struct CandidateLoop: Sendable {
                 continue
             }
             let notes = feedback.isEmpty ? "" : feedback.joined(separator: "\n") + "\n"
-            messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: PromptBuilder.files(of: copy, hiding: hidden),
-                                                                   hints: hints(changedFiles: changedFiles, touched: touched))))
+            let turnHints = hints(changedFiles: changedFiles, touched: touched)
+            let room = context.remaining(after: TokenEstimate.tokens(
+                messages + [.user(notes + PromptBuilder.reflection(failure: failure, files: "", hints: turnHints))], tools: tools))
+            let shown = await files(hiding: hidden, touched: touched, tokens: room, failure: failure)
+            messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: shown, hints: turnHints)))
         }
         return try giveUp(.iterationLimit, iterations: configuration.maxIterations, reason: "the iteration limit was reached")
     }
@@ -181,7 +214,7 @@ struct CandidateLoop: Sendable {
     }
 
     private func generate(_ messages: [ChatMessage], iteration: Int) async throws -> ModelResponse {
-        let request = ModelRequest(messages: messages, tools: configuration.nativeTools ? ActionParser.toolDefinitions : [],
+        let request = ModelRequest(messages: PromptBuilder.fitted(messages, tokens: context.prompt, tools: tools), tools: tools,
                                    temperature: configuration.temperature(forCandidate: index, iteration: iteration),
                                    seed: configuration.seed &+ index &* 1000 &+ iteration, maxTokens: configuration.maxTokensPerTurn)
         var builder = ModelResponseBuilder()
@@ -196,6 +229,7 @@ struct CandidateLoop: Sendable {
     private func perform(_ action: Action) async throws -> String? {
         switch action {
         case .writeFile(let path, let content):
+            if let refusal = LargeFileGuard.refusal(path: path, old: copy.read(path), new: content) { return refusal }
             do { try copy.write(path, content) } catch { return "Could not write \(path): \(error)" }
             return nil
         case .editFile(let path, let search, let replace):
@@ -219,6 +253,27 @@ struct CandidateLoop: Sendable {
                                     durationMs: result.durationMs, output: output))
             return "`\(command)` exited with \(result.termination.shellExitCode):\n\(output)"
         }
+    }
+
+    /// The native tools offered: the actions, and the lookups the loop answers.
+    private var tools: [ToolDefinition] {
+        configuration.nativeTools ? ActionParser.toolDefinitions + ActionParser.queryToolDefinitions : []
+    }
+
+    /// The copy's files as a turn shows them, within `tokens`.
+    private func files(hiding hidden: Set<String>, touched: Set<String> = [], tokens: Int, failure: String? = nil) async -> String {
+        if let repository {
+            return await repository.files(of: copy, hiding: hidden, touched: touched, tokens: tokens, failure: failure).text
+        }
+        return PromptFiles(index: WorkspaceIndex(), focus: RequestFocus(task: task), hidden: hidden, touched: touched)
+            .render(of: copy, tokens: tokens, failure: failure).text
+    }
+
+    private func answers(_ queries: [WorkspaceQuery], tokens: Int) async -> String {
+        guard !queries.isEmpty else { return "" }
+        if let repository { return await repository.answer(queries, in: copy, tokens: tokens) }
+        let answers = QueryAnswers(index: WorkspaceIndex())
+        return queries.map { answers.answer($0, in: copy, tokens: max(200, tokens / queries.count)) }.joined(separator: "\n")
     }
 
     private func runTests() async throws -> TestReport {

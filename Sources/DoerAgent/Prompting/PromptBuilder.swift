@@ -66,16 +66,66 @@ enum PromptBuilder {
     }
 
     /// What stands for the model's previous reply in the next turn: which files it
-    /// wrote and what it ran (the files themselves follow in the feedback).
-    static func note(of actions: [Action], reply: String) -> String {
-        guard !actions.isEmpty else { return String(reply.prefix(400)) }
-        return "I " + actions.map { action -> String in
+    /// wrote, what it ran and what it looked up (the files themselves follow in the feedback).
+    static func note(of actions: [Action], queries: [WorkspaceQuery] = [], reply: String) -> String {
+        guard !actions.isEmpty || !queries.isEmpty else { return String(reply.prefix(400)) }
+        let done = actions.map { action -> String in
             switch action {
             case .writeFile(let path, _): "wrote \(path)"
             case .editFile(let path, _, _): "edited \(path)"
             case .runCommand(let command): "ran `\(command.prefix(80))`"
             }
-        }.joined(separator: ", ") + "."
+        }
+        let looked = queries.map { query -> String in
+            switch query {
+            case .readRange(let path, let start, let end):
+                "read \(path)" + (start.map { " from line \($0)" } ?? "") + (end.map { " to \($0)" } ?? "")
+            case .search(let text, let path): "searched for \(text.prefix(60).debugDescription)" + (path.map { " in \($0)" } ?? "")
+            case .listDefinitions(let path): "listed the definitions" + (path.map { " of \($0)" } ?? "")
+            }
+        }
+        return "I " + (done + looked).joined(separator: ", ") + "."
+    }
+
+    /// The answers to a turn that only looked things up, and what to do with them.
+    static func lookupResults(_ answers: String) -> String {
+        answers + "\nNow make the change: reply with edit blocks for the lines to change (or ```file blocks for new or small files)."
+    }
+
+    /// The messages cut until they fit in `tokens`: the last guard of the context window,
+    /// for text no budget foresaw (a huge request or AGENTS.md). The longest message loses
+    /// its middle first; the system prompt goes last.
+    static func fitted(_ messages: [ChatMessage], tokens budget: Int, tools: [ToolDefinition] = []) -> [ChatMessage] {
+        var messages = messages
+        for _ in 0..<(messages.count * 2) {
+            let over = TokenEstimate.tokens(messages, tools: tools) - budget
+            guard over > 0 else { break }
+            let order = messages.indices.sorted { first, second in
+                let firstSystem = messages[first].role == .system, secondSystem = messages[second].role == .system
+                if firstSystem != secondSystem { return secondSystem }
+                return messages[first].content.count > messages[second].content.count
+            }
+            guard let target = order.first(where: { !messages[$0].content.isEmpty }) else { break }
+            let content = messages[target].content
+            let keep = TokenEstimate.tokens(content) - over - 24
+            guard keep > 24 else {
+                messages[target].content = ""
+                continue
+            }
+            let head = TokenEstimate.prefix(content, fitting: keep * 2 / 3)
+            let tailBudget = keep - TokenEstimate.tokens(head)
+            let tailLines = content.split(separator: "\n", omittingEmptySubsequences: false).reversed()
+            var tail: [Substring] = []
+            var used = 0
+            for line in tailLines {
+                let cost = TokenEstimate.tokens(String(line)) + 1
+                if used + cost > tailBudget { break }
+                tail.insert(line, at: 0)
+                used += cost
+            }
+            messages[target].content = head + "... (cut to fit the model's context) ...\n" + tail.joined(separator: "\n")
+        }
+        return messages
     }
 
     /// Asked when the copy has no test to run yet. These tests are the model's own, and a
@@ -103,19 +153,5 @@ enum PromptBuilder {
             return "Your reply had no file blocks. Reply with the complete file, like:\n```file solution.py\n...\n```"
         }
         return "I could not use your reply:\n" + problems.joined(separator: "\n") + "\nReply with complete files in ```file NAME blocks."
-    }
-
-    /// The workspace's text files as fenced blocks, small files first, within a budget.
-    /// Files Doer wrote itself (`hidden`, the tests made from the request's examples) are
-    /// left out: the model is told how its code is checked, and failures quote the assert.
-    static func files(of copy: WorkspaceCopy, hiding hidden: Set<String> = [], budget: Int = 12_000) -> String {
-        var text = ""
-        for path in copy.files() where !path.hasPrefix(".") && !path.contains("/.") && path != "AGENTS.md" && !hidden.contains(path) {
-            guard let content = copy.read(path), content.count < 8_000 else { continue }
-            let block = "```file \(path)\n\(content)\(content.hasSuffix("\n") ? "" : "\n")```\n"
-            if text.count + block.count > budget { break }
-            text += block
-        }
-        return text
     }
 }

@@ -8,13 +8,6 @@ import Foundation
 /// checked by running the winner's tests (its own and the request's examples, with the
 /// workspace's) on an untouched copy of the workspace.
 struct RequestEvidence {
-    enum Verdict: Equatable {
-        /// What shows the request was done, in words for the summary.
-        case verified(String)
-        /// Why the change is not shown to do what was asked.
-        case unverified(String)
-    }
-
     let task: String
     let workspace: URL
     let strategy: TestStrategy
@@ -25,14 +18,14 @@ struct RequestEvidence {
     ///   - winner: the candidate's copy, holding its changes.
     ///   - changes: what would be applied (tool caches and Doer's own files left out).
     ///   - originalFiles: the workspace's files before the run.
-    func check(winner: WorkspaceCopy, changes: [FileChange], originalFiles: [String]) async -> Verdict {
+    func check(winner: WorkspaceCopy, changes: [FileChange], originalFiles: [String]) async -> ChangeEvidence {
         let code = changes.filter { !TestFiles.isTest($0.path) }
         let tests = changes.filter { TestFiles.isTest($0.path) && $0.kind != .deleted }
         if code.isEmpty && !Self.asksForTestsOnly(task) {
-            return .unverified("only tests changed; no code the request is about did")
+            return unverified("only tests changed; no code the request is about did")
         }
         if let unasked = Self.onlyUnaskedAdditions(code, originalFiles: originalFiles, task: task) {
-            return .unverified("the change only adds files the request did not name (\(unasked.joined(separator: ", "))); "
+            return unverified("the change only adds files the request did not name (\(unasked.joined(separator: ", "))); "
                 + "the workspace's own code is untouched")
         }
         // The workspace's own tests are the user's: a change must pass them as they were.
@@ -41,10 +34,10 @@ struct RequestEvidence {
             switch await passesWithOriginalTests(winner: winner, paths: editedTests) {
             case .success(true): break
             case .success(false):
-                return .unverified("it passes only with the workspace's own tests changed (\(editedTests.joined(separator: ", "))); "
+                return unverified("it passes only with the workspace's own tests changed (\(editedTests.joined(separator: ", "))); "
                     + "with them as they were, tests fail")
             case .failure(let why):
-                return .unverified("could not run the workspace's own tests as they were: \(why)")
+                return unverified("could not run the workspace's own tests as they were: \(why)")
             }
         }
         // The winner's tests on the workspace as it was.
@@ -52,7 +45,7 @@ struct RequestEvidence {
         do {
             before = try WorkspaceCopy(copying: workspace, stagingRoot: configuration.stagingRoot)
         } catch {
-            return .unverified("could not check the tests against the workspace as it was: \(error.description)")
+            return unverified("could not check the tests against the workspace as it was: \(error.description)")
         }
         defer { before.discard() }
         // New files the request did not name go in too, beside a project's code: a test
@@ -68,16 +61,44 @@ struct RequestEvidence {
         do {
             run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: before.directory)
         } catch {
-            return .unverified("could not run the tests against the workspace as it was: \(error)")
+            return unverified("could not run the tests against the workspace as it was: \(error)")
         }
+        let command = strategy.command.joined(separator: " ")
         if !run.report.succeeded {
             let red = run.report.failed > 0 ? "\(run.report.failed) test(s)" : "the tests"
-            return .verified("\(red) failed on the workspace as it was and pass with the change")
+            // The winner's run passed every test, so each that failed here passes with the change.
+            let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
+            return ChangeEvidence(kind: .redGreen, verified: true, failedBefore: failed, passedAfter: failed, before: run.report,
+                                  command: command, summary: "\(red) failed on the workspace as it was and pass with the change"
+                                    + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")"))
         }
         if Self.asksForRefactor(task) {
-            return .verified("a refactor, as asked: the existing tests passed before and pass after")
+            return ChangeEvidence(kind: .existingSuite, verified: true, before: run.report, command: command,
+                                  summary: "a refactor, as asked: the existing tests passed before and pass after")
         }
-        return .unverified("the tests pass on the workspace as it was too, so none of them shows the request was done")
+        return unverified("the tests pass on the workspace as it was too, so none of them shows the request was done",
+                          before: run.report)
+    }
+
+    private func unverified(_ why: String, before: TestReport? = nil) -> ChangeEvidence {
+        ChangeEvidence(kind: .none, verified: false, before: before, command: strategy.command.joined(separator: " "), summary: why)
+    }
+
+    /// The ids of failed tests a runner's summary names: pytest's `FAILED path::test - …`
+    /// and `ERROR path::test`, node's `not ok N - name`.
+    static func failedTests(in output: String) -> [String] {
+        var found: [String] = []
+        for line in output.split(separator: "\n") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            var id: Substring?
+            if text.hasPrefix("FAILED ") || text.hasPrefix("ERROR ") {
+                id = text.drop(while: { $0 != " " }).dropFirst().split(separator: " ").first
+            } else if text.hasPrefix("not ok "), let dash = text.range(of: " - ") {
+                id = text[dash.upperBound...]
+            }
+            if let id, !id.isEmpty, !found.contains(String(id)) { found.append(String(id)) }
+        }
+        return found
     }
 
     private struct CheckFailure: Error { var text: String }

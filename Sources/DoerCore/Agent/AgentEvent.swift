@@ -15,6 +15,9 @@ public enum AgentEvent: Sendable, Hashable, Codable {
     case executionFinished(candidate: Int, command: String, exitCode: Int32, durationMs: Double, output: String)
     case testReport(candidate: Int, iteration: Int, report: TestReport)
     case candidateStatus(candidate: Int, status: CandidateStatus)
+    /// Whether the winner's change was shown to do what was asked (see `ChangeEvidence`),
+    /// checked before anything is applied.
+    case evidence(ChangeEvidence)
     case approvalRequested(ApprovalRequest)
     case approvalAnswered(id: String, approved: Bool, by: String)
     /// What the changes replace, recorded before they are applied (for `doer undo`).

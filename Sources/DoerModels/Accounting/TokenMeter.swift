@@ -27,6 +27,7 @@ public struct MeteredProvider: ModelProvider {
     public let base: any ModelProvider
     public let meter: TokenMeter
     public var name: String { base.name }
+    public var contextWindow: Int? { base.contextWindow }
 
     public init(_ base: any ModelProvider, meter: TokenMeter) {
         self.base = base

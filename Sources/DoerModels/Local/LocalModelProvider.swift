@@ -21,6 +21,8 @@ public struct LocalModelProvider: ModelProvider {
     public let server: LocalModelServer
     public let options: LocalServerOptions
     private let connection: Connection
+    /// Each request gets one slot of the server (see `LocalServerOptions`).
+    public var contextWindow: Int? { options.contextPerSlot }
 
     public init(settings: ModelSettings = ModelSettings(), locations: LocalModelLocations = LocalModelLocations(),
                 environment: [String: String] = ProcessInfo.processInfo.environment,

@@ -53,14 +53,16 @@ public struct LocalModelServer: Sendable {
     /// The running server for `model`, started when there is none (or the recorded one is
     /// dead, unhealthy, or serves another model).
     public func ensureRunning(model: URL, size: String, options: LocalServerOptions) async throws -> LocalServerState {
-        if let state = LocalServerState.read(locations.serverState), state.modelPath == model.path, isServer(state),
+        // A server started with smaller slots would cut prompts sized for these options.
+        if let state = LocalServerState.read(locations.serverState), state.modelPath == model.path,
+           state.contextPerSlot >= options.contextPerSlot, isServer(state),
            await LocalServerProbe.health(port: state.port) == .ok {
             return state
         }
         return try await FileLock.withLock(locations.serverLock, timeoutSeconds: options.startTimeoutSeconds + 30,
                                            purpose: "starting llama-server") {
             if let state = LocalServerState.read(locations.serverState) {
-                if state.modelPath == model.path, isServer(state) {
+                if state.modelPath == model.path, state.contextPerSlot >= options.contextPerSlot, isServer(state) {
                     // Its starter may have died while it was loading; give it a moment.
                     if try await waitUntilHealthy(state, seconds: 10, failIfUnhealthy: false) { return state }
                 }

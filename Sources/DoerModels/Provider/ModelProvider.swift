@@ -13,7 +13,14 @@ public import DoerCore
 public protocol ModelProvider: Sendable {
     /// A short name for messages and the audit trail ("openai", "anthropic", "local").
     var name: String { get }
+    /// Tokens a prompt and its reply may hold together, when the provider knows (the local
+    /// server's slot size); nil when it does not. Prompts are cut to fit it.
+    var contextWindow: Int? { get }
     func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelDelta, any Error>
+}
+
+extension ModelProvider {
+    public var contextWindow: Int? { nil }
 }
 
 /// A whole response, gathered from a stream.

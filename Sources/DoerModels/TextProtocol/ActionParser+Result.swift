@@ -8,11 +8,14 @@ public struct ActionParseResult: Sendable, Hashable {
     public var prose: String
     /// What looked meant as an action but could not be one, in reply order.
     public var problems: [ActionParseProblem]
+    /// What the reply asks to see (`read`, `search`, `definitions` blocks), in reply order.
+    public var queries: [WorkspaceQuery]
 
-    public init(actions: [Action] = [], prose: String = "", problems: [ActionParseProblem] = []) {
+    public init(actions: [Action] = [], prose: String = "", problems: [ActionParseProblem] = [], queries: [WorkspaceQuery] = []) {
         self.actions = actions
         self.prose = prose
         self.problems = problems
+        self.queries = queries
     }
 }
 

@@ -30,7 +30,7 @@ public struct ActionParser: Sendable {
         parseBlocks(lines, from: 0, to: lines.count, lineOffset: 0, nesting: 0, into: &state)
         resolveUnnamedBlocks(into: &state)
         let prose = Self.trimBlankLines(state.prose).joined(separator: "\n")
-        if state.actions.isEmpty && state.problems.isEmpty
+        if state.actions.isEmpty && state.problems.isEmpty && state.queries.isEmpty
             && text.unicodeScalars.contains(where: { !Self.isBlankScalar($0) })
         {
             state.problems.append(
@@ -42,7 +42,7 @@ public struct ActionParser: Sendable {
                 )
             )
         }
-        return ActionParseResult(actions: state.actions, prose: prose, problems: state.problems)
+        return ActionParseResult(actions: state.actions, prose: prose, problems: state.problems, queries: state.queries)
     }
 
     // MARK: - Blocks
@@ -50,6 +50,7 @@ public struct ActionParser: Sendable {
     struct ParseState {
         var actions: [Action] = []
         var problems: [ActionParseProblem] = []
+        var queries: [WorkspaceQuery] = []
         var prose: [String] = []
         /// Code blocks with no file name, kept until the whole reply is read.
         var unnamed: [(line: Int, language: String?, body: [String])] = []
@@ -114,7 +115,7 @@ public struct ActionParser: Sendable {
             }
             let body = lines[(index + 1)..<bodyEnd].map { fence.removingIndentation(from: $0) }
             let block = FencedBlock(
-                header: header, body: body, firstBodyLine: lineOffset + index + 2,
+                info: fence.info, header: header, body: body, firstBodyLine: lineOffset + index + 2,
                 openingLine: lineOffset + index + 1, closed: closed, precedingProse: recentProse
             )
             let wrapsActions = header.wrapsReply && nesting < Self.maximumNesting
@@ -134,6 +135,7 @@ public struct ActionParser: Sendable {
 
     /// A fenced block, with the line numbers needed for problems.
     struct FencedBlock {
+        var info: String
         var header: BlockHeader
         var body: [String]
         var firstBodyLine: Int
@@ -147,6 +149,7 @@ public struct ActionParser: Sendable {
         var body = block.body
         var firstBodyLine = block.firstBodyLine
         let line = block.openingLine
+        if parseQuery(info: block.info, body: body, line: line, into: &state) { return }
         let isShell = header.language.map(Self.shellLanguages.contains) ?? false
         let isQuiet = header.language.map(Self.quietLanguages.contains) ?? false
 

@@ -266,6 +266,13 @@ function handleEvent(type, payload) {
       renderCandidates();
       break;
     }
+    case "evidence": {
+      // Whether the change was shown to do what was asked, in the words of the summary.
+      const evidence = data._0;
+      finishAgentBubble();
+      $("chat").append(el("div", "msg agent", (evidence.verified ? "Evidence: " : "Unverified: ") + evidence.summary));
+      break;
+    }
     case "approvalRequested": {
       const request = data._0;
       v.pending.set(request.id, request);

@@ -8,6 +8,8 @@ public enum AuditKind: String, Sendable, Hashable, Codable, CaseIterable {
     case action
     case sandboxRun = "sandbox.run"
     case tests
+    /// Whether a change was shown to do what was asked: its tests red before, green after.
+    case evidence
     case approvalRequested = "approval.requested"
     case approval
     case filesChanged = "files.changed"

@@ -121,6 +121,17 @@ public final class AuditRecorder: @unchecked Sendable {
                                   "command": .string(report.command),
                                   "passed": .int(Int64(report.passed)), "failed": .int(Int64(report.failed)),
                                   "succeeded": .bool(report.succeeded)])
+        case .evidence(let evidence):
+            var details: [String: AuditValue] = [
+                "kind": .string(evidence.kind.rawValue), "verified": .bool(evidence.verified),
+                "failedBefore": .array(evidence.failedBefore.map(AuditValue.string)),
+                "passedAfter": .array(evidence.passedAfter.map(AuditValue.string)),
+                "command": .string(evidence.command), "summary": .string(evidence.summary),
+            ]
+            if let before = evidence.before {
+                details["before"] = ["passed": .int(Int64(before.passed)), "failed": .int(Int64(before.failed))]
+            }
+            return (.evidence, .object(details))
         case .approvalRequested(let request):
             return (.approvalRequested, ["id": .string(request.id), "summary": .string(request.summary),
                                          "files": .array(request.files.map { .string("\($0.kind.rawValue) \($0.path)") })])

@@ -12,6 +12,7 @@ struct InstrumentedModelProvider: ModelProvider {
     let telemetry: Telemetry
 
     var name: String { base.name }
+    var contextWindow: Int? { base.contextWindow }
 
     func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelDelta, any Error> {
         let provider = base.name, metrics = telemetry.metrics

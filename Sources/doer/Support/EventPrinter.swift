@@ -56,6 +56,8 @@ final class EventPrinter: @unchecked Sendable {
             case .failed(let reason): red("#\(candidate) gave up: \(reason)")
             default: nil
             }
+        case .evidence(let evidence):
+            (evidence.verified ? green("evidence") : red("unverified")) + ": \(evidence.summary)"
         case .approvalRequested(let request):
             bold("diff") + "\n" + style.diff(request.diff)
         case .approvalAnswered(_, let approved, let by):

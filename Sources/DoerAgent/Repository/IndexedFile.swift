@@ -1,0 +1,24 @@
+/// What the index knows of one file, and the stamp that says whether it is still true.
+struct IndexedFile: Sendable, Hashable, Codable {
+    var path: String
+    /// Size and modification time when it was read: a file whose stamp is unchanged is not
+    /// read again (copies of the workspace keep the stamps).
+    var size: Int
+    var modified: Double
+    var lineCount: Int
+    /// Python, or the name of the pattern set that scanned it.
+    var language: String
+    /// True when the language's own parser read it; false for the pattern scanner, whose
+    /// line ranges are approximate.
+    var parsed: Bool
+    var definitions: [CodeDefinition]
+    /// Line ranges of the top-level imports (1-based, inclusive).
+    var imports: [ClosedRange<Int>]
+    /// Names the file uses, with some of the lines where it uses them.
+    var uses: [String: [Int]]
+
+    /// The innermost definition holding `line`.
+    func enclosing(line: Int) -> CodeDefinition? {
+        definitions.filter { $0.contains(line: line) }.min { $0.lineCount < $1.lineCount }
+    }
+}
