@@ -26,7 +26,7 @@ struct ActionQueryTests {
     @Test("search and definitions blocks, with and without a scope")
     func searchAndDefinitions() {
         #expect(parser.parse("```search parse_header\n```").queries == [.search(text: "parse_header", path: nil)])
-        #expect(parser.parse("```search \"def raw_decode\" in jsonkit/\n```").queries == [.search(text: "def raw_decode", path: "jsonkit")])
+        #expect(parser.parse("```search raw_decode in jsonkit/decoder.py\n```").queries == [.search(text: "raw_decode", path: "jsonkit/decoder.py")])
         #expect(parser.parse("```search\nreturn None if\n```").queries == [.search(text: "return None if", path: nil)])
         #expect(parser.parse("```definitions\n```").queries == [.listDefinitions(path: nil)])
         #expect(parser.parse("```definitions jsonkit/decoder.py\n```").queries == [.listDefinitions(path: "jsonkit/decoder.py")])
