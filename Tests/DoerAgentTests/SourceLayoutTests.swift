@@ -130,3 +130,53 @@ struct RepositoryBugReportTests {
         #expect(ws.read("pkg/strutils.py") == Self.project["pkg/strutils.py"])
     }
 }
+
+@Suite("the workspace's tests that fail before any change")
+struct KnownFailuresTests {
+    @Test("pytest's short summary gives the failing tests and the files that did not import")
+    func parse() {
+        let output = """
+            FAILED tests/test_net.py::test_socket - OSError: [Errno 97] Address family not supported
+            FAILED tests/test_a.py::TestA::test_b[1-2] - assert 1 == 2
+            FAILED tests/test_a.py::TestA::test_b[3-4] - assert 3 == 4
+            ERROR tests/test_time.py - ModuleNotFoundError: No module named 'freezegun'
+            3 failed, 10 passed, 1 error in 0.5s
+            """
+        #expect(KnownFailures.failures(in: output) == ["tests/test_net.py::test_socket", "tests/test_a.py::TestA::test_b", "tests/test_time.py"])
+        // An assertion that fails may be what the request asks to make pass: only the machine's errors are left out.
+        #expect(KnownFailures.failures(in: output, onlyFromTheMachine: true) == ["tests/test_net.py::test_socket", "tests/test_time.py"])
+        var strategy = TestStrategy(kind: .pytest)
+        strategy.knownFailures = KnownFailures.failures(in: output)
+        #expect(strategy.command.contains("--deselect=tests/test_net.py::test_socket"))
+        #expect(strategy.command.contains("--ignore=tests/test_time.py"))
+    }
+
+    /// A project whose suite has a test that needs the network, which the sandbox refuses.
+    private static let project: [String: String] = [
+        "stats.py": "def spread(values):\n    return max(values) - max(values)\n",
+        "test_net.py": "import socket\n\n\ndef test_fetch():\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\n",
+        "test_stats.py": "from stats import spread\n\n\ndef test_one():\n    assert spread([3]) == 0\n",
+    ]
+
+    @Test("a test that failed before any change does not throw away a fix the request's test shows")
+    func fixSurvivesABrokenTest() async throws {
+        let ws = try AgentWorkspace(files: Self.project)
+        let fixed = "def spread(values):\n    return max(values) - min(values)\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixed])]])
+        let (events, summary) = try await AgentHarness.run(model, task: "spread([1, 5, 3]) returns 0 but it should be 4", in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(ws.read("stats.py") == fixed)
+        let plan = events.compactMap { if case .plan(let plan) = $0 { return plan.testStrategy } else { return nil } }
+        #expect(plan.contains { $0.contains("test_net.py::test_fetch") }, "\(plan)")
+    }
+
+    @Test("a change that breaks a test that passed before is still a failure")
+    func breakingIsNotExcused() async throws {
+        let ws = try AgentWorkspace(files: Self.project)
+        let broken = "def spread(values):\n    return max(values) - min(values) + (1 if len(values) == 1 else 0)\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": broken])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "spread([1, 5, 3]) returns 0 but it should be 4", in: ws, approval: .never)
+        #expect(summary.outcome != .passed, "\(summary.message)")
+        #expect(ws.read("stats.py") == Self.project["stats.py"])
+    }
+}

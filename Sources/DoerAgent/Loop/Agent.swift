@@ -72,7 +72,7 @@ public struct Agent: Sendable {
         let repository = await RepositoryContext.build(task: task, workspace: workspace, copy: copies[0], sandbox: sandbox,
                                                        configuration: configuration)
         // The workspace's own tests that fail before any change are left out of every run.
-        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task), files: files,
+        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task), task: task, files: files,
                                                      workspace: copies[0].directory, sandbox: sandbox, configuration: configuration)
         var written: Plan?
         if resume?.plan == nil && Planner.wantsModelPlan(task: task, files: files, mode: configuration.planning) {
