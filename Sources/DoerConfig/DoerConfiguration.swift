@@ -23,6 +23,8 @@ public struct DoerConfiguration: Sendable, Equatable {
     public var audit = AuditSettings()
     public var deploy = DeploySettings()
     public var telemetry = TelemetrySettings()
+    /// `[store]` / `DOER_STORE_URL`: SQLite (the default) or a PostgreSQL URL.
+    public var store = StoreSettings()
     /// The profile applied on top of the file's top-level settings, if any.
     public var profile: String?
 
@@ -69,8 +71,8 @@ public struct DoerConfiguration: Sendable, Equatable {
     }
 
     private mutating func apply(table: TOMLTable, source: String, allowProfiles: Bool) throws(DoerError) {
-        let known = allowProfiles ? ["sandbox", "limits", "model", "network", "audit", "deploy", "telemetry", "profiles"]
-            : ["sandbox", "limits", "model", "network", "audit", "deploy", "telemetry"]
+        let known = allowProfiles ? ["sandbox", "limits", "model", "network", "audit", "deploy", "telemetry", "store", "profiles"]
+            : ["sandbox", "limits", "model", "network", "audit", "deploy", "telemetry", "store"]
         for key in table.keys where !known.contains(key) {
             throw .configuration("\(source): unknown table or key '\(key)'")
         }
@@ -85,6 +87,14 @@ public struct DoerConfiguration: Sendable, Equatable {
         }
         if let telemetryTable = table["telemetry"]?.table {
             try telemetry.apply(telemetryTable, source: source)
+        }
+        if let storeTable = table["store"]?.table {
+            for (key, value) in storeTable {
+                guard key == "url" else { throw .configuration("\(source): unknown key store.\(key) (known: url)") }
+                guard let url = value.string, !url.isEmpty else { throw .configuration("\(source): store.url must be a postgres:// URL") }
+                store.url = url
+                try store.validate(source: source)
+            }
         }
         if let sandbox = table["sandbox"]?.table {
             for (key, value) in sandbox {
@@ -277,7 +287,7 @@ public struct DoerConfiguration: Sendable, Equatable {
     }
 
     /// `DOER_SANDBOX_BACKEND`, `DOER_WARM_POOL`, `DOER_TIMEOUT`, `DOER_MEMORY`, `DOER_MODEL_PROVIDER`,
-    /// `DOER_MODEL`, and the providers' own `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`.
+    /// `DOER_MODEL`, `DOER_STORE_URL`, and the providers' own `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`.
     public mutating func apply(environment: [String: String]) throws(DoerError) {
         if let provider = environment["DOER_MODEL_PROVIDER"] {
             guard let kind = ModelSettings.ProviderKind(rawValue: provider) else {
@@ -309,6 +319,10 @@ public struct DoerConfiguration: Sendable, Equatable {
             warmPoolSize = size
         }
         if let key = environment["DOER_AUDIT_KEY"], !key.isEmpty { audit.hmacKey = key }
+        if let url = environment["DOER_STORE_URL"], !url.isEmpty {
+            store.url = url
+            try store.validate(source: "DOER_STORE_URL")
+        }
         if let timeout = environment["DOER_TIMEOUT"] { try setLimit("timeout", timeout, source: "DOER_TIMEOUT") }
         if let memory = environment["DOER_MEMORY"] { try setLimit("memory", memory, source: "DOER_MEMORY") }
         if let disk = environment["DOER_DISK"] { try setLimit("disk", disk, source: "DOER_DISK") }

@@ -29,6 +29,10 @@ public struct Runtime: Sendable {
     public let model: any ModelProvider
     public let store: SessionStore
     public let audit: AuditLog
+    /// API tokens and session owners (`doer serve`), in the same store as the sessions.
+    public let access: AccessStore
+    /// "SQLite in …" or "PostgreSQL at …".
+    public let storeDescription: String
     /// True when the model is a script of canned replies, which cannot call tools.
     public let scripted: Bool
     /// Metrics and traces of the sessions run here (`doer serve` turns them on).
@@ -67,8 +71,19 @@ public struct Runtime: Sendable {
         self.languageCache = LanguageCache(configuration: sandboxConfiguration)
         self.model = model
         self.scripted = scripted
-        store = try SessionStore(path: directories.sessionDatabase)
-        audit = try AuditLog(path: directories.sessionDatabase, key: try configuration.audit.resolvedKey())
+        let stores = try Self.openStores(configuration, directories: directories)
+        store = stores.sessions
+        audit = stores.audit
+        access = stores.access
+        storeDescription = stores.description
+    }
+
+    /// The one place the store is chosen: `[store] url` / `DOER_STORE_URL` (PostgreSQL), or
+    /// SQLite under the data directory. Commands that need no sandbox or model (`doer
+    /// sessions`, `doer token`, `doer audit`) open it here too.
+    public static func openStores(_ configuration: DoerConfiguration,
+                                  directories: DataDirectory = DataDirectory()) throws(DoerError) -> Stores {
+        try Stores.open(configuration.store, directories: directories, auditKey: try configuration.audit.resolvedKey())
     }
 
     /// The agent's settings for one run: the configuration's limits, temperature and staging

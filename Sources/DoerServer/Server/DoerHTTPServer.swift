@@ -58,7 +58,7 @@ public struct DoerHTTPServer: Sendable {
         runtime.telemetry = telemetry
         let directories = runtime.directories
         let limits = runtime.configuration.limits, audit = runtime.audit, sandbox = runtime.sandbox
-        access = try AccessStore(path: directories.accessDatabase)
+        access = runtime.access
         store = runtime.store
         // Every change the server's agent would apply waits for a person's answer.
         hub = SessionHub(runtime: runtime, settings: AgentRunSettings(maxIterations: maxIterations, approval: .onRequest),

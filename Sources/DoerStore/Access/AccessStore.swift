@@ -1,7 +1,6 @@
 import Crypto
 public import DoerCore
 public import Foundation
-import GRDB
 
 /// One API token as stored: never the token itself, only its SHA-256.
 public struct TokenRecord: Sendable, Hashable {
@@ -12,8 +11,8 @@ public struct TokenRecord: Sendable, Hashable {
     public var isRevoked: Bool { revokedAt != nil }
 }
 
-/// API tokens and which user owns which session, in their own SQLite file beside the
-/// sessions (`DataDirectory.accessDatabase`).
+/// API tokens and which user owns which session: in their own SQLite file beside the
+/// sessions (`DataDirectory.accessDatabase`), or in PostgreSQL with the rest of the store.
 ///
 /// ```swift
 /// let store = try AccessStore(path: DataDirectory().accessDatabase)
@@ -21,30 +20,15 @@ public struct TokenRecord: Sendable, Hashable {
 /// let user = try store.user(forToken: token)                   // "ada", or nil when unknown or revoked
 /// ```
 public final class AccessStore: Sendable {
-    private let pool: DatabasePool
+    public let storage: any AccessStorage
 
-    public init(path: URL) throws(DoerError) {
-        pool = try StoreDatabase.open(path, holding: "the access tokens") { try Self.migrator.migrate($0) }
-        // Token hashes are not secrets, but nobody else needs to read them.
-        chmod(path.path, 0o600)
+    /// The SQLite file at `path`.
+    public convenience init(path: URL) throws(DoerError) {
+        self.init(storage: try SQLiteAccessStorage(path: path))
     }
 
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.create(table: "token") { t in
-                t.primaryKey("id", .text)
-                t.column("user", .text).notNull()
-                t.column("sha256", .text).notNull().unique()
-                t.column("createdAt", .double).notNull()
-                t.column("revokedAt", .double)
-            }
-            try db.create(table: "sessionOwner") { t in
-                t.primaryKey("sessionId", .text)
-                t.column("user", .text).notNull().indexed()
-            }
-        }
-        return migrator
+    public init(storage: any AccessStorage) {
+        self.storage = storage
     }
 
     /// User names are folder names and log fields: keep them plain.
@@ -63,67 +47,49 @@ public final class AccessStore: Sendable {
         for index in bytes.indices { bytes[index] = generator.next() }
         let token = "doer_" + bytes.map { String(format: "%02x", $0) }.joined()
         let record = TokenRecord(id: String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)), user: user, createdAt: Date(), revokedAt: nil)
-        try write { db in
-            try db.execute(sql: "INSERT INTO token (id, user, sha256, createdAt) VALUES (?, ?, ?, ?)",
-                           arguments: [record.id, user, Self.hash(token), record.createdAt.timeIntervalSince1970])
-        }
+        try run { try storage.insertToken(StoredToken(record: record, sha256: Self.hash(token))) }
         return (token, record)
     }
 
     /// The token's id and user, or nil when it is unknown or revoked.
     public func record(forToken token: String) throws(DoerError) -> TokenRecord? {
-        let digest = Self.hash(token)
-        return try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM token WHERE sha256 = ? AND revokedAt IS NULL", arguments: [digest])
-                .map(Self.record)
-        }
+        try run { try storage.activeToken(sha256: Self.hash(token)) }
     }
 
     public func tokens() throws(DoerError) -> [TokenRecord] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM token ORDER BY createdAt").map(Self.record) }
+        try run { try storage.tokens().map(\.record) }
     }
 
     /// Revokes the token whose id is `id`; revoking twice is not an error.
     public func revokeToken(id: String) throws(DoerError) {
-        var changed = 0
-        try write { db in
-            try db.execute(sql: "UPDATE token SET revokedAt = COALESCE(revokedAt, ?) WHERE id = ?",
-                           arguments: [Date().timeIntervalSince1970, id])
-            changed = db.changesCount
-        }
-        guard changed > 0 else { throw .invalidArgument("no token with id \(id); `doer token list` shows them") }
+        let found = try run { try storage.revokeToken(id: id, at: Date().timeIntervalSince1970) }
+        guard found else { throw .invalidArgument("no token with id \(id); `doer token list` shows them") }
     }
 
     public func setOwner(_ user: String, ofSession sessionID: String) throws(DoerError) {
-        try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO sessionOwner (sessionId, user) VALUES (?, ?)", arguments: [sessionID, user])
-        }
+        try run { try storage.setOwner(user, ofSession: sessionID) }
     }
 
     public func owner(ofSession sessionID: String) throws(DoerError) -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT user FROM sessionOwner WHERE sessionId = ?", arguments: [sessionID]) }
+        try run { try storage.owner(ofSession: sessionID) }
     }
 
     public func sessions(ownedBy user: String) throws(DoerError) -> Set<String> {
-        try read { db in Set(try String.fetchAll(db, sql: "SELECT sessionId FROM sessionOwner WHERE user = ?", arguments: [user])) }
+        try run { try storage.sessions(ownedBy: user) }
     }
 
     static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    private static func record(_ row: Row) -> TokenRecord {
-        let revoked: Double? = row["revokedAt"]
-        return TokenRecord(id: row["id"], user: row["user"], createdAt: Date(timeIntervalSince1970: row["createdAt"]),
-                           revokedAt: revoked.map(Date.init(timeIntervalSince1970:)))
-    }
-
-    private func write(_ body: (Database) throws -> Void) throws(DoerError) {
-        do { try pool.write { try body($0) } } catch { throw .configuration("access database: \(error)") }
-    }
-
-    private func read<T>(_ body: (Database) throws -> T) throws(DoerError) -> T {
-        do { return try pool.read { try body($0) } } catch { throw .configuration("access database: \(error)") }
+    private func run<T>(_ body: () throws -> T) throws(DoerError) -> T {
+        do {
+            return try body()
+        } catch let error as DoerError {
+            throw error
+        } catch {
+            throw .configuration("access database: \(error)")
+        }
     }
 }
 

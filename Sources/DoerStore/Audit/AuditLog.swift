@@ -1,9 +1,10 @@
 import Crypto
 public import DoerCore
 public import Foundation
-import GRDB
 
-/// The append-only, hash-chained audit trail, in the same SQLite file as the sessions.
+/// The append-only, hash-chained audit trail: in the same SQLite file as the sessions, or
+/// in PostgreSQL (`[store] url`). Hashes, signatures and verification live here, so both
+/// engines keep and check the same chain.
 ///
 /// ```swift
 /// let log = try AuditLog(path: directories.sessionDatabase, key: try settings.audit.resolvedKey())
@@ -11,41 +12,24 @@ import GRDB
 /// let verification = try log.verify()   // firstBreak names the first record that does not fit
 /// ```
 ///
-/// Appends run in one IMMEDIATE transaction each (read the head, insert the next record),
-/// so writers in several processes are serialized by SQLite's write lock and a crash
-/// leaves either the whole record or none of it.
+/// Each append reads the head and inserts the next record in one transaction under the
+/// engine's lock (SQLite's write lock; a PostgreSQL advisory lock), so writers in several
+/// processes or hosts form one chain and a crash leaves either the whole record or none.
 public final class AuditLog: Sendable {
-    private let pool: DatabasePool
+    public let storage: any AuditStorage
     private let keyData: Data?
     private var key: SymmetricKey? { keyData.map { SymmetricKey(data: $0) } }
     private let redactor: SecretRedactor
 
-    public init(path: URL, key: Data? = nil, redactor: SecretRedactor = SecretRedactor()) throws(DoerError) {
+    /// The SQLite file at `path`.
+    public convenience init(path: URL, key: Data? = nil, redactor: SecretRedactor = SecretRedactor()) throws(DoerError) {
+        self.init(storage: try SQLiteAuditStorage(path: path), key: key, redactor: redactor)
+    }
+
+    public init(storage: any AuditStorage, key: Data? = nil, redactor: SecretRedactor = SecretRedactor()) {
+        self.storage = storage
         self.keyData = key
         self.redactor = redactor
-        // Appends wait longer than other writes: a record must never be dropped for a busy file.
-        pool = try StoreDatabase.open(path, holding: "the audit trail", busyTimeoutSeconds: 30) { pool in
-            try pool.write { db in
-                try db.execute(sql: """
-                    CREATE TABLE IF NOT EXISTS audit (
-                        seq INTEGER PRIMARY KEY NOT NULL,
-                        time TEXT NOT NULL,
-                        sessionId TEXT,
-                        kind TEXT NOT NULL,
-                        actor TEXT NOT NULL,
-                        details TEXT NOT NULL,
-                        prevHash TEXT NOT NULL,
-                        hash TEXT NOT NULL,
-                        hmac TEXT
-                    );
-                    CREATE INDEX IF NOT EXISTS audit_session ON audit(sessionId);
-                    CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-                        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
-                    CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-                        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
-                    """)
-            }
-        }
     }
 
     public var isSigned: Bool { keyData != nil }
@@ -61,49 +45,34 @@ public final class AuditLog: Sendable {
         let cleanDetails = redactor.redact(details)
         let cleanActor = redactor.redact(actor)
         let key = self.key
+        let stored: StoredAuditRecord
         do {
-            return try pool.writeWithoutTransaction { db in
-                var record: AuditRecord?
-                try db.inTransaction(.immediate) {
-                    let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-                    var next = AuditRecord(
-                        seq: (head?["seq"] as Int64? ?? 0) + 1, time: Self.timestamp(), sessionID: session, kind: kind,
-                        actor: cleanActor, details: cleanDetails, previousHash: head?["hash"] ?? AuditRecord.genesis,
-                        hash: "", hmac: nil)
-                    let canonical = Data(next.canonicalJSON.utf8)
-                    next.hash = Self.hex(SHA256.hash(data: canonical))
-                    next.hmac = key.map { Self.hex(HMAC<SHA256>.authenticationCode(for: canonical, using: $0)) }
-                    try db.execute(sql: """
-                        INSERT INTO audit (seq, time, sessionId, kind, actor, details, prevHash, hash, hmac)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [next.seq, next.time, next.sessionID, next.kind, next.actor,
-                                         next.details.canonicalJSON, next.previousHash, next.hash, next.hmac])
-                    record = next
-                    return .commit
-                }
-                return record!
+            stored = try storage.append { head in
+                var next = AuditRecord(
+                    seq: (head?.seq ?? 0) + 1, time: Self.timestamp(), sessionID: session, kind: kind,
+                    actor: cleanActor, details: cleanDetails, previousHash: head?.hash ?? AuditRecord.genesis,
+                    hash: "", hmac: nil)
+                let canonical = Data(next.canonicalJSON.utf8)
+                next.hash = Self.hex(SHA256.hash(data: canonical))
+                next.hmac = key.map { Self.hex(HMAC<SHA256>.authenticationCode(for: canonical, using: $0)) }
+                return StoredAuditRecord(seq: next.seq, time: next.time, sessionID: next.sessionID, kind: next.kind,
+                                         actor: next.actor, details: next.details.canonicalJSON, previousHash: next.previousHash,
+                                         hash: next.hash, hmac: next.hmac)
             }
         } catch {
             throw .configuration("cannot append to the audit trail: \(error)")
         }
+        return AuditRecord(seq: stored.seq, time: stored.time, sessionID: stored.sessionID, kind: stored.kind,
+                           actor: stored.actor, details: cleanDetails, previousHash: stored.previousHash,
+                           hash: stored.hash, hmac: stored.hmac)
     }
 
     /// Records in chain order; `session` keeps those of one session (an id or its start).
     public func records(session: String? = nil, limit: Int? = nil) throws(DoerError) -> [AuditRecord] {
         do {
-            return try pool.read { db in
-                var sql = "SELECT * FROM audit"
-                var arguments: StatementArguments = []
-                if let session {
-                    sql += " WHERE sessionId LIKE ? || '%'"
-                    arguments = [session.lowercased()]
-                }
-                sql += " ORDER BY seq"
-                let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
-                let records = try rows.map(Self.record)
-                if let limit { return Array(records.suffix(limit)) }
-                return records
-            }
+            let records = try storage.records(sessionPrefix: session?.lowercased()).map(Self.record)
+            if let limit { return Array(records.suffix(limit)) }
+            return records
         } catch {
             throw .configuration("cannot read the audit trail: \(error)")
         }
@@ -111,9 +80,9 @@ public final class AuditLog: Sendable {
 
     /// Walks the whole chain. A key given here (or to `init`) also checks every signature.
     public func verify() throws(DoerError) -> AuditVerification {
-        let rows: [Row]
+        let rows: [StoredAuditRecord]
         do {
-            rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq") }
+            rows = try storage.records(sessionPrefix: nil)
         } catch {
             throw .configuration("cannot read the audit trail: \(error)")
         }
@@ -124,7 +93,7 @@ public final class AuditLog: Sendable {
                               firstBreak: .init(seq: seq, reason: reason))
         }
         for row in rows {
-            let seq: Int64 = row["seq"]
+            let seq = row.seq
             let record: AuditRecord
             do {
                 record = try Self.record(row)
@@ -156,10 +125,10 @@ public final class AuditLog: Sendable {
         return AuditVerification(records: rows.count, head: previousHash, signed: keyData != nil, firstBreak: nil)
     }
 
-    private static func record(_ row: Row) throws -> AuditRecord {
-        AuditRecord(seq: row["seq"], time: row["time"], sessionID: row["sessionId"], kind: row["kind"],
-                    actor: row["actor"], details: try AuditValue.parse(row["details"]),
-                    previousHash: row["prevHash"], hash: row["hash"], hmac: row["hmac"])
+    private static func record(_ row: StoredAuditRecord) throws -> AuditRecord {
+        AuditRecord(seq: row.seq, time: row.time, sessionID: row.sessionID, kind: row.kind,
+                    actor: row.actor, details: try AuditValue.parse(row.details),
+                    previousHash: row.previousHash, hash: row.hash, hmac: row.hmac)
     }
 
     private static func timestamp() -> String {

@@ -15,8 +15,23 @@ enum StoreDatabase {
             let pool = try DatabasePool(path: path.path, configuration: configuration)
             try prepare(pool)
             return pool
+        } catch let error as DoerError {
+            throw error
         } catch {
             throw .configuration("cannot open \(contents) in \(path.path): \(error)")
         }
+    }
+
+    /// Applies `migrator`'s missing migrations, refusing a file that a newer Doer already
+    /// migrated past what this one knows: writing to it could corrupt what that version keeps.
+    static func migrate(_ pool: DatabasePool, with migrator: DatabaseMigrator, holding contents: String, at path: URL) throws {
+        let superseded = try pool.read { try migrator.hasBeenSuperseded($0) }
+        if superseded {
+            let applied = try pool.read { try migrator.appliedIdentifiers($0) }
+            throw DoerError.configuration(StoreSchemaError.newer(
+                store: "\(contents) in \(path.path)", found: applied.sorted().joined(separator: ", "),
+                known: migrator.migrations.joined(separator: ", ")).description)
+        }
+        try migrator.migrate(pool)
     }
 }

@@ -1,6 +1,5 @@
 public import DoerCore
 public import Foundation
-import GRDB
 
 /// One agent session as stored.
 public struct SessionRecord: Sendable, Hashable {
@@ -14,8 +13,9 @@ public struct SessionRecord: Sendable, Hashable {
     public var eventCount: Int
 }
 
-/// Sessions and every event of them, in SQLite (WAL), written as they happen so that a
-/// crash or Ctrl-C loses nothing that was already reported.
+/// Sessions and every event of them, written as they happen so that a crash or Ctrl-C
+/// loses nothing that was already reported. The rows live in SQLite (the default) or
+/// PostgreSQL (`[store] url`); callers see the same store either way.
 ///
 /// ```swift
 /// let store = try SessionStore(path: dataDirectory.appendingPathComponent("doer.sqlite"))
@@ -23,42 +23,21 @@ public struct SessionRecord: Sendable, Hashable {
 /// try store.append(.plan(plan), to: session.id)
 /// ```
 public final class SessionStore: Sendable {
-    private let pool: DatabasePool
+    public let storage: any SessionStorage
 
-    public init(path: URL) throws(DoerError) {
-        pool = try StoreDatabase.open(path, holding: "the sessions") { try Self.migrator.migrate($0) }
+    /// The SQLite file at `path`.
+    public convenience init(path: URL) throws(DoerError) {
+        self.init(storage: try SQLiteSessionStorage(path: path))
     }
 
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.create(table: "session") { t in
-                t.primaryKey("id", .text)
-                t.column("task", .text).notNull()
-                t.column("workspace", .text).notNull()
-                t.column("createdAt", .double).notNull()
-                t.column("outcome", .text)
-                t.column("message", .text)
-            }
-            try db.create(table: "event") { t in
-                t.column("sessionId", .text).notNull().references("session", onDelete: .cascade)
-                t.column("seq", .integer).notNull()
-                t.column("type", .text).notNull()
-                t.column("json", .text).notNull()
-                t.column("createdAt", .double).notNull()
-                t.primaryKey(["sessionId", "seq"])
-            }
-        }
-        return migrator
+    public init(storage: any SessionStorage) {
+        self.storage = storage
     }
 
     public func createSession(task: String, workspace: String) throws(DoerError) -> SessionRecord {
         let record = SessionRecord(id: UUID().uuidString.lowercased(), task: task, workspace: workspace,
                                    createdAt: Date(), outcome: nil, message: nil, eventCount: 0)
-        try write { db in
-            try db.execute(sql: "INSERT INTO session (id, task, workspace, createdAt) VALUES (?, ?, ?, ?)",
-                           arguments: [record.id, record.task, record.workspace, record.createdAt.timeIntervalSince1970])
-        }
+        try run { try storage.insertSession(record) }
         return record
     }
 
@@ -75,43 +54,26 @@ public final class SessionStore: Sendable {
         } catch {
             throw .configuration("cannot encode event: \(error)")
         }
-        let type = Self.typeName(json)
-        try write { db in
-            let next = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) + 1 FROM event WHERE sessionId = ?",
-                                        arguments: [sessionID]) ?? 1
-            try db.execute(sql: "INSERT INTO event (sessionId, seq, type, json, createdAt) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [sessionID, next, type, json, Date().timeIntervalSince1970])
-            if case .agent(.done(let summary)) = event {
-                try db.execute(sql: "UPDATE session SET outcome = ?, message = ? WHERE id = ?",
-                               arguments: [summary.outcome.rawValue, summary.message, sessionID])
-            }
+        var ending: (outcome: String, message: String)?
+        if case .agent(.done(let summary)) = event { ending = (summary.outcome.rawValue, summary.message) }
+        try run {
+            try storage.appendEvent(to: sessionID, type: Self.typeName(json), json: json,
+                                    createdAt: Date().timeIntervalSince1970, ending: ending)
         }
     }
 
     /// Marks a session as running again (its earlier outcome is kept in its events).
     public func reopen(_ sessionID: String) throws(DoerError) {
-        try write { db in
-            try db.execute(sql: "UPDATE session SET outcome = NULL, message = NULL WHERE id = ?", arguments: [sessionID])
-        }
+        try run { try storage.reopen(sessionID) }
     }
 
     public func sessions(limit: Int = 50) throws(DoerError) -> [SessionRecord] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.*, (SELECT COUNT(*) FROM event e WHERE e.sessionId = s.id) AS eventCount
-                FROM session s ORDER BY createdAt DESC LIMIT ?
-                """, arguments: [limit]).map(Self.record)
-        }
+        try run { try storage.sessions(limit: limit) }
     }
 
     /// The session whose id is `id` or starts with it (unambiguously).
     public func session(_ id: String) throws(DoerError) -> SessionRecord {
-        let rows = try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.*, (SELECT COUNT(*) FROM event e WHERE e.sessionId = s.id) AS eventCount
-                FROM session s WHERE id LIKE ? || '%' LIMIT 2
-                """, arguments: [id.lowercased()]).map(Self.record)
-        }
+        let rows = try run { try storage.sessions(prefix: id.lowercased(), limit: 2) }
         guard let first = rows.first else { throw .invalidArgument("no session \(id); `doer sessions` lists them") }
         guard rows.count == 1 else { throw .invalidArgument("'\(id)' matches several sessions; give more of the id") }
         return first
@@ -119,16 +81,8 @@ public final class SessionStore: Sendable {
 
     /// The session's events, oldest first. An event this version cannot read is left out.
     public func events(of sessionID: String) throws(DoerError) -> [SessionEvent] {
-        let texts = try read { db in
-            try String.fetchAll(db, sql: "SELECT json FROM event WHERE sessionId = ? ORDER BY seq", arguments: [sessionID])
-        }
-        return texts.compactMap { try? JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
-    }
-
-    private static func record(_ row: Row) -> SessionRecord {
-        SessionRecord(id: row["id"], task: row["task"], workspace: row["workspace"],
-                      createdAt: Date(timeIntervalSince1970: row["createdAt"]), outcome: row["outcome"],
-                      message: row["message"], eventCount: row["eventCount"])
+        let stored = try run { try storage.events(of: sessionID) }
+        return stored.compactMap { try? JSONDecoder().decode(SessionEvent.self, from: Data($0.json.utf8)) }
     }
 
     private static func typeName(_ json: String) -> String {
@@ -136,17 +90,11 @@ public final class SessionStore: Sendable {
         return String(json[json.index(after: start)..<end])
     }
 
-    private func write(_ body: (Database) throws -> Void) throws(DoerError) {
+    private func run<T>(_ body: () throws -> T) throws(DoerError) -> T {
         do {
-            try pool.write { try body($0) }
-        } catch {
-            throw .configuration("session database: \(error)")
-        }
-    }
-
-    private func read<T>(_ body: (Database) throws -> T) throws(DoerError) -> T {
-        do {
-            return try pool.read { try body($0) }
+            return try body()
+        } catch let error as DoerError {
+            throw error
         } catch {
             throw .configuration("session database: \(error)")
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DoerConfig
 import DoerCore
 import DoerDeploy
+import DoerRuntime
 import DoerStore
 import Foundation
 
@@ -51,7 +52,7 @@ struct DeployRunCommand: AsyncParsableCommand {
             let audit = try AuditSupport.log(configuration, directories: directories)
             var request = DeployRequest(workspace: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
             if let session {
-                let store = try SessionStore(path: directories.sessionDatabase)
+                let store = try Runtime.openStores(configuration, directories: directories).sessions
                 let record = try store.session(session)
                 request = DeployRequest(session: record, history: try SessionHistory(of: record.id, in: store))
             }

@@ -27,7 +27,7 @@ struct SessionsCommand: AsyncParsableCommand {
     }
 
     private func show() throws(DoerError) {
-        let store = try SessionStore(path: DataDirectory().sessionDatabase)
+        let store = try StoreSupport.open().sessions
         if let id {
             let session = try store.session(id)
             let events = try store.events(of: session.id)
@@ -62,7 +62,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let session: SessionRecord
         let point: ResumePoint
         do {
-            let store = try SessionStore(path: DataDirectory().sessionDatabase)
+            let store = try StoreSupport.open().sessions
             session = try store.session(id)
             point = try SessionHistory(of: session.id, in: store).resumePoint
         } catch {
@@ -99,7 +99,7 @@ struct UndoCommand: AsyncParsableCommand {
     private func undo() throws(DoerError) {
         let directories = DataDirectory()
         let configuration = try DoerConfiguration.load(directories: directories)
-        let undo = SessionUndo(store: try SessionStore(path: directories.sessionDatabase),
+        let undo = SessionUndo(store: try Runtime.openStores(configuration, directories: directories).sessions,
                                audit: try AuditSupport.log(configuration, directories: directories), defaultActor: configuration.audit.actor())
         let undone = try undo.undoLatest(among: id.map { [$0] })
         print("undid session \(undone.session.id.prefix(8)) in \(undone.workspace): " + undone.paths.joined(separator: ", "))

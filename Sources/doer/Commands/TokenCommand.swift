@@ -21,7 +21,7 @@ struct TokenCreate: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (token, record) = try AccessStore(path: DataDirectory().accessDatabase).createToken(user: user)
+            let (token, record) = try StoreSupport.open().access.createToken(user: user)
             FileHandle.standardError.write(Data("doer: token \(record.id) for user \(record.user); it is shown only now\n".utf8))
             print(token)
         } catch {
@@ -36,7 +36,7 @@ struct TokenList: AsyncParsableCommand {
     func run() async throws {
         do {
             let formatter = ISO8601DateFormatter()
-            for token in try AccessStore(path: DataDirectory().accessDatabase).tokens() {
+            for token in try StoreSupport.open().access.tokens() {
                 let state = token.revokedAt.map { "revoked \(formatter.string(from: $0))" } ?? "active"
                 print("\(token.id)  \(token.user.padding(toLength: 16, withPad: " ", startingAt: 0))  \(formatter.string(from: token.createdAt))  \(state)")
             }
@@ -53,7 +53,7 @@ struct TokenRevoke: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            try AccessStore(path: DataDirectory().accessDatabase).revokeToken(id: id)
+            try StoreSupport.open().access.revokeToken(id: id)
             print("revoked \(id)")
         } catch {
             fail(error)

@@ -1,13 +1,14 @@
 import DoerConfig
 import DoerCore
+import DoerRuntime
 import DoerStore
 import Foundation
 
-/// Opens the audit trail the way every command does: the session database, signed when a
+/// Opens the audit trail the way every command does: the configured store, signed when a
 /// key is configured, naming the configured user (or $USER).
 enum AuditSupport {
     static func log(_ configuration: DoerConfiguration, directories: DataDirectory = DataDirectory()) throws(DoerError) -> AuditLog {
-        try AuditLog(path: directories.sessionDatabase, key: try configuration.audit.resolvedKey())
+        try Runtime.openStores(configuration, directories: directories).audit
     }
 
     static func recorder(_ configuration: DoerConfiguration, session: String?,

@@ -1,0 +1,61 @@
+public import DoerCore
+public import Foundation
+import NIOConcurrencyHelpers
+
+/// Sessions, audit trail and tokens opened together on the engine `StoreSettings` names:
+/// SQLite files under the data directory, or one PostgreSQL database. `DoerRuntime` opens
+/// them (`Runtime.openStores`), and every frontend takes them from there.
+///
+/// ```swift
+/// let stores = try Stores.open(StoreSettings(url: nil), directories: DataDirectory(), auditKey: nil)
+/// let session = try stores.sessions.createSession(task: "t", workspace: "/w")
+/// ```
+public struct Stores: Sendable {
+    public let sessions: SessionStore
+    public let audit: AuditLog
+    public let access: AccessStore
+    /// "SQLite in …" or "PostgreSQL at …" (no password).
+    public let description: String
+
+    public init(sessions: SessionStore, audit: AuditLog, access: AccessStore, description: String) {
+        self.sessions = sessions
+        self.audit = audit
+        self.access = access
+        self.description = description
+    }
+
+    public static func open(_ settings: StoreSettings, directories: DataDirectory, auditKey: Data?,
+                            redactor: SecretRedactor = SecretRedactor()) throws(DoerError) -> Stores {
+        if let url = settings.url {
+            let postgres = try PostgresStore.shared(url: url)
+            return Stores(sessions: SessionStore(storage: postgres.sessions),
+                          audit: AuditLog(storage: postgres.audit, key: auditKey, redactor: redactor),
+                          access: AccessStore(storage: postgres.access),
+                          description: "PostgreSQL at \(postgres.address)")
+        }
+        return Stores(sessions: try SessionStore(path: directories.sessionDatabase),
+                      audit: try AuditLog(path: directories.sessionDatabase, key: auditKey, redactor: redactor),
+                      access: try AccessStore(path: directories.accessDatabase),
+                      description: "SQLite in \(directories.data.path)")
+    }
+}
+
+extension PostgresStore {
+    private static let opened = NIOLockedValueBox<[String: PostgresStore]>([:])
+
+    /// One store (one set of connections, one migration check) per URL and process,
+    /// however many runtimes and commands open it.
+    public static func shared(url: String) throws(DoerError) -> PostgresStore {
+        let result: Result<PostgresStore, DoerError> = opened.withLockedValue { stores in
+            if let store = stores[url] { return .success(store) }
+            do throws(DoerError) {
+                let store = try PostgresStore(url: url)
+                stores[url] = store
+                return .success(store)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}

@@ -1,0 +1,92 @@
+public import DoerCore
+public import Foundation
+
+/// Where a PostgreSQL server is and whom to log in as, read from a `postgres://` URL in
+/// libpq's documented form, so the URL a team already uses with `psql` works here:
+///
+/// ```text
+/// postgres://doer:secret@db.internal:5432/doer          TCP
+/// postgres://doer@/doer?host=/run/postgresql            unix socket in /run/postgresql
+/// postgresql://doer@%2Frun%2Fpostgresql/doer            the same, the folder percent-encoded
+/// ```
+///
+/// A host that starts with `/` is the folder holding the server's socket
+/// (`.s.PGSQL.<port>`), as in libpq. TLS is not offered: use a unix socket, or a network
+/// the database is private to.
+public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
+    public enum Endpoint: Sendable, Hashable {
+        case tcp(host: String, port: Int)
+        /// The socket file itself: `<folder>/.s.PGSQL.<port>`.
+        case socket(path: String)
+    }
+
+    public var endpoint: Endpoint
+    public var user: String
+    public var password: String?
+    public var database: String
+
+    public init(endpoint: Endpoint, user: String, password: String? = nil, database: String) {
+        self.endpoint = endpoint
+        self.user = user
+        self.password = password
+        self.database = database
+    }
+
+    /// True for the URLs this type reads: `postgres://` and `postgresql://`.
+    public static func isPostgres(_ url: String) -> Bool {
+        url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")
+    }
+
+    public init(url text: String, defaultUser: String = NSUserName()) throws(DoerError) {
+        let shown = Self.redacted(text)
+        guard Self.isPostgres(text), let components = URLComponents(string: text) else {
+            throw .configuration("store url \(shown) is not a postgres://user@host/database URL")
+        }
+        var query: [String: String] = [:]
+        for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        for name in query.keys where !["host", "port", "user", "password", "dbname", "sslmode", "application_name"].contains(name) {
+            throw .configuration("store url \(shown): unknown parameter '\(name)' (known: host, port, user, password, dbname, sslmode)")
+        }
+        if let mode = query["sslmode"], !["disable", "allow", "prefer"].contains(mode) {
+            throw .configuration("store url \(shown): sslmode=\(mode) needs TLS, which Doer's PostgreSQL store does not offer; "
+                + "connect through a unix socket (?host=/run/postgresql) or a private network with sslmode=disable")
+        }
+        let portText = query["port"] ?? components.port.map(String.init) ?? "5432"
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            throw .configuration("store url \(shown): port \(portText) is not a port number")
+        }
+        let host = query["host"] ?? components.percentEncodedHost.flatMap { $0.removingPercentEncoding } ?? ""
+        if host.hasPrefix("/") {
+            endpoint = .socket(path: (host as NSString).appendingPathComponent(".s.PGSQL.\(port)"))
+        } else if host.isEmpty {
+            // libpq's default: the socket folder of Debian's and most distributions' servers.
+            endpoint = .socket(path: "/var/run/postgresql/.s.PGSQL.\(port)")
+        } else {
+            endpoint = .tcp(host: host, port: port)
+        }
+        user = query["user"] ?? components.user.flatMap { $0.removingPercentEncoding } ?? defaultUser
+        password = query["password"] ?? components.password.flatMap { $0.removingPercentEncoding }
+        var path = components.path
+        if path.hasPrefix("/") { path.removeFirst() }
+        database = query["dbname"] ?? (path.isEmpty ? user : (path.removingPercentEncoding ?? path))
+        guard !user.isEmpty else { throw .configuration("store url \(shown) names no user") }
+    }
+
+    /// The URL without its password, for messages and logs.
+    public var description: String {
+        switch endpoint {
+        case .tcp(let host, let port): return "postgres://\(user)@\(host):\(port)/\(database)"
+        case .socket(let path): return "postgres://\(user)@/\(database)?host=\((path as NSString).deletingLastPathComponent)"
+        }
+    }
+
+    /// `text` with any password replaced, so a mistyped URL can be shown back safely.
+    public static func redacted(_ text: String) -> String {
+        guard var components = URLComponents(string: text) else { return "(a URL that cannot be read)" }
+        if components.password != nil { components.password = "***" }
+        if let items = components.queryItems {
+            components.queryItems = items.map { $0.name == "password" ? URLQueryItem(name: "password", value: "***") : $0 }
+        }
+        return components.string ?? "(a URL that cannot be read)"
+    }
+}

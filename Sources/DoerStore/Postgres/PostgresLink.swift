@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// A value bound to a query's `$n`. The store writes text, integers and doubles only.
+enum PostgresValue: Sendable {
+    case text(String?)
+    case int(Int64?)
+    case double(Double?)
+}
+
+/// What a failed statement or connection says, with the server's own message and SQLSTATE
+/// (postgres-nio's own description hides both).
+struct PostgresFailure: Error, CustomStringConvertible {
+    var message: String
+    var sqlState: String?
+
+    static let uniqueViolation = "23505"
+
+    init(_ message: String, sqlState: String? = nil) {
+        self.message = message
+        self.sqlState = sqlState
+    }
+
+    init(_ error: any Error) {
+        if let failure = error as? PostgresFailure {
+            self = failure
+        } else if let error = error as? PSQLError {
+            if let info = error.serverInfo {
+                self.init(info[.message] ?? "server error", sqlState: info[.sqlState])
+            } else if let underlying = error.underlying {
+                self.init("\(error.code): \(underlying)")
+            } else {
+                self.init("\(error.code)")
+            }
+        } else {
+            self.init("\(error)")
+        }
+    }
+
+    var description: String { sqlState.map { "\(message) (SQLSTATE \($0))" } ?? message }
+}
+
+/// One checked-out connection, used synchronously: the store's API is synchronous (as
+/// SQLite's is), so each statement waits for its answer. The answer comes on the store's
+/// own event loops, never the caller's, so a caller on a server's event loop cannot
+/// deadlock on itself.
+struct PostgresLink {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    @discardableResult
+    func query(_ sql: String, _ values: [PostgresValue] = []) throws -> [PostgresRandomAccessRow] {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .text(let text): binds.append(text)
+            case .int(let number): binds.append(number)
+            case .double(let number): binds.append(number)
+            }
+        }
+        let result = try Self.wait(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
+        return result.rows.map { $0.makeRandomAccess() }
+    }
+
+    /// Runs several statements at once (the simple protocol, which allows them; the
+    /// extended one that binds values does not). For migrations only: nothing is bound.
+    func script(_ sql: String) throws {
+        _ = try Self.wait(connection.simpleQuery(sql))
+    }
+
+    /// Runs `body` in one READ COMMITTED transaction: committed when it returns, rolled
+    /// back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try query("BEGIN ISOLATION LEVEL READ COMMITTED")
+        do {
+            let value = try body()
+            try query("COMMIT")
+            return value
+        } catch {
+            if !connection.isClosed { _ = try? query("ROLLBACK") }
+            throw error
+        }
+    }
+
+    static func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        future.whenComplete { result in
+            box.result = result
+            semaphore.signal()
+        }
+        semaphore.wait()
+        switch box.result! {
+        case .success(let value): return value
+        case .failure(let error): throw PostgresFailure(error)
+        }
+    }
+}
+
+/// Carries a future's result to the waiting thread; the semaphore orders the accesses.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}
+
+extension PostgresCell {
+    func text() throws -> String? { try decode(String?.self) }
+    func int() throws -> Int64? { try decode(Int64?.self) }
+    func double() throws -> Double? { try decode(Double?.self) }
+}

@@ -1,0 +1,73 @@
+/// The PostgreSQL schema as numbered migrations. A migration, once released, never
+/// changes: a new one is appended. `PostgresStore` applies the missing ones at start, under
+/// an advisory lock so that replicas starting together apply each once, and refuses a
+/// database whose version is past the last one here.
+enum PostgresSchema {
+    /// Advisory lock keys (the single 64-bit key space), fixed for good: every version of
+    /// Doer on one database must agree on them.
+    static let migrationLock: Int64 = 0x646F_6572_736368   // "doersch"
+    static let auditChainLock: Int64 = 0x646F_6572_617564   // "doeraud"
+    /// The first half of the two-key lock on one session's event numbering.
+    static let sessionEventsLock: Int32 = 0x646F_6572         // "doer"
+
+    static var latest: Int { migrations.count }
+
+    static let migrations: [String] = [
+        // 1: sessions and events, tokens and owners, the audit chain.
+        """
+        CREATE TABLE session (
+            id TEXT PRIMARY KEY,
+            task TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            outcome TEXT,
+            message TEXT
+        );
+        CREATE INDEX session_created ON session (created_at DESC);
+        CREATE TABLE event (
+            session_id TEXT NOT NULL REFERENCES session (id) ON DELETE CASCADE,
+            seq BIGINT NOT NULL,
+            type TEXT NOT NULL,
+            json TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        );
+        CREATE TABLE token (
+            id TEXT PRIMARY KEY,
+            user_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            created_at DOUBLE PRECISION NOT NULL,
+            revoked_at DOUBLE PRECISION
+        );
+        CREATE TABLE session_owner (
+            session_id TEXT PRIMARY KEY,
+            user_name TEXT NOT NULL
+        );
+        CREATE INDEX session_owner_user ON session_owner (user_name);
+        -- Appends are serialized by an advisory lock; these constraints are the safety net:
+        -- two records can never claim the same place or the same predecessor (a fork).
+        CREATE TABLE audit (
+            seq BIGINT NOT NULL CHECK (seq > 0),
+            time TEXT NOT NULL,
+            session_id TEXT,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            details TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            hmac TEXT,
+            CONSTRAINT audit_seq_unique UNIQUE (seq),
+            CONSTRAINT audit_prev_hash_unique UNIQUE (prev_hash)
+        );
+        CREATE INDEX audit_session ON audit (session_id);
+        CREATE FUNCTION doer_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'audit records are append-only';
+        END $$;
+        CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit
+            FOR EACH ROW EXECUTE FUNCTION doer_audit_append_only();
+        CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+            FOR EACH STATEMENT EXECUTE FUNCTION doer_audit_append_only();
+        """,
+    ]
+}

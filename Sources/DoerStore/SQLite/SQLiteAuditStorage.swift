@@ -1,0 +1,82 @@
+import DoerCore
+import Foundation
+import GRDB
+
+/// The audit chain in SQLite, in the same file as the sessions. Each append is one
+/// IMMEDIATE transaction (read the head, insert the next record), so writers in several
+/// processes are serialized by SQLite's write lock and a crash leaves the whole record
+/// or none of it.
+final class SQLiteAuditStorage: AuditStorage {
+    private let pool: DatabasePool
+
+    init(path: URL) throws(DoerError) {
+        // Appends wait longer than other writes: a record must never be dropped for a busy file.
+        pool = try StoreDatabase.open(path, holding: "the audit trail", busyTimeoutSeconds: 30) { pool in
+            try pool.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS audit (
+                        seq INTEGER PRIMARY KEY NOT NULL,
+                        time TEXT NOT NULL,
+                        sessionId TEXT,
+                        kind TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        prevHash TEXT NOT NULL,
+                        hash TEXT NOT NULL,
+                        hmac TEXT
+                    );
+                    CREATE INDEX IF NOT EXISTS audit_session ON audit(sessionId);
+                    CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+                        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+                    CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+                        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+                    """)
+            }
+        }
+    }
+
+    func append(_ make: (AuditHead?) throws -> StoredAuditRecord) throws -> StoredAuditRecord {
+        try pool.writeWithoutTransaction { db in
+            var stored: StoredAuditRecord?
+            try db.inTransaction(.immediate) {
+                let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+                    .map { AuditHead(seq: $0["seq"], hash: $0["hash"]) }
+                let next = try make(head)
+                try Self.insert(next, db)
+                stored = next
+                return .commit
+            }
+            return stored!
+        }
+    }
+
+    func records(sessionPrefix: String?) throws -> [StoredAuditRecord] {
+        try pool.read { db in
+            var sql = "SELECT * FROM audit"
+            var arguments: StatementArguments = []
+            if let sessionPrefix {
+                sql += " WHERE substr(sessionId, 1, length(?)) = ?"
+                arguments = [sessionPrefix, sessionPrefix]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY seq", arguments: arguments).map { row in
+                StoredAuditRecord(seq: row["seq"], time: row["time"], sessionID: row["sessionId"], kind: row["kind"],
+                                  actor: row["actor"], details: row["details"], previousHash: row["prevHash"],
+                                  hash: row["hash"], hmac: row["hmac"])
+            }
+        }
+    }
+
+    func importRecords(_ records: [StoredAuditRecord]) throws {
+        try pool.write { db in
+            for record in records { try Self.insert(record, db) }
+        }
+    }
+
+    private static func insert(_ record: StoredAuditRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO audit (seq, time, sessionId, kind, actor, details, prevHash, hash, hmac)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [record.seq, record.time, record.sessionID, record.kind, record.actor,
+                             record.details, record.previousHash, record.hash, record.hmac])
+    }
+}

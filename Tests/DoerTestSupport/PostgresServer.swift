@@ -1,0 +1,116 @@
+import Foundation
+
+/// A real PostgreSQL 15 for the tests, started once per test process on a unix socket in a
+/// temporary folder (no TCP port) and stopped when the process exits. `initdb` and the
+/// server run as the unprivileged `postgres` user, since the tests run as root and the
+/// server refuses root. Each test asks for a database of its own.
+///
+/// ```swift
+/// let url = try PostgresServer.shared().makeDatabase()   // postgres://doer@/t_…?host=/tmp/…
+/// ```
+///
+/// PostgreSQL missing is a failure, never a skip: scripts/setup.sh installs it, and a
+/// suite that passed without it would claim what it did not test.
+public final class PostgresServer: @unchecked Sendable {
+    public static let binaries = URL(fileURLWithPath: "/usr/lib/postgresql/15/bin")
+    public let folder: URL
+    public let socketFolder: URL
+    public let user = "doer"
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var started: Result<PostgresServer, any Error>?
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The server shared by this test process, started on first use.
+    public static func shared() throws -> PostgresServer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let started { return try started.get() }
+        let result = Result { try PostgresServer() }
+        started = result
+        if case .success(let server) = result {
+            // Swift Testing has no process-wide tear-down; exit is where the suite ends.
+            atexit { PostgresServer.stopShared() }
+            _ = server
+        }
+        return try result.get()
+    }
+
+    private static func stopShared() {
+        if case .success(let server) = started { server.stop() }
+    }
+
+    private init() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binaries.appendingPathComponent("initdb").path) else {
+            throw Failure(description: "PostgreSQL 15 is not installed (\(Self.binaries.path)/initdb); "
+                + "`apt-get install postgresql-15` (scripts/setup.sh all does it)")
+        }
+        guard let account = getpwnam("postgres") else {
+            throw Failure(description: "no `postgres` user to run the server as; the postgresql-15 package creates it")
+        }
+        let uid = account.pointee.pw_uid, gid = account.pointee.pw_gid
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-pg-\(getpid())-\(UUID().uuidString.prefix(8))")
+        folder = base.appendingPathComponent("data")
+        socketFolder = base.appendingPathComponent("socket")
+        for path in [base, folder, socketFolder] {
+            try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
+            chown(path.path, uid, gid)
+        }
+        chmod(folder.path, 0o700)
+        try Self.asPostgres(["initdb", "-D", folder.path, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+        try Self.asPostgres(["pg_ctl", "-D", folder.path, "-w", "-l", base.appendingPathComponent("log").path, "start", "-o",
+                             "-k \(socketFolder.path) -c listen_addresses='' -c fsync=off -c max_connections=200"])
+    }
+
+    /// A new empty database, as the URL a store opens.
+    public func makeDatabase() throws -> String {
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        try psql("CREATE DATABASE \(name)", database: "postgres")
+        return url(database: String(name))
+    }
+
+    public func url(database: String) -> String {
+        "postgres://\(user)@/\(database)?host=\(socketFolder.path)"
+    }
+
+    /// Runs SQL with psql as the database's owner (a superuser): tests use it to tamper.
+    @discardableResult
+    public func psql(_ sql: String, database: String) throws -> String {
+        try Self.run(["/usr/bin/env", Self.binaries.appendingPathComponent("psql").path, "-h", socketFolder.path, "-U", user,
+                      "-d", database, "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql])
+    }
+
+    public func stop() {
+        _ = try? Self.asPostgres(["pg_ctl", "-D", folder.path, "-m", "immediate", "stop"])
+        try? FileManager.default.removeItem(at: folder.deletingLastPathComponent())
+    }
+
+    private static func asPostgres(_ arguments: [String]) throws {
+        var command = arguments
+        command[0] = binaries.appendingPathComponent(command[0]).path
+        // Past root's own folder, which postgres may not enter.
+        try run(["/usr/sbin/runuser", "-u", "postgres", "--"] + command, directory: URL(fileURLWithPath: "/"))
+    }
+
+    @discardableResult
+    private static func run(_ arguments: [String], directory: URL? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        if let directory { process.currentDirectoryURL = directory }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+        }
+        return text
+    }
+}
