@@ -180,3 +180,41 @@ struct KnownFailuresTests {
         #expect(ws.read("stats.py") == Self.project["stats.py"])
     }
 }
+
+@Suite("a project whose pytest configuration collects only its own folders")
+struct TestPathsTests {
+    private static let project: [String: String] = [
+        "setup.cfg": "[tool:pytest]\ntestpaths = pkg\n",
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def pad(items, n, fill):\n    return list(items) + [None] * (n - len(items))\n",
+        "pkg/tests/test_core.py": "from pkg.core import pad\n\n\ndef test_short():\n    assert pad([1], 1, 0) == [1]\n",
+    ]
+
+    @Test("Doer's example test is named on the command line, with the project's own test folders")
+    func command() {
+        let strategy = TestStrategy.choose(files: Array(Self.project.keys), task: "`pad([1], 3, 0)` returns [1, None, None], but it should return [1, 0, 0].")
+        #expect(strategy.command.suffix(2) == ["test_doer_examples.py", "pkg"], "\(strategy.command)")
+    }
+
+    @Test("an unfixed example is still a failing test there, so a change that does not fix it is not a pass")
+    func exampleRuns() async throws {
+        let ws = try AgentWorkspace(files: Self.project)
+        let unrelated = "def greet(name):\n    return 'Hello, ' + name\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["app.py": unrelated])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "`pad([1], 3, 0)` returns [1, None, None], but it should return [1, 0, 0].",
+                                                      in: ws, approval: .never)
+        #expect(summary.outcome != .passed, "\(summary.message)")
+        #expect(ws.read("app.py") == nil)
+    }
+
+    @Test("the fix passes the example where the configuration would not have collected it")
+    func fixPasses() async throws {
+        let ws = try AgentWorkspace(files: Self.project)
+        let fixed = "def pad(items, n, fill):\n    return list(items) + [fill] * (n - len(items))\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["pkg/core.py": fixed])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "`pad([1], 3, 0)` returns [1, None, None], but it should return [1, 0, 0].",
+                                                      in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(ws.read("pkg/core.py") == fixed)
+    }
+}

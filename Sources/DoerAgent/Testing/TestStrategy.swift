@@ -28,6 +28,11 @@ public struct TestStrategy: Sendable, Hashable {
     /// judged by them — a test that needs a network the sandbox does not give, a module the
     /// machine lacks. The request's tests and every other test still decide.
     public var knownFailures: [String] = []
+    /// Where the workspace's own tests live (`tests`, `pkg`, `test_x.py`). A project's pytest
+    /// configuration may collect only its own folders (`testpaths`), which would leave Doer's
+    /// example file at the top uncollected and every example silently unrun; so when Doer
+    /// writes tests, the command names them and these folders explicitly.
+    public var testRoots: [String] = []
 
     public init(kind: Kind, generatedFiles: [String: String] = [:], languages: [String] = [], importRoots: [String] = []) {
         self.kind = kind
@@ -47,6 +52,7 @@ public struct TestStrategy: Sendable, Hashable {
         // The request's examples all run, each its own test, so a repair's progress can be
         // counted; a workspace's own suite stops at its first failure.
         case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short"] + (generatedFiles.isEmpty ? ["-x"] : [])
+            + (generatedFiles.isEmpty ? [] : generatedFiles.keys.sorted() + testRoots.filter { generatedFiles[$0] == nil })
             + knownFailures.map { $0.contains("::") ? "--deselect=\($0)" : "--ignore=\($0)" }
         case .nodeTest: ["node", "--test"]
         case .project: ["doer", "test"] + languages.flatMap { ["--language", $0] }
@@ -82,8 +88,11 @@ public struct TestStrategy: Sendable, Hashable {
         let examples = ExampleTests.asserts(fromDocstring: task) + stated
         let roots = pythonImportRoots(files)
         if !examples.isEmpty {
-            return TestStrategy(kind: .pytest, generatedFiles: ["test_doer_examples.py": ExampleTests.file(asserts: examples)],
-                                importRoots: roots)
+            var strategy = TestStrategy(kind: .pytest, generatedFiles: ["test_doer_examples.py": ExampleTests.file(asserts: examples)],
+                                        importRoots: roots)
+            strategy.testRoots = files.filter(isPythonTest).map { String($0.split(separator: "/").first ?? "") }
+                .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.sorted()
+            return strategy
         }
         return TestStrategy(kind: .pytest, importRoots: roots)
     }
@@ -206,7 +215,8 @@ public enum ExampleTests {
                         continue
                     path = os.path.join(folder, file)
                     try:
-                        tree = ast.parse(open(path, encoding="utf-8").read())
+                        with open(path, encoding="utf-8") as source:
+                            tree = ast.parse(source.read())
                     except (SyntaxError, UnicodeDecodeError, OSError):
                         continue
                     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}

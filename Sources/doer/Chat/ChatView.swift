@@ -91,7 +91,7 @@ final class ChatView: @unchecked Sendable {
             let head = summary.outcome == .passed ? style.green("done") : style.red(summary.outcome.rawValue)
             say(head + ": \(summary.message)"
                 + style.dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens)))
-        case .messageDelta, .undoPoint:
+        case .messageDelta, .undoPoint, .evidence:
             break
         }
     }
