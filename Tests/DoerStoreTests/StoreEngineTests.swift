@@ -137,7 +137,10 @@ struct StoreEngineTests {
 
     @Test("an untouched chain verifies; every record links to the one before it", arguments: StoreEngine.allCases)
     func intact(engine: StoreEngine) throws {
-        let log = try filled(try TestStore(engine))
+        // The store is kept for the whole test: its folder goes when it does.
+        let store = try TestStore(engine)
+        let log = try filled(store)
+        defer { withExtendedLifetime(store) {} }
         let verification = try log.verify()
         #expect(verification.intact)
         #expect(verification.records == 5)

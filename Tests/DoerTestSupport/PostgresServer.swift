@@ -97,19 +97,25 @@ public final class PostgresServer: @unchecked Sendable {
 
     @discardableResult
     private static func run(_ arguments: [String], directory: URL? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+        // posix_spawn and a blocking waitpid, not Foundation's Process: `pg_ctl start` leaves
+        // a server running with the descriptors it inherited, and Process's own reaping of
+        // the child did not come back here. Output goes to a file, which no one holds open.
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("doer-pg-output-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: outputFile) }
+        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let script = "cd '\((directory ?? URL(fileURLWithPath: "/")).path)' && exec \(quoted) </dev/null >'\(outputFile.path)' 2>&1"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", script].map { (text: String) in strdup(text) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+        guard spawned == 0 else { throw Failure(description: "\(arguments[0]) could not start: errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(exited ? code : 128 + (status & 0x7f)): \(text)")
         }
         return text
     }

@@ -64,10 +64,48 @@ struct PostgresLink {
         return result.rows.map { $0.makeRandomAccess() }
     }
 
-    /// Runs several statements at once (the simple protocol, which allows them; the
-    /// extended one that binds values does not). For migrations only: nothing is bound.
+    /// Runs several statements, one at a time: postgres-nio sends every query through the
+    /// extended protocol, which takes one statement per message. For migrations only:
+    /// nothing is bound.
     func script(_ sql: String) throws {
-        _ = try Self.wait(connection.simpleQuery(sql))
+        for statement in Self.statements(in: sql) { try query(statement) }
+    }
+
+    /// `sql` cut at each `;` that is outside quotes, `$$` bodies and comments.
+    static func statements(in sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var inQuote = false
+        var inDollar = false
+        var inComment = false
+        var characters = Array(sql)[...]
+        while let character = characters.popFirst() {
+            if inComment {
+                current.append(character)
+                if character == "\n" { inComment = false }
+                continue
+            }
+            if !inQuote && !inDollar && character == "-" && characters.first == "-" { inComment = true; current.append(character); continue }
+            if !inQuote && character == "$" && characters.first == "$" {
+                inDollar.toggle()
+                current.append(character)
+                current.append(characters.removeFirst())
+                continue
+            }
+            if !inDollar && character == "'" { inQuote.toggle() }
+            if character == ";" && !inQuote && !inDollar {
+                let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !statement.isEmpty { statements.append(statement) }
+                current = ""
+                continue
+            }
+            current.append(character)
+        }
+        let last = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !last.isEmpty && !last.split(separator: "\n").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }) {
+            statements.append(last)
+        }
+        return statements
     }
 
     /// Runs `body` in one READ COMMITTED transaction: committed when it returns, rolled

@@ -19,7 +19,7 @@ final class PostgresSessionStorage: SessionStorage {
                      ending: (outcome: String, message: String)?) throws {
         try pool.withConnection { link in
             try link.transaction {
-                try link.query("SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                try link.query("SELECT pg_advisory_xact_lock($1::INTEGER, hashtext($2))",
                                [.int(Int64(PostgresSchema.sessionEventsLock)), .text(sessionID)])
                 try link.query("""
                     INSERT INTO event (session_id, seq, type, json, created_at)
