@@ -55,9 +55,9 @@ struct ServerTelemetryTests {
             #expect(Self.value(scrape, "doer_sessions_total", ["outcome": "passed"]) == 1)
             #expect(Self.value(scrape, "doer_session_iterations_count") == 1)
             #expect(Self.value(scrape, "doer_session_duration_seconds_count", ["outcome": "passed"]) == 1)
-            // The tests ran in the sandbox at least twice (before and after the change).
+            // The candidate's tests ran in the sandbox, labelled with their backend and language.
             let runs = Self.value(scrape, "doer_run_duration_seconds_count", ["backend": "bubblewrap", "language": "python"]) ?? 0
-            #expect(runs >= 2)
+            #expect(runs >= 1, "\(scrape)")
             #expect((Self.value(scrape, "doer_test_runs_total", ["language": "python", "result": "passed"]) ?? 0) >= 1)
             #expect((Self.value(scrape, "doer_sandbox_setup_seconds_count", ["backend": "bubblewrap"]) ?? 0) >= runs)
             #expect((Self.value(scrape, "doer_model_calls_total", ["provider": provider]) ?? 0) >= 1)
