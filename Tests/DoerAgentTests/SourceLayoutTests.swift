@@ -218,3 +218,39 @@ struct TestPathsTests {
         #expect(ws.read("pkg/core.py") == fixed)
     }
 }
+
+@Suite("a missing module the run may be meant to write is not the machine's failure")
+struct MissingModuleTests {
+    static let output = """
+        ERROR tests/test_time.py - ModuleNotFoundError: No module named 'freezegun'
+        ERROR tests/test_roman.py - ModuleNotFoundError: No module named 'roman'
+        ERROR tests/test_cut.py - ModuleNotFoundError: No module named 'fre...
+        ERROR tests/test_api.py - ImportError: cannot import name 'slugify' from 'pkg'
+        """
+
+    @Test("a third-party module is left out; one the workspace names, a cut-short name, or an import of a missing name stays")
+    func ownModules() {
+        let files = ["tests/test_time.py", "tests/test_roman.py", "tests/test_cut.py", "tests/test_api.py", "pkg/__init__.py"]
+        let left = KnownFailures.failures(in: Self.output, onlyFromTheMachine: true,
+                                          ownModule: { KnownFailures.couldBeTheWorkspaces($0, task: "make the tests pass", files: files) })
+        #expect(left == ["tests/test_time.py"])
+        #expect(KnownFailures.couldBeTheWorkspaces("roman", task: "Create roman.py", files: []))
+        #expect(!KnownFailures.couldBeTheWorkspaces("freezegun", task: "Create roman.py", files: files))
+    }
+
+    /// The user's test of a module that does not exist yet: it fails before for want of the module.
+    private static let project: [String: String] = [
+        "test_roman.py": "from roman import to_roman\n\n\ndef test_big():\n    assert to_roman(1994) == 'MCMXCIV'\n",
+    ]
+
+    @Test("the user's test of a module not written yet still judges the run: wrong code with a test of its own is not a pass")
+    func userTestStillDecides() async throws {
+        let ws = try AgentWorkspace(files: Self.project)
+        let wrong = "def to_roman(n):\n    return 'I' * n\n"
+        let own = "from roman import to_roman\n\n\ndef test_one():\n    assert to_roman(1) == 'I'\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["roman.py": wrong, "test_one.py": own])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "Make the tests pass", in: ws, approval: .never)
+        #expect(summary.outcome != .passed, "\(summary.message)")
+        #expect(ws.read("roman.py") == nil)
+    }
+}

@@ -15,18 +15,23 @@ public enum KnownFailures {
     /// The strategy with the workspace's failing tests left out, or as it was when there are
     /// none, when it runs no workspace suite, or when the suite could not be run.
     ///
-    /// Only failures the machine causes are left out (a refused socket, a module not
-    /// installed, a file or permission the sandbox does not give): a test that fails on an
+    /// Only failures the machine causes are left out (a refused socket, a permission the
+    /// sandbox does not give, a third-party module not installed): a test that fails on an
     /// assertion may be exactly what the request asks to make pass, and one the request names
-    /// always stays.
+    /// always stays. A missing module the workspace could be meant to provide (the request or
+    /// a file names it, or a test is named after it: `test_roman.py` before `roman.py` exists)
+    /// stays too, or the user's own test of the new code would not judge it.
     static func excluding(from strategy: TestStrategy, task: String, files: [String], workspace: URL, sandbox: any Sandbox,
                           configuration: AgentConfiguration) async -> TestStrategy {
         guard strategy.kind == .pytest, files.contains(where: TestStrategy.isPythonTest) else { return strategy }
         let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", "-rfE"]
-        guard let result = try? await sandbox.run(ExecutionRequest(command: command, workspace: workspace, environment: strategy.environment,
+        // Wide enough that pytest does not cut the reason (and the missing module's name) short.
+        let environment = strategy.environment.merging(["COLUMNS": "1000"]) { $1 }
+        guard let result = try? await sandbox.run(ExecutionRequest(command: command, workspace: workspace, environment: environment,
                                                                    limits: configuration.limits, applyChanges: false)),
               !result.timedOut, !result.succeeded else { return strategy }
-        let failing = failures(in: result.stdout.text + result.stderr.text, onlyFromTheMachine: true)
+        let failing = failures(in: result.stdout.text + result.stderr.text, onlyFromTheMachine: true,
+                               ownModule: { couldBeTheWorkspaces($0, task: task, files: files) })
             .filter { !names(of: $0).contains { task.contains($0) } }
         guard !failing.isEmpty, failing.count <= limit else { return strategy }
         var excluded = strategy
@@ -36,7 +41,8 @@ public enum KnownFailures {
 
     /// Node ids from pytest's short summary (`FAILED a.py::t - why`, `ERROR a.py::t`), and
     /// the files that did not import (`ERROR tests/test_x.py`, `ERROR tests/test_x.py - ImportError`).
-    public static func failures(in output: String, onlyFromTheMachine: Bool = false) -> [String] {
+    public static func failures(in output: String, onlyFromTheMachine: Bool = false,
+                                ownModule: (String) -> Bool = { _ in false }) -> [String] {
         var found: [String] = []
         for line in output.split(separator: "\n") {
             for prefix in ["FAILED ", "ERROR "] where line.hasPrefix(prefix) {
@@ -46,7 +52,7 @@ public enum KnownFailures {
                     reason = String(id[separator.upperBound...])
                     id = String(id[..<separator.lowerBound])
                 }
-                if onlyFromTheMachine && !causedByTheMachine(reason) { continue }
+                if onlyFromTheMachine && !causedByTheMachine(reason, ownModule: ownModule) { continue }
                 id = id.trimmingCharacters(in: .whitespaces)
                 // A parametrized case leaves out the whole test: its ids hold characters a
                 // command line and pytest's own parsing of --deselect handle unevenly.
@@ -60,11 +66,27 @@ public enum KnownFailures {
 
     /// Errors the environment raises, not the code under test: the network, missing
     /// modules, files, permissions.
-    static func causedByTheMachine(_ reason: String) -> Bool {
+    static func causedByTheMachine(_ reason: String, ownModule: (String) -> Bool) -> Bool {
         let kind = reason.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }.split(separator: ".").last.map(String.init) ?? ""
+        if kind == "ModuleNotFoundError" {
+            // Only a module named in full, that the workspace is not meant to provide.
+            guard let quoted = reason.range(of: "No module named '[A-Za-z0-9_.]+'", options: .regularExpression) else { return false }
+            let module = reason[quoted].dropFirst("No module named '".count).dropLast()
+            return !ownModule(String(module.split(separator: ".").first ?? ""))
+        }
         return ["OSError", "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "ConnectionAbortedError",
-                "TimeoutError", "PermissionError", "FileNotFoundError", "ModuleNotFoundError", "ImportError", "gaierror",
-                "herror", "URLError", "SSLError", "BlockingIOError", "BrokenPipeError"].contains(kind)
+                "TimeoutError", "PermissionError", "gaierror", "herror", "URLError", "SSLError"].contains(kind)
+    }
+
+    /// Whether a missing top-level module may be one the run is meant to write.
+    static func couldBeTheWorkspaces(_ module: String, task: String, files: [String]) -> Bool {
+        guard !module.isEmpty else { return true }
+        if task.range(of: "\\b\(NSRegularExpression.escapedPattern(for: module))\\b", options: .regularExpression) != nil { return true }
+        return files.contains { path in
+            let parts = path.split(separator: "/").map(String.init)
+            let name = parts.last ?? ""
+            return parts.dropLast().contains(module) || name == module + ".py" || name == "test_\(module).py" || name == "\(module)_test.py"
+        }
     }
 
     /// The test's function and file names, to see whether the request names it.
