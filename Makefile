@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 # What `make install` builds and installs; install-check uses the debug build `make test` has.
 CONFIGURATION ?= release
 
-.PHONY: setup setup-demo demo test browser-test bench release man install uninstall install-check clean
+.PHONY: setup setup-demo demo test browser-test deploy-test bench release man install uninstall install-check clean
 
 # What `make test` needs: every language's toolchain, gVisor, Chromium… (scripts/setup.sh).
 setup:
@@ -32,12 +32,17 @@ test: setup
 	swift build --build-tests
 	swift test --skip-build
 	$(MAKE) browser-test
+	$(MAKE) deploy-test
 
 # The web app in headless Chromium against `doer serve` with a scripted model;
 # screenshots in artifacts/.
 browser-test:
 	swift build --product doer
 	python3 -m pytest -q -p no:cacheprovider Tests/browser
+
+# deploy/kubernetes validated offline against a pinned Kubernetes schema (kubernetes-validate).
+deploy-test:
+	python3 -m pytest -q -p no:cacheprovider Tests/deploy
 
 release:
 	swift build -c release --product doer

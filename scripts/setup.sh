@@ -4,7 +4,8 @@
 #   scripts/setup.sh demo   what `make demo` needs: bubblewrap, Python and pytest,
 #                           llama-server, the bundled model, and a release build of doer
 #   scripts/setup.sh all    everything `make test` needs: the above (debug build) plus every
-#                           language's toolchain, gVisor, git, Chromium and Selenium, HumanEval
+#                           language's toolchain, gVisor, git, Chromium and Selenium, HumanEval,
+#                           kubernetes-validate
 #
 # Idempotent: every step checks first (apt-get update runs only when a package is missing),
 # so a second run takes seconds. Long steps print a line at least every 15 s: sizes and
@@ -163,6 +164,13 @@ if [ "$scope" = all ]; then
   if ! python3 -c 'import selenium' >/dev/null 2>&1; then
     step "installing selenium (python3 -m pip install selenium)"
     pip_install selenium
+    done_step
+  fi
+  # kubernetes-validate for the manifests' test (Tests/deploy): the Kubernetes schemas ship in
+  # the package, so the manifests are checked offline.
+  if ! python3 -c 'import kubernetes_validate' >/dev/null 2>&1; then
+    step "installing kubernetes-validate (python3 -m pip install kubernetes-validate)"
+    pip_install kubernetes-validate
     done_step
   fi
 fi
