@@ -188,11 +188,13 @@ swift_build() {
       if ($2 == "Linking") module = "link " $3
       if (!(module in seen)) { seen[module] = 1; printf "setup:   %s %s\n", $1, module; fflush() }
       next }
-    /Build complete|Compiling plugin|Another instance of SwiftPM/ { print "setup:   " $0; fflush() }
+    /Build (of product .* )?complete|Compiling plugin|Another instance of SwiftPM/ { print "setup:   " $0; fflush() }
   ' || true
   status=${PIPESTATUS[0]}
-  if [ "$status" -ne 0 ] || ! grep -q "Build complete" "$log"; then
-    grep -E "error:" "$log" | head -20 >&2
+  # `swift build --product X` ends with "Build of product 'X' complete!", a whole build with
+  # "Build complete!"; either, with a zero status, is success.
+  if [ "$status" -ne 0 ] || ! grep -qE "Build (of product .* )?complete" "$log"; then
+    { grep -E "error:" "$log" || tail -n 20 "$log"; } | head -20 >&2
     echo "setup: swift build -c $configuration $* failed (full log: $log)" >&2
     exit 1
   fi
