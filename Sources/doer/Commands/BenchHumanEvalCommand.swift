@@ -48,7 +48,7 @@ struct BenchHumanEval: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            var set = try HumanEvalData.load(file: data)
+            var set = try await HumanEvalData.load(file: data)
             if let problems { set = try HumanEvalData.select(problems, from: set) }
             if let limit { set = Array(set.prefix(limit)) }
             let runtime = try AgentRuntime(flags: AgentFlags(candidates: 1, maxIterations: maxIterations, approval: .onRequest,

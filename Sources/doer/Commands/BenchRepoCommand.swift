@@ -2,6 +2,7 @@ import ArgumentParser
 import DoerAgent
 import DoerBench
 import DoerCore
+import DoerProcess
 import Foundation
 
 /// `doer bench repo`: `doer exec` on real projects' tasks, judged by their hidden tests.
@@ -40,7 +41,7 @@ struct BenchRepo: AsyncParsableCommand {
         do {
             let folder = URL(fileURLWithPath: tasks ?? DataDirectory().cache.appendingPathComponent("bench-repo").path, isDirectory: true)
             if build && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.json").path) {
-                try buildTaskSet(into: folder)
+                try await buildTaskSet(into: folder)
             }
             let set = try RepositoryTaskSet.load(from: folder)
             let chosen = set.selecting(only?.split(separator: ",").map(String.init) ?? [], limit: limit)
@@ -86,19 +87,16 @@ struct BenchRepo: AsyncParsableCommand {
         }
     }
 
-    private func buildTaskSet(into folder: URL) throws {
+    private func buildTaskSet(into folder: URL) async throws {
         let script = URL(fileURLWithPath: "benchmarks/repo/build_tasks.py")
         guard FileManager.default.fileExists(atPath: script.path) else {
             throw DoerError.invalidArgument("run from Doer's source folder: \(script.path) builds the task set")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, folder.path]
-        try process.run()
-        process.waitUntilExit()
+        // The builder's listing of what it left out goes to stderr, where a person reads it.
+        let output = try await ProcessRunner(showOutput: true).run("python3", [script.path, folder.path])
         // A task the builder rejects is left out and listed; the rest are usable.
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.json").path) else {
-            throw RepositoryBenchmarkError.buildFailed("\(script.path) exited \(process.terminationStatus)")
+            throw RepositoryBenchmarkError.buildFailed("\(script.path) ended with \(output.statusDescription)")
         }
     }
 }

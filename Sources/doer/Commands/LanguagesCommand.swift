@@ -1,6 +1,7 @@
 import ArgumentParser
 import DoerCore
 import DoerLanguages
+import DoerProcess
 import Foundation
 
 struct LanguagesCommand: AsyncParsableCommand {
@@ -83,17 +84,15 @@ struct LanguagesInstall: AsyncParsableCommand {
             guard geteuid() == 0 else {
                 throw DoerError.invalidArgument("installing packages needs root; run: sudo apt-get update && sudo \(command.joined(separator: " "))")
             }
+            // apt-get's progress goes to stderr, where a person watches it.
+            let aptGet = ProcessRunner(environment: .inherited(setting: ["DEBIAN_FRONTEND": "noninteractive"]), showOutput: true)
             for step in [["apt-get", "update", "-qq"], command] {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/apt-get")
-                process.arguments = Array(step.dropFirst())
-                var environment = ProcessInfo.processInfo.environment
-                environment["DEBIAN_FRONTEND"] = "noninteractive"
-                process.environment = environment
-                try process.run()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else {
-                    throw DoerError.invalidArgument("`\(step.joined(separator: " "))` failed with status \(process.terminationStatus)")
+                let output: ProcessOutput
+                do { output = try await aptGet.run("/usr/bin/apt-get", Array(step.dropFirst())) } catch {
+                    throw DoerError.invalidArgument("cannot run apt-get: \(error)")
+                }
+                guard output.succeeded else {
+                    throw DoerError.invalidArgument("`\(step.joined(separator: " "))` failed with \(output.statusDescription)")
                 }
             }
             let still = languages.filter { !LanguageToolchains.isInstalled($0) }

@@ -1,5 +1,4 @@
-import DoerCore
-import Foundation
+public import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,12 +8,13 @@ import Darwin
 /// Starts a long-lived program in its own session, detached from Doer: stdin from
 /// /dev/null, stdout and stderr appended to a log file, no other inherited descriptor,
 /// default signal handling. It outlives the Doer process that started it (the server is
-/// shared), and neither Ctrl-C nor a closed terminal reaches it.
-enum DetachedProcess {
-    static func spawn(executable: String, arguments: [String], environment: [String: String], log: URL) throws -> pid_t {
+/// shared), and neither Ctrl-C nor a closed terminal reaches it: the local model's
+/// llama-server. Not on swift-subprocess, whose `run` ends only when the program does.
+public enum DetachedProcess {
+    public static func spawn(executable: String, arguments: [String], environment: [String: String], log: URL) throws -> pid_t {
         let logDescriptor = open(log.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logDescriptor >= 0 else {
-            throw ModelError.localModelUnavailable("cannot open \(log.path): \(String(cString: strerror(errno)))")
+            throw ProcessError.couldNotStart(program: executable, reason: "cannot open \(log.path): \(String(cString: strerror(errno)))")
         }
         defer { close(logDescriptor) }
 
@@ -64,14 +64,15 @@ enum DetachedProcess {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard status == 0 else {
-            throw ModelError.localModelUnavailable("cannot start \(executable): \(String(cString: strerror(status)))")
+            if status == ENOENT { throw ProcessError.notFound(program: executable, searched: "") }
+            throw ProcessError.couldNotStart(program: executable, reason: String(cString: strerror(status)))
         }
         return pid
     }
 
     /// Whether `pid` is a live process (not a zombie). Reaps it when it is Doer's own
     /// child that has exited, so a server killed under Doer does not linger as a zombie.
-    static func isRunning(_ pid: pid_t) -> Bool {
+    public static func isRunning(_ pid: pid_t) -> Bool {
         guard pid > 0 else { return false }
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid { return false }
@@ -93,7 +94,7 @@ enum DetachedProcess {
     }
 
     /// Whether `pid` runs `executable` (a recycled pid belongs to some other program).
-    static func runs(_ pid: pid_t, executable: String) -> Bool {
+    public static func runs(_ pid: pid_t, executable: String) -> Bool {
         #if os(Linux)
         guard let commandLine = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
         let first = commandLine.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false).first ?? Data()
@@ -105,7 +106,7 @@ enum DetachedProcess {
 
     /// SIGTERM, then SIGKILL when it is still there after `graceSeconds`. Returns once it
     /// is gone (or after a short wait past SIGKILL).
-    static func terminate(_ pid: pid_t, graceSeconds: Double) async {
+    public static func terminate(_ pid: pid_t, graceSeconds: Double) async {
         guard isRunning(pid) else { return }
         kill(pid, SIGTERM)
         if await waitForExit(pid, seconds: graceSeconds) { return }
