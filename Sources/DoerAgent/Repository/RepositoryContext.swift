@@ -5,18 +5,18 @@ import Foundation
 /// What a candidate knows of the repository: the index of the workspace as the run began,
 /// refreshed on the candidate's copy when files change (only those are read again), and
 /// what the request points at. It renders each turn's files and answers the model's lookups.
-final class RepositoryContext: @unchecked Sendable {
+final class RepositoryContext: Sendable {
     let indexer: RepositoryIndexer
     let workspace: URL
     let focus: RequestFocus
-    private let lock = NSLock()
-    private var base: WorkspaceIndex
+    /// The index as the run began (each copy's is computed from it, never stored back).
+    let index: WorkspaceIndex
 
     init(indexer: RepositoryIndexer, workspace: URL, focus: RequestFocus, index: WorkspaceIndex) {
         self.indexer = indexer
         self.workspace = workspace
         self.focus = focus
-        self.base = index
+        self.index = index
     }
 
     /// Indexes the workspace (through its first copy, whose files keep their stamps).
@@ -27,8 +27,6 @@ final class RepositoryContext: @unchecked Sendable {
         let index = await indexer.index(root: copy.directory, paths: copy.files(), workspace: workspace)
         return RepositoryContext(indexer: indexer, workspace: workspace, focus: RequestFocus(task: task), index: index)
     }
-
-    var index: WorkspaceIndex { lock.withLock { base } }
 
     /// The index as `copy` is now.
     func index(of copy: WorkspaceCopy) async -> WorkspaceIndex {

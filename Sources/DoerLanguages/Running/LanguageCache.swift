@@ -1,6 +1,7 @@
 public import DoerCore
 public import DoerSandbox
 public import Foundation
+import Synchronization
 
 /// Where each language keeps what makes repeated runs fast (GOCACHE, cargo's target folder,
 /// SwiftPM's scratch folder, compiled classes) and Doer's read-only harness files.
@@ -118,13 +119,10 @@ public struct LanguageCache: Sendable {
 }
 
 /// Paths already pruned by this process.
-private final class PrunedSet: @unchecked Sendable {
-    private let lock = NSLock()
-    private var paths: Set<String> = []
+private final class PrunedSet: Sendable {
+    private let paths = Mutex<Set<String>>([])
 
     func insert(_ path: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return paths.insert(path).inserted
+        paths.withLock { $0.insert(path).inserted }
     }
 }

@@ -1,5 +1,6 @@
 import DoerCore
 import Foundation
+import Synchronization
 
 /// The sandbox's /etc as one read-only folder: copies of the host entries programs need
 /// (`BubblewrapArguments.etcFiles`) beside the sandbox user's passwd and group.
@@ -10,7 +11,7 @@ import Foundation
 /// sandbox the copied folders and files are stat'ed again (links are not: replacing one
 /// changes its folder's times), and a host that changed gets a new copy under a new name,
 /// so sandboxes still using the old copy keep it whole.
-final class StagedEtc: @unchecked Sendable {
+final class StagedEtc: Sendable {
     /// The entries copied, relative to the source folder ("ssl/certs" brings an "ssl" folder
     /// holding only "certs").
     let entries: [String]
@@ -18,11 +19,15 @@ final class StagedEtc: @unchecked Sendable {
     private let stagingRoot: String
     private let prefix: String
     private let extraFiles: [String: String]
-    private let lock = NSLock()
-    /// What was found last time: the entries, and the folders and files inside them.
-    private var paths: [String]
-    private var fingerprint: UInt64
-    private var current: String
+    /// What was found last time: the entries, and the folders and files inside them; and
+    /// the copy made of them.
+    private struct Found {
+        var paths: [String]
+        var fingerprint: UInt64
+        var current: String
+    }
+
+    private let found: Mutex<Found>
 
     /// nil when the copy cannot be made; the caller then binds the host's files one by one.
     init?(source: String = "/etc", entries: [String] = BubblewrapArguments.etcFiles.map { String($0.dropFirst("/etc/".count)) },
@@ -32,11 +37,12 @@ final class StagedEtc: @unchecked Sendable {
         self.stagingRoot = stagingRoot
         self.prefix = name
         self.extraFiles = extraFiles
-        paths = Self.paths(source: source, entries: entries)
-        fingerprint = Self.fingerprint(paths, extraFiles: extraFiles)
-        current = ""
+        let paths = Self.paths(source: source, entries: entries)
+        let fingerprint = Self.fingerprint(paths, extraFiles: extraFiles)
+        found = Mutex(Found(paths: paths, fingerprint: fingerprint, current: ""))
         do {
-            current = try stage(fingerprint)
+            let current = try stage(fingerprint)
+            found.withLock { $0.current = current }
         } catch {
             return nil
         }
@@ -44,17 +50,17 @@ final class StagedEtc: @unchecked Sendable {
 
     /// The folder to bind at /etc: the last copy, or a new one when the host's entries changed.
     func directory() throws(DoerError) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        guard Self.fingerprint(paths, extraFiles: extraFiles) != fingerprint else { return current }
-        // Something changed: list again, since a folder that changed may hold new files.
-        paths = Self.paths(source: source, entries: entries)
-        let changed = Self.fingerprint(paths, extraFiles: extraFiles)
-        if changed != fingerprint {
-            current = try stage(changed)
-            fingerprint = changed
+        try found.withLock { found throws(DoerError) -> String in
+            guard Self.fingerprint(found.paths, extraFiles: extraFiles) != found.fingerprint else { return found.current }
+            // Something changed: list again, since a folder that changed may hold new files.
+            found.paths = Self.paths(source: source, entries: entries)
+            let changed = Self.fingerprint(found.paths, extraFiles: extraFiles)
+            if changed != found.fingerprint {
+                found.current = try stage(changed)
+                found.fingerprint = changed
+            }
+            return found.current
         }
-        return current
     }
 
     // MARK: Looking at the host

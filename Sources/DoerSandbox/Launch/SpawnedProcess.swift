@@ -1,6 +1,7 @@
 import CDoerSandbox
 import DoerCore
 import Foundation
+import Synchronization
 
 /// How to start a process: what to exec, as whom, with which pipes.
 struct SpawnSpec: Sendable {
@@ -18,6 +19,7 @@ struct SpawnSpec: Sendable {
 
 /// A started process and the host ends of its pipes. Descriptors are owned here and
 /// closed exactly once by `closeAll()`.
+// Unchecked: `stdinFD` is set to -1 by the one thread that supervises the run, without a lock.
 final class SpawnedProcess: @unchecked Sendable {
     let pid: pid_t
     let pidfd: Int32
@@ -26,8 +28,8 @@ final class SpawnedProcess: @unchecked Sendable {
     let stderrFD: Int32
     let controlFD: Int32
     let spawnedAt: ContinuousClock.Instant
-    private var closed = false
-    private let lock = NSLock()
+    /// Descriptors closed, process reaped: a kill or a close must not follow either.
+    private let ended = Mutex((closed: false, reaped: false))
 
     private init(pid: pid_t, pidfd: Int32, stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, controlFD: Int32) {
         self.pid = pid
@@ -106,16 +108,14 @@ final class SpawnedProcess: @unchecked Sendable {
                               stderrFD: stderrPipe.read, controlFD: spec.controlChannel ? control[0] : -1)
     }
 
-    private var reaped = false
-
     /// Kills the process and, because it leads its own session, everything in its group.
     /// Never after it was reaped: its pid may belong to someone else by then.
     func kill() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !reaped else { return }
-        _ = Glibc.kill(-pid, SIGKILL)
-        _ = Glibc.kill(pid, SIGKILL)
+        ended.withLock { ended in
+            guard !ended.reaped else { return }
+            _ = Glibc.kill(-pid, SIGKILL)
+            _ = Glibc.kill(pid, SIGKILL)
+        }
     }
 
     /// Waits for the process to end and returns its wait status and peak memory.
@@ -123,18 +123,17 @@ final class SpawnedProcess: @unchecked Sendable {
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        lock.lock()
-        reaped = true
-        lock.unlock()
+        ended.withLock { $0.reaped = true }
         return (status, Int64(usage.ru_maxrss) * 1024)
     }
 
     func closeAll() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !closed else { return }
-        closed = true
-        for fd in [pidfd, stdinFD, stdoutFD, stderrFD, controlFD] where fd >= 0 { close(fd) }
+        let descriptors = [pidfd, stdinFD, stdoutFD, stderrFD, controlFD]
+        ended.withLock { ended in
+            guard !ended.closed else { return }
+            ended.closed = true
+            for fd in descriptors where fd >= 0 { close(fd) }
+        }
     }
 
     deinit { closeAll() }

@@ -1,6 +1,7 @@
 import CDoerSandbox
 import DoerCore
 import Foundation
+import Synchronization
 
 /// What watching a process to its end produced.
 struct SupervisedRun: Sendable {
@@ -195,11 +196,10 @@ enum Supervisor {
 }
 
 /// A self-pipe that wakes the poll loop from another thread (cancellation).
-final class WakePipe: @unchecked Sendable {
+final class WakePipe: Sendable {
     let readFD: Int32
     private let writeFD: Int32
-    private let lock = NSLock()
-    private var isClosed = false
+    private let isClosed = Mutex(false)
 
     init() {
         var fds: [Int32] = [-1, -1]
@@ -209,18 +209,18 @@ final class WakePipe: @unchecked Sendable {
     }
 
     func signal() {
-        lock.lock()
-        defer { lock.unlock() }
-        if !isClosed { _ = write(writeFD, "x", 1) }
+        isClosed.withLock { isClosed in
+            if !isClosed { _ = write(writeFD, "x", 1) }
+        }
     }
 
     func close() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !isClosed else { return }
-        isClosed = true
-        _ = Glibc.close(readFD)
-        _ = Glibc.close(writeFD)
+        isClosed.withLock { isClosed in
+            guard !isClosed else { return }
+            isClosed = true
+            _ = Glibc.close(readFD)
+            _ = Glibc.close(writeFD)
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The view tmpfs mounts (`ViewTmpfs`) of this process, and of Doer processes that are gone.
 ///
@@ -16,39 +17,40 @@ enum ViewMounts {
     /// Lazily (whatever still holds it lets go later), and never through a link.
     static let detach = Int32(MNT_DETACH) | Int32(UMOUNT_NOFOLLOW)
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var live: Set<String> = []
-    nonisolated(unsafe) private static var exitHandlerInstalled = false
-    nonisolated(unsafe) private static var exiting = false
-    nonisolated(unsafe) private static var sweptRoots: Set<String> = []
+    private struct State {
+        var live: Set<String> = []
+        var exitHandlerInstalled = false
+        var exiting = false
+        var sweptRoots: Set<String> = []
+    }
+
+    private static let state = Mutex(State())
 
     static func register(_ path: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        // A warm pool's refill can mount while the process exits.
-        if exiting {
-            _ = umount2(path, detach)
-            return
-        }
-        live.insert(path)
-        if !exitHandlerInstalled {
-            exitHandlerInstalled = true
-            atexit { ViewMounts.detachAllAtExit() }
+        state.withLock { state in
+            // A warm pool's refill can mount while the process exits.
+            if state.exiting {
+                _ = umount2(path, detach)
+                return
+            }
+            state.live.insert(path)
+            if !state.exitHandlerInstalled {
+                state.exitHandlerInstalled = true
+                atexit { ViewMounts.detachAllAtExit() }
+            }
         }
     }
 
     static func unregister(_ path: String) {
-        lock.lock()
-        live.remove(path)
-        lock.unlock()
+        _ = state.withLock { $0.live.remove(path) }
     }
 
     private static func detachAllAtExit() {
-        lock.lock()
-        exiting = true
-        let paths = live
-        live = []
-        lock.unlock()
+        let paths = state.withLock { state in
+            state.exiting = true
+            defer { state.live = [] }
+            return state.live
+        }
         for path in paths {
             _ = umount2(path, detach)
             _ = rmdir(path)
@@ -59,9 +61,7 @@ enum ViewMounts {
     /// folders. Once per process for each staging root it is asked about: cheap, one read
     /// of the mount table.
     static func sweepAbandoned(onFirstUseOf stagingRoot: String) {
-        lock.lock()
-        let first = sweptRoots.insert(stagingRoot).inserted
-        lock.unlock()
+        let first = state.withLock { $0.sweptRoots.insert(stagingRoot).inserted }
         guard first, geteuid() == 0 else { return }
         for line in mountTable().split(separator: "\n") {
             let halves = line.components(separatedBy: " - ")

@@ -1,5 +1,6 @@
 import DoerCore
 import Foundation
+import Synchronization
 
 /// A workspace view's own tmpfs, mounted on the view's folder when Doer runs as root, so
 /// the kernel itself caps what a run can write there: past the cap, writes fail with
@@ -12,12 +13,18 @@ import Foundation
 ///
 /// Its pages are memory: they are charged to the memory cgroup of whoever writes them, so
 /// a run's files in the workspace also count toward its memory limit.
-final class ViewTmpfs: @unchecked Sendable {
+final class ViewTmpfs: Sendable {
     let path: String
-    /// An open descriptor of the mount's root, for `fstatvfs` without walking the path.
-    private var rootFD: Int32
-    private let lock = NSLock()
-    private(set) var sealedUsage: Usage?
+    private struct State {
+        /// An open descriptor of the mount's root, for `fstatvfs` without walking the path;
+        /// -1 once unmounted.
+        var rootFD: Int32
+        var sealedUsage: Usage?
+    }
+
+    private let state: Mutex<State>
+
+    var sealedUsage: Usage? { state.withLock { $0.sealedUsage } }
 
     /// Used and free space of the mount, in bytes and inodes.
     struct Usage: Sendable, Equatable {
@@ -34,7 +41,7 @@ final class ViewTmpfs: @unchecked Sendable {
     static let bytesPerInode: Int64 = 4096
     private init(path: String, rootFD: Int32) {
         self.path = path
-        self.rootFD = rootFD
+        state = Mutex(State(rootFD: rootFD))
     }
 
     /// Mounts a tmpfs on the empty folder `path`, owned by `owner` with mode 0700. nil when
@@ -66,26 +73,19 @@ final class ViewTmpfs: @unchecked Sendable {
         guard Glibc.mount(nil, path, "tmpfs", UInt(MS_REMOUNT | MS_NOSUID | MS_NODEV), options) == 0 else {
             throw .sandboxFailure("cannot set the disk limit on \(path): \(String(cString: strerror(errno)))")
         }
-        lock.lock()
-        sealedUsage = now
-        lock.unlock()
+        state.withLock { $0.sealedUsage = now }
     }
 
     /// Bytes the run added since `seal` (pages, so a multiple of 4 KiB).
     func addedBytes() -> Int64 {
-        lock.lock()
-        let sealed = sealedUsage
-        lock.unlock()
-        guard let sealed, let now = usage() else { return 0 }
+        guard let sealed = sealedUsage, let now = usage() else { return 0 }
         return max(0, now.usedBytes - sealed.usedBytes)
     }
 
     func usage() -> Usage? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard rootFD >= 0 else { return nil }
         var info = statvfs()
-        guard fstatvfs(rootFD, &info) == 0 else { return nil }
+        let measured = state.withLock { state in state.rootFD >= 0 && fstatvfs(state.rootFD, &info) == 0 }
+        guard measured else { return nil }
         let block = Int64(info.f_frsize)
         let blocks = Int64(info.f_blocks), free = Int64(info.f_bfree), available = Int64(info.f_bavail)
         let files = Int64(info.f_files), freeFiles = Int64(info.f_ffree)
@@ -95,17 +95,19 @@ final class ViewTmpfs: @unchecked Sendable {
 
     /// Detaches the mount: its files go with it, at once, whatever still holds them.
     func unmount() {
-        lock.lock()
-        if rootFD >= 0 {
-            close(rootFD)
-            rootFD = -1
+        state.withLock { state in
+            if state.rootFD >= 0 {
+                close(state.rootFD)
+                state.rootFD = -1
+            }
         }
-        lock.unlock()
         _ = umount2(path, ViewMounts.detach)
         ViewMounts.unregister(path)
     }
 
     deinit {
-        if rootFD >= 0 { close(rootFD) }
+        state.withLock { state in
+            if state.rootFD >= 0 { close(state.rootFD) }
+        }
     }
 }

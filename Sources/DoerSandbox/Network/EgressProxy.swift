@@ -1,7 +1,7 @@
 public import DoerCore
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
+import Synchronization
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -116,7 +116,7 @@ final class ProxyState: Sendable {
     }
 
     let limits: ProxyLimits
-    private let counters = NIOLockedValueBox(Counters())
+    private let counters = Mutex(Counters())
     private let continuation: AsyncStream<NetworkDecision>.Continuation
     private let onDecision: (@Sendable (NetworkDecision) -> Void)?
     private let logger = Logger(label: "doer.sandbox.network")
@@ -130,7 +130,7 @@ final class ProxyState: Sendable {
 
     /// Counts a new client connection; false when a connection limit is reached.
     func admitClient(_ channel: any Channel) -> Bool {
-        let admitted = counters.withLockedValue { c -> Bool in
+        let admitted = counters.withLock { c -> Bool in
             guard !c.finished, c.clients < limits.maxConcurrentConnections, c.accepted < limits.maxConnections else { return false }
             c.clients += 1
             c.accepted += 1
@@ -139,7 +139,7 @@ final class ProxyState: Sendable {
         }
         if admitted {
             channel.closeFuture.whenComplete { [self] _ in
-                counters.withLockedValue { c in
+                counters.withLock { c in
                     c.clients -= 1
                     c.open[ObjectIdentifier(channel)] = nil
                 }
@@ -150,26 +150,26 @@ final class ProxyState: Sendable {
 
     /// Tracks an upstream connection so shutdown closes it too.
     func track(_ channel: any Channel) {
-        counters.withLockedValue { $0.open[ObjectIdentifier(channel)] = channel }
+        counters.withLock { $0.open[ObjectIdentifier(channel)] = channel }
         channel.closeFuture.whenComplete { [self] _ in
-            counters.withLockedValue { c in _ = c.open.removeValue(forKey: ObjectIdentifier(channel)) }
+            counters.withLock { c in _ = c.open.removeValue(forKey: ObjectIdentifier(channel)) }
         }
     }
 
     /// Adds relayed bytes; false once the run's byte budget is spent.
     func addBytes(_ count: Int) -> Bool {
-        counters.withLockedValue { c in
+        counters.withLock { c in
             c.bytes += Int64(count)
             return c.bytes <= limits.maxBytes
         }
     }
 
-    func totalBytes() -> Int64 { counters.withLockedValue { $0.bytes } }
+    func totalBytes() -> Int64 { counters.withLock { $0.bytes } }
 
-    func openChannels() -> [any Channel] { counters.withLockedValue { Array($0.open.values) } }
+    func openChannels() -> [any Channel] { counters.withLock { Array($0.open.values) } }
 
     func report(_ decision: NetworkDecision) {
-        counters.withLockedValue { $0.decisions.append(decision) }
+        counters.withLock { $0.decisions.append(decision) }
         continuation.yield(decision)
         onDecision?(decision)
         let target = decision.host.isEmpty ? "(no host)" : "\(decision.host):\(decision.port)"
@@ -185,10 +185,10 @@ final class ProxyState: Sendable {
         }
     }
 
-    func recorded() -> [NetworkDecision] { counters.withLockedValue { $0.decisions } }
+    func recorded() -> [NetworkDecision] { counters.withLock { $0.decisions } }
 
     func finish() {
-        counters.withLockedValue { $0.finished = true }
+        counters.withLock { $0.finished = true }
         continuation.finish()
     }
 }

@@ -1,5 +1,6 @@
 import DoerCore
 import Foundation
+import Synchronization
 
 /// Sandboxes started ahead of time, each waiting in doer-sandbox-init with its
 /// namespaces, mounts and cgroup in place, so a run pays only for handing over its
@@ -15,7 +16,7 @@ import Foundation
 ///   the next take or fill, and no fill starts or stores for a workspace that is gone;
 /// - `shutDown()` ends every idle sandbox, waits for the fills under way, and lets no
 ///   more start, so nothing the pool made stays behind.
-final class WarmPool: @unchecked Sendable {
+final class WarmPool: Sendable {
     /// Idle sandboxes kept per shape.
     let size: Int
     /// Idle sandboxes kept in all, over every shape.
@@ -29,14 +30,30 @@ final class WarmPool: @unchecked Sendable {
         let workspace: WorkspaceIdentity
     }
 
-    private let lock = NSLock()
-    private var ready: [SandboxShape: [Idle]] = [:]
-    /// Shapes from least to most recently taken or filled; the first is evicted first.
-    private var recency: [SandboxShape] = []
-    private var filling: Set<SandboxShape> = []
-    private var fillsUnderWay: [CheckedContinuation<Void, Never>] = []
-    private weak var engine: SandboxEngine?
-    private var drained = false
+    private struct State {
+        var ready: [SandboxShape: [Idle]] = [:]
+        /// Shapes from least to most recently taken or filled; the first is evicted first.
+        var recency: [SandboxShape] = []
+        var filling: Set<SandboxShape> = []
+        var fillsUnderWay: [CheckedContinuation<Void, Never>] = []
+        weak var engine: SandboxEngine?
+        var drained = false
+
+        mutating func forget(_ shape: SandboxShape) {
+            ready[shape] = nil
+            recency.removeAll { $0 == shape }
+        }
+
+        mutating func touch(_ shape: SandboxShape) {
+            recency.removeAll { $0 == shape }
+            recency.append(shape)
+        }
+
+        var idleCount: Int { ready.values.reduce(0) { $0 + $1.count } }
+    }
+
+    private let state = Mutex(State())
+    private var engine: SandboxEngine? { state.withLock { $0.engine } }
 
     init(size: Int, capacity: Int? = nil) {
         self.size = size
@@ -44,25 +61,22 @@ final class WarmPool: @unchecked Sendable {
     }
 
     func attach(_ engine: SandboxEngine) {
-        self.engine = engine
+        state.withLock { $0.engine = engine }
     }
 
     /// A live waiting sandbox for this shape, if one is ready and was started for the
     /// workspace folder that is at the shape's path now.
     func take(_ shape: SandboxShape) -> PreparedSandbox? {
         let current = WorkspaceIdentity(path: shape.workspace)
-        var found: PreparedSandbox?
-        var stale: [PreparedSandbox] = []
-        lock.lock()
-        while let idle = ready[shape]?.popLast() {
-            if idle.workspace == current, Self.isWaiting(idle.sandbox) {
-                found = idle.sandbox
-                break
+        let (found, stale) = state.withLock { state -> (PreparedSandbox?, [PreparedSandbox]) in
+            var stale: [PreparedSandbox] = []
+            defer { if state.ready[shape]?.isEmpty == true { state.forget(shape) } }
+            while let idle = state.ready[shape]?.popLast() {
+                if idle.workspace == current, Self.isWaiting(idle.sandbox) { return (idle.sandbox, stale) }
+                stale.append(idle.sandbox)
             }
-            stale.append(idle.sandbox)
+            return (nil, stale)
         }
-        if ready[shape]?.isEmpty == true { forget(shape) }
-        lock.unlock()
         stale.forEach { $0.destroy() }
         return found
     }
@@ -96,12 +110,14 @@ final class WarmPool: @unchecked Sendable {
     /// Ends every waiting sandbox; fills under way end theirs as they finish. No more fills
     /// start afterwards.
     func drain() {
-        lock.lock()
-        drained = true
-        let all = ready.values.flatMap { $0 }.map(\.sandbox)
-        ready = [:]
-        recency = []
-        lock.unlock()
+        let all = state.withLock { state in
+            state.drained = true
+            defer {
+                state.ready = [:]
+                state.recency = []
+            }
+            return state.ready.values.flatMap { $0 }.map(\.sandbox)
+        }
         all.forEach { $0.destroy() }
     }
 
@@ -114,36 +130,28 @@ final class WarmPool: @unchecked Sendable {
 
     /// Idle sandboxes in all.
     var idleCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return ready.values.reduce(0) { $0 + $1.count }
+        state.withLock { $0.idleCount }
     }
 
     /// Idle sandboxes started for the workspace at `path`, over every shape.
     func idleCount(workspace path: String) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return ready.filter { $0.key.workspace == path }.values.reduce(0) { $0 + $1.count }
+        state.withLock { $0.ready.filter { $0.key.workspace == path }.values.reduce(0) { $0 + $1.count } }
     }
 
     /// The staging folders of the idle sandboxes (their workspace views).
     var idleFolders: [URL] {
-        lock.lock()
-        defer { lock.unlock() }
-        return ready.values.flatMap { $0 }.compactMap { $0.sandbox.view?.directory }
+        state.withLock { $0.ready.values.flatMap { $0 }.compactMap { $0.sandbox.view?.directory } }
     }
 
     /// Waits until no fill is under way.
     func waitUntilFilled() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if filling.isEmpty {
-                lock.unlock()
-                continuation.resume()
-            } else {
-                fillsUnderWay.append(continuation)
-                lock.unlock()
+            let done = state.withLock { state in
+                if state.filling.isEmpty { return true }
+                state.fillsUnderWay.append(continuation)
+                return false
             }
+            if done { continuation.resume() }
         }
     }
 
@@ -153,88 +161,76 @@ final class WarmPool: @unchecked Sendable {
     }
 
     private func count(_ shape: SandboxShape) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return ready[shape]?.count ?? 0
+        state.withLock { $0.ready[shape]?.count ?? 0 }
     }
 
     /// Keeps `idle` unless the pool is drained; to stay within `capacity` it gives back the
     /// sandboxes of the shapes used longest ago, for the caller to end outside the lock.
     private func store(_ idle: Idle, for shape: SandboxShape) -> (kept: Bool, evicted: [PreparedSandbox]) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !drained else { return (false, []) }
-        var evicted: [PreparedSandbox] = []
-        var total = ready.values.reduce(0) { $0 + $1.count }
-        while total >= capacity {
-            guard let oldest = recency.first(where: { $0 != shape }) ?? (ready[shape]?.isEmpty == false ? shape : nil) else { break }
-            var entries = ready[oldest] ?? []
-            if oldest == shape {
-                // Only this shape is left: its oldest sandbox makes room for the new one.
-                evicted.append(entries.removeFirst().sandbox)
-                ready[shape] = entries
-                total -= 1
-            } else {
-                evicted += entries.map(\.sandbox)
-                total -= entries.count
-                forget(oldest)
+        let capacity = capacity
+        return state.withLock { state -> (kept: Bool, evicted: [PreparedSandbox]) in
+            guard !state.drained else { return (false, []) }
+            var evicted: [PreparedSandbox] = []
+            var total = state.idleCount
+            while total >= capacity {
+                guard let oldest = state.recency.first(where: { $0 != shape }) ?? (state.ready[shape]?.isEmpty == false ? shape : nil)
+                else { break }
+                var entries = state.ready[oldest] ?? []
+                if oldest == shape {
+                    // Only this shape is left: its oldest sandbox makes room for the new one.
+                    evicted.append(entries.removeFirst().sandbox)
+                    state.ready[shape] = entries
+                    total -= 1
+                } else {
+                    evicted += entries.map(\.sandbox)
+                    total -= entries.count
+                    state.forget(oldest)
+                }
             }
+            state.ready[shape, default: []].append(idle)
+            state.touch(shape)
+            return (true, evicted)
         }
-        ready[shape, default: []].append(idle)
-        touch(shape)
-        return (true, evicted)
     }
 
     /// Ends the idle sandboxes of every shape whose workspace is gone or was replaced.
     private func sweepGoneWorkspaces() {
-        lock.lock()
-        let kept = ready
-        lock.unlock()
+        let kept = state.withLock { $0.ready }
         var gone: [SandboxShape] = []
         for (shape, entries) in kept {
             let current = WorkspaceIdentity(path: shape.workspace)
             if entries.contains(where: { $0.workspace != current }) { gone.append(shape) }
         }
         guard !gone.isEmpty else { return }
-        var ended: [PreparedSandbox] = []
-        lock.lock()
-        for shape in gone {
-            let current = WorkspaceIdentity(path: shape.workspace)
-            let entries = ready[shape] ?? []
-            ended += entries.filter { $0.workspace != current }.map(\.sandbox)
-            let left = entries.filter { $0.workspace == current }
-            if left.isEmpty { forget(shape) } else { ready[shape] = left }
+        let ended = state.withLock { state in
+            var ended: [PreparedSandbox] = []
+            for shape in gone {
+                let current = WorkspaceIdentity(path: shape.workspace)
+                let entries = state.ready[shape] ?? []
+                ended += entries.filter { $0.workspace != current }.map(\.sandbox)
+                let left = entries.filter { $0.workspace == current }
+                if left.isEmpty { state.forget(shape) } else { state.ready[shape] = left }
+            }
+            return ended
         }
-        lock.unlock()
         ended.forEach { $0.destroy() }
     }
 
-    /// Called with the lock held.
-    private func forget(_ shape: SandboxShape) {
-        ready[shape] = nil
-        recency.removeAll { $0 == shape }
-    }
-
-    /// Called with the lock held.
-    private func touch(_ shape: SandboxShape) {
-        recency.removeAll { $0 == shape }
-        recency.append(shape)
-    }
-
     private func claimFill(_ shape: SandboxShape) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !drained, !filling.contains(shape) else { return false }
-        filling.insert(shape)
-        return true
+        state.withLock { state in
+            guard !state.drained, !state.filling.contains(shape) else { return false }
+            state.filling.insert(shape)
+            return true
+        }
     }
 
     private func releaseFill(_ shape: SandboxShape) {
-        lock.lock()
-        filling.remove(shape)
-        let waiting = filling.isEmpty ? fillsUnderWay : []
-        if filling.isEmpty { fillsUnderWay = [] }
-        lock.unlock()
+        let waiting = state.withLock { state in
+            state.filling.remove(shape)
+            let waiting = state.filling.isEmpty ? state.fillsUnderWay : []
+            if state.filling.isEmpty { state.fillsUnderWay = [] }
+            return waiting
+        }
         waiting.forEach { $0.resume() }
     }
 

@@ -1,6 +1,7 @@
 import Crypto
 public import DoerCore
 public import Foundation
+import Synchronization
 
 /// Turns what happens into audit records: the agent's event stream, sandboxed runs started
 /// from the command line, and the network proxy's decisions.
@@ -15,18 +16,17 @@ public import Foundation
 ///
 /// Deltas of model text and candidate status changes are not decisions or effects and are
 /// left to the session store; everything else gets one record.
-public final class AuditRecorder: @unchecked Sendable {
+public final class AuditRecorder: Sendable {
     public let log: AuditLog
     public let actor: String
     public let session: String?
-    private let lock = NSLock()
-    private var workspace: URL?
+    private let workspace: Mutex<URL?>
 
     public init(log: AuditLog, actor: String, session: String? = nil, workspace: URL? = nil) {
         self.log = log
         self.actor = actor
         self.session = session
-        self.workspace = workspace
+        self.workspace = Mutex(workspace)
     }
 
     public func record(_ event: SessionEvent) throws(DoerError) {
@@ -34,7 +34,7 @@ public final class AuditRecorder: @unchecked Sendable {
         case .agent(let event):
             try record(event)
         case .undone(let paths):
-            let root = lock.withLock { workspace }
+            let root = workspace.withLock { $0 }
             try log.append(.filesRestored, session: session, actor: actor,
                            details: ["files": fileDetails(paths.map { FileChange(path: $0, kind: .modified) }, root: root)])
         case .deploy:
@@ -94,7 +94,7 @@ public final class AuditRecorder: @unchecked Sendable {
     private func describe(_ event: AgentEvent) -> (AuditKind, AuditValue)? {
         switch event {
         case .started(let task, let workspace, let candidates):
-            lock.withLock { self.workspace = URL(fileURLWithPath: workspace, isDirectory: true) }
+            self.workspace.withLock { $0 = URL(fileURLWithPath: workspace, isDirectory: true) }
             return (.sessionStarted, ["task": .string(task), "workspace": .string(workspace), "candidates": .int(Int64(candidates))])
         case .plan(let plan):
             return (.plan, [
@@ -138,7 +138,7 @@ public final class AuditRecorder: @unchecked Sendable {
         case .approvalAnswered(let id, let approved, let by):
             return (.approval, ["id": .string(id), "approved": .bool(approved), "by": .string(by), "subject": "apply-changes"])
         case .changesApplied(let files):
-            let root = lock.withLock { workspace }
+            let root = workspace.withLock { $0 }
             return (.filesChanged, ["files": fileDetails(files, root: root), "source": "agent"])
         case .done(let summary):
             return (.sessionEnded, ["outcome": .string(summary.outcome.rawValue), "applied": .bool(summary.applied),

@@ -1,6 +1,6 @@
 public import DoerCore
 public import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Sessions, audit trail and tokens opened together on the engine `StoreSettings` names:
 /// SQLite files under the data directory, or one PostgreSQL database. `DoerRuntime` opens
@@ -41,12 +41,12 @@ public struct Stores: Sendable {
 }
 
 extension PostgresStore {
-    private static let opened = NIOLockedValueBox<[String: PostgresStore]>([:])
+    private static let opened = Mutex<[String: PostgresStore]>([:])
 
     /// One store (one set of connections, one migration check) per URL and process,
     /// however many runtimes and commands open it.
     public static func shared(url: String) throws(DoerError) -> PostgresStore {
-        let result: Result<PostgresStore, DoerError> = opened.withLockedValue { stores in
+        let result: Result<PostgresStore, DoerError> = opened.withLock { stores in
             if let store = stores[url] { return .success(store) }
             do throws(DoerError) {
                 let store = try PostgresStore(url: url)

@@ -18,6 +18,7 @@ final class ChatSession: @unchecked Sendable {
     private let progress = ProgressIndicator()
     private let view: ChatView
     private var turns: [(message: String, session: SessionRecord, summary: RunSummary?)] = []
+    // A box, not a `Mutex`: the signal handler shares it without holding the session.
     private let running = NIOLockedValueBox<Task<RunSummary?, any Error>?>(nil)
     private var interrupts: (any DispatchSourceSignal)?
 

@@ -10,6 +10,7 @@ final class ProgressIndicator: Sendable {
         var frame = 0
     }
 
+    // A box, not a `Mutex`: the ticker shares it without holding the indicator, whose deinit stops the ticker.
     private let state = NIOLockedValueBox(State())
     private let enabled: Bool
     private let ticker: Task<Void, Never>?

@@ -4,6 +4,7 @@ import DoerConfig
 import DoerCore
 import DoerModels
 import Foundation
+import Synchronization
 
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -327,9 +328,9 @@ private func fail(_ error: any Error) -> Never {
 }
 
 /// Notes SIGINT/SIGTERM instead of dying of them, so the foreground server is stopped cleanly.
+// Unchecked: it holds its dispatch sources (not Sendable) only to keep them alive.
 private final class SignalWatch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last: Int32?
+    private let last = Mutex<Int32?>(nil)
     private var sources: [any DispatchSourceSignal] = []
 
     init(_ numbers: [Int32]) {
@@ -343,8 +344,8 @@ private final class SignalWatch: @unchecked Sendable {
     }
 
     private func note(_ number: Int32) {
-        lock.withLock { last = number }
+        last.withLock { $0 = number }
     }
 
-    var received: Int32? { lock.withLock { last } }
+    var received: Int32? { last.withLock { $0 } }
 }
