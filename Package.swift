@@ -228,10 +228,12 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // Test doubles shared by test targets: a scripted HTTP server on loopback.
+        // Test doubles shared by test targets: a scripted HTTP server on loopback, the
+        // tests' PostgreSQL (DoerStore's temporary server, shared by the test process).
         .target(
             name: "DoerTestSupport",
             dependencies: [
+                "DoerStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -303,7 +305,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DoerBenchTests",
-            dependencies: ["DoerCore", "DoerSandbox", "DoerBench"],
+            dependencies: ["DoerCore", "DoerSandbox", "DoerStore", "DoerBench"],
             swiftSettings: upcoming
         ),
         // Drives the built `doer` executable end to end.

@@ -23,15 +23,7 @@ struct DoerCLI {
 
     static func run(_ arguments: [String], in directory: URL, stdin: String? = nil,
                     environment extra: [String: String] = [:]) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        // Beside the workspace, not in it: Doer refuses a workspace that holds its own data.
-        environment["DOER_HOME"] = directory.deletingLastPathComponent().appendingPathComponent(".doer-home").path
-        environment.merge(extra) { _, new in new }
-        process.environment = environment
+        let process = Self.process(arguments, in: directory, environment: extra)
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -44,6 +36,21 @@ struct DoerCLI {
         process.waitUntilExit()
         return Output(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                       stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    /// `doer ARGS` set up as `run` runs it, not started: for a test that reads its output as
+    /// it comes or kills it.
+    static func process(_ arguments: [String], in directory: URL, environment extra: [String: String] = [:]) -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        // Beside the workspace, not in it: Doer refuses a workspace that holds its own data.
+        environment["DOER_HOME"] = directory.deletingLastPathComponent().appendingPathComponent(".doer-home").path
+        environment.merge(extra) { _, new in new }
+        process.environment = environment
+        return process
     }
 }
 

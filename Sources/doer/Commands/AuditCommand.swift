@@ -8,7 +8,8 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "The tamper-evident audit trail: every decision and effect, hash-chained (and HMAC-signed when a key is configured).",
-        subcommands: [AuditLogCommand.self, AuditVerifyCommand.self, AuditExportCommand.self, AuditNoteCommand.self]
+        subcommands: [AuditLogCommand.self, AuditVerifyCommand.self, AuditExportCommand.self, AuditNoteCommand.self,
+                      AuditAppendNoteCommand.self]
     )
 
     static func open() throws(DoerError) -> AuditLog {
@@ -136,6 +137,44 @@ struct AuditNoteCommand: AsyncParsableCommand {
             for index in 0..<max(count, 1) {
                 let details: AuditValue = count > 1 ? ["text": .string(text), "index": .int(Int64(index))] : ["text": .string(text)]
                 try log.append(.note, session: session, actor: configuration.audit.actor(), details: details)
+            }
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+/// `doer audit append-note TEXT --count N`: exists for load and crash tests of the audit
+/// store, so that the writers in them are real `doer` processes opening the configured store
+/// as every command does (`DOER_STORE_URL` included). It appends N notes, one transaction
+/// each, and prints each committed record's sequence number on its own line as soon as the
+/// commit returns: a test that kills the process knows which records must have survived.
+struct AuditAppendNoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append-note",
+        abstract: "Append N notes, printing the sequence number of each committed one (load and crash tests of the audit store).",
+        shouldDisplay: false
+    )
+
+    @Argument(help: "The note's text; each record also holds its index and this process's id.") var text: String
+    @Option(help: "How many notes to append, one after another.") var count = 1
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+    }
+
+    func run() async throws {
+        do {
+            let configuration = try DoerConfiguration.load()
+            let log = try AuditSupport.log(configuration)
+            let actor = configuration.audit.actor()
+            let pid = Int64(getpid())
+            for index in 0..<count {
+                let record = try log.append(.note, actor: actor,
+                                            details: ["text": .string(text), "index": .int(Int64(index)), "pid": .int(pid)])
+                // Unbuffered: a line on stdout means the record was committed, even if the
+                // process dies right after.
+                FileHandle.standardOutput.write(Data("\(record.seq)\n".utf8))
             }
         } catch {
             fail(error)

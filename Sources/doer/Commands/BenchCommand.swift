@@ -11,7 +11,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Doer's speed on this machine.",
-        subcommands: [BenchCLI.self, BenchSandbox.self, BenchModel.self, BenchAgent.self, BenchHumanEval.self, BenchRepo.self, BenchLanguages.self, BenchServer.self]
+        subcommands: [BenchCLI.self, BenchSandbox.self, BenchModel.self, BenchAgent.self, BenchHumanEval.self, BenchRepo.self, BenchLanguages.self, BenchServer.self,
+                      BenchStore.self]
     )
 }
 

@@ -1,0 +1,108 @@
+public import Foundation
+
+/// A PostgreSQL 15 of its own for the tests and for `doer bench store`: a cluster made with
+/// `initdb` in a temporary folder and listening only on a unix socket there (no TCP port),
+/// run as the unprivileged `postgres` user, since Doer's tests and benchmarks run as root
+/// and the server refuses root. `stop()` shuts it down and removes the folder.
+///
+/// ```swift
+/// let server = try TemporaryPostgresServer(durable: true)
+/// defer { server.stop() }
+/// let store = try PostgresStore(url: try server.makeDatabase())   // postgres://doer@/t_…?host=/tmp/…
+/// ```
+///
+/// `durable: false` (what the tests use) turns fsync off: a test checks behaviour, not the
+/// disk. A benchmark keeps PostgreSQL's defaults, so each commit waits for its WAL on disk
+/// as it would in production.
+public final class TemporaryPostgresServer: Sendable {
+    public static let binaries = URL(fileURLWithPath: "/usr/lib/postgresql/15/bin")
+    public let folder: URL
+    public let socketFolder: URL
+    public let user = "doer"
+    /// Whether commits wait for the disk (fsync on); false for tests.
+    public let durable: Bool
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// `settings` are more server parameters (`-c name=value`), e.g. `synchronous_commit`.
+    public init(durable: Bool = false, maxConnections: Int = 200, settings: [String: String] = [:]) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binaries.appendingPathComponent("initdb").path) else {
+            throw Failure(description: "PostgreSQL 15 is not installed (\(Self.binaries.path)/initdb); "
+                + "`apt-get install postgresql-15` (scripts/setup.sh all does it)")
+        }
+        guard let account = getpwnam("postgres") else {
+            throw Failure(description: "no `postgres` user to run the server as; the postgresql-15 package creates it")
+        }
+        let uid = account.pointee.pw_uid, gid = account.pointee.pw_gid
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-pg-\(getpid())-\(UUID().uuidString.prefix(8))")
+        self.durable = durable
+        folder = base.appendingPathComponent("data")
+        socketFolder = base.appendingPathComponent("socket")
+        for path in [base, folder, socketFolder] {
+            try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
+            chown(path.path, uid, gid)
+        }
+        chmod(folder.path, 0o700)
+        try Self.asPostgres(["initdb", "-D", folder.path, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+        let options = "-k \(socketFolder.path) -c listen_addresses='' -c max_connections=\(maxConnections)" + (durable ? "" : " -c fsync=off")
+            + settings.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
+        try Self.asPostgres(["pg_ctl", "-D", folder.path, "-w", "-l", base.appendingPathComponent("log").path, "start", "-o", options])
+    }
+
+    /// A new empty database, as the URL a store opens.
+    public func makeDatabase() throws -> String {
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        try psql("CREATE DATABASE \(name)", database: "postgres")
+        return url(database: String(name))
+    }
+
+    public func url(database: String) -> String {
+        "postgres://\(user)@/\(database)?host=\(socketFolder.path)"
+    }
+
+    /// Runs SQL with psql as the database's owner (a superuser): tests use it to tamper.
+    @discardableResult
+    public func psql(_ sql: String, database: String) throws -> String {
+        try Self.run(["/usr/bin/env", Self.binaries.appendingPathComponent("psql").path, "-h", socketFolder.path, "-U", user,
+                      "-d", database, "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql])
+    }
+
+    public func stop() {
+        _ = try? Self.asPostgres(["pg_ctl", "-D", folder.path, "-m", "immediate", "stop"])
+        try? FileManager.default.removeItem(at: folder.deletingLastPathComponent())
+    }
+
+    private static func asPostgres(_ arguments: [String]) throws {
+        var command = arguments
+        command[0] = binaries.appendingPathComponent(command[0]).path
+        // Past root's own folder, which postgres may not enter.
+        try run(["/usr/sbin/runuser", "-u", "postgres", "--"] + command, directory: URL(fileURLWithPath: "/"))
+    }
+
+    @discardableResult
+    private static func run(_ arguments: [String], directory: URL? = nil) throws -> String {
+        // posix_spawn and a blocking waitpid, not Foundation's Process: `pg_ctl start` leaves
+        // a server running with the descriptors it inherited, and Process's own reaping of
+        // the child did not come back here. Output goes to a file, which no one holds open.
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("doer-pg-output-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: outputFile) }
+        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let script = "cd '\((directory ?? URL(fileURLWithPath: "/")).path)' && exec \(quoted) </dev/null >'\(outputFile.path)' 2>&1"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", script].map { (text: String) in strdup(text) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+        guard spawned == 0 else { throw Failure(description: "\(arguments[0]) could not start: errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(exited ? code : 128 + (status & 0x7f)): \(text)")
+        }
+        return text
+    }
+}
