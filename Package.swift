@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "doer", targets: ["doer"]),
         .executable(name: "doer-sandbox-init", targets: ["doer-sandbox-init"]),
+        .executable(name: "doer-sandbox-runner", targets: ["doer-sandbox-runner"]),
         .library(name: "DoerCore", targets: ["DoerCore"]),
         .library(name: "DoerSandbox", targets: ["DoerSandbox"]),
     ],
@@ -20,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        // async-http-client's own TLS, named for the Kubernetes API server's CA.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
@@ -63,9 +66,16 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSOCKS", package: "swift-nio-extras"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // The kubernetes backend's API client.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: upcoming
         ),
+
+        // The program in every kubernetes sandbox pod: takes one run over HTTP, runs it
+        // under doer-sandbox-init, answers its result and the changed files.
+        .executableTarget(name: "doer-sandbox-runner", dependencies: ["DoerSandbox"], swiftSettings: upcoming),
 
         .target(name: "DoerLanguages", dependencies: ["DoerCore", "DoerSandbox"], swiftSettings: upcoming),
 
@@ -223,6 +233,7 @@ let package = Package(
             dependencies: [
                 "DoerCore", "DoerSandbox",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -1,6 +1,7 @@
 public import DoerCore
 public import DoerDeploy
 public import DoerModels
+public import DoerSandbox
 public import DoerStore
 import Foundation
 import TOMLKit
@@ -13,6 +14,8 @@ public struct DoerConfiguration: Sendable, Equatable {
     public var unprivilegedUID: UInt32 = 65534
     public var unprivilegedGID: UInt32 = 65534
     public var stagingDirectory: String?
+    /// `[sandbox.kubernetes]`: where the `kubernetes` backend starts its pods.
+    public var kubernetes = KubernetesSettings()
     public var limits = ResourceLimits()
     public var model = ModelSettings()
     /// `[network] allow`: the hosts of the `allowlist` policy (also added by `--allow`).
@@ -119,6 +122,11 @@ public struct DoerConfiguration: Sendable, Equatable {
                         throw .configuration("\(source): sandbox.staging_dir must be an absolute path")
                     }
                     stagingDirectory = path
+                case "kubernetes":
+                    guard let kubernetesTable = value.table else {
+                        throw .configuration("\(source): sandbox.kubernetes must be a table ([sandbox.kubernetes])")
+                    }
+                    try applyKubernetes(kubernetesTable, source: source)
                 default:
                     throw .configuration("\(source): unknown key sandbox.\(key)")
                 }
@@ -203,6 +211,56 @@ public struct DoerConfiguration: Sendable, Equatable {
                 model.localThreads = n
             default:
                 throw .configuration("\(source): unknown key model.\(key)")
+            }
+        }
+    }
+
+    private mutating func applyKubernetes(_ table: TOMLTable, source: String) throws(DoerError) {
+        for (key, value) in table {
+            let where_ = "\(source): sandbox.kubernetes.\(key)"
+            func text() throws(DoerError) -> String {
+                guard let text = value.string, !text.isEmpty else { throw .configuration("\(where_) must be a non-empty string") }
+                return text
+            }
+            func path() throws(DoerError) -> String {
+                let path = try text()
+                guard path.hasPrefix("/") else { throw .configuration("\(where_) must be an absolute path") }
+                return path
+            }
+            // Namespaces and labels are DNS labels: lower-case letters, digits and '-'.
+            func dnsLabel() throws(DoerError) -> String {
+                let name = try text()
+                guard name.count <= 63, name.first?.isLetter == true, name.last != "-",
+                      name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }) else {
+                    throw .configuration("\(where_) must be a lower-case DNS label (letters, digits, '-'), got '\(name)'")
+                }
+                return name
+            }
+            switch key {
+            case "api_server":
+                let url = try text()
+                guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                    throw .configuration("\(where_) must be an https:// URL")
+                }
+                kubernetes.apiServer = url
+            case "namespace": kubernetes.namespace = try dnsLabel()
+            case "runtime_class": kubernetes.runtimeClass = try dnsLabel()
+            case "image": kubernetes.image = try text()
+            case "token_file": kubernetes.tokenFile = try path()
+            case "ca_file": kubernetes.caFile = try path()
+            case "runner_port":
+                guard let port = value.int, (1...65535).contains(port) else { throw .configuration("\(where_) must be a port, 1 to 65535") }
+                kubernetes.runnerPort = port
+            case "start_timeout":
+                guard let seconds = value.double ?? value.int.map(Double.init), seconds > 0 else {
+                    throw .configuration("\(where_) must be a positive number of seconds")
+                }
+                kubernetes.startTimeoutSeconds = seconds
+            case "server_namespace": kubernetes.serverNamespace = try dnsLabel()
+            case "server_name": kubernetes.serverName = try dnsLabel()
+            default:
+                throw .configuration("\(source): unknown key sandbox.kubernetes.\(key) (known: api_server, namespace, runtime_class, "
+                    + "image, token_file, ca_file, runner_port, start_timeout, server_namespace, server_name)")
             }
         }
     }

@@ -6,6 +6,8 @@ public enum SandboxBackendKind: String, Sendable, Codable, CaseIterable {
     case bubblewrap
     /// gVisor's user-space kernel: the hardened tier.
     case gvisor
+    /// A pod per run on a Kubernetes cluster, under a RuntimeClass (gVisor by default).
+    case kubernetes
 }
 
 /// What a run may do to the workspace (DESIGN.md "Policy and approvals").

@@ -18,6 +18,8 @@ public struct SandboxConfiguration: Sendable, Hashable {
     /// Told of each egress decision of runs with a network policy, as it is made (the
     /// result's `networkDecisions` holds them all once the run is over).
     public var networkObserver: NetworkDecisionObserver?
+    /// Where the `kubernetes` backend starts its pods (`[sandbox.kubernetes]`).
+    public var kubernetes: KubernetesSettings
 
     public init(
         backend: SandboxBackendKind = .bubblewrap,
@@ -27,7 +29,8 @@ public struct SandboxConfiguration: Sendable, Hashable {
         warmPoolSize: Int = 0,
         allowUnsafeProcessBackend: Bool = false,
         initHelperPath: String? = nil,
-        networkObserver: NetworkDecisionObserver? = nil
+        networkObserver: NetworkDecisionObserver? = nil,
+        kubernetes: KubernetesSettings = KubernetesSettings()
     ) {
         self.backend = backend
         self.unprivilegedUID = unprivilegedUID
@@ -37,6 +40,7 @@ public struct SandboxConfiguration: Sendable, Hashable {
         self.allowUnsafeProcessBackend = allowUnsafeProcessBackend
         self.initHelperPath = initHelperPath
         self.networkObserver = networkObserver
+        self.kubernetes = kubernetes
     }
 
     /// The identity runs take on the host: Doer's own when it is not root (it has nothing

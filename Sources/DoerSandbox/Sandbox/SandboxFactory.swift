@@ -11,17 +11,17 @@ public struct SandboxFactory: Sendable {
 
     /// A ready backend, or a clear error saying what is missing.
     public func make(_ kind: SandboxBackendKind? = nil) throws(DoerError) -> any Sandbox {
-        let engine = SandboxEngine(launcher: launcher(kind ?? configuration.backend), configuration: configuration)
+        let launcher: any SandboxLauncher
+        switch kind ?? configuration.backend {
+        case .bubblewrap: launcher = BubblewrapLauncher(configuration: configuration)
+        case .gvisor: launcher = GVisorLauncher(configuration: configuration)
+        case .process: launcher = ProcessLauncher(configuration: configuration)
+        // A pod per run: no local process to launch, so not the shared engine.
+        case .kubernetes: return try KubernetesSandbox(configuration: configuration)
+        }
+        let engine = SandboxEngine(launcher: launcher, configuration: configuration)
         try engine.checkAvailable()
         return engine
-    }
-
-    func launcher(_ kind: SandboxBackendKind) -> any SandboxLauncher {
-        switch kind {
-        case .bubblewrap: BubblewrapLauncher(configuration: configuration)
-        case .gvisor: GVisorLauncher(configuration: configuration)
-        case .process: ProcessLauncher(configuration: configuration)
-        }
     }
 
     /// Starts warm sandboxes for runs shaped like `request` (no-op without a pool).

@@ -6,7 +6,7 @@ import Foundation
 
 /// Options every command that runs code shares.
 struct SandboxOptions: ParsableArguments {
-    @Option(name: .long, help: "Sandbox backend: bubblewrap (default), gvisor, or process (no isolation).")
+    @Option(name: .long, help: "Sandbox backend: bubblewrap (default), gvisor, kubernetes (a pod per run; [sandbox.kubernetes] in config.toml), or process (no isolation).")
     var backend: SandboxBackendKind?
 
     @Option(name: .long, help: "Wall-clock limit in seconds; the whole process tree is killed after it.")

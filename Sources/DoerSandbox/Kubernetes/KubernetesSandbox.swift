@@ -1,0 +1,154 @@
+import DoerCore
+import Foundation
+import Logging
+import Synchronization
+
+/// The `kubernetes` backend: each run is a pod of its own under the configured RuntimeClass
+/// (gVisor by default), with a NetworkPolicy that lets nothing out. The workspace goes to
+/// doer-sandbox-runner in the pod with the command, and the run's result and changed entries
+/// come back; the changes are then checked and applied on this side exactly as for the local
+/// backends (a `WorkspaceView` and its `ChangeApplier`). The pod and the policy are deleted
+/// after the run, whatever happened, and objects that outlived their deadline (a Doer that
+/// was killed mid-run) are swept on the first run.
+final class KubernetesSandbox: Sandbox, Sendable {
+    var kind: SandboxBackendKind { .kubernetes }
+    let configuration: SandboxConfiguration
+    let settings: KubernetesSettings
+    let client: KubernetesClient
+    private let swept = Mutex(false)
+    private let logger = Logger(label: "doer.sandbox.kubernetes")
+
+    init(configuration: SandboxConfiguration) throws(DoerError) {
+        self.configuration = configuration
+        settings = configuration.kubernetes
+        client = KubernetesClient(endpoint: try settings.endpoint())
+    }
+
+    func run(_ request: ExecutionRequest, observingOutput observer: OutputObserver?) async throws(DoerError) -> ExecutionResult {
+        try request.validate()
+        try SandboxEngine.checkWorkspace(request.workspace)
+        guard request.network.access == .none else {
+            throw .invalidArgument("network policy '\(request.network.access.rawValue)' needs the bubblewrap backend; "
+                + "sandbox pods have no network (use --net none)")
+        }
+        guard request.writablePaths.isEmpty else {
+            throw .invalidArgument("the kubernetes backend cannot give a pod writable host folders (\(request.writablePaths.joined(separator: ", "))); "
+                + "language build caches need a local backend")
+        }
+        if !swept.withLock({ let was = $0; $0 = true; return was }) {
+            do { _ = try await sweep() } catch { logger.warning("sweeping old sandbox pods failed: \(error.description)") }
+        }
+
+        // The view is the baseline the changes are measured against, and what is sent.
+        let view = try WorkspaceView(stagingRoot: configuration.stagingRoot, owner: nil)
+        defer { view.discard() }
+        try view.populate(from: request.workspace)
+        let files = try WorkspaceTransfer.snapshot(view.directory.path, limitBytes: SandboxRunner.transferLimitBytes)
+        let objects = KubernetesObjects(settings: settings, image: client.endpoint.image, id: KubernetesObjects.newID(),
+                                        limits: request.limits,
+                                        workspaceBytes: files.reduce(0) { $0 + Int64($1.data?.count ?? 0) }, createdAt: Date())
+        let response: RunnerResponse
+        do {
+            response = try await runPod(objects, RunnerRequest(
+                command: request.command, environment: request.environment, workingSubdirectory: request.workingSubdirectory,
+                stdin: request.stdin, limits: request.limits, files: files))
+        } catch {
+            await removeObjects(objects)
+            throw error
+        }
+        await removeObjects(objects)
+
+        var result = response.result
+        result.backend = .kubernetes
+        result.changedFiles = []
+        result.changesApplied = false
+        if let observer {
+            if !result.stdout.data.isEmpty { observer(.stdout, result.stdout.data) }
+            if !result.stderr.data.isEmpty { observer(.stderr, result.stderr.data) }
+        }
+        guard request.mode != .readOnly else { return result }
+        try WorkspaceTransfer.write(response.changed, deleting: response.deleted, into: view.directory.path)
+        result.changedFiles = view.collectChanges()
+        let unnamed = result.changedFiles.isEmpty ? view.unnamedChanges() : []
+        let apply = request.mode == .fullAccess || request.applyChanges
+        if apply && !(result.changedFiles.isEmpty && unnamed.isEmpty) {
+            do {
+                result.warnings += try view.apply(result.changedFiles, to: request.workspace)
+                result.changesApplied = true
+            } catch {
+                result.applyFailure = error.description
+                result.warnings.append("changes not applied: \(error.description)")
+            }
+        }
+        return result
+    }
+
+    private func runPod(_ objects: KubernetesObjects, _ runnerRequest: RunnerRequest) async throws(DoerError) -> RunnerResponse {
+        try await client.create(.networkpolicies, namespace: settings.namespace, objects.networkPolicy)
+        try await client.create(.pods, namespace: settings.namespace, objects.pod)
+        let ip = try await client.waitUntilReady(namespace: settings.namespace, name: objects.name,
+                                                 timeout: .milliseconds(Int64(settings.startTimeoutSeconds * 1000)))
+        // The runner enforces the wall clock; this is for a pod that stops answering.
+        let timeout = Duration.milliseconds(Int64(runnerRequest.limits.wallClockSeconds * 1000)) + .seconds(60)
+        do {
+            return try await client.run(runnerRequest, host: ip, port: settings.runnerPort, timeout: timeout)
+        } catch DoerError.cancelled {
+            throw .cancelled
+        } catch {
+            // A runner killed for the pod's memory limit leaves only the pod's word for it.
+            if let pod = try? await client.getPod(namespace: settings.namespace, name: objects.name),
+               Self.oomKilled(pod) {
+                return RunnerResponse(result: ExecutionResult(
+                    termination: .signaled(SIGKILL), memoryKilled: true, durationMs: 0, backend: .kubernetes,
+                    warnings: ["killed: the run went over its memory limit (the sandbox pod was OOM-killed)"]),
+                    changed: [], deleted: [])
+            }
+            throw error
+        }
+    }
+
+    static func oomKilled(_ pod: [String: Any]) -> Bool {
+        let statuses = (pod["status"] as? [String: Any])?["containerStatuses"] as? [[String: Any]] ?? []
+        return statuses.contains { status in
+            let state = status["state"] as? [String: Any]
+            let terminated = state?["terminated"] as? [String: Any]
+            return terminated?["reason"] as? String == "OOMKilled"
+        }
+    }
+
+    /// Deletes the run's pod and policy, even when the run was cancelled: the deletions are
+    /// their own task, which the caller's cancellation does not reach.
+    private func removeObjects(_ objects: KubernetesObjects) async {
+        let client = client, namespace = settings.namespace, name = objects.name, logger = logger
+        await Task.detached {
+            for kind in [KubernetesClient.Kind.pods, .networkpolicies] {
+                do {
+                    try await client.delete(kind, namespace: namespace, name: name)
+                } catch {
+                    logger.warning("could not delete \(kind.rawValue)/\(name); the next start-up sweep will: \(error)")
+                }
+            }
+        }.value
+    }
+
+    /// Deletes the labelled pods and policies whose deadline has passed, and pods that have
+    /// ended; answers how many objects it deleted. Runs of other replicas are left alone.
+    func sweep(now: Date = Date()) async throws(DoerError) -> Int {
+        var deleted = 0
+        let selector = "\(KubernetesObjects.managedBy)=doer,\(KubernetesObjects.sandboxLabel)"
+        for kind in [KubernetesClient.Kind.pods, .networkpolicies] {
+            for object in try await client.list(kind, namespace: settings.namespace, labelSelector: selector) {
+                let metadata = object["metadata"] as? [String: Any] ?? [:]
+                guard let name = metadata["name"] as? String else { continue }
+                let expires = ((metadata["annotations"] as? [String: Any])?[KubernetesObjects.expiresAnnotation] as? String).flatMap(Int.init)
+                let phase = (object["status"] as? [String: Any])?["phase"] as? String
+                let over = expires.map { $0 <= Int(now.timeIntervalSince1970) } ?? true
+                guard over || phase == "Succeeded" || phase == "Failed" else { continue }
+                try await client.delete(kind, namespace: settings.namespace, name: name)
+                deleted += 1
+            }
+        }
+        if deleted > 0 { logger.info("deleted \(deleted) sandbox objects left from earlier runs") }
+        return deleted
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small stateful stand-in for the Kubernetes API on loopback: pods and NetworkPolicies
+/// in any namespace, created with POST, read, listed by label selector, watched
+/// (`?watch=true&fieldSelector=metadata.name=…`, newline-separated JSON events on a response
+/// that stays open) and deleted. Every request is recorded. It schedules nothing itself: a
+/// `controller` is told of each pod created and deleted, and sets its status with
+/// `updateStatus`, as a kubelet would.
+final class FakeKubernetesAPI: @unchecked Sendable {
+    struct Recorded: Sendable {
+        var method: String
+        var uri: String
+        var authorization: String?
+        var body: Data
+    }
+
+    /// Told of pods as they are created and deleted, with the pod as JSON (never on the
+    /// server's event loop).
+    var controller: (@Sendable (FakeKubernetesAPI, _ event: String, _ name: String, _ pod: Data) -> Void)?
+    /// When set, requests without `Authorization: Bearer <token>` get 401.
+    let token: String?
+
+    private let lock = NIOLock()
+    private var objects: [String: [String: [String: Any]]] = ["pods": [:], "networkpolicies": [:]]
+    private var version = 1
+    private var watchers: [(name: String, channel: any Channel)] = []
+    private var recordedRequests: [Recorded] = []
+    private var channel: (any Channel)!
+
+    var baseURL: String { "http://127.0.0.1:\(channel.localAddress!.port!)" }
+    var recorded: [Recorded] { lock.withLock { recordedRequests } }
+
+    init(token: String? = nil) throws {
+        self.token = token
+        channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [unowned self] channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(Handler(api: self))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+    }
+
+    // The last reference may go with a connection's handler, on the event loop: nothing here may wait.
+    deinit {
+        channel.close(promise: nil)
+    }
+
+    /// Names of the objects of `kind` ("pods", "networkpolicies") there now.
+    func names(_ kind: String) -> [String] {
+        lock.withLock { objects[kind, default: [:]].keys.sorted() }
+    }
+
+    func object(_ kind: String, _ name: String) -> [String: Any]? {
+        lock.withLock { objects[kind]?[name] }
+    }
+
+    /// Puts an object in place as if someone had created it earlier (no controller call).
+    func seed(_ kind: String, _ object: [String: Any]) {
+        lock.withLock {
+            let name = (object["metadata"] as? [String: Any])?["name"] as? String ?? "unnamed"
+            objects[kind, default: [:]][name] = stamped(object)
+        }
+    }
+
+    /// Replaces a pod's status, as the kubelet does, and tells its watchers.
+    func updateStatus(pod name: String, _ status: [String: Any]) {
+        let event: Data? = lock.withLock {
+            guard var pod = objects["pods"]?[name] else { return nil }
+            pod["status"] = status
+            pod = stamped(pod)
+            objects["pods"]?[name] = pod
+            return Self.event("MODIFIED", pod)
+        }
+        if let event { notify(name, event) }
+    }
+
+    private func stamped(_ object: [String: Any]) -> [String: Any] {
+        var object = object
+        var metadata = object["metadata"] as? [String: Any] ?? [:]
+        version += 1
+        metadata["resourceVersion"] = String(version)
+        object["metadata"] = metadata
+        return object
+    }
+
+    static func event(_ type: String, _ object: [String: Any]) -> Data {
+        (try! JSONSerialization.data(withJSONObject: ["type": type, "object": object])) + Data("\n".utf8)
+    }
+
+    private func notify(_ name: String, _ event: Data) {
+        let channels = lock.withLock { watchers.filter { $0.name == name }.map(\.channel) }
+        for channel in channels {
+            channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: event))), promise: nil)
+        }
+    }
+
+    /// The answer to one request: status and body, or nil for a watch the handler keeps open.
+    fileprivate func handle(_ head: HTTPRequestHead, body: Data, channel: any Channel) -> (Int, Data)? {
+        let authorization = head.headers.first(name: "Authorization")
+        lock.withLock { recordedRequests.append(Recorded(method: head.method.rawValue, uri: head.uri, authorization: authorization, body: body)) }
+        if let token, authorization != "Bearer \(token)" {
+            return (401, Self.status(401, "Unauthorized"))
+        }
+        let (path, query) = Self.split(head.uri)
+        // /api/v1/namespaces/NS/pods[/NAME] or /apis/networking.k8s.io/v1/namespaces/NS/networkpolicies[/NAME]
+        let parts = path.split(separator: "/").map(String.init)
+        guard let index = parts.firstIndex(of: "namespaces"), parts.count > index + 2 else {
+            return (404, Self.status(404, "no such path \(path)"))
+        }
+        let kind = parts[index + 2]
+        guard kind == "pods" || kind == "networkpolicies" else { return (404, Self.status(404, "no such kind \(kind)")) }
+        let name = parts.count > index + 3 ? parts[index + 3] : nil
+        switch (head.method, name) {
+        case (.POST, nil):
+            guard var object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any],
+                  let objectName = (object["metadata"] as? [String: Any])?["name"] as? String else {
+                return (400, Self.status(400, "not an object with a name"))
+            }
+            let expectedKind = kind == "pods" ? "Pod" : "NetworkPolicy"
+            guard object["kind"] as? String == expectedKind else { return (400, Self.status(400, "kind must be \(expectedKind)")) }
+            let created: [String: Any]? = lock.withLock {
+                guard objects[kind]?[objectName] == nil else { return nil }
+                if kind == "pods" { object["status"] = ["phase": "Pending"] }
+                object = stamped(object)
+                objects[kind]?[objectName] = object
+                return object
+            }
+            guard let created else { return (409, Self.status(409, "\(objectName) already exists")) }
+            if kind == "pods" {
+                notify(objectName, Self.event("ADDED", created))
+                if let controller {
+                    let json = try! JSONSerialization.data(withJSONObject: created)
+                    DispatchQueue.global().async { controller(self, "created", objectName, json) }
+                }
+            }
+            return (201, try! JSONSerialization.data(withJSONObject: created))
+        case (.GET, nil) where query["watch"] == "true":
+            guard kind == "pods", let selector = query["fieldSelector"], selector.hasPrefix("metadata.name=") else {
+                return (400, Self.status(400, "this fake watches one pod by metadata.name"))
+            }
+            let watched = String(selector.dropFirst("metadata.name=".count))
+            let current: [String: Any]? = lock.withLock {
+                watchers.append((watched, channel))
+                return objects["pods"]?[watched]
+            }
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)), promise: nil)
+            if let current {
+                let event = Self.event("ADDED", current)
+                channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: event))), promise: nil)
+            }
+            channel.flush()
+            return nil
+        case (.GET, nil):
+            let selector = query["labelSelector"] ?? ""
+            let items: [[String: Any]] = lock.withLock {
+                objects[kind, default: [:]].values.filter { Self.matches(selector, $0) }
+            }
+            return (200, try! JSONSerialization.data(withJSONObject: ["kind": "List", "items": items]))
+        case (.GET, let name?):
+            guard let object = self.object(kind, name) else { return (404, Self.status(404, "\(name) not found")) }
+            return (200, try! JSONSerialization.data(withJSONObject: object))
+        case (.DELETE, let name?):
+            let removed: [String: Any]? = lock.withLock { objects[kind]?.removeValue(forKey: name) }
+            guard let removed else { return (404, Self.status(404, "\(name) not found")) }
+            if kind == "pods" {
+                notify(name, Self.event("DELETED", removed))
+                if let controller {
+                    let json = try! JSONSerialization.data(withJSONObject: removed)
+                    DispatchQueue.global().async { controller(self, "deleted", name, json) }
+                }
+            }
+            return (200, Self.status(200, "deleted"))
+        default:
+            return (405, Self.status(405, "not supported by this fake"))
+        }
+    }
+
+    fileprivate func closed(_ channel: any Channel) {
+        lock.withLock { watchers.removeAll { $0.channel === channel } }
+    }
+
+    static func matches(_ selector: String, _ object: [String: Any]) -> Bool {
+        let labels = (object["metadata"] as? [String: Any])?["labels"] as? [String: String] ?? [:]
+        return selector.split(separator: ",").allSatisfy { term in
+            let pair = term.split(separator: "=", maxSplits: 1).map(String.init)
+            return pair.count == 2 ? labels[pair[0]] == pair[1] : labels[pair[0]] != nil
+        }
+    }
+
+    static func split(_ uri: String) -> (String, [String: String]) {
+        let pieces = uri.split(separator: "?", maxSplits: 1).map(String.init)
+        var query: [String: String] = [:]
+        if pieces.count == 2 {
+            for pair in pieces[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                query[kv[0]] = kv.count == 2 ? kv[1] : ""
+            }
+        }
+        return (pieces[0], query)
+    }
+
+    static func status(_ code: Int, _ message: String) -> Data {
+        try! JSONSerialization.data(withJSONObject: ["kind": "Status", "apiVersion": "v1", "code": code, "message": message])
+    }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        /// Strong: a watch may outlive the test's own reference to the server.
+        let api: FakeKubernetesAPI
+        var head: HTTPRequestHead?
+        var body = Data()
+
+        init(api: FakeKubernetesAPI) { self.api = api }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            api.closed(context.channel)
+            context.fireChannelInactive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let h):
+                head = h
+                body = Data()
+            case .body(let buffer):
+                body.append(contentsOf: buffer.readableBytesView)
+            case .end:
+                guard let head else { return }
+                guard let (status, data) = api.handle(head, body: body, channel: context.channel) else { return }
+                var headers = HTTPHeaders()
+                headers.add(name: "Content-Type", value: "application/json")
+                headers.add(name: "Content-Length", value: String(data.count))
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: data)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Plays the cluster for `FakeKubernetesAPI`: for each pod created it starts the real
+/// doer-sandbox-runner as a child process on a loopback address of its own, checks its
+/// readiness route as the kubelet's probe would, and marks the
+/// pod Running and Ready with that address. A deleted pod's runner is killed and its folder
+/// removed. Other modes answer as a cluster that cannot pull the image, or never gets ready.
+final class SandboxPodController: @unchecked Sendable {
+    enum Mode { case local, imagePullFails, neverReady }
+
+    let mode: Mode
+    let port: Int
+    private let lock = NIOLock()
+    private var runners: [String: (process: Process, folder: URL)] = [:]
+    private var createdPods: [Data] = []
+    private static let addresses = NIOLockedValueBox(Int.random(in: 2...200))
+
+    init(mode: Mode, port: Int = Int.random(in: 20000...60000)) {
+        self.mode = mode
+        self.port = port
+    }
+
+    /// The pods created so far, as the API received them.
+    var pods: [[String: Any]] {
+        lock.withLock { createdPods }.compactMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
+    }
+
+    var runningRunners: Int { lock.withLock { runners.values.filter { $0.process.isRunning }.count } }
+
+    func attach(to api: FakeKubernetesAPI) {
+        api.controller = { [self] api, event, name, pod in
+            if event == "created" { created(api, name, pod) } else { deleted(name) }
+        }
+    }
+
+    static var runnerPath: String? {
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        return [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("doer-sandbox-runner").path }
+            .first { access($0, X_OK) == 0 }
+    }
+
+    private func created(_ api: FakeKubernetesAPI, _ name: String, _ pod: Data) {
+        lock.withLock { createdPods.append(pod) }
+        switch mode {
+        case .neverReady:
+            return
+        case .imagePullFails:
+            api.updateStatus(pod: name, ["phase": "Pending", "containerStatuses": [[
+                "name": "runner", "ready": false,
+                "state": ["waiting": ["reason": "ErrImagePull", "message": "pull access denied for registry.example.com/doer-sandbox"]],
+            ]]])
+        case .local:
+            start(api, name)
+        }
+    }
+
+    private func start(_ api: FakeKubernetesAPI, _ name: String) {
+        guard let runner = Self.runnerPath else {
+            api.updateStatus(pod: name, ["phase": "Failed", "reason": "NoRunner", "message": "doer-sandbox-runner is not built"])
+            return
+        }
+        let folder = URL(fileURLWithPath: "/tmp/doer-fake-pod-\(name)-\(getpid())", isDirectory: true)
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let n = Self.addresses.withLockedValue { next in
+            defer { next = next >= 250 ? 2 : next + 1 }
+            return next
+        }
+        let address = "127.0.0.\(n)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: runner)
+        process.arguments = ["--host", address, "--port", String(port), "--workspace", folder.appendingPathComponent("workspace").path,
+                             "--staging", folder.appendingPathComponent("staging").path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            api.updateStatus(pod: name, ["phase": "Failed", "reason": "StartError", "message": "\(error)"])
+            return
+        }
+        lock.withLock { runners[name] = (process, folder) }
+        // The readiness probe: GET /healthz until it answers 200, or the runner dies.
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline, process.isRunning {
+            if Self.healthy(address, port) {
+                api.updateStatus(pod: name, [
+                    "phase": "Running", "podIP": address,
+                    "conditions": [["type": "Ready", "status": "True"]],
+                    "containerStatuses": [["name": "runner", "ready": true, "state": ["running": ["startedAt": "now"]]]],
+                ])
+                return
+            }
+            usleep(20_000)
+        }
+        api.updateStatus(pod: name, ["phase": "Failed", "reason": "Error", "message": "the runner never answered its readiness probe"])
+    }
+
+    private func deleted(_ name: String) {
+        guard let runner = lock.withLock({ runners.removeValue(forKey: name) }) else { return }
+        if runner.process.isRunning {
+            kill(runner.process.processIdentifier, SIGKILL)
+        }
+        runner.process.waitUntilExit()
+        try? FileManager.default.removeItem(at: runner.folder)
+    }
+
+    /// One HTTP GET of /healthz over a plain socket.
+    static func healthy(_ address: String, _ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, address, &target.sin_addr)
+        let connected = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return false }
+        let request = "GET /healthz HTTP/1.1\r\nHost: runner\r\nConnection: close\r\n\r\n"
+        guard write(fd, request, request.utf8.count) == request.utf8.count else { return false }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = read(fd, &buffer, buffer.count)
+        return n > 0 && String(decoding: buffer[..<n], as: UTF8.self).hasPrefix("HTTP/1.1 200")
+    }
+
+    /// Kills whatever runners are left (a test that failed half-way).
+    func stopAll() {
+        for name in lock.withLock({ Array(runners.keys) }) { deleted(name) }
+    }
+}
