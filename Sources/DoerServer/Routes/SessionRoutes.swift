@@ -164,17 +164,16 @@ struct SessionRoutes: Sendable {
         }
         let resumeAfter = after
         let follow = request.uri.queryParameters["follow"].map { $0 != "false" && $0 != "0" } ?? true
-        let hub = hub
+        let hub = hub, store = store
         let sessionID = record.id
         let (subscription, live) = await hub.subscribe(sessionID)
-        let stored: [SessionEvent]
+        let backlog: [SequencedEvent]
         do {
-            stored = try store.events(of: sessionID)
+            backlog = try store.events(of: sessionID, after: after).map { SequencedEvent(seq: $0.seq, event: $0.event) }
         } catch {
             await hub.unsubscribe(sessionID, subscription)
             throw error
         }
-        let backlog = stored.enumerated().map { SequencedEvent(seq: $0.offset + 1, event: $0.element) }.filter { $0.seq > after }
         let headers: HTTPFields = [
             .contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no",
         ]
@@ -203,6 +202,13 @@ struct SessionRoutes: Sendable {
                         last = sequenced.seq
                     case .event:
                         continue
+                    case .wake:
+                        // Replicas: the table is the feed; a wake that finds nothing new costs one read.
+                        guard let fresh = try? store.events(of: sessionID, after: last) else { continue }
+                        for (seq, event) in fresh {
+                            try await writer.write(ServerSentEvent.frame(SequencedEvent(seq: seq, event: event)))
+                            last = seq
+                        }
                     case .ping:
                         try await writer.write(ByteBuffer(string: ": ping\n\n"))
                     }

@@ -38,10 +38,14 @@ public struct DoerHTTPServer: Sendable {
     let metricsRoutes: MetricsRoutes
     /// Sends the spans; runs with the server.
     let traceService: (any Service)?
+    /// Follows the other replicas on a PostgreSQL store; nil on SQLite.
+    let replicaService: ReplicaService?
 
     /// - Parameters:
     ///   - runtime: the sandbox, model, store, audit trail and settings, built once (`Runtime`).
     ///   - maxIterations: model turns per candidate for session runs.
+    ///   - deployEnvironment: the process's environment: deploy credentials, and the
+    ///     replicas' lease and poll (`ReplicaSettings`).
     public init(options: ServerOptions, runtime: Runtime, maxIterations: Int = 6,
                 deployEnvironment: [String: String] = ProcessInfo.processInfo.environment) throws(DoerError) {
         self.options = options
@@ -60,9 +64,23 @@ public struct DoerHTTPServer: Sendable {
         let limits = runtime.configuration.limits, audit = runtime.audit, sandbox = runtime.sandbox
         access = runtime.access
         store = runtime.store
+        // On PostgreSQL every `doer serve` on the database is a replica: runs go through the
+        // shared queue and followers read the table.
+        var replicas: SessionHub.Replicas?
+        var listener: PostgresNotificationListener?
+        if let url = runtime.configuration.store.url {
+            let postgres = try PostgresStore.shared(url: url)
+            replicas = SessionHub.Replicas(queue: postgres.runQueue, settings: try ReplicaSettings(environment: deployEnvironment))
+            listener = postgres.notifications
+        }
         // Every change the server's agent would apply waits for a person's answer.
         hub = SessionHub(runtime: runtime, settings: AgentRunSettings(maxIterations: maxIterations, approval: .onRequest),
-                         approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)))
+                         approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)), replicas: replicas)
+        if let replicas, let listener {
+            replicaService = ReplicaService(hub: hub, listener: listener, settings: replicas.settings)
+        } else {
+            replicaService = nil
+        }
         let scratch = directories.cache.appendingPathComponent("executions", isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true,
@@ -112,7 +130,8 @@ public struct DoerHTTPServer: Sendable {
         return Application(router: makeRouter(), server: httpServer,
                            configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port),
                                                                    serverName: "doer"),
-                           services: [SandboxShutdownService(sandbox: sandbox)] + (traceService.map { [$0] } ?? []),
+                           services: [SandboxShutdownService(sandbox: sandbox)] + (traceService.map { [$0] } ?? [])
+                               + (replicaService.map { [$0 as any Service] } ?? []),
                            onServerRunning: onServerRunning, logger: log)
     }
 

@@ -15,10 +15,25 @@ public struct SequencedEvent: Sendable {
 ///
 /// Every event is written to the `SessionStore` before it is published, so a client that
 /// subscribes and then reads the stored events misses none (it drops duplicates by `seq`).
+///
+/// On SQLite (one process) events go from the run to the followers in memory. On
+/// PostgreSQL any number of `doer serve` replicas share the work (`replicas`): a run is
+/// queued in the database and executed by whichever replica claims it, approvals are rows
+/// any replica may answer, and followers are woken (by NOTIFY from whichever replica
+/// appended, by this replica's own runs, or by the poll) to read the table after the last
+/// event they sent.
 public actor SessionHub {
     enum Item: Sendable {
         case event(SequencedEvent)
+        /// Something may be new in the session's stored events: read them (replicas).
+        case wake
         case ping
+    }
+
+    /// The shared run queue, when several replicas share a PostgreSQL store.
+    struct Replicas: Sendable {
+        let queue: PostgresRunQueue
+        let settings: ReplicaSettings
     }
 
     private struct PendingApproval {
@@ -31,21 +46,33 @@ public actor SessionHub {
     /// What each session run asks of the agent; approvals always wait for a person.
     let settings: AgentRunSettings
     let approvalTimeout: Duration
+    let replicas: Replicas?
     private var runs: [String: Task<Void, Never>] = [:]
+    /// Replicas: the queue's id of each run this replica executes, by session.
+    private var runIDs: [String: String] = [:]
     private var lastSeq: [String: Int] = [:]
     private var subscribers: [String: [UUID: AsyncStream<Item>.Continuation]] = [:]
     private var pending: [String: [String: PendingApproval]] = [:]
 
-    init(runtime: Runtime, settings: AgentRunSettings, approvalTimeout: Duration) {
+    init(runtime: Runtime, settings: AgentRunSettings, approvalTimeout: Duration, replicas: Replicas? = nil) {
         self.runtime = runtime
         self.settings = settings
         self.approvalTimeout = approvalTimeout
+        self.replicas = replicas
     }
 
-    public func isRunning(_ sessionID: String) -> Bool { runs[sessionID] != nil }
+    /// Whether the session has a run (on any replica), queued or under way.
+    public func isRunning(_ sessionID: String) -> Bool {
+        if runs[sessionID] != nil { return true }
+        guard let replicas else { return false }
+        return (try? replicas.queue.isActive(sessionID: sessionID)) ?? false
+    }
 
+    /// The approvals waiting for a person (asked on any replica).
     public func pendingApprovals(_ sessionID: String) -> [ApprovalRequest] {
-        (pending[sessionID] ?? [:]).values.map(\.request).sorted { $0.id < $1.id }
+        guard let replicas else { return (pending[sessionID] ?? [:]).values.map(\.request).sorted { $0.id < $1.id } }
+        return ((try? replicas.queue.openApprovals(sessionID: sessionID)) ?? [])
+            .compactMap { try? JSONDecoder().decode(ApprovalRequest.self, from: Data($0.utf8)) }
     }
 
     /// Starts an agent run of `task` on the session's workspace, recorded in the session and
@@ -53,9 +80,30 @@ public actor SessionHub {
     /// what the session's earlier runs did, as `doer chat` tells its messages. Fails while
     /// one is running.
     func start(sessionID: String, task: String, workspace: URL, user: String) throws(ServerError) {
-        guard runs[sessionID] == nil else {
+        guard !isRunning(sessionID) else {
             throw .conflict("session \(sessionID) is already running; wait for it to finish or cancel it")
         }
+        let fullTask = try prepare(sessionID: sessionID, task: task, workspace: workspace)
+        guard let replicas else {
+            launch(sessionID: sessionID, task: fullTask, workspace: workspace, user: user)
+            return
+        }
+        let queued: String?
+        do {
+            queued = try replicas.queue.enqueue(sessionID: sessionID, task: fullTask, workspace: workspace.path, actor: user,
+                                                by: replicas.settings.replicaID)
+        } catch {
+            throw .unavailable("cannot queue the run: \(error)")
+        }
+        guard queued != nil else {
+            throw .conflict("session \(sessionID) is already running; wait for it to finish or cancel it")
+        }
+        // This replica takes it at once when it has room; otherwise another one will.
+        pump()
+    }
+
+    /// The task with what the session's earlier runs did; a session that ran before is reopened.
+    private func prepare(sessionID: String, task: String, workspace: URL) throws(ServerError) -> String {
         let fullTask: String
         do {
             try runtime.agentConfiguration(settings).validate()
@@ -68,23 +116,35 @@ public actor SessionHub {
         } catch {
             throw .unavailable("cannot start the agent: \(error.description)")
         }
+        return fullTask
+    }
+
+    /// Runs the agent here; `runID` is the queue's id of a run this replica claimed.
+    private func launch(sessionID: String, task: String, workspace: URL, user: String, runID: String? = nil) {
         let runner = SessionRunner(runtime: runtime), settings = settings
         let approvals = HubApprovals(hub: self, sessionID: sessionID)
+        if let runID { runIDs[sessionID] = runID }
         runs[sessionID] = Task {
             // Every event is stored (then audited) before it is published, so a client that
             // subscribes and then reads the stored events misses none.
-            _ = try? await runner.run(task: fullTask, workspace: workspace, session: sessionID, settings: settings,
-                                      approvals: approvals, actor: user) { event in
-                await self.publish(sessionID, event)
+            do {
+                try await runner.run(task: task, workspace: workspace, session: sessionID, settings: settings,
+                                     approvals: approvals, actor: user) { event in
+                    await self.publish(sessionID, event)
+                }
+            } catch {
+                // A claimed run was checked on the replica that queued it; one that cannot
+                // start here says why in the session rather than vanishing.
+                if runID != nil { self.recordFailure(in: sessionID, message: "the run could not start on this replica: \(error)") }
             }
-            self.finished(sessionID)
+            self.finished(sessionID, cancelled: Task.isCancelled)
         }
     }
 
     /// Puts the session's workspace back as it was before its applied change, records that
     /// in the session (and the audit trail, with `user` as the actor) and tells its followers.
     func undo(sessionID: String, user: String) throws(ServerError) -> [String] {
-        guard runs[sessionID] == nil else {
+        guard !isRunning(sessionID) else {
             throw .conflict("session \(sessionID) is running; wait for it to finish or cancel it before undoing")
         }
         do {
@@ -106,12 +166,31 @@ public actor SessionHub {
         publish(sessionID, event)
     }
 
-    /// Stops the session's run; its pending approvals are answered no.
+    /// Stops the session's run; its pending approvals are answered no. With replicas, a
+    /// queued run is dropped and a run on another replica is stopped by that replica when
+    /// it next renews its lease.
     public func cancel(_ sessionID: String) -> Bool {
-        guard let run = runs[sessionID] else { return false }
+        if let replicas {
+            switch (try? replicas.queue.cancel(sessionID: sessionID)) ?? RunCancellation.notRunning {
+            case .dequeued:
+                recordFailure(in: sessionID, message: "cancelled before a replica started it", outcome: .cancelled)
+                return true
+            case .requested:
+                cancelHere(sessionID)
+                return true
+            case .notRunning:
+                break
+            }
+        }
+        guard runs[sessionID] != nil else { return false }
+        cancelHere(sessionID)
+        return true
+    }
+
+    private func cancelHere(_ sessionID: String) {
+        guard let run = runs[sessionID] else { return }
         run.cancel()
         for (id, _) in pending[sessionID] ?? [:] { resolve(sessionID, approvalID: id, by: nil) }
-        return true
     }
 
     func subscribe(_ sessionID: String) -> (UUID, AsyncStream<Item>) {
@@ -134,8 +213,17 @@ public actor SessionHub {
 
     var runningCount: Int { runs.count }
 
-    /// Answers a pending approval; false when there is no such pending approval.
+    /// Answers a pending approval; false when there is no such pending approval. With
+    /// replicas the answer is stored first (the first answer wins) and reaches the replica
+    /// running the session, which may be another one.
     public func answer(sessionID: String, approvalID: String, approvedBy: String?) -> Bool {
+        if let replicas {
+            guard (try? replicas.queue.answer(sessionID: sessionID, approvalID: approvalID, approvedBy: approvedBy)) == true else {
+                return false
+            }
+            resolve(sessionID, approvalID: approvalID, by: approvedBy)
+            return true
+        }
         guard pending[sessionID]?[approvalID] != nil else { return false }
         resolve(sessionID, approvalID: approvalID, by: approvedBy)
         return true
@@ -144,9 +232,18 @@ public actor SessionHub {
     /// Called by the agent (through `HubApprovals`): waits for a person, or the timeout (a no).
     func waitForApproval(sessionID: String, request: ApprovalRequest) async -> String? {
         let timeout = approvalTimeout
+        if let replicas, let runID = runIDs[sessionID] {
+            let json = (try? JSONEncoder().encode(request)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            // An approval nobody could see on the other replicas must not wait: a no.
+            do {
+                try replicas.queue.ask(runID: runID, sessionID: sessionID, approvalID: request.id, request: json)
+            } catch {
+                return nil
+            }
+        }
         let timer = Task {
             try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self.resolve(sessionID, approvalID: request.id, by: nil) }
+            if !Task.isCancelled { self.timedOut(sessionID, approvalID: request.id) }
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { continuation in
@@ -160,7 +257,21 @@ public actor SessionHub {
         entry.continuation.resume(returning: approver)
     }
 
+    /// No answer in time is a no, unless an answer given on another replica got there first.
+    private func timedOut(_ sessionID: String, approvalID: String) {
+        var approver: String?
+        if let replicas, let runID = runIDs[sessionID] {
+            approver = (try? replicas.queue.close(runID: runID, approvalID: approvalID)) ?? nil
+        }
+        resolve(sessionID, approvalID: approvalID, by: approver)
+    }
+
     private func publish(_ sessionID: String, _ event: SessionEvent) {
+        if replicas != nil {
+            // Followers read the table: the event is there already.
+            wake(sessionID)
+            return
+        }
         let seq = (lastSeq[sessionID] ?? 0) + 1
         lastSeq[sessionID] = seq
         for continuation in (subscribers[sessionID] ?? [:]).values {
@@ -168,9 +279,71 @@ public actor SessionHub {
         }
     }
 
-    private func finished(_ sessionID: String) {
+    private func finished(_ sessionID: String, cancelled: Bool) {
         runs[sessionID] = nil
         for (id, _) in pending[sessionID] ?? [:] { resolve(sessionID, approvalID: id, by: nil) }
+        if let replicas, let runID = runIDs.removeValue(forKey: sessionID) {
+            _ = try? replicas.queue.finish(runID: runID, by: replicas.settings.replicaID, cancelled: cancelled)
+            // Room for another queued run.
+            pump()
+        }
+    }
+
+    /// Tells this replica's followers of the session to read what is new in the table.
+    func wake(_ sessionID: String) {
+        for continuation in (subscribers[sessionID] ?? [:]).values { continuation.yield(.wake) }
+    }
+
+    /// Wakes every follower: after a reconnection, or at the poll, in case a notification was lost.
+    func wakeAll() {
+        for followers in subscribers.values {
+            for continuation in followers.values { continuation.yield(.wake) }
+        }
+    }
+
+    /// Replicas: renews the leases of this replica's runs (stopping those someone cancelled,
+    /// or that another replica declared failed), marks failed the runs whose replica stopped
+    /// renewing, claims queued runs while there is room, and delivers answers given on other
+    /// replicas. Called at each notification and at `ReplicaSettings.tickSeconds`.
+    func pump() {
+        guard let replicas else { return }
+        let me = replicas.settings.replicaID, lease = replicas.settings.leaseSeconds
+        for (sessionID, runID) in runIDs {
+            switch try? replicas.queue.renew(runID: runID, by: me, leaseSeconds: lease) {
+            case .held(let cancelRequested)?:
+                if cancelRequested { cancelHere(sessionID) }
+            case .lost?:
+                // Marked failed by another replica: whatever it does from here is not wanted.
+                cancelHere(sessionID)
+            case nil:
+                break   // the database did not answer; the next tick tries again
+            }
+        }
+        for run in (try? replicas.queue.failExpired()) ?? [] {
+            recordFailure(in: run.sessionID, message: "the run failed: \(run.reason)")
+        }
+        while runs.count < replicas.settings.maxRuns, let claimed = try? replicas.queue.claim(by: me, leaseSeconds: lease) {
+            launch(sessionID: claimed.sessionID, task: claimed.task, workspace: URL(fileURLWithPath: claimed.workspace, isDirectory: true),
+                   user: claimed.actor, runID: claimed.id)
+        }
+        for (sessionID, waiting) in pending {
+            guard let runID = runIDs[sessionID] else { continue }
+            for approvalID in waiting.keys {
+                if let approver = try? replicas.queue.answerOf(runID: runID, approvalID: approvalID) {
+                    resolve(sessionID, approvalID: approvalID, by: approver)
+                }
+            }
+        }
+    }
+
+    /// Ends the session's record of a run that did not end by itself (its replica died, it
+    /// was cancelled while queued): a `done` event saying why, in the session and the audit trail.
+    private func recordFailure(in sessionID: String, message: String, outcome: RunSummary.Outcome = .error) {
+        let summary = RunSummary(outcome: outcome, winner: nil, iterations: 0, changedFiles: [], applied: false, diff: "",
+                                 usage: TokenUsage(), durationMs: 0, message: message)
+        guard (try? store.append(AgentEvent.done(summary), to: sessionID)) != nil else { return }
+        try? runtime.recorder(session: sessionID).record(AgentEvent.done(summary))
+        publish(sessionID, .agent(.done(summary)))
     }
 
     /// Waits until the session's run (if any) has ended. For tests and shutdown.

@@ -34,6 +34,15 @@ public protocol SessionStorage: Sendable {
     func sessions(prefix: String, limit: Int) throws -> [SessionRecord]
     /// Oldest first.
     func events(of sessionID: String) throws -> [StoredEvent]
+    /// The events numbered after `seq`, oldest first (what a follower has not seen yet).
+    func events(of sessionID: String, after seq: Int64) throws -> [StoredEvent]
     /// Copies a session and its events as they are (`doer store migrate`).
     func importSession(_ record: SessionRecord, events: [StoredEvent]) throws
+}
+
+extension SessionStorage {
+    /// Every event, filtered here: right for an engine whose reads are local and cheap.
+    public func events(of sessionID: String, after seq: Int64) throws -> [StoredEvent] {
+        try events(of: sessionID).filter { $0.seq > seq }
+    }
 }

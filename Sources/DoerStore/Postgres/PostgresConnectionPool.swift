@@ -91,6 +91,16 @@ final class PostgresConnectionPool: @unchecked Sendable {
         if closed && !connection.isClosed { _ = try? PostgresLink.wait(connection.close()) }
     }
 
+    /// A connection of its own, outside the pool's count and never shared: LISTEN holds
+    /// one for as long as the process follows notifications. The caller closes it.
+    func dedicatedConnection() throws -> PostgresConnection {
+        condition.lock()
+        nextID += 1
+        let id = nextID
+        condition.unlock()
+        return try connect(id: id)
+    }
+
     private func connect(id: Int) throws -> PostgresConnection {
         var configuration: PostgresConnection.Configuration
         switch address.endpoint {

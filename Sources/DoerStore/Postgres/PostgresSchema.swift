@@ -9,6 +9,10 @@ enum PostgresSchema {
     static let auditChainLock: Int64 = 0x646F_6572_617564   // "doeraud"
     /// The first half of the two-key lock on one session's event numbering.
     static let sessionEventsLock: Int32 = 0x646F_6572         // "doer"
+    /// NOTIFY channels. PostgreSQL delivers a notification only within its database, so
+    /// each deployment (one database) has channels of its own.
+    static let eventsChannel = "doer_events"
+    static let runsChannel = "doer_runs"
 
     static var latest: Int { migrations.count }
 
@@ -68,6 +72,46 @@ enum PostgresSchema {
             FOR EACH ROW EXECUTE FUNCTION doer_audit_append_only();
         CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
             FOR EACH STATEMENT EXECUTE FUNCTION doer_audit_append_only();
+        """,
+        // 2: replicas. Runs wait in a queue that any `doer serve` claims (FOR UPDATE SKIP
+        // LOCKED) under a lease it renews; a run is claimed once and never put back, so a
+        // replica that dies mid-run has it marked failed, not run again. Approvals are kept
+        // here so that a person may answer on any replica. Times are the server's clock, so
+        // replicas on hosts whose clocks differ agree on when a lease ran out.
+        """
+        CREATE TABLE run_queue (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES session (id) ON DELETE CASCADE,
+            task TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'finished', 'failed', 'cancelled')),
+            queued_by TEXT NOT NULL,
+            queued_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+            claimed_by TEXT,
+            claimed_at TIMESTAMPTZ,
+            lease_expires_at TIMESTAMPTZ,
+            finished_at TIMESTAMPTZ,
+            failure TEXT,
+            cancel_requested BOOLEAN NOT NULL DEFAULT FALSE,
+            CONSTRAINT run_queue_claimed CHECK (state IN ('queued', 'cancelled') OR claimed_by IS NOT NULL)
+        );
+        -- One run at a time per session, across every replica.
+        CREATE UNIQUE INDEX run_queue_one_active ON run_queue (session_id) WHERE state IN ('queued', 'running');
+        CREATE INDEX run_queue_queued ON run_queue (queued_at) WHERE state = 'queued';
+        CREATE INDEX run_queue_leases ON run_queue (lease_expires_at) WHERE state = 'running';
+        CREATE TABLE run_approval (
+            run_id TEXT NOT NULL REFERENCES run_queue (id) ON DELETE CASCADE,
+            approval_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            request TEXT NOT NULL,
+            asked_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+            answered_at TIMESTAMPTZ,
+            -- NULL with answered_at set: a no (a person's, a timeout's, or the run ending).
+            approved_by TEXT,
+            PRIMARY KEY (run_id, approval_id)
+        );
+        CREATE INDEX run_approval_open ON run_approval (session_id) WHERE answered_at IS NULL;
         """,
     ]
 }

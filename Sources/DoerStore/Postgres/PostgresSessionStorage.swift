@@ -21,10 +21,15 @@ final class PostgresSessionStorage: SessionStorage {
             try link.transaction {
                 try link.query("SELECT pg_advisory_xact_lock($1::INTEGER, hashtext($2))",
                                [.int(Int64(PostgresSchema.sessionEventsLock)), .text(sessionID)])
-                try link.query("""
+                let inserted = try link.query("""
                     INSERT INTO event (session_id, seq, type, json, created_at)
                     SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM event WHERE session_id = $1
+                    RETURNING seq
                     """, [.text(sessionID), .text(type), .text(json), .double(createdAt)])
+                // Sent at commit, to every replica that listens: their followers of this
+                // session then read the table after the last event they have.
+                let seq = try inserted.first?[0].int() ?? 0
+                try link.query("SELECT pg_notify($1, $2)", [.text(PostgresSchema.eventsChannel), .text("\(sessionID) \(seq)")])
                 if let ending {
                     try link.query("UPDATE session SET outcome = $1, message = $2 WHERE id = $3",
                                    [.text(ending.outcome), .text(ending.message), .text(sessionID)])
@@ -57,6 +62,16 @@ final class PostgresSessionStorage: SessionStorage {
         try pool.withConnection { link in
             try link.query("SELECT seq, type, json, created_at FROM event WHERE session_id = $1 ORDER BY seq",
                            [.text(sessionID)]).map { row in
+                StoredEvent(seq: try row[0].int() ?? 0, type: try row[1].text() ?? "", json: try row[2].text() ?? "",
+                            createdAt: try row[3].double() ?? 0)
+            }
+        }
+    }
+
+    func events(of sessionID: String, after seq: Int64) throws -> [StoredEvent] {
+        try pool.withConnection { link in
+            try link.query("SELECT seq, type, json, created_at FROM event WHERE session_id = $1 AND seq > $2 ORDER BY seq",
+                           [.text(sessionID), .int(seq)]).map { row in
                 StoredEvent(seq: try row[0].int() ?? 0, type: try row[1].text() ?? "", json: try row[2].text() ?? "",
                             createdAt: try row[3].double() ?? 0)
             }

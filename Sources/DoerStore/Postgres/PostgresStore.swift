@@ -16,7 +16,7 @@ public final class PostgresStore: Sendable {
     public let sessions: any SessionStorage
     public let audit: any AuditStorage
     public let access: any AccessStorage
-    private let pool: PostgresConnectionPool
+    let pool: PostgresConnectionPool
 
     public convenience init(url: String) throws(DoerError) {
         try self.init(address: PostgresAddress(url: url))

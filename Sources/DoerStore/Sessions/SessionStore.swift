@@ -85,6 +85,15 @@ public final class SessionStore: Sendable {
         return stored.compactMap { try? JSONDecoder().decode(SessionEvent.self, from: Data($0.json.utf8)) }
     }
 
+    /// The session's events numbered after `seq`, with their stored numbers (the SSE ids),
+    /// oldest first. An event this version cannot read is left out; its number is not reused.
+    public func events(of sessionID: String, after seq: Int) throws(DoerError) -> [(seq: Int, event: SessionEvent)] {
+        let stored = try run { try storage.events(of: sessionID, after: Int64(seq)) }
+        return stored.compactMap { row in
+            (try? JSONDecoder().decode(SessionEvent.self, from: Data(row.json.utf8))).map { (seq: Int(row.seq), event: $0) }
+        }
+    }
+
     private static func typeName(_ json: String) -> String {
         guard let start = json.firstIndex(of: "\""), let end = json[json.index(after: start)...].firstIndex(of: "\"") else { return "unknown" }
         return String(json[json.index(after: start)..<end])
