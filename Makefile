@@ -33,6 +33,7 @@ test: setup
 	swift test --skip-build
 	$(MAKE) browser-test
 	$(MAKE) deploy-test
+	$(MAKE) install-check CONFIGURATION=debug
 
 # The web app in headless Chromium against `doer serve` with a scripted model;
 # screenshots in artifacts/.
