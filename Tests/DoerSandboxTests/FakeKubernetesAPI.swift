@@ -38,8 +38,11 @@ final class FakeKubernetesAPI: @unchecked Sendable {
         self.token = token
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { [unowned self] channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
+            // Weak: a client (a late delete, the next test's sweep) may connect after the test
+            // let go of the server and before its channel closed; that connection is refused.
+            .childChannelInitializer { [weak self] channel in
+                guard let self else { return channel.close() }
+                return channel.pipeline.configureHTTPServerPipeline().flatMap {
                     channel.pipeline.addHandler(Handler(api: self))
                 }
             }
