@@ -27,10 +27,10 @@ struct BenchCommandTests {
 
     @Test("the HumanEval loop draws fresh answers after no progress unless told --no-fresh-draws")
     func freshDrawsByDefault() throws {
-        #expect(try BenchHumanEval.parse([]).freshDraws)
-        #expect(try BenchHumanEval.parse(["--fresh-draws"]).freshDraws)
-        #expect(try !BenchHumanEval.parse(["--no-fresh-draws"]).freshDraws)
-        #expect(throws: (any Error).self) { try BenchHumanEval.parse(["--fresh-draws=no"]) }
+        #expect(try BenchCommand.HumanEval.parse([]).freshDraws)
+        #expect(try BenchCommand.HumanEval.parse(["--fresh-draws"]).freshDraws)
+        #expect(try !BenchCommand.HumanEval.parse(["--no-fresh-draws"]).freshDraws)
+        #expect(throws: (any Error).self) { try BenchCommand.HumanEval.parse(["--fresh-draws=no"]) }
     }
 
     @Test("agent refuses a bad candidate list")

@@ -114,7 +114,7 @@ extension DeployCommand {
                     return
                 }
                 for record in records.suffix(limit) {
-                    print("\(record.time)  \(record.kind.padding(toLength: 15, withPad: " ", startingAt: 0)) \(record.actor)  \(AuditLogCommand.summary(record.details))")
+                    print("\(record.time)  \(record.kind.padding(toLength: 15, withPad: " ", startingAt: 0)) \(record.actor)  \(AuditCommand.Log.summary(record.details))")
                 }
                 guard !offline, let last = records.last(where: { $0.kind == AuditKind.ciTrigger.rawValue || $0.kind == AuditKind.ciStatus.rawValue }),
                       let run = Deployer.run(from: last), !run.finished || last.kind == AuditKind.ciTrigger.rawValue else { return }
