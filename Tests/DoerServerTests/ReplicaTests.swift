@@ -70,8 +70,12 @@ struct ReplicaTests {
         let created = try cluster.call("POST", a, "/v1/sessions", json: #"{"message": "add a function add(a, b)"}"#)
         #expect(created.status == 201)
         let id = try #require(created.json["id"] as? String)
+        // Waiting means both: the approval is open, and its event is stored (the run records
+        // the event just after it opens the approval, so the kill must wait for the event).
         try await eventually("the run waits for an approval") {
-            !((try cluster.call("GET", a, "/v1/sessions/\(id)/approvals").json["approvals"] as? [Any]) ?? []).isEmpty
+            let open = !((try cluster.call("GET", a, "/v1/sessions/\(id)/approvals").json["approvals"] as? [Any]) ?? []).isEmpty
+            return try open && parseSSE(try cluster.call("GET", a, "/v1/sessions/\(id)/events?follow=false").body)
+                    .contains { $0.type == "approvalRequested" }
         }
         let holder = try cluster.psql("SELECT claimed_by FROM run_queue WHERE session_id = '\(id)' AND state = 'running'")
         let doomed = try #require(runners.first { $0.name == holder }, "claimed by '\(holder)'")
