@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A TCP connection driven byte by byte, to act as a slow or greedy client would.
 final class RawConnection: @unchecked Sendable {
@@ -50,10 +51,15 @@ final class RawConnection: @unchecked Sendable {
         await Self.offThread { self.waitClosed(seconds) }
     }
 
-    /// Reads one response (head and a Content-Length body) and answers its status line.
+    /// Reads one response (head and a Content-Length body) and answers its status line;
+    /// nil when the server closed the connection or nothing came in time (`lastFailure` says which).
     func response(within seconds: Double = 60) async -> String? {
         await Self.offThread { self.readResponse(seconds) }
     }
+
+    /// Why the last `response` answered nil, with what had come in by then.
+    var lastFailure: String { failure.withLock { $0 } }
+    private let failure = Mutex("")
 
     private func waitClosed(_ seconds: Double) -> Bool {
         let end = Date().addingTimeInterval(seconds)
@@ -83,9 +89,14 @@ final class RawConnection: @unchecked Sendable {
             var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&entry, 1, 200) > 0 else { continue }
             let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { return nil }
+            if count <= 0 {
+                let why = count == 0 ? "closed by the server" : "recv failed (errno \(errno))"
+                failure.withLock { $0 = "\(why) after \(received.count) bytes: \(String(decoding: received.prefix(300), as: UTF8.self))" }
+                return nil
+            }
             received += buffer[0..<count]
         }
+        failure.withLock { $0 = "no response within \(seconds) s; \(received.count) bytes: \(String(decoding: received.prefix(300), as: UTF8.self))" }
         return nil
     }
 

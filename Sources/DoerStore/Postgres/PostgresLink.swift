@@ -145,5 +145,6 @@ private final class ResultBox<T>: @unchecked Sendable {
 extension PostgresCell {
     func text() throws -> String? { try decode(String?.self) }
     func int() throws -> Int64? { try decode(Int64?.self) }
+    func bool() throws -> Bool? { try decode(Bool?.self) }
     func double() throws -> Double? { try decode(Double?.self) }
 }

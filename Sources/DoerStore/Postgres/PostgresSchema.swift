@@ -113,5 +113,33 @@ enum PostgresSchema {
         );
         CREATE INDEX run_approval_open ON run_approval (session_id) WHERE answered_at IS NULL;
         """,
+        // 3: an audit append in one statement. The writer builds the record from the head it
+        // last saw; the function takes the chain's lock, reads the head afresh (a volatile
+        // function's every query has its own snapshot at READ COMMITTED, so it sees what the
+        // previous holder committed) and inserts only if the record follows that head. It
+        // answers the true head either way, so a writer that lost a race rebuilds from it.
+        // The lock is the statement's transaction's, released at its commit.
+        """
+        CREATE FUNCTION doer_audit_append(
+            expected_seq BIGINT, expected_hash TEXT,
+            new_seq BIGINT, new_time TEXT, new_session_id TEXT, new_kind TEXT, new_actor TEXT,
+            new_details TEXT, new_prev_hash TEXT, new_hash TEXT, new_hmac TEXT)
+        RETURNS TABLE (appended BOOLEAN, head_seq BIGINT, head_hash TEXT)
+        LANGUAGE plpgsql VOLATILE AS $$
+        DECLARE
+            current_seq BIGINT;
+            current_hash TEXT;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(\(auditChainLock));
+            SELECT a.seq, a.hash INTO current_seq, current_hash FROM audit a ORDER BY a.seq DESC LIMIT 1;
+            IF COALESCE(current_seq, 0) = expected_seq AND current_hash IS NOT DISTINCT FROM expected_hash THEN
+                INSERT INTO audit (seq, time, session_id, kind, actor, details, prev_hash, hash, hmac)
+                VALUES (new_seq, new_time, new_session_id, new_kind, new_actor, new_details, new_prev_hash, new_hash, new_hmac);
+                RETURN QUERY SELECT TRUE, new_seq, new_hash;
+            ELSE
+                RETURN QUERY SELECT FALSE, current_seq, current_hash;
+            END IF;
+        END $$;
+        """,
     ]
 }
