@@ -154,6 +154,25 @@ struct StoreEngineTests {
         #expect(try log.records(limit: 2).map(\.seq) == [4, 5])
     }
 
+    @Test("two handles appending in turn: each append follows the other's, so every one starts from a head it did not write", arguments: StoreEngine.allCases)
+    func alternatingWriters(engine: StoreEngine) throws {
+        let store = try TestStore(engine)
+        defer { withExtendedLifetime(store) {} }
+        let first = try store.audit()
+        let second = try store.audit()
+        var appended: [AuditRecord] = []
+        for index in 0..<10 {
+            let log = index.isMultiple(of: 2) ? first : second
+            appended.append(try log.append(.plan, session: "s\(index)", actor: "ana", details: ["index": .int(Int64(index))]))
+        }
+        #expect(appended.map(\.seq) == Array(1...10))
+        for (previous, record) in zip(appended, appended.dropFirst()) { #expect(record.previousHash == previous.hash) }
+        let verification = try first.verify()
+        #expect(verification.intact)
+        #expect(verification.records == 10)
+        #expect(try second.records().map(\.hash) == appended.map(\.hash))
+    }
+
     @Test("the database refuses updates, deletes and truncation", arguments: StoreEngine.allCases)
     func appendOnly(engine: StoreEngine) throws {
         let store = try TestStore(engine)
