@@ -67,6 +67,40 @@ struct BenchHTTP: Sendable {
         return nil
     }
 
+    /// One event as a follower received it: its stored number, and when it arrived (the wall
+    /// clock, to compare with the time the server stored it; the monotonic clock, to compare
+    /// with the bench's own post).
+    struct Received: Sendable {
+        var seq: Int64
+        var type: String
+        var wallClock: Double
+        var instant: ContinuousClock.Instant
+    }
+
+    /// Follows a live stream, says when connected, and keeps every event until `done` (nil if
+    /// the stream ended before it or could not be opened).
+    func record(_ path: String, ready: AsyncStream<Void>.Continuation, timeout: TimeAmount) async throws -> [Received]? {
+        let response = try await client.execute(request(.GET, path), timeout: timeout)
+        ready.yield()
+        guard response.status == .ok else { return nil }
+        var received: [Received] = []
+        var tail = ""
+        for try await chunk in response.body {
+            let (wallClock, instant) = (Date().timeIntervalSince1970, ContinuousClock.now)
+            let text = tail + String(buffer: chunk)
+            let frames = text.components(separatedBy: "\n\n")
+            tail = frames.last ?? ""
+            for frame in frames.dropLast() where frame.hasPrefix("id: ") {
+                let lines = frame.split(separator: "\n")
+                guard let seq = Int64(lines[0].dropFirst(4)) else { continue }
+                let type = lines.first { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) } ?? ""
+                received.append(Received(seq: seq, type: type, wallClock: wallClock, instant: instant))
+                if type == "done" { return received }
+            }
+        }
+        return nil
+    }
+
     func timed(_ body: () async throws -> Void) async throws -> Double {
         let started = ContinuousClock.now
         try await body()

@@ -42,6 +42,10 @@ public struct ServerBenchmark: Sendable {
         self.rounds = rounds
     }
 
+    /// The scripted model's reply: code whose test fails, so each run is two full iterations
+    /// (model reply, sandboxed test run, failure fed back) and ends without a change to approve.
+    static let failingReply = "Here is the code.\n\n```file calc.py\ndef add(a, b):\n    return a - b\n```\n\n```file test_calc.py\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```\n"
+
     /// Starts `doer` (the executable at `doer`) as a server in a fresh home and loads it.
     public func run(doer: URL) async throws -> Report {
         let home = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-bench-server-\(getpid())")
@@ -51,10 +55,7 @@ public struct ServerBenchmark: Sendable {
         let directories = DataDirectory(environment: ["DOER_HOME": home.path])
         let token = try AccessStore(path: directories.accessDatabase).createToken(user: "bench").token
         let script = home.appendingPathComponent("replies.json")
-        // Code whose test fails: each run is two full iterations (model reply, sandboxed test run,
-        // failure fed back) and ends without a change to approve.
-        let reply = "Here is the code.\n\n```file calc.py\ndef add(a, b):\n    return a - b\n```\n\n```file test_calc.py\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```\n"
-        try JSONSerialization.data(withJSONObject: ["replies": [reply]]).write(to: script)
+        try JSONSerialization.data(withJSONObject: ["replies": [Self.failingReply]]).write(to: script)
 
         let server = try ServerProcess.start(doer: doer, home: home, arguments: [
             "serve", "--port", "0", "--scripted-model", script.path, "--rate-limit", "1000000", "--rate-burst", "1000000",

@@ -13,12 +13,14 @@ final class ServerProcess: @unchecked Sendable {
         self.baseURL = baseURL
     }
 
-    static func start(doer: URL, home: URL, arguments: [String]) throws -> ServerProcess {
+    /// `environment` adds to (or replaces in) this process's own, e.g. `DOER_STORE_URL` for a replica.
+    static func start(doer: URL, home: URL, arguments: [String], environment extra: [String: String] = [:]) throws -> ServerProcess {
         let process = Process()
         process.executableURL = doer
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["DOER_HOME"] = home.path
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out
@@ -46,6 +48,19 @@ final class ServerProcess: @unchecked Sendable {
             return (Int64(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
         }
         return (field("VmRSS"), field("VmHWM"))
+    }
+
+    /// CPU seconds the server has used, with those of the children it has reaped (the
+    /// sandboxes of its runs), from /proc: user and system time.
+    func cpuSeconds() -> Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // The command name, in parentheses, may hold spaces: the fields are counted after it.
+        guard let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+        guard fields.count > 14 else { return 0 }
+        let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func stop() {
