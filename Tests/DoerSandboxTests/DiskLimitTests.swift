@@ -175,7 +175,7 @@ struct DiskLimitTests {
         for i in range(200):
             os.link("data", f"link-{i}")
         say("links", "made")
-        """#, limits: limits(disk: 16 << 20))
+        """#, limits: limits(disk: 16 << 20), applyChanges: false)
         for key in ["into_view", "out_of_view", "to_shm"] { #expect(r.escapeVerdicts[key] == "EXDEV", r.escapeLog("\(key)")) }
         #expect(r.escapeVerdicts["links"] == "made", r.escapeLog())
         #expect(!r.diskLimitExceeded, r.escapeLog())
@@ -485,5 +485,192 @@ struct DiskLimitMechanismTests {
         limits.fileSizeBytes = nil
         limits.diskBytes = 8 << 20
         #expect(limits.effectiveFileSizeBytes == 8 << 20)
+    }
+}
+
+/// What a run leaves in its view is written to the real workspace by the apply, and can be
+/// far more there than it took in the view: those bytes count toward the limit too.
+@Suite("disk limit: what the apply writes")
+struct DiskLimitApplyTests {
+    private func expectRefused(_ r: ExecutionResult, _ ws: ScratchWorkspace, names: [String]) {
+        #expect(r.diskLimitExceeded, r.escapeLog())
+        #expect(!r.changesApplied, r.escapeLog())
+        #expect(r.applyFailure?.contains("would write") == true, r.escapeLog())
+        #expect(r.warnings.contains { $0.hasPrefix("changes not applied: the run went over its disk limit (8m)") }, r.escapeLog())
+        for name in names { #expect(!ws.exists(name), "\(name) reached the workspace") }
+        // Nothing at all reached the host's copy of the workspace.
+        #expect(DiskUsageScan.measure(ws.url.path).bytes < 1 << 20, "the workspace holds \(DiskUsageScan.measure(ws.url.path).bytes) bytes")
+    }
+
+    @Test("sparse files take no room in the view but would be written in full", arguments: ["truncate", "seek", "fallocate-punch"])
+    func sparse(_ how: String) async throws {
+        let box = try DiskTestSandbox()
+        let ws = try ScratchWorkspace()
+        let (r, _) = try await box.python(#"""
+        how = "\#(how)"
+        for i in range(12):
+            with open(f"sparse-{i}", "wb") as f:
+                if how == "truncate":
+                    f.truncate(7 << 20)
+                elif how == "seek":
+                    f.seek((7 << 20) - 1); f.write(b"x")
+                else:
+                    f.write(b"y" * (7 << 20)); f.flush()
+                    # Punch the data out again: the file keeps its size, the view its room.
+                    FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
+                    libc.fallocate(f.fileno(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, ctypes.c_long(0), ctypes.c_long(7 << 20))
+        say("made", os.statvfs(".").f_bfree)
+        """#, in: ws, limits: limits(disk: 8 << 20), measure: false)
+        #expect(r.escapeVerdicts["made"] != nil, r.escapeLog())
+        #expect(r.termination == .exited(0), "the view had room for all of them: \(r.escapeLog())")
+        expectRefused(r, ws, names: (0..<12).map { "sparse-\($0)" })
+    }
+
+    @Test("empty folders take no room in the view but a block each in the workspace")
+    func emptyFolders() async throws {
+        let box = try DiskTestSandbox()
+        let ws = try ScratchWorkspace()
+        // 1500 folders: within the view's 2048 inodes for 8 MiB, 6 MiB of blocks on the host;
+        // with 4 MiB of data beside them, more than the limit.
+        let (r, _) = try await box.python(#"""
+        for i in range(1500):
+            os.makedirs(f"f{i // 100}/d{i}")
+        open("data", "wb").write(b"d" * (4 << 20))
+        say("made", "yes")
+        """#, in: ws, limits: limits(disk: 8 << 20), measure: false)
+        #expect(r.escapeVerdicts["made"] == "yes", r.escapeLog())
+        expectRefused(r, ws, names: ["data", "f0"])
+    }
+
+    @Test("hard links take one file's room in the view but would be written once each")
+    func hardLinks() async throws {
+        let box = try DiskTestSandbox()
+        let ws = try ScratchWorkspace()
+        let (r, _) = try await box.python(#"""
+        open("data", "wb").write(b"y" * (4 << 20))
+        for i in range(30):
+            os.makedirs(f"d{i % 3}", exist_ok=True)
+            os.link("data", f"d{i % 3}/link-{i}")
+        say("links", "made")
+        """#, in: ws, limits: limits(disk: 8 << 20), measure: false)
+        #expect(r.escapeVerdicts["links"] == "made", r.escapeLog())
+        #expect(r.termination == .exited(0), r.escapeLog())
+        expectRefused(r, ws, names: ["data", "d0", "d1", "d2"])
+    }
+
+    @Test("under the limit it still applies, and replacing or deleting a large file frees its room")
+    func replacingFrees() async throws {
+        let box = try DiskTestSandbox()
+        let ws = try ScratchWorkspace()
+        try Data(repeating: 7, count: 12 << 20).write(to: ws.url.appendingPathComponent("dataset.bin"))
+        try Data(repeating: 8, count: 10 << 20).write(to: ws.url.appendingPathComponent("old.bin"))
+        let (r, _) = try await box.python(#"""
+        with open("dataset.bin", "ab") as f: f.write(b"more")
+        os.unlink("old.bin")
+        open("new.bin", "wb").write(b"n" * (12 << 20))
+        say("done", "yes")
+        """#, in: ws, limits: limits(disk: 8 << 20), measure: false)
+        // It wrote 24 MiB in the workspace and freed 22: 2 MiB more than before.
+        #expect(r.escapeVerdicts["done"] == "yes", r.escapeLog())
+        #expect(!r.diskLimitExceeded, r.escapeLog())
+        #expect(r.changesApplied, r.escapeLog())
+        #expect((try? Data(contentsOf: ws.url.appendingPathComponent("dataset.bin")).count) == (12 << 20) + 4)
+        #expect((try? Data(contentsOf: ws.url.appendingPathComponent("new.bin")).count) == 12 << 20)
+        #expect(!ws.exists("old.bin"))
+    }
+
+    @Test("the footprint counts each applied file by its size in blocks, less what it replaces or deletes")
+    func footprint() throws {
+        /// A tree of files with the given sizes (sparse: only the size matters), folders and links.
+        func tree(files: [String: Int64], folders: [String] = [], links: [String: String] = [:]) throws -> [String: FileTree.Entry] {
+            let ws = try ScratchWorkspace()
+            for folder in folders { try FileManager.default.createDirectory(at: ws.url.appendingPathComponent(folder), withIntermediateDirectories: true) }
+            for (path, size) in files {
+                let fd = open(ws.url.appendingPathComponent(path).path, O_CREAT | O_WRONLY, 0o644)
+                _ = ftruncate(fd, off_t(size))
+                close(fd)
+            }
+            for (path, target) in links { _ = symlink(target, ws.url.appendingPathComponent(path).path) }
+            return FileTree.scan(ws.url.path)
+        }
+        let before = try tree(files: ["old": 10_000, "dir/a": 5000, "dir/b": 1, "kept": 9999], folders: ["dir"])
+        let after = try tree(files: ["old": 1, "new": 4097, "dir": 0, "kept": 9999], folders: ["newdir"],
+                             links: ["link": "new", "far": String(repeating: "t/", count: 40)])
+        let changes = [FileChange(path: "old", kind: .modified), FileChange(path: "new", kind: .added),
+                       FileChange(path: "dir", kind: .modified), FileChange(path: "link", kind: .added),
+                       FileChange(path: "newdir", kind: .added), FileChange(path: "far", kind: .added)]
+        let measured = ApplyFootprint.measure(changes, after: after, before: before)
+        // old and new by their blocks, a block for the new folder and one for the long link.
+        #expect(measured.written == 4096 + 8192 + 4096 + 4096)
+        // old, and both files of the folder a file replaced.
+        #expect(measured.freed == 12288 + 8192 + 4096)
+        #expect(ApplyFootprint.excess(written: 9 << 20, freed: 1 << 20, limit: 8 << 20) == nil)
+        #expect(ApplyFootprint.excess(written: 9 << 20, freed: 0, limit: 8 << 20)?.contains("would write 9 MiB") == true)
+    }
+}
+
+/// What a run writes straight to the host's disk — a build cache here, a view without root
+/// in `DiskLimitCLITests` — is measured by scans; a scan sees names, so a file deleted but
+/// held open, and files that take no blocks, are counted another way.
+@Suite("disk limit: scanned folders")
+struct DiskLimitScanTests {
+    private func cache(_ box: DiskTestSandbox) throws -> URL {
+        let cache = box.stagingRoot.appendingPathComponent("cache-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+        let identity = TestSandboxes.configuration.runIdentity
+        _ = chown(cache.path, identity.uid, identity.gid)
+        return cache
+    }
+
+    @Test("files deleted but held open count", arguments: ["descriptor", "mapping"])
+    func deletedButOpen(_ how: String) async throws {
+        let box = try DiskTestSandbox()
+        let cache = try cache(box)
+        let (r, _) = try await box.python(#"""
+        import mmap
+        held, maps = [], []
+        try:
+            for i in range(40):
+                path = "\#(cache.path)/held-{}".format(i)
+                fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+                if "\#(how)" == "descriptor":
+                    os.write(fd, b"h" * (2 << 20))
+                    held.append(fd)
+                else:
+                    os.ftruncate(fd, 2 << 20)
+                    m = mmap.mmap(fd, 2 << 20)
+                    m.write(b"m" * (2 << 20)); m.flush()
+                    maps.append(m); os.close(fd)
+                os.unlink(path)
+                say("mb", (i + 1) * 2)
+        except OSError as e:
+            say("held", errname(e.errno))
+        time.sleep(25)
+        say("survived", "yes")
+        """#, limits: limits(disk: 16 << 20), writablePaths: [cache.path], measure: false)
+        #expect(r.diskLimitExceeded, r.escapeLog())
+        #expect(r.termination == .signaled(SIGKILL), r.escapeLog())
+        #expect(r.escapeVerdicts["survived"] == nil, r.escapeLog())
+        #expect(r.filledMB < 80, "the run held every file it deleted: \(r.escapeLog())")
+        #expect(r.warnings.contains { $0.hasPrefix("killed: the run went over its disk limit (16m)") }, r.escapeLog())
+    }
+
+    @Test("empty files take inodes of the host's disk: one per 4 KiB of the limit, as on a view's tmpfs")
+    func emptyFiles() async throws {
+        let box = try DiskTestSandbox()
+        let cache = try cache(box)
+        let (r, _) = try await box.python(#"""
+        count = 0
+        while count < 100000:
+            os.close(os.open(f"\#(cache.path)/e{count}", os.O_CREAT | os.O_WRONLY, 0o644)); count += 1
+            if count % 256 == 0: say("count", count)
+        time.sleep(25)
+        say("survived", "yes")
+        """#, limits: limits(disk: 8 << 20), writablePaths: [cache.path], measure: false)
+        #expect(r.diskLimitExceeded, r.escapeLog())
+        #expect(r.escapeVerdicts["survived"] == nil, r.escapeLog())
+        #expect(r.warnings.contains { $0.contains("files and folders on the host's disk") }, r.escapeLog())
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: cache.path).count) ?? 0
+        #expect(left < 100_000, "the run made every file it tried")
     }
 }

@@ -44,8 +44,11 @@ public struct LanguageStepRunner: Sendable {
     }
 
     /// Compilers need more room than a program run: at least 5 minutes, 10 CPU minutes,
-    /// 2 GiB of memory, 512 processes and 4 GiB written to the build cache (a first build
-    /// fetches and compiles dependencies there), or the caller's limits when larger.
+    /// 2 GiB of memory and 512 processes, or the caller's limits when larger. Not more disk:
+    /// what a build writes to its cache stays on the host's disk after the run, and a build
+    /// runs code from the workspace too (build scripts, macros, a source that makes a huge
+    /// object file), so the run's disk limit — lowered with `--disk` or `disk_bytes` —
+    /// holds for it as for the program.
     static func buildLimits(_ limits: ResourceLimits) -> ResourceLimits {
         var build = limits
         build.wallClockSeconds = max(limits.wallClockSeconds, 300)
@@ -53,7 +56,6 @@ public struct LanguageStepRunner: Sendable {
         build.memoryBytes = limits.memoryBytes.map { max($0, 2 << 30) }
         build.processes = limits.processes.map { max($0, 512) }
         build.fileSizeBytes = limits.fileSizeBytes.map { max($0, 1 << 30) }
-        build.diskBytes = limits.diskBytes.map { max($0, 4 << 30) }
         return build
     }
 }

@@ -71,7 +71,13 @@ final class KubernetesSandbox: Sandbox, Sendable {
         result.changedFiles = view.collectChanges()
         let unnamed = result.changedFiles.isEmpty ? view.unnamedChanges() : []
         let apply = request.mode == .fullAccess || request.applyChanges
-        if apply && !(result.changedFiles.isEmpty && unnamed.isEmpty) {
+        // The runner in the pod already held its apply to the limit; this holds the host's
+        // own apply to it too, whatever came back.
+        if apply, let reason = view.applyOverLimit(result.changedFiles, limit: request.limits.diskBytes) {
+            result.diskLimitExceeded = true
+            result.applyFailure = reason
+            result.warnings.append("changes not applied: \(reason)")
+        } else if apply && !(result.changedFiles.isEmpty && unnamed.isEmpty) {
             do {
                 result.warnings += try view.apply(result.changedFiles, to: request.workspace)
                 result.changesApplied = true

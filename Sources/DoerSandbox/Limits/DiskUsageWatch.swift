@@ -20,7 +20,12 @@ final class DiskUsageWatch: @unchecked Sendable {
     let limit: Int64
     private let view: ViewTmpfs?
     private let scannedPaths: [String]
+    /// The sandbox's first process: files its tree deleted but holds open on the scanned
+    /// folders' filesystems count too (`HeldDeletedFiles`).
+    private let process: pid_t?
+    private let scannedDevices: Set<UInt>
     private var scanBaseline: Int64 = 0
+    private var scanBaselineInodes: Int64 = 0
     /// A workspace already nested too deep to measure cannot be held against the run.
     private var baselineTooDeep = false
     private var previous: (added: Int64, at: ContinuousClock.Instant)?
@@ -37,14 +42,20 @@ final class DiskUsageWatch: @unchecked Sendable {
     static let scanInterval: Duration = .milliseconds(50)
 
     /// nil when there is no limit, or nothing the run could write to watch.
-    init?(limit: Int64?, view: ViewTmpfs?, scannedPaths: [String]) {
+    init?(limit: Int64?, view: ViewTmpfs?, scannedPaths: [String], process: pid_t? = nil) {
         guard let limit, view != nil || !scannedPaths.isEmpty else { return nil }
         self.limit = limit
         self.view = view
         self.scannedPaths = scannedPaths
+        self.process = process
+        scannedDevices = Set(scannedPaths.compactMap { path in
+            var info = stat()
+            return lstat(path, &info) == 0 ? UInt(info.st_dev) : nil
+        })
         if !scannedPaths.isEmpty {
             let start = scan()
             scanBaseline = start.bytes
+            scanBaselineInodes = start.inodes
             baselineTooDeep = start.tooDeep
         }
     }
@@ -69,6 +80,15 @@ final class DiskUsageWatch: @unchecked Sendable {
                 exceededReason = exceededReason ?? "it nested folders deeper than \(DiskUsageScan.maximumDepth) levels, which cannot be measured"
             }
             added += max(0, measured.bytes - scanBaseline)
+            if let process { added += HeldDeletedFiles.bytes(heldByTreeOf: process, onDevices: scannedDevices) }
+            // Files take inodes of the host's filesystem, not only bytes: an empty file takes
+            // no block, and millions of them would use up the inodes of the host's disk. As
+            // on a view's tmpfs, a run gets one per 4 KiB of its limit.
+            let files = measured.inodes - scanBaselineInodes
+            if files > Self.inodeAllowance(limit) {
+                exceededReason = exceededReason ?? "it made \(files) files and folders on the host's disk, "
+                    + "more than one per \(ByteSize.format(ViewTmpfs.bytesPerInode)) of the limit"
+            }
         }
         if added > limit && exceededReason == nil { exceededReason = "it wrote \(added >> 20) MiB" }
         previous = (addedBytes, lastCheck)
@@ -76,6 +96,9 @@ final class DiskUsageWatch: @unchecked Sendable {
         lastCheck = .now
         return exceededReason != nil
     }
+
+    /// Files and folders a run may add in scanned folders: the same count a view's tmpfs gets.
+    static func inodeAllowance(_ limit: Int64) -> Int64 { max(256, limit / ViewTmpfs.bytesPerInode) }
 
     /// How long until the next check. A mount alone is cheap to look at. Scans come sooner
     /// the less room is left: never later than a writer at `fastestWriter` would need to

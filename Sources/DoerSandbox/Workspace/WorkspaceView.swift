@@ -114,6 +114,22 @@ final class WorkspaceView: @unchecked Sendable {
         ChangeReview(changes: changes, after: FileTree.scan(directory.path), before: baseline)
     }
 
+    /// What applying `changes` would write into the real workspace, and what it would free
+    /// there (`ApplyFootprint`): only what the review lets through is counted.
+    func applyFootprint(_ changes: [FileChange]) -> (written: Int64, freed: Int64) {
+        let after = FileTree.scan(directory.path)
+        let applicable = ChangeReview(changes: changes, after: after, before: baseline).applicable
+        return ApplyFootprint.measure(applicable, after: after, before: baseline)
+    }
+
+    /// Why applying `changes` would take the workspace past the run's disk limit, or nil.
+    func applyOverLimit(_ changes: [FileChange], limit: Int64?) -> String? {
+        guard let limit else { return nil }
+        let footprint = applyFootprint(changes)
+        guard let excess = ApplyFootprint.excess(written: footprint.written, freed: footprint.freed, limit: limit) else { return nil }
+        return "the run went over its disk limit (\(ByteSize.format(limit))): \(excess); nothing was applied"
+    }
+
     /// Names the run created that are not valid UTF-8 (escaped for display).
     func unnamedChanges() -> [String] {
         FileTree.scanReport(directory.path).unnamed.filter { !unnamedInWorkspace.contains($0) && !ProtectedPaths.contains($0) }
