@@ -4,7 +4,8 @@ import DoerCore
 /// workspace would become rather than path by path: a link is judged by where it leads
 /// through every other link in that tree, including links the run did not touch.
 ///
-/// Refused (shown, never applied): anything inside a protected folder (`ProtectedPaths`),
+/// Refused (shown, never applied): anything inside a protected folder (`ProtectedPaths`)
+/// or inside a folder git would open as a repository (`ProtectedPaths.repositoryFolders`),
 /// FIFOs, sockets and devices, and links that lead or pass outside the workspace or into a
 /// protected folder.
 struct ChangeReview {
@@ -48,10 +49,60 @@ struct ChangeReview {
         }
         refused.keys.forEach(revert)
 
-        // Refusing a link can expose another chain, so repeat until nothing changes.
+        // What lies below a refused path goes with it: a folder the run swapped for a link
+        // keeps its contents in the workspace.
+        func refusedHere(_ path: String) -> Bool {
+            var prefix = ""
+            for component in path.split(separator: "/") {
+                prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
+                if refused[prefix] != nil { return true }
+            }
+            return false
+        }
+
+        // Refusing a link can expose another chain, and putting a folder back can make
+        // another a repository, so repeat until nothing changes.
         var settled = false
         while !settled {
             settled = true
+            // A folder git would open as a repository, whatever its name, is a `.git`:
+            // a run that leaves `sub/HEAD`, `sub/refs/` and a `sub/config` naming a
+            // program, or writes where the workspace's `.git` link or `gitdir:` file
+            // leads, plants what runs on the user's next `git status` there. Nothing in
+            // such a folder is applied, including what turned it into one: one pass over the
+            // changes and one over the tree, however many such folders a run leaves.
+            let repositories = ProtectedPaths.repositoryFolders(in: tree.keys)
+            var inRepository: [String: (shown: String, count: Int)] = [:]
+            if !repositories.isEmpty {
+                for change in changes where !refusedHere(change.path) && !ProtectedPaths.contains(change.path) {
+                    let parts = change.path.split(separator: "/")
+                    let ways = [""] + parts.indices.map { parts[...$0].joined(separator: "/") }
+                    guard let folder = ways.first(where: repositories.contains) else { continue }
+                    // The top itself is put back one top-level entry at a time.
+                    let key = folder.isEmpty ? String(parts[0]) : folder
+                    inRepository[key, default: (folder.isEmpty ? "the workspace itself" : folder, 0)].count += 1
+                }
+            }
+            if !inRepository.isEmpty {
+                for (path, found) in inRepository {
+                    refused[path] = "\(found.count) change(s) in \(path): git would open \(found.shown) as a repository "
+                        + "(HEAD, refs, objects or commondir are there, as in a git folder), so runs may read it but never change it "
+                        + "(what is there runs on the host: hooks, configured programs)"
+                }
+                let putBack = Set(inRepository.keys)
+                func below(_ key: String) -> Bool {
+                    var prefix = ""
+                    for component in key.split(separator: "/") {
+                        prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
+                        if putBack.contains(prefix) { return true }
+                    }
+                    return false
+                }
+                for key in tree.keys where below(key) { tree[key] = nil }
+                for (key, entry) in before where below(key) { tree[key] = entry }
+                settled = false
+            }
+            if !settled { continue }
             let resolver = TreeLinkResolver(entries: tree)
             for (path, entry) in tree.sorted(by: { $0.key < $1.key }) {
                 guard case .symlink(let target) = entry.kind else { continue }
@@ -70,16 +121,6 @@ struct ChangeReview {
                 }
                 if !settled { break }
             }
-        }
-        // What lies below a refused path goes with it: a folder the run swapped for a link
-        // keeps its contents in the workspace.
-        func refusedHere(_ path: String) -> Bool {
-            var prefix = ""
-            for component in path.split(separator: "/") {
-                prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
-                if refused[prefix] != nil { return true }
-            }
-            return false
         }
         applicable = changes.filter { !refusedHere($0.path) && !ProtectedPaths.contains($0.path) }
         refusals = refused.map { Refusal(path: $0.key, reason: $0.value) }.sorted { $0.path < $1.path }

@@ -4,6 +4,9 @@
 /// Doer's own project files). A run that wrote there would plant code that runs as the
 /// user the next time they, or Doer, use the folder. Inside a sandbox those folders are
 /// mounted read-only; their changes are never applied back, nor written by the agent.
+/// The same goes for any folder, whatever its name, that git would open as a repository
+/// (`repositoryFolders`): a bare repository planted in `sub/`, or the folder a workspace's
+/// `.git` link or `gitdir:` file leads to.
 ///
 /// ```swift
 /// ProtectedPaths.refusal(for: ".git/hooks/pre-commit")   // "…is inside .git, …"
@@ -34,6 +37,36 @@ public enum ProtectedPaths {
             if names.contains(component.lowercased()) { return prefix.joined(separator: "/") }
         }
         return nil
+    }
+
+    /// Whether git opens a folder holding entries named `names` as a repository (a git
+    /// folder) for any command run in it or below it: `HEAD` beside `refs` (a bare
+    /// repository, or the folder a `.git` link or `gitdir:` file leads to) or beside
+    /// `commondir` (a worktree's git folder), or `objects` beside `refs` (the common folder
+    /// such a `commondir` names, whose `config` and hooks git uses). Such a folder works like
+    /// a `.git` whatever it is called: `cd sub; git status` runs the hooks and programs its
+    /// `config` names. git's own test (`is_git_directory`) wants all of `HEAD`, `objects` and
+    /// `refs`, and a `HEAD` that reads as one; any entry of these names counts here, in any
+    /// letter case, so nothing git accepts is missed.
+    public static func isRepository(entries names: some Sequence<String>) -> Bool {
+        let lowered = Set(names.map { $0.lowercased() })
+        return lowered.contains("refs") && (lowered.contains("head") || lowered.contains("objects"))
+            || lowered.contains("head") && lowered.contains("commondir")
+    }
+
+    /// The folders of a tree, given as every path in it (folders implied by deeper paths
+    /// count), that git would open as a repository (`isRepository`); `""` is the top.
+    /// Folders inside a protected folder are left out: those are refused already.
+    public static func repositoryFolders(in paths: some Sequence<String>) -> Set<String> {
+        var children: [String: Set<String>] = [:]
+        for path in paths {
+            var folder = ""
+            for component in path.split(separator: "/") {
+                children[folder, default: []].insert(String(component))
+                folder = folder.isEmpty ? String(component) : folder + "/" + component
+            }
+        }
+        return Set(children.filter { isRepository(entries: $0.value) && !contains($0.key) }.keys)
     }
 
     /// Why `path` may not be changed, or nil when it may.

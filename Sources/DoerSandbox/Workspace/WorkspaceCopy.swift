@@ -67,6 +67,11 @@ public final class WorkspaceCopy: @unchecked Sendable {
             throw .invalidArgument("refused path \(path): it must stay inside the workspace")
         }
         if let reason = ProtectedPaths.refusal(for: path) { throw .invalidArgument("refused path \(reason)") }
+        if let folder = repositoryFolder(writing: path) {
+            throw .invalidArgument("refused path \(path): git would open \(folder.isEmpty ? "the workspace itself" : folder) "
+                + "as a repository (HEAD, refs, objects or commondir are there, as in a git folder), which runs and the agent may read but never change "
+                + "(what is there runs on the host: hooks, configured programs)")
+        }
         let rootFD = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw .workspace("the workspace copy is gone") }
         defer { close(rootFD) }
@@ -84,6 +89,19 @@ public final class WorkspaceCopy: @unchecked Sendable {
             _ = unlinkat(parent.fd, temporary, 0)
             throw .workspace("cannot write \(path)")
         }
+    }
+
+    /// The first folder on the way to `path` that git would open as a repository once
+    /// `path` is written (`ProtectedPaths.isRepository`), or nil. Only lists folders: the
+    /// write itself refuses a link on the way.
+    func repositoryFolder(writing path: String) -> String? {
+        let components = path.split(separator: "/").map(String.init)
+        for index in components.indices {
+            let folder = components[..<index].joined(separator: "/")
+            let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(folder).path)) ?? []
+            if ProtectedPaths.isRepository(entries: existing + [components[index]]) { return folder }
+        }
+        return nil
     }
 
     /// A text file of the copy, or nil when it is missing, not text, or behind a link.

@@ -188,7 +188,7 @@ public struct ExecutionService: Sendable {
             do { language = try LanguageCatalogue.language(named: name) } catch { throw .badRequest(error.description) }
         }
         var files = input.files ?? [:]
-        for path in files.keys { try WorkspaceFiles.validate(relativePath: path) }
+        try WorkspaceFiles.validate(paths: files.keys)
         let arguments = input.arguments ?? []
         if let code = input.code {
             guard let language else { throw .badRequest("'code' needs a 'language' (\(LanguageCatalogue.all.map(\.name).joined(separator: ", ")))") }

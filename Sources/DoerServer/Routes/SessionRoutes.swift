@@ -71,7 +71,7 @@ struct SessionRoutes: Sendable {
         guard let name = [message, title].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
             throw ServerError.badRequest("give a 'message' (the task, which starts the agent) or a 'title'")
         }
-        for path in (body.files ?? [:]).keys { try WorkspaceFiles.validate(relativePath: path) }
+        try WorkspaceFiles.validate(paths: (body.files ?? [:]).keys)
         let workspace = workspacesRoot.appendingPathComponent(user, isDirectory: true)
             .appendingPathComponent(UUID().uuidString.lowercased(), isDirectory: true)
         try WorkspaceFiles.write(body.files ?? [:], into: workspace)

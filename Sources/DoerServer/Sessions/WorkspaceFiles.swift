@@ -15,6 +15,17 @@ public enum WorkspaceFiles {
         if let reason = ProtectedPaths.refusal(for: path) { throw .badRequest("invalid file path '\(path)': \(reason)") }
     }
 
+    /// Every path of a request's files, and the set as a whole: files that together make a
+    /// folder one git would open as a repository (`sub/HEAD` with `sub/refs/…`) are refused
+    /// like files inside `.git`, since whoever runs git there runs what its `config` names.
+    public static func validate(paths: some Collection<String>) throws(ServerError) {
+        for path in paths { try validate(relativePath: path) }
+        if let folder = ProtectedPaths.repositoryFolders(in: paths).min() {
+            throw .badRequest("invalid files: git would open \(folder.isEmpty ? "the workspace itself" : "'\(folder)'") as a repository "
+                + "(HEAD, refs, objects or commondir are there, as in a git folder), and what a repository's configuration and hooks name runs on the host")
+        }
+    }
+
     /// Writes `files` into a new folder the sandbox user can read.
     public static func write(_ files: [String: String], into root: URL) throws(DoerError) {
         do {
