@@ -51,7 +51,7 @@ struct ChangeApplier {
                 throw Self.failure(path, "it is not a path inside the workspace")
             }
             if let long = components.first(where: { $0.utf8.count > Int(NAME_MAX) }) {
-                throw Self.failure(path, "the name '\(long.prefix(40))…' is longer than \(NAME_MAX) bytes")
+                throw Self.failure(path, "the name '\(ShownText.escape(String(long.prefix(40))))…' is longer than \(NAME_MAX) bytes")
             }
             if change.kind != .deleted {
                 guard let entry = after[path] else { throw Self.failure(path, "the run's copy no longer holds it") }
@@ -76,8 +76,11 @@ struct ChangeApplier {
             } catch {
                 let leftovers = rollBack()
                 let restored = leftovers.isEmpty ? "the workspace is as it was"
-                    : "could not put back: " + leftovers.joined(separator: ", ")
-                throw .workspace("\(error.description); nothing was applied (\(restored))")
+                    : "could not put back: " + leftovers.map { ShownText.escape($0) }.joined(separator: ", ")
+                // The step's own message, not its description: that would say "workspace:" twice.
+                let why: String
+                if case .workspace(let message) = error { why = message } else { why = error.description }
+                throw .workspace("\(why); nothing was applied (\(restored))")
             }
         }
         // Only now is it safe to let go of what was replaced or deleted.
@@ -108,17 +111,18 @@ struct ChangeApplier {
         defer { close(parent.fd) }
         switch entry.kind {
         case .directory:
+            let mode = Self.appliedMode(entry.mode, was: before[path]?.mode)
             if let existing = FileTree.entry(parent.fd, parent.name), case .directory = existing.kind {
-                _ = fchmodat(parent.fd, parent.name, entry.mode & 0o777, 0)
+                _ = fchmodat(parent.fd, parent.name, mode, 0)
                 return
             }
             let backup = try setAside(parent, path: path)
-            guard mkdirat(parent.fd, parent.name, entry.mode & 0o777) == 0 else { throw Self.failure(path, Self.errnoText()) }
+            guard mkdirat(parent.fd, parent.name, mode) == 0 else { throw Self.failure(path, Self.errnoText()) }
             recordPlaced(parent: parent, staged: nil, backup: backup)
-            _ = fchmodat(parent.fd, parent.name, entry.mode & 0o777, 0)
+            _ = fchmodat(parent.fd, parent.name, mode, 0)
             if let owner { _ = fchownat(parent.fd, parent.name, owner.0, owner.1, AT_SYMLINK_NOFOLLOW) }
         case .file:
-            let temporary = try stageFile(path, into: parent, mode: entry.mode)
+            let temporary = try stageFile(path, into: parent, mode: Self.appliedMode(entry.mode, was: before[path]?.mode))
             let backup = try setAside(parent, path: path)
             try place(temporary, parent: parent, path: path, backup: backup)
         case .symlink(let target):
@@ -158,7 +162,7 @@ struct ChangeApplier {
             close(current)
             guard next >= 0 else {
                 let where_ = folder.isEmpty ? component : folder + "/" + component
-                throw Self.failure(path, "\(where_) is not a folder (\(reason)); nothing is written through a link")
+                throw Self.failure(path, "\(ShownText.escape(where_)) is not a folder (\(reason)); nothing is written through a link")
             }
             current = next
             folder = folder.isEmpty ? component : folder + "/" + component
@@ -219,8 +223,7 @@ struct ChangeApplier {
         let copied = FileTree.copyContents(from: input, to: output, size: Int(info.st_size))
         let reason = Self.errnoText()
         if let owner { _ = fchown(output, owner.0, owner.1) }
-        // Never carry setuid, setgid or sticky bits across.
-        _ = fchmod(output, mode & 0o777)
+        _ = fchmod(output, mode)
         close(output)
         guard copied else { throw Self.failure(path, reason) }
         return temporary
@@ -274,7 +277,7 @@ struct ChangeApplier {
             close(current)
             guard next >= 0 else {
                 if failure == ENOENT || becomingFolders.contains(walked) { return nil }
-                throw Self.failure(path, "\(walked) on its way is not a folder in the workspace (a link?); nothing is written through a link")
+                throw Self.failure(path, "\(ShownText.escape(walked)) on its way is not a folder in the workspace (a link?); nothing is written through a link")
             }
             current = next
         }
@@ -300,8 +303,19 @@ struct ChangeApplier {
         }
     }
 
+    /// The mode a file or folder gets in the workspace. Permission bits only: no setuid,
+    /// setgid or sticky bit reaches the host (a setuid file of the run's would run as its
+    /// owner there). And no write permission for others unless the workspace's entry at
+    /// that path already had it: a run may not make the user's files, or a folder of theirs
+    /// (a `chmod 1777` loses its sticky bit here), writable by every account on the machine.
+    static func appliedMode(_ mode: mode_t, was: mode_t?) -> mode_t {
+        let bits = mode & 0o777
+        if let was, was & 0o002 != 0 { return bits }
+        return bits & ~0o002
+    }
+
     static func failure(_ path: String, _ why: String) -> DoerError {
-        .workspace("cannot apply \(path): \(why)")
+        .workspace("cannot apply \(ShownText.escape(path)): \(why)")
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }

@@ -4,7 +4,9 @@ import Foundation
 
 /// What one change will do, in words a person approving it can check: text as a unified
 /// diff, and everything a text diff hides — links and where they point, mode changes,
-/// empty files, folders, deletions, binary files by size and SHA-256.
+/// empty files, folders, deletions, binary files by size and SHA-256. Names, link targets
+/// and lines are shown escaped (`ShownText`): a name or a line holding terminal escapes, a
+/// carriage return or a newline could otherwise draw over the rest of the diff.
 enum ChangeDiff {
     /// One side of a change, read without following any link.
     struct Side {
@@ -58,7 +60,13 @@ enum ChangeDiff {
         return .binary(size: total, sha256: digest)
     }
 
+    /// `after` is read from the run's copy; its mode is shown as the apply will set it
+    /// (`ChangeApplier.appliedMode`), not as the run left it.
     static func render(path: String, before: Side?, after: Side?) -> String {
+        var after = after
+        if let side = after, side.kind == .file || side.kind == .directory {
+            after?.mode = ChangeApplier.appliedMode(side.mode, was: before?.mode)
+        }
         switch (before, after) {
         case (nil, nil):
             return ""
@@ -76,21 +84,23 @@ enum ChangeDiff {
         case (.file, .file):
             var out = ""
             if before.mode & 0o7777 != after.mode & 0o7777 {
-                out += "mode of \(path): \(octal(before.mode)) -> \(octal(after.mode))\n"
+                out += "mode of \(shown(path)): \(octal(before.mode)) -> \(octal(after.mode))\n"
             }
             switch (before.content, after.content) {
             case let (.text(old)?, .text(new)?):
                 out += UnifiedDiff.render(path: path, before: old, after: new)
             case let (old, new) where old != new:
-                out += "changed file \(path): \(describe(old)) -> \(describe(new))\n"
+                out += "changed file \(shown(path)): \(describe(old)) -> \(describe(new))\n"
             default:
                 break
             }
             return out
         case let (.symlink(old), .symlink(new)):
-            return old == new ? "" : "changed link \(path): -> \(old) becomes -> \(new)\n"
+            // Compared by bytes: String's equality holds canonically equivalent names equal.
+            return old.utf8.elementsEqual(new.utf8) ? ""
+                : "changed link \(shown(path)): -> \(shown(old)) becomes -> \(shown(new))\n"
         case (.directory, .directory):
-            return before.mode == after.mode ? "" : "mode of folder \(path)/: \(octal(before.mode)) -> \(octal(after.mode))\n"
+            return before.mode == after.mode ? "" : "mode of folder \(shown(path))/: \(octal(before.mode)) -> \(octal(after.mode))\n"
         default:
             return deleted(path, before) + added(path, after)
         }
@@ -101,18 +111,18 @@ enum ChangeDiff {
         case .file:
             switch side.content {
             case .text(let text)? where text.isEmpty:
-                return "added empty file \(path) (mode \(octal(side.mode)))\n"
+                return "added empty file \(shown(path)) (mode \(octal(side.mode)))\n"
             case .text(let text)?:
-                return "added file \(path) (mode \(octal(side.mode)))\n" + UnifiedDiff.render(path: path, before: nil, after: text)
+                return "added file \(shown(path)) (mode \(octal(side.mode)))\n" + UnifiedDiff.render(path: path, before: nil, after: text)
             case let content:
-                return "added file \(path) (mode \(octal(side.mode))): \(describe(content))\n"
+                return "added file \(shown(path)) (mode \(octal(side.mode))): \(describe(content))\n"
             }
         case .symlink(let target):
-            return "added link \(path) -> \(target)\n"
+            return "added link \(shown(path)) -> \(shown(target))\n"
         case .directory:
-            return "added folder \(path)/ (mode \(octal(side.mode)))\n"
+            return "added folder \(shown(path))/ (mode \(octal(side.mode)))\n"
         case .other:
-            return "added \(path): a FIFO, socket or device, which is never applied\n"
+            return "added \(shown(path)): a FIFO, socket or device, which is never applied\n"
         }
     }
 
@@ -120,15 +130,15 @@ enum ChangeDiff {
         switch side.kind {
         case .file:
             if case .text(let text)? = side.content, !text.isEmpty {
-                return "deleted file \(path)\n" + UnifiedDiff.render(path: path, before: text, after: nil)
+                return "deleted file \(shown(path))\n" + UnifiedDiff.render(path: path, before: text, after: nil)
             }
-            return "deleted file \(path): \(describe(side.content))\n"
+            return "deleted file \(shown(path)): \(describe(side.content))\n"
         case .symlink(let target):
-            return "deleted link \(path) (it pointed to \(target))\n"
+            return "deleted link \(shown(path)) (it pointed to \(shown(target)))\n"
         case .directory:
-            return "deleted folder \(path)/ and everything in it\n"
+            return "deleted folder \(shown(path))/ and everything in it\n"
         case .other:
-            return "deleted \(path) (a FIFO, socket or device)\n"
+            return "deleted \(shown(path)) (a FIFO, socket or device)\n"
         }
     }
 
@@ -143,6 +153,8 @@ enum ChangeDiff {
             return "unreadable"
         }
     }
+
+    private static func shown(_ name: String) -> String { ShownText.escape(name) }
 
     static func octal(_ mode: mode_t) -> String { String(format: "%04o", mode & 0o7777) }
 }

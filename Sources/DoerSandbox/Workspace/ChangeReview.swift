@@ -12,7 +12,8 @@ struct ChangeReview {
     struct Refusal: Sendable, Hashable {
         var path: String
         var reason: String
-        var message: String { "not applied: \(reason)" }
+        /// Escaped (`ShownText`): the reason names paths and link targets the run chose.
+        var message: String { "not applied: " + ShownText.escape(reason) }
     }
 
     var applicable: [FileChange]
@@ -44,6 +45,11 @@ struct ChangeReview {
         // the workspace's own entry (and what was below it) where it was.
         var tree = after
         func revert(_ path: String) {
+            // Only a folder (here or in the workspace) has anything below it; reverting a
+            // link or a file must not cost a walk over the whole tree, as a run can leave
+            // thousands of them to refuse.
+            func isFolder(_ entry: FileTree.Entry?) -> Bool { if case .directory? = entry?.kind { true } else { false } }
+            guard isFolder(tree[path]) || isFolder(before[path]) else { tree[path] = before[path]; return }
             tree.keys.filter { $0 == path || $0.hasPrefix(path + "/") }.forEach { tree[$0] = nil }
             for (key, entry) in before where key == path || key.hasPrefix(path + "/") { tree[key] = entry }
         }
@@ -103,10 +109,15 @@ struct ChangeReview {
                 settled = false
             }
             if !settled { continue }
-            let resolver = TreeLinkResolver(entries: tree)
-            for (path, entry) in tree.sorted(by: { $0.key < $1.key }) {
-                guard case .symlink(let target) = entry.kind else { continue }
-                let resolution = resolver.resolve(link: path)
+            // Each link is judged on the tree as the refusals so far left it, and the pass goes
+            // on after a refusal rather than starting over: starting over for each one made
+            // a run that left thousands of escaping links hold the host for minutes.
+            let links = tree.compactMap { path, entry -> String? in
+                if case .symlink = entry.kind { return path } else { return nil }
+            }.sorted()
+            for path in links {
+                guard case .symlink(let target)? = tree[path]?.kind else { continue }
+                let resolution = TreeLinkResolver(entries: tree).resolve(link: path)
                 guard case .refused(let why) = resolution.verdict else { continue }
                 // A link of the run's that leads out is refused itself. A link that was
                 // already in the workspace is the user's: what the run changed on its way
@@ -119,7 +130,6 @@ struct ChangeReview {
                     revert(culprit)
                     settled = false
                 }
-                if !settled { break }
             }
         }
         applicable = changes.filter { !refusedHere($0.path) && !ProtectedPaths.contains($0.path) }

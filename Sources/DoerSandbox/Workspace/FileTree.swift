@@ -211,8 +211,15 @@ enum FileTree {
             let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if n == 0 { return true }
             if n < 0 { return false }
-            let w = buffer.withUnsafeBytes { write(output, $0.baseAddress, n) }
-            if w != n { return false }
+            // A short write is not an error: write the rest, so a full disk reports ENOSPC
+            // rather than whatever errno an earlier call left behind.
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
+                if w < 0 { return false }
+                if w == 0 { errno = EIO; return false }
+                written += w
+            }
         }
     }
 

@@ -1,14 +1,18 @@
+import DoerCore
 import Foundation
 
 /// Unified diffs with three lines of context, from Swift's own collection difference.
+/// Lines are compared byte for byte and shown escaped (`ShownText`), and a missing final
+/// newline is marked as git marks it, so no change to a file's bytes goes unshown.
 enum UnifiedDiff {
     /// `before`/`after`: nil when the file does not exist on that side; `.some(nil)` when
     /// it exists but is not text.
     static func render(path: String, before: String??, after: String??) -> String {
-        let oldName = before == nil ? "/dev/null" : "a/\(path)"
-        let newName = after == nil ? "/dev/null" : "b/\(path)"
-        if case .some(.none) = before { return "Binary file \(path) changed\n" }
-        if case .some(.none) = after { return "Binary file \(path) changed\n" }
+        let shownPath = ShownText.escape(path)
+        let oldName = before == nil ? "/dev/null" : "a/\(shownPath)"
+        let newName = after == nil ? "/dev/null" : "b/\(shownPath)"
+        if case .some(.none) = before { return "Binary file \(shownPath) changed\n" }
+        if case .some(.none) = after { return "Binary file \(shownPath) changed\n" }
         let old = lines(before ?? nil), new = lines(after ?? nil)
         if old == new { return "" }
         var out = "--- \(oldName)\n+++ \(newName)\n"
@@ -21,8 +25,8 @@ enum UnifiedDiff {
             case .insert(let offset, _, _): inserted.insert(offset)
             }
         }
-        enum Line { case keep(String), remove(String), insert(String) }
-        var script: [(Line, Int, Int)] = []  // line, old index, new index
+        enum Step { case keep(Line), remove(Line), insert(Line) }
+        var script: [(Step, Int, Int)] = []  // line, old index, new index
         var i = 0, j = 0
         while i < old.count || j < new.count {
             if i < old.count && removed.contains(i) {
@@ -30,7 +34,7 @@ enum UnifiedDiff {
             } else if j < new.count && inserted.contains(j) {
                 script.append((.insert(new[j]), i, j)); j += 1
             } else {
-                script.append((.keep(i < old.count ? old[i] : ""), i, j)); i += 1; j += 1
+                script.append((.keep(i < old.count ? old[i] : Line(bytes: [], lastWithoutNewline: false)), i, j)); i += 1; j += 1
             }
         }
         let context = 3
@@ -48,9 +52,9 @@ enum UnifiedDiff {
             out += "@@ -\(oldStart),\(oldCount) +\(newStart),\(newCount) @@\n"
             for (line, _, _) in slice {
                 switch line {
-                case .keep(let text): out += " \(text)\n"
-                case .remove(let text): out += "-\(text)\n"
-                case .insert(let text): out += "+\(text)\n"
+                case .keep(let line): out += " \(line.shown)\n"
+                case .remove(let line): out += "-\(line.shown)\n"
+                case .insert(let line): out += "+\(line.shown)\n"
                 }
             }
             hunkStart = hunkEnd + 1
@@ -58,10 +62,28 @@ enum UnifiedDiff {
         return out
     }
 
-    private static func lines(_ text: String?) -> [String] {
+    /// One line, compared by its bytes: String's own equality holds canonically equivalent
+    /// text equal ("é" as one scalar or as "e" and a combining accent, "Ω" as an ohm sign
+    /// or an omega), which would show a changed line as unchanged.
+    struct Line: Equatable {
+        var bytes: [UInt8]
+        /// The file's last line, with no newline after it.
+        var lastWithoutNewline: Bool
+
+        var shown: String {
+            ShownText.line(String(decoding: bytes, as: UTF8.self))
+                + (lastWithoutNewline ? "\n\\ No newline at end of file" : "")
+        }
+    }
+
+    /// Split on newline bytes (not Characters: "\r\n" is one Character to Swift).
+    static func lines(_ text: String?) -> [Line] {
         guard let text, !text.isEmpty else { return [] }
-        var parts = text.components(separatedBy: "\n")
-        if parts.last == "" { parts.removeLast() }
-        return parts
+        var parts = Array(text.utf8).split(separator: 0x0A, omittingEmptySubsequences: false).map { Array($0) }
+        let endsWithNewline = parts.last == []
+        if endsWithNewline { parts.removeLast() }
+        return parts.enumerated().map { index, bytes in
+            Line(bytes: bytes, lastWithoutNewline: !endsWithNewline && index == parts.count - 1)
+        }
     }
 }

@@ -151,11 +151,23 @@ final class WorkspaceView: @unchecked Sendable {
         var rootInfo = stat()
         let workspaceOwner: (uid_t, gid_t)? = fstat(targetFD, &rootInfo) == 0 && geteuid() == 0
             ? (rootInfo.st_uid, rootInfo.st_gid) : nil
+        // Applies to one workspace take turns, across Doer processes too: the links are
+        // judged below on the workspace as it is now, which another apply must not change
+        // before this one is done.
+        while flock(targetFD, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw .workspace("cannot lock \(workspace.path): \(String(cString: strerror(errno)))") }
+        }
         let after = FileTree.scan(directory.path)
         let review = ChangeReview(changes: changes, after: after, before: baseline)
+        // The view was copied before the run; the workspace may hold links since then (a
+        // second run's) that a link of this run's would turn into a way out. Judged again
+        // over the tree the workspace will really become (`AppliedTree`).
+        let now = FileTree.scan(workspace.path)
+        let final = ChangeReview(changes: review.applicable,
+                                 after: AppliedTree.overlay(now, changes: review.applicable, after: after), before: now)
         var applier = ChangeApplier(viewFD: viewFD, targetFD: targetFD, after: after, before: baseline, owner: workspaceOwner)
-        try applier.apply(review.applicable)
-        return review.refusals.map(\.message)
+        try applier.apply(final.applicable)
+        return (review.refusals + final.refusals).map(\.message)
     }
 
     /// Creates, empty, the protected folders `names` (top-level) before the sandbox starts,

@@ -86,7 +86,7 @@ final class ChatView: @unchecked Sendable {
         case .approvalAnswered(_, let approved, let by):
             say(approved ? style.green("approved by \(by)") : style.dim("not applied"))
         case .changesApplied(let files):
-            say(style.green("applied ") + files.map { "\($0.kind.rawValue) \($0.path)" }.joined(separator: ", "))
+            say(style.green("applied ") + files.map { "\($0.kind.rawValue) \(ShownText.escape($0.path))" }.joined(separator: ", "))
         case .done(let summary):
             let head = summary.outcome == .passed ? style.green("done") : style.red(summary.outcome.rawValue)
             say(head + ": \(summary.message)"

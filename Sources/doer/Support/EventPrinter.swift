@@ -65,7 +65,7 @@ final class EventPrinter: @unchecked Sendable {
         case .undoPoint:
             nil
         case .changesApplied(let files):
-            green("applied ") + files.map { "\($0.kind.rawValue) \($0.path)" }.joined(separator: ", ")
+            green("applied ") + files.map { "\($0.kind.rawValue) \(ShownText.escape($0.path))" }.joined(separator: ", ")
         case .done(let summary):
             (summary.outcome == .passed ? green("done") : red(summary.outcome.rawValue)) + ": \(summary.message)"
                 + dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens))

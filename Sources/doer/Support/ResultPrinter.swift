@@ -22,7 +22,7 @@ enum ResultPrinter {
         }
         if !result.changedFiles.isEmpty {
             let verb = result.changesApplied ? "changed" : "would change (not applied)"
-            notes.append("\(verb): " + result.changedFiles.map { "\($0.kind.rawValue) \($0.path)" }.joined(separator: ", "))
+            notes.append("\(verb): " + result.changedFiles.map { "\($0.kind.rawValue) \(ShownText.escape($0.path))" }.joined(separator: ", "))
         }
         for note in notes { FileHandle.standardError.write(Data("doer: \(note)\n".utf8)) }
     }
