@@ -162,6 +162,31 @@ struct DiskLimitCLITests {
         #expect(kb < 16 * 1024, "the build cache holds \(kb) KiB under an 8 MiB limit")
     }
 
+    @Test("doer test is held to the configured disk limit, not only to --disk", arguments: ["config", "environment", "flag"])
+    func doerTest(_ how: String) throws {
+        // 8 MiB written by a test: fine under the default 1g, over a 4m limit.
+        let dir = try TempDir(files: [
+            "test_big.py": "def test_big():\n    open('big', 'wb').write(b'x' * (8 << 20))\n",
+        ])
+        var environment: [String: String] = [:]
+        var arguments = ["test", "--json"]
+        switch how {
+        case "config":
+            let config = dir.home.appendingPathComponent("config")
+            try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+            try "[limits]\ndisk = \"4m\"\n".write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        case "environment":
+            environment["DOER_DISK"] = "4m"
+        default:
+            arguments += ["--disk", "4m"]
+        }
+        let limited = try DoerCLI.run(arguments, in: dir.url, environment: environment)
+        #expect(limited.status == 1, "stdout: \(limited.stdout) stderr: \(limited.stderr)")
+        let other = try TempDir(files: ["test_big.py": "def test_big():\n    open('big', 'wb').write(b'x' * (8 << 20))\n"])
+        let unlimited = try DoerCLI.run(["test", "--json"], in: other.url)
+        #expect(unlimited.status == 0, "the same test passes under the default limit: \(unlimited.stdout) \(unlimited.stderr)")
+    }
+
     @Test("a doer process that exits with warm sandboxes leaves none of their views mounted")
     func warmPoolAtExit() throws {
         guard geteuid() == 0 else { return }

@@ -41,7 +41,9 @@ struct TestCommand: AsyncParsableCommand {
             var testLimits = ProjectTestRunner.defaultLimits
             if options.timeout != nil { testLimits.wallClockSeconds = limits.wallClockSeconds }
             if options.memory != nil { testLimits.memoryBytes = limits.memoryBytes }
-            if options.disk != nil { testLimits.diskBytes = limits.diskBytes }
+            // Not the disk limit: what the tests write stays bounded by the one configured
+            // ([limits] disk, DOER_DISK) or given, like any other run's.
+            testLimits.diskBytes = limits.diskBytes
             let selected = try languages.map { name throws(DoerError) in try LanguageCatalogue.language(named: name) }
             let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
             let runner = ProjectTestRunner(sandbox: sandbox, cache: LanguageCache(configuration: sandboxConfiguration),
