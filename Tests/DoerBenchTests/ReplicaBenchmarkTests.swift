@@ -9,7 +9,8 @@ import Testing
 struct ReplicaBenchmarkTests {
     @Test("a tiny run gives a row for 1 and for 2 replicas, each client getting every stored event of its session once, in order, with zero errors")
     func tinyRun() async throws {
-        let benchmark = ReplicaBenchmark(replicaCounts: [1, 2], clients: 4, sessions: 2, runsPerReplica: 2, rounds: 1)
+        // More clients than `doer serve` lets one address hold by default (32): they all come from 127.0.0.1.
+        let benchmark = ReplicaBenchmark(replicaCounts: [1, 2], clients: 36, sessions: 2, runsPerReplica: 2, rounds: 1)
         let outcome = try await benchmark.run(doer: try Self.doerExecutable())
         guard case .measured(let report) = outcome else {
             Issue.record("the series was skipped: \(outcome)")
@@ -24,7 +25,7 @@ struct ReplicaBenchmarkTests {
             #expect(row.expected > 0)
             #expect(row.delivered == row.expected, "every client got every stored event of its session")
             #expect(row.deliveryMs.count == row.delivered, "one delivery latency per event received")
-            #expect(row.firstEventMs.count == 4 && row.doneMs.count == 4, "one per client")
+            #expect(row.firstEventMs.count == 36 && row.doneMs.count == 36, "one per client")
             #expect(row.roundEventsPerSecond.count == 1 && row.wallMs.count == 1)
             #expect(row.eventsPerSecond > 0 && row.eventsPerSecond.isFinite)
             #expect(row.runsByReplica.values.reduce(0, +) == 2, "each session's run ran once: \(row.runsByReplica)")

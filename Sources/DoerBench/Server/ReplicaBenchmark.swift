@@ -78,6 +78,8 @@ public struct ReplicaBenchmark: Sendable {
     public var runsPerReplica: Int
     /// Rounds; each measures every configuration once, in alternating order.
     public var rounds: Int
+    /// How long the clients may take to connect before the run is given up.
+    public var connectDeadline: Duration = .seconds(120)
     /// Where PostgreSQL's programs are looked for before anything starts.
     public var postgresBinaries = TemporaryPostgresServer.binaries
 
@@ -142,6 +144,8 @@ public struct ReplicaBenchmark: Sendable {
             servers.append(try ServerProcess.start(doer: doer, home: home, arguments: [
                 "serve", "--port", "0", "--scripted-model", script.path, "--rate-limit", "1000000", "--rate-burst", "1000000",
                 "--approval-timeout", "60", "--max-iterations", "2",
+                // Every client comes from 127.0.0.1: the default per-address limit would close most of them.
+                "--max-connections-per-address", String(clients + sessions + 16),
             ], environment: [
                 "DOER_STORE_URL": url, "DOER_REPLICA_ID": "replica-\(number)", "DOER_REPLICA_MAX_RUNS": String(runsPerReplica),
             ]))
@@ -167,7 +171,7 @@ public struct ReplicaBenchmark: Sendable {
     }
 
     private func load(_ https: [BenchHTTP], servers: [ServerProcess], store: PostgresStore, into row: inout Row) async throws {
-        let (clients, sessionCount) = (self.clients, self.sessions)
+        let (clients, sessionCount, connectDeadline) = (self.clients, self.sessions, self.connectDeadline)
         var ids: [String] = []
         for index in 0..<sessionCount {
             let created = try await https[index % https.count].json(.POST, "/v1/sessions", body: #"{"title": "bench \#(index)"}"#)
@@ -192,10 +196,20 @@ public struct ReplicaBenchmark: Sendable {
                     }
                 }
             }
+            // A client that never connects must not hold the run forever.
+            let deadline = Task {
+                try? await Task.sleep(for: connectDeadline)
+                ready.continuation.finish()
+            }
             var connected = 0
             for await _ in ready.stream {
                 connected += 1
                 if connected == clients { break }
+            }
+            deadline.cancel()
+            guard connected == clients else {
+                group.cancelAll()
+                throw DoerError.invalidArgument("only \(connected) of \(clients) SSE clients had connected after \(connectDeadline)")
             }
             let started = ContinuousClock.now
             // Every message at once, each through its replica; a refused post is a run error below.
