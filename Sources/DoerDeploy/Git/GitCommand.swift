@@ -1,5 +1,8 @@
 import DoerProcess
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one place that builds the command line and environment of every `git` Doer runs.
 ///
@@ -74,7 +77,37 @@ enum GitCommand {
         if let (entry, reason) = survey.refusal {
             throw .unsafeRepository(path: location.workTree, setting: entry.key, file: entry.origin, reason: reason)
         }
+        try checkReadFiles(survey, in: location)
         return survey.overrides(fixed: GitProgramSettings.fixed(sshCommand: sshCommand))
+    }
+
+    /// Files git reads that a repository names, in its configuration or by their place in
+    /// its git folders: a pipe (or a device, a socket) there leaves git — and the deploy
+    /// waiting on it, the server's included — blocked for ever (`core.excludesFile` on a
+    /// pipe holds `git status` before it prints anything). Missing files are git's to skip.
+    static func checkReadFiles(_ survey: GitConfigSurvey, in location: Location) throws(DeployError) {
+        var named: [(setting: String, origin: String, path: String)] = []
+        for entry in survey.repository where GitProgramSettings.namesReadFile(entry) {
+            guard let value = entry.value, !value.isEmpty else { continue }
+            // Relative paths are taken from where git runs: the work tree.
+            guard let path = GitConfigSurvey.resolveInclude(value, from: location.workTree) else { continue }
+            named.append((entry.key, entry.origin, path))
+        }
+        for (folder, file) in [(location.gitDirectory, "info/exclude"), (location.gitDirectory, "info/attributes"),
+                               (location.commonDirectory, "info/exclude"), (location.commonDirectory, "info/attributes"),
+                               (location.commonDirectory, "objects/info/alternates"), (location.commonDirectory, "info/grafts"),
+                               (location.commonDirectory, "shallow"), (location.commonDirectory, "packed-refs"),
+                               (location.gitDirectory, "HEAD"), (location.gitDirectory, "index")] {
+            named.append(("its \(file)", folder, folder + "/" + file))
+        }
+        for (setting, origin, path) in named {
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            let type = info.st_mode & S_IFMT
+            guard type != S_IFREG && type != S_IFDIR else { continue }
+            throw .unsafeRepository(path: location.workTree, setting: setting, file: origin,
+                                    reason: "\(path) is not a regular file, and git would wait on it for ever")
+        }
     }
 
     /// Runs `git ARGUMENTS` in `location`, or outside any repository (a clone) in `directory`.

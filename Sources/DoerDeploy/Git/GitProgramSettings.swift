@@ -62,6 +62,20 @@ enum GitProgramSettings {
         return settings
     }
 
+    /// Whether `entry` names a file git reads in the commands a deploy runs (status, add,
+    /// commit, show, push over HTTPS): such a file must not be a pipe (`GitCommand.checkReadFiles`).
+    static func namesReadFile(_ entry: GitConfigEntry) -> Bool {
+        switch (entry.section, entry.variable) {
+        case ("core", "excludesfile"), ("core", "attributesfile"), ("commit", "template"), ("diff", "orderfile"),
+             ("mailmap", "file"), ("blame", "ignorerevsfile"), ("gpg", "allowedsignersfile"), ("gpg", "revocationfile"),
+             ("http", "sslcainfo"), ("http", "sslcert"), ("http", "sslkey"), ("http", "proxysslcert"),
+             ("http", "proxysslkey"), ("http", "proxysslcainfo"), ("http", "cookiefile"):
+            return true
+        default:
+            return false
+        }
+    }
+
     /// What to do about `entry` when a repository's configuration sets it; nil when it
     /// names no program.
     static func policy(for entry: GitConfigEntry) -> Policy? {
