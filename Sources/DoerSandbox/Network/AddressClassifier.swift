@@ -57,6 +57,12 @@ public enum AddressClassifier {
         if v6([0xfc], 7) { return .privateNetwork }         // unique local
         if v6([0xff], 8) { return .multicast }
         if v6([0x01, 0x00], 64) { return .reserved }        // discard-only
+        // Teredo (2001:0::/32) carries two IPv4 addresses, the client's obfuscated, and is
+        // delivered through whatever relay the host uses; local-use NAT64 (64:ff9b:1::/48)
+        // carries one at a place only the network's own prefix length tells. Neither can
+        // be judged by the address alone, and no registry is reached that way: refused.
+        if v6([0x20, 0x01, 0x00, 0x00], 32) { return .reserved }
+        if v6([0x00, 0x64, 0xff, 0x9b, 0x00, 0x01], 48) { return .reserved }
         if a.bytes[0..<12].allSatisfy({ $0 == 0 }) { return .reserved } // remaining ::/96
         return .publicUnicast
     }

@@ -34,12 +34,16 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     public var isIPv4: Bool { bytes.count == 4 }
 
     /// The IPv4 address an IPv6 one carries, when it is v4-mapped (::ffff:a.b.c.d),
-    /// v4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) or 6to4 (2002::/16): those reach an
-    /// IPv4 destination, which is what must be checked.
+    /// v4-translated (::ffff:0:a.b.c.d, RFC 2765), v4-compatible (::a.b.c.d), NAT64
+    /// (64:ff9b::/96) or 6to4 (2002::/16): those reach an IPv4 destination, which is what
+    /// must be checked.
     public var embeddedIPv4: IPAddress? {
         guard bytes.count == 16 else { return nil }
         let zeros10 = bytes[0..<10].allSatisfy { $0 == 0 }
         if zeros10 && bytes[10] == 0xff && bytes[11] == 0xff { return IPAddress(bytes: Array(bytes[12..<16])) }
+        if bytes[0..<8].allSatisfy({ $0 == 0 }) && bytes[8] == 0xff && bytes[9] == 0xff && bytes[10] == 0 && bytes[11] == 0 {
+            return IPAddress(bytes: Array(bytes[12..<16]))
+        }
         if zeros10 && bytes[10] == 0 && bytes[11] == 0 && !bytes[12..<16].allSatisfy({ $0 == 0 })
             && !(bytes[12..<15].allSatisfy { $0 == 0 } && bytes[15] == 1) {
             return IPAddress(bytes: Array(bytes[12..<16]))
