@@ -174,6 +174,100 @@ struct CallerLimitTests {
         }
     }
 
+    @Test("a network, a backend, a mode or a limit by another name is refused and named, never ignored; no network is accepted")
+    func otherFieldsRefused() async throws {
+        let harness = try ServerHarness(limits: Self.server)
+        let ada = try harness.token("ada")
+        try await harness.test { client in
+            let refused: [([String: Any], String)] = [
+                (["network": "full"], "network"), (["network": "registries"], "network"), (["network": "allowlist"], "network"),
+                (["network": true], "network"), (["network": ["access": "full"]], "network"), (["net": "full"], "net"),
+                (["allow": ["example.org"]], "allow"), (["allowed_hosts": ["10.0.0.1"]], "allowed_hosts"),
+                (["backend": "process"], "backend"), (["mode": "full-access"], "mode"),
+                (["memory": 68_719_476_736], "memory"), (["Memory_Bytes": 68_719_476_736], "Memory_Bytes"),
+                (["limits": ["memory_bytes": 68_719_476_736]], "limits"), (["timeout": 1000], "timeout"),
+                (["wall_clock_seconds": 1000], "wall_clock_seconds"), (["max_iterations": 1000], "max_iterations"),
+                (["candidates": 50], "candidates"), (["memory_bytes": "64000000"], "memory_bytes"),
+                (["memory_bytes": 64 << 20, "pids": 100_000], "pids"),
+            ]
+            for (fields, named) in refused {
+                let response = try await client.call(.post, "/v1/executions", token: ada,
+                                                      json: try Self.body(fields, code: "print('ran')"))
+                #expect(response.status == .badRequest, "\(fields): \(response.text)")
+                #expect(response.errorMessage.contains("'\(named)'") || response.text.contains(named), "\(fields): \(response.text)")
+                #expect(!response.text.contains("ran\\n"), "\(fields): \(response.text)")
+            }
+            // Asking for no network, which is what an execution has, changes nothing; a fraction
+            // of a second is a fine timeout.
+            for fields: [String: Any] in [["network": "none"], ["network": NSNull()], ["timeout_seconds": 2.5]] {
+                let response = try await client.call(.post, "/v1/executions", token: ada, json: try Self.body(fields))
+                #expect(response.status == .ok, "\(fields): \(response.text)")
+                #expect(response.json["stdout"] as? String == "ran\n", "\(fields): \(response.text)")
+            }
+        }
+    }
+
+    @Test("sessions and their messages take no limits, network or iterations: each is refused and named")
+    func sessionFieldsRefused() async throws {
+        let harness = try ServerHarness(limits: Self.server)
+        let ada = try harness.token("ada")
+        try await harness.test { client in
+            let asks: [(String, Any)] = [
+                ("memory_bytes", 68_719_476_736), ("timeout_seconds", 86_400), ("network", "full"), ("max_iterations", 1000),
+                ("candidates", 64), ("backend", "process"), ("limits", ["memory_bytes": 1 << 40]),
+            ]
+            for (name, value) in asks {
+                let create = try await client.call(.post, "/v1/sessions", token: ada,
+                                                   json: try Self.json(["title": "t", name: value]))
+                #expect(create.status == .badRequest, "\(name): \(create.text)")
+                #expect(create.errorMessage.contains("'\(name)'"), "\(name): \(create.errorMessage)")
+            }
+            let created = try await client.call(.post, "/v1/sessions", token: ada, json: try Self.json(["title": "t"]))
+            let id = try #require(created.json["id"] as? String, "\(created.text)")
+            for (name, value) in asks {
+                let message = try await client.call(.post, "/v1/sessions/\(id)/messages", token: ada,
+                                                    json: try Self.json(["text": "go", name: value]))
+                #expect(message.status == .badRequest, "\(name): \(message.text)")
+                #expect(message.errorMessage.contains("'\(name)'"), "\(name): \(message.errorMessage)")
+            }
+            // Nothing was started by the refused messages.
+            let events = try await client.call(.get, "/v1/sessions/\(id)", token: ada)
+            #expect(events.json["running"] as? Bool == false, "\(events.text)")
+        }
+    }
+
+    static func json(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+
+    @Test("MCP tools refuse an argument they do not list: a network, a backend, iterations, a limit by another name")
+    func mcpOtherArguments() async throws {
+        let harness = try ServerHarness(limits: Self.server)
+        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 3, applyChanges: false)
+        let workspace = harness.home.appendingPathComponent("mcp-ws", isDirectory: true)
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        let calls: [(String, [String: Value], String)] = [
+            ("execute_code", ["language": "python", "code": "print(1)", "network": "full"], "network"),
+            ("execute_code", ["language": "python", "code": "print(1)", "network": .bool(true)], "network"),
+            ("execute_code", ["language": "python", "code": "print(1)", "backend": "process"], "backend"),
+            ("execute_code", ["language": "python", "code": "print(1)", "memory": .int(1 << 40)], "memory"),
+            ("run_tests", ["workspace": .string(workspace.path), "network": "full"], "network"),
+            ("run_tests", ["workspace": .string(workspace.path), "timeout_seconds": .int(86_400)], "timeout_seconds"),
+            ("run_task", ["task": "x", "workspace": .string(workspace.path), "max_iterations": .int(1000)], "max_iterations"),
+            ("run_task", ["task": "x", "workspace": .string(workspace.path), "memory_bytes": .int(1 << 40)], "memory_bytes"),
+        ]
+        for (tool, arguments, named) in calls {
+            do {
+                _ = try await tools.call(tool, arguments)
+                Issue.record("\(tool) \(named): accepted")
+            } catch let error as ServerError {
+                #expect(error.message.contains("'\(named)'"), "\(tool): \(error.message)")
+            }
+        }
+        let none = try await tools.call("execute_code", ["language": "python", "code": "print(6 * 7)", "network": "none"])
+        #expect(none.isError != true, "\(MCPClientTests.text(none.content))")
+    }
+
     @Test("MCP execute_code: the same limits, the same refusals, the lowered one applied")
     func mcpTool() async throws {
         let harness = try ServerHarness(limits: Self.server)

@@ -140,6 +140,74 @@ struct SlowClientTests {
         }
     }
 
+    @Test("pipelined requests are each answered, and a partial head after them is closed by the head deadline")
+    func pipelined() async throws {
+        try await LiveServer.run(try Self.harness()) { port in
+            let connection = try RawConnection(port: port)
+            let request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            connection.send(String(repeating: request, count: 4) + "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Stalled: y")
+            let received = await connection.readUntilClosed()
+            #expect(received.closed, "the stalled head after the pipelined requests was not closed")
+            #expect(received.text.components(separatedBy: "HTTP/1.1 200 OK").count - 1 == 4, "\(received.text.prefix(2000))")
+        }
+    }
+
+    @Test("a chunked body that keeps trickling in is closed: the body deadline is not pushed back by chunks")
+    func trickledChunks() async throws {
+        let harness = try Self.harness()
+        let token = try harness.token("ada")
+        try await LiveServer.run(harness) { port in
+            let connection = try RawConnection(port: port)
+            connection.send("POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            var closed = false
+            // A one-byte chunk every 100 ms, for up to 60 s, stops as soon as the server hangs up.
+            for _ in 0..<600 where !closed {
+                if !connection.send("1\r\n \r\n") { closed = true; break }
+                closed = await connection.closedByServer(within: 0.1)
+            }
+            #expect(closed)
+        }
+    }
+
+    @Test("event streams count against the per-address limit, and are not cut by the head deadline while they stream")
+    func eventStreamsCount() async throws {
+        let harness = try Self.harness(head: 1, perAddress: 3)
+        let token = try harness.token("ada")
+        try await LiveServer.run(harness) { port in
+            let create = try RawConnection(port: port)
+            let body = #"{"title": "streams"}"#
+            create.send("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+            let created = await create.readUntilClosed()
+            let id = try #require(created.text.range(of: #""id":"[^"]+""#, options: .regularExpression).map {
+                String(created.text[$0].dropFirst(6).dropLast())
+            }, "\(created.text)")
+            create.hangUp()
+            // Three streams from this address: each answered with its head and left open.
+            var streams: [RawConnection] = []
+            for _ in 0..<3 {
+                var admitted: RawConnection?
+                // The session's creating connection may still be counted for a moment.
+                for _ in 0..<100 where admitted == nil {
+                    let stream = try RawConnection(port: port)
+                    stream.send("GET /v1/sessions/\(id)/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                        + "Accept: text/event-stream\r\n\r\n")
+                    if await stream.response(within: 30) == "HTTP/1.1 200 OK" { admitted = stream } else {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                streams.append(try #require(admitted, "stream \(streams.count) was not served"))
+            }
+            // A fourth connection from the same address is over the limit.
+            let extra = try RawConnection(port: port)
+            extra.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await extra.closedByServer())
+            // The streams are the server's answer still under way, which the head deadline does not time.
+            for stream in streams { #expect(!(await stream.closedByServer(within: 3)), "a stream was cut while it streamed") }
+        }
+    }
+
     @Test("addresses are counted the way one client can vary them")
     func clientKeys() throws {
         func key(_ ip: String) throws -> String { ConnectionsPerAddress.client(of: try SocketAddress(ipAddress: ip, port: 1)) }
@@ -157,5 +225,31 @@ struct SlowClientTests {
         connections.release("a")
         #expect(connections.admit("a"))
         #expect(connections.count("a") == 2)
+    }
+}
+
+extension RawConnection {
+    /// Everything the server sends until it closes the connection (at most `seconds`, off the
+    /// test's threads), and whether it closed.
+    func readUntilClosed(within seconds: Double = 60) async -> (text: String, closed: Bool) {
+        let fd = self.fd
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let end = Date().addingTimeInterval(seconds)
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while Date() < end {
+                    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&entry, 1, 200) > 0 else { continue }
+                    let count = recv(fd, &buffer, buffer.count, 0)
+                    if count <= 0 {
+                        continuation.resume(returning: (String(decoding: received, as: UTF8.self), true))
+                        return
+                    }
+                    received += buffer[0..<count]
+                }
+                continuation.resume(returning: (String(decoding: received, as: UTF8.self), false))
+            }
+        }
     }
 }

@@ -50,7 +50,15 @@ public struct ExecutionInput: Sendable, Decodable {
         self.arguments = arguments
     }
 
+    /// Every field the body may carry: the ones above and the limits a caller may lower.
+    static var fields: [String] {
+        ["language", "code", "stdin", "files", "entrypoint", "command", "arguments"] + CallerLimits.names
+    }
+
     public init(from decoder: any Decoder) throws {
+        // Anything else (a network, a backend, a limit under another name) is refused, not
+        // ignored: an execution runs with no network and the server's sandbox whatever it says.
+        try BodyFields.check(decoder, taken: Self.fields, route: "POST /v1/executions", allowsNoNetwork: true)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         language = try container.decodeIfPresent(String.self, forKey: .language)
         code = try container.decodeIfPresent(String.self, forKey: .code)

@@ -107,6 +107,17 @@ public struct MCPToolServer: Sendable {
     }
 
     func call(_ name: String, _ arguments: [String: Value]) async throws -> CallTool.Result {
+        // An argument the tool does not list (a network, a backend, max_iterations, a limit
+        // under another name) is refused, not ignored, as in the HTTP API (`BodyFields`).
+        if let properties = Self.tools.first(where: { $0.name == name })?.inputSchema.objectValue?["properties"]?.objectValue,
+           let why = BodyFields.refusal(names: Array(arguments.keys), taken: Array(properties.keys), route: "the tool \(name)",
+                                        value: { key -> String?? in
+                                            guard let value = arguments[key] else { return nil }
+                                            if value.isNull { return .some(nil) }
+                                            return value.stringValue.map { .some($0) } ?? nil
+                                        }, allowsNoNetwork: name == "execute_code") {
+            throw ServerError.badRequest(why)
+        }
         switch name {
         case "execute_code":
             let input = ExecutionInput(language: try string(arguments, "language"), code: try string(arguments, "code"),

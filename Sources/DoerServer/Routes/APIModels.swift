@@ -51,14 +51,33 @@ struct SessionList: ResponseEncodable, Sendable {
     var sessions: [SessionView]
 }
 
+/// A session's runs take the server's limits, network and iterations; a body that asks for
+/// any of them (or anything else) is refused, not ignored (`BodyFields`).
 struct CreateSessionBody: Decodable, Sendable {
     var title: String?
     var message: String?
     var files: [String: String]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case title, message, files }
+
+    init(from decoder: any Decoder) throws {
+        try BodyFields.check(decoder, taken: CodingKeys.allCases.map(\.rawValue), route: "POST /v1/sessions")
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        title = try container.decodeIfPresent(String.self, forKey: .title)
+        message = try container.decodeIfPresent(String.self, forKey: .message)
+        files = try container.decodeIfPresent([String: String].self, forKey: .files)
+    }
 }
 
 struct MessageBody: Decodable, Sendable {
     var text: String
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case text }
+
+    init(from decoder: any Decoder) throws {
+        try BodyFields.check(decoder, taken: CodingKeys.allCases.map(\.rawValue), route: "POST /v1/sessions/{id}/messages")
+        text = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .text)
+    }
 }
 
 struct ApprovalAnswerBody: Decodable, Sendable {
