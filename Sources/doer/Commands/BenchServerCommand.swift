@@ -108,7 +108,7 @@ extension BenchCommand {
                 }
             }
             if let most = replicaCounts.max(), most > 1, report.cores <= 2 * most {
-                print("note: \(report.cores) cores here, shared by the replicas, PostgreSQL, the sandboxed runs and this benchmark's clients. A replica adds run slots and connections, not CPU, so on this machine \(most) replicas cannot be faster in total than one; and on PostgreSQL every follower reads each new event from the table, whichever replica it is on, so the database does the same work for any replica count. What more replicas buy here is a second process that can serve when one dies, not speed.")
+                print("note: \(report.cores) cores here, shared by the replicas, PostgreSQL, the sandboxed runs and this benchmark's clients. A replica adds run slots (\(replicaRuns) each) and connections, not CPU: where more replicas finish sooner here, it is because more runs were in flight while others waited on the sandbox or the database, which more run slots on one replica would also give; where they are slower, it is the second process's own cost on the same cores. On PostgreSQL every follower reads each new event from the table, whichever replica it is on, so the database does the same work for any replica count.")
             }
             print("machine: \(report.machine)")
             let errors = report.rows.map { "\($0.replicas): clients \($0.clientErrors) of \(sseClients * replicaRounds), runs \($0.runErrors) of \(replicaSessions * replicaRounds)" }
