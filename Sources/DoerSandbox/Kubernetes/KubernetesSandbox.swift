@@ -73,18 +73,8 @@ final class KubernetesSandbox: Sandbox, Sendable {
         let apply = request.mode == .fullAccess || request.applyChanges
         // The runner in the pod already held its apply to the limit; this holds the host's
         // own apply to it too, whatever came back.
-        if apply, let reason = view.applyOverLimit(result.changedFiles, limit: request.limits.diskBytes) {
-            result.diskLimitExceeded = true
-            result.applyFailure = reason
-            result.warnings.append("changes not applied: \(reason)")
-        } else if apply && !(result.changedFiles.isEmpty && unnamed.isEmpty) {
-            do {
-                result.warnings += try view.apply(result.changedFiles, to: request.workspace)
-                result.changesApplied = true
-            } catch {
-                result.applyFailure = error.description
-                result.warnings.append("changes not applied: \(error.description)")
-            }
+        if apply && !(result.changedFiles.isEmpty && unnamed.isEmpty) {
+            view.applyRecording(&result, to: request.workspace, limit: request.limits.diskBytes)
         }
         return result
     }

@@ -130,24 +130,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
             let unnamed = result.changedFiles.isEmpty ? view.unnamedChanges() : []
             if request.applyChanges && request.mode == .workspaceWrite && !(result.changedFiles.isEmpty && unnamed.isEmpty)
                 && !run.cancelled {
-                // What the apply writes is on the host's disk too, and can be far more than
-                // the view held: sparse files are written in full, each hard link as a file
-                // (`ApplyFootprint`). Past the limit, nothing is applied.
-                if let reason = view.applyOverLimit(result.changedFiles, limit: request.limits.diskBytes) {
-                    result.diskLimitExceeded = true
-                    result.applyFailure = reason
-                    result.warnings.append("changes not applied: \(reason)")
-                } else {
-                    // A change that cannot be applied must not cost the run's output: it is
-                    // reported beside it, and the workspace stays as it was.
-                    do {
-                        result.warnings += try view.apply(result.changedFiles, to: request.workspace)
-                        result.changesApplied = true
-                    } catch {
-                        result.applyFailure = error.description
-                        result.warnings.append("changes not applied: \(error.description)")
-                    }
-                }
+                view.applyRecording(&result, to: request.workspace, limit: request.limits.diskBytes)
             }
         }
         if run.cancelled { throw .cancelled }

@@ -130,6 +130,28 @@ final class WorkspaceView: @unchecked Sendable {
         return "the run went over its disk limit (\(ByteSize.format(limit))): \(excess); nothing was applied"
     }
 
+    /// Applies a run's changes to the real workspace and records the outcome on `result`:
+    /// held to the run's disk limit first (what the apply writes is on the host's disk too,
+    /// and can be far more than the view held: sparse files are written in full, each hard
+    /// link as a file — `ApplyFootprint`), then all or nothing. A change that cannot be
+    /// applied must not cost the run's output: it is reported beside it, and the workspace
+    /// stays as it was.
+    func applyRecording(_ result: inout ExecutionResult, to workspace: URL, limit: Int64?) {
+        if let reason = applyOverLimit(result.changedFiles, limit: limit) {
+            result.diskLimitExceeded = true
+            result.applyFailure = reason
+            result.warnings.append("changes not applied: \(reason)")
+            return
+        }
+        do {
+            result.warnings += try apply(result.changedFiles, to: workspace)
+            result.changesApplied = true
+        } catch {
+            result.applyFailure = error.description
+            result.warnings.append("changes not applied: \(error.description)")
+        }
+    }
+
     /// Names the run created that are not valid UTF-8 (escaped for display).
     func unnamedChanges() -> [String] {
         FileTree.scanReport(directory.path).unnamed.filter { !unnamedInWorkspace.contains($0) && !ProtectedPaths.contains($0) }
