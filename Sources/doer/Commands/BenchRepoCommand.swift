@@ -61,14 +61,14 @@ extension BenchCommand {
                 var verdicts: [RepositoryVerdict] = []
                 for (number, task) in chosen.enumerated() {
                     print("[\(number + 1)/\(chosen.count)] \(task.id) (\(task.kind.rawValue)): \(task.request)")
-                    fflush(stdout)
+                    fflush(nil)
                     let verdict = try await benchmark.run(task)
                     verdicts.append(verdict)
                     print("    \(verdict.result.rawValue): exit \(verdict.exitCode), outcome \(verdict.outcome ?? "—"), hidden tests "
                           + "\(verdict.hiddenPassed ? "pass" : "fail"), suite \(verdict.suitePassed ? "pass" : "fail"), "
                           + String(format: "%.0f s", verdict.seconds))
-                    // A run of many minutes is read while it goes, often through a file.
-                    fflush(stdout)
+                    // A run of many minutes is read while it goes, often through a file (nil: every stream).
+                    fflush(nil)
                 }
                 let report = RepositoryReport(model: "qwen2.5-coder-\(size)-instruct", candidates: candidates, verdicts: verdicts)
                 let results = URL(fileURLWithPath: out, isDirectory: true)
