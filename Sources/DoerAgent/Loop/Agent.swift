@@ -71,8 +71,11 @@ public struct Agent: Sendable {
         // Indexed before any candidate writes: the first copy is still the workspace as it was.
         let repository = await RepositoryContext.build(task: task, workspace: workspace, copy: copies[0], sandbox: sandbox,
                                                        configuration: configuration)
-        // The workspace's own tests that fail before any change are left out of every run.
-        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task), task: task, files: files,
+        // The workspace's own tests that fail before any change are left out of every run;
+        // the examples in the docstrings the request points at are tested like stated ones.
+        let documented = DocumentedExamples.asserts(task: task, files: files, read: copies[0].read)
+        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task, documented: documented),
+                                                     task: task, files: files,
                                                      workspace: copies[0].directory, sandbox: sandbox, configuration: configuration)
         var written: Plan?
         if resume?.plan == nil && Planner.wantsModelPlan(task: task, files: files, mode: configuration.planning) {

@@ -72,7 +72,8 @@ public struct TestStrategy: Sendable, Hashable {
     }
 
     /// Chooses from the files present and the request.
-    public static func choose(files: [String], task: String) -> TestStrategy {
+    /// - Parameter documented: asserts from the docstrings the request points at (`DocumentedExamples`).
+    public static func choose(files: [String], task: String, documented: [String] = []) -> TestStrategy {
         let names = files.map { ($0 as NSString).lastPathComponent }
         // Python and JavaScript keep their own runners (pytest's summary, node's TAP);
         // every other language with tests goes through the catalogue.
@@ -84,7 +85,8 @@ public struct TestStrategy: Sendable, Hashable {
             return TestStrategy(kind: .nodeTest)
         }
         // The request's own examples: `>>>` lines, and calls it states a value for.
-        let stated = StatedExamples.isPython(task: task, files: files) ? StatedExamples.asserts(in: task) : []
+        let python = StatedExamples.isPython(task: task, files: files)
+        let stated = python ? StatedExamples.asserts(in: task) + documented : []
         let examples = ExampleTests.asserts(fromDocstring: task) + stated
         let roots = pythonImportRoots(files)
         if !examples.isEmpty {
