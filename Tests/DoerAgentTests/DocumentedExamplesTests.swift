@@ -107,6 +107,12 @@ struct DocumentedExamplesTests {
             (">>> other(1)\n'st'", false),
             (">>> ordinal(1) + ordinal(2)\n'stnd'", false),
             (">>> print(ordinal(1))\nst", false),
+            (">>> list(ordinal([1, 2], 3))\n[[1, 2]]", true),
+            (">>> sorted(inflect.ordinal({3, 1}))\n[1, 3]", true),
+            (">>> list(ordinal(x))\n[]", false),
+            (">>> list(ordinal(1), 2)\n[]", false),
+            (">>> list(other(1))\n[]", false),
+            (">>> mylist(ordinal(1))\n[]", false),
             (">>> ordinal(1)\n'st'\n'more'", false),
             (">>> ordinal('unterminated)\n'st'", false),
         ]
