@@ -110,10 +110,26 @@ public struct Agent: Sendable {
         }
 
         let budget = Budget(meter: meter, tokens: configuration.tokenBudget, seconds: configuration.timeBudgetSeconds, started: started)
-        let race = await race(task: task, strategy: strategy, plan: written, resumed: resumed, instructions: instructions,
+        var race = await race(task: task, strategy: strategy, plan: written, resumed: resumed, instructions: instructions,
                               copies: copies, repository: repository, configuration: effective, meter: meter, budget: budget, emit: emit)
         if Task.isCancelled {
             return await summary(.cancelled, iterations: race.iterations, message: "cancelled")
+        }
+        // Correct code whose own model-written assertion was wrong is not thrown away: the
+        // candidates' code is judged against each other's tests and the stated examples.
+        var crossChecked: String?
+        if race.winner == nil && !race.gaveUp.isEmpty {
+            let verdict = await CrossCheck(strategy: strategy, workspace: workspace, sandbox: sandbox, configuration: effective)
+                .choose(among: race.gaveUp, copies: copies)
+            if Task.isCancelled {
+                return await summary(.cancelled, iterations: race.iterations, message: "cancelled")
+            }
+            if let verdict, let chosen = verdict.winner {
+                race.winner = chosen
+                crossChecked = verdict.note
+            } else if let verdict {
+                race.reason += "; " + verdict.note
+            }
         }
         guard let winner = race.winner else {
             return await summary(race.outcome, iterations: race.iterations, message: ([race.reason] + notes).joined(separator: "; "))
@@ -122,8 +138,9 @@ public struct Agent: Sendable {
         let changes = copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) && !ToolCaches.contains($0.path) }
         let diff = copy.diff(changes)
         let costs = race.costs.sorted { $0.key < $1.key }.map { "candidate \($0.key): \($0.value.totalTokens) tokens" }
-        let message = (race.iterations == 0 ? "candidate \(winner) passed with the files restored from the session"
-                       : "candidate \(winner) passed after \(race.iterations) iteration(s)")
+        let how: String = crossChecked ?? (race.iterations == 0 ? "candidate \(winner) passed with the files restored from the session"
+                                           : "candidate \(winner) passed after \(race.iterations) iteration(s)")
+        let message = how
             + (costs.count > 1 ? " (" + costs.joined(separator: ", ") + ")" : "")
             + notes.map { "; " + $0 }.joined()
         guard !changes.isEmpty else {
@@ -185,6 +202,8 @@ public struct Agent: Sendable {
         var iterations: Int
         var reason: String
         var costs: [Int: TokenUsage]
+        /// The candidates that gave up (each copy then holds its best attempt), for the cross-check.
+        var gaveUp: [Int] = []
     }
 
     /// Puts a recorded write or edit back on a copy. An edit that no longer applies is
@@ -245,6 +264,7 @@ public struct Agent: Sendable {
                     best.outcome = outcome
                     best.iterations = max(best.iterations, iterations)
                     reasons.append("candidate \(index): \(reason)")
+                    best.gaveUp.append(index)
                 case (nil, let failure):
                     let error: any Error = failure ?? CancellationError()
                     let reason = (error as? ModelError)?.description ?? (error as? DoerError)?.description ?? "\(error)"
