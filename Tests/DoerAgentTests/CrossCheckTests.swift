@@ -172,6 +172,61 @@ struct CrossCheckTests {
         #expect(ws.read("roman.py") == nil && ws.read("util.py") == project["util.py"])
     }
 
+    @Test("test methods and parametrized tests are cut by their lines; a class left without tests goes whole")
+    func cutsClassesAndParameters() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let classes = """
+        from roman import to_roman
+
+
+        class TestRoman:
+            def test_small(self):
+                assert to_roman(4) == 'IV'
+
+            def test_wrong(self):
+                assert to_roman(150) == 'LX'
+
+
+        class TestOnlyWrong:
+            @staticmethod
+            def helper():
+                return 1
+
+            def test_big(self):
+                assert to_roman(2000) == 'MMM'
+
+        """
+        let parametrized = """
+        import pytest
+        from roman import to_roman
+
+
+        @pytest.mark.parametrize("n, expected", [(4, 'IV'), (40, 'XXXX')])
+        def test_many(n, expected):
+            assert to_roman(n) == expected
+
+
+        def test_nine():
+            assert to_roman(9) == 'IX'
+
+        """
+        let model = ScriptedModel(replies: [
+            0: [reply(["roman.py": Roman.right, "tests/test_roman.py": classes])],
+            1: [reply(["roman.py": Roman.alsoRight, "tests/test_numerals.py": parametrized])],
+        ])
+        let (_, summary) = try await AgentHarness.run(model, task: Roman.stated, in: ws, candidates: 2, planning: .derived)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.message.contains("dropped 3 model-written test(s)"), "\(summary.message)")
+        #expect(summary.message.contains("2 of 2 kept test(s)"), "\(summary.message)")
+        let own = try #require(ws.read("tests/test_roman.py"))
+        #expect(own.contains("class TestRoman") && own.contains("def test_small"), "\(own)")
+        #expect(!own.contains("test_wrong") && !own.contains("'LX'"), "\(own)")
+        // TestOnlyWrong keeps a helper, so only its test goes.
+        #expect(own.contains("class TestOnlyWrong") && own.contains("def helper") && !own.contains("test_big"), "\(own)")
+        let other = try #require(ws.read("tests/test_numerals_candidate1.py"))
+        #expect(other.contains("def test_nine") && !other.contains("test_many") && !other.contains("parametrize"), "\(other)")
+    }
+
     @Test("pytest's short summary is read per test function, parameters and reasons left out")
     func readsSummary() {
         let outcome = CrossCheck.outcome(of: """
