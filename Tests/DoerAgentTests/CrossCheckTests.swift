@@ -159,6 +159,21 @@ struct CrossCheckTests {
         #expect(ws.read("util.py") == project["util.py"])
     }
 
+    @Test("a candidate that rewrote a workspace test to pass is judged against the test as it was")
+    func editedWorkspaceTestJudgedAsItWas() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [
+            0: [reply(["roman.py": Roman.right, "util.py": "def double(n):\n    return n * 3\n",
+                       "tests/test_util.py": "from util import double\n\n\ndef test_double():\n    assert double(2) == 6\n",
+                       "tests/test_roman.py": Roman.testsWithWrong0])],
+            1: [reply(["roman.py": Roman.alsoRight, "tests/test_roman.py": Roman.testsWithWrong1])],
+        ])
+        let (_, summary) = try await AgentHarness.run(model, task: Roman.stated, in: ws, candidates: 2, planning: .derived)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.winner == 1, "\(summary.message)")
+        #expect(ws.read("util.py") == project["util.py"] && ws.read("tests/test_util.py") == project["tests/test_util.py"])
+    }
+
     @Test("a lone candidate that broke the workspace's tests is not rescued")
     func loneCandidateBreakingWorkspaceTests() async throws {
         let ws = try AgentWorkspace(files: project)
