@@ -26,7 +26,7 @@ public struct DoerConfiguration: Sendable, Equatable {
     public var audit = AuditSettings()
     public var deploy = DeploySettings()
     public var telemetry = TelemetrySettings()
-    /// `[store]` / `DOER_STORE_URL`: SQLite (the default) or a PostgreSQL URL.
+    /// `[store]` / `DOER_STORE_URL`, `DOER_STORE_SYNCHRONOUS_COMMIT`: SQLite (the default) or a PostgreSQL URL and its durability.
     public var store = StoreSettings()
     /// The profile applied on top of the file's top-level settings, if any.
     public var profile: String?
@@ -93,10 +93,19 @@ public struct DoerConfiguration: Sendable, Equatable {
         }
         if let storeTable = table["store"]?.table {
             for (key, value) in storeTable {
-                guard key == "url" else { throw .configuration("\(source): unknown key store.\(key) (known: url)") }
-                guard let url = value.string, !url.isEmpty else { throw .configuration("\(source): store.url must be a postgres:// URL") }
-                store.url = url
-                try store.validate(source: source)
+                switch key {
+                case "url":
+                    guard let url = value.string, !url.isEmpty else { throw .configuration("\(source): store.url must be a postgres:// URL") }
+                    store.url = url
+                    try store.validate(source: source)
+                case "synchronous_commit":
+                    guard let text = value.string else {
+                        throw .configuration("\(source): store.synchronous_commit must be the string \"on\" or \"off\"")
+                    }
+                    store.synchronousCommit = try StoreSettings.synchronousCommit(text, source: "\(source): store.synchronous_commit")
+                default:
+                    throw .configuration("\(source): unknown key store.\(key) (known: url, synchronous_commit)")
+                }
             }
         }
         if let sandbox = table["sandbox"]?.table {
@@ -345,7 +354,7 @@ public struct DoerConfiguration: Sendable, Equatable {
     }
 
     /// `DOER_SANDBOX_BACKEND`, `DOER_WARM_POOL`, `DOER_TIMEOUT`, `DOER_MEMORY`, `DOER_MODEL_PROVIDER`,
-    /// `DOER_MODEL`, `DOER_STORE_URL`, and the providers' own `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`.
+    /// `DOER_MODEL`, `DOER_STORE_URL`, `DOER_STORE_SYNCHRONOUS_COMMIT`, and the providers' own `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`.
     public mutating func apply(environment: [String: String]) throws(DoerError) {
         if let provider = environment["DOER_MODEL_PROVIDER"] {
             guard let kind = ModelSettings.ProviderKind(rawValue: provider) else {
@@ -380,6 +389,9 @@ public struct DoerConfiguration: Sendable, Equatable {
         if let url = environment["DOER_STORE_URL"], !url.isEmpty {
             store.url = url
             try store.validate(source: "DOER_STORE_URL")
+        }
+        if let text = environment["DOER_STORE_SYNCHRONOUS_COMMIT"], !text.isEmpty {
+            store.synchronousCommit = try StoreSettings.synchronousCommit(text, source: "DOER_STORE_SYNCHRONOUS_COMMIT")
         }
         if let timeout = environment["DOER_TIMEOUT"] { try setLimit("timeout", timeout, source: "DOER_TIMEOUT") }
         if let memory = environment["DOER_MEMORY"] { try setLimit("memory", memory, source: "DOER_MEMORY") }

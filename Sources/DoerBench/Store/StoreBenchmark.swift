@@ -4,23 +4,48 @@ public import Foundation
 import Synchronization
 
 /// `doer bench store`: appends per second to the audit trail on SQLite and on PostgreSQL in
-/// one run, with one writer and with N at once. Both engines are fresh: SQLite files in a
-/// temporary data folder (the default store's settings: WAL, SQLite's own synchronous
-/// default), and a PostgreSQL 15 started on a unix socket in a temporary folder with fsync
-/// on (`TemporaryPostgresServer(durable: true)`), or an empty database given by URL. Each
-/// append is `AuditLog.append`, what every recorded decision costs: read the head and insert
-/// the next record in one transaction under the chain's lock.
+/// one run, each engine at both durabilities, with one writer and with N at once, so the
+/// engines are compared like for like:
+///
+/// - `sqlite-normal`: the store's own settings (WAL, `synchronous=NORMAL`): a commit is not
+///   flushed to disk; an OS crash or power loss can lose the last commits, an application
+///   crash cannot.
+/// - `postgres-off`: `synchronous_commit=off` on the connections (`[store] synchronous_commit`):
+///   the same trade.
+/// - `sqlite-full` (`synchronous=FULL`) and `postgres-on` (PostgreSQL's default, the store's):
+///   every commit waits for its WAL on disk.
+///
+/// Each engine is fresh: SQLite files in temporary data folders, and a PostgreSQL 15 started on
+/// a unix socket in a temporary folder with fsync on (`TemporaryPostgresServer(durable: true)`),
+/// a database for each setting; or one empty database given by URL, which both PostgreSQL
+/// series then append to as one chain. Each append is `AuditLog.append`, what every recorded
+/// decision costs: read the head and insert the next record in one transaction under the
+/// chain's lock.
 ///
 /// Writers are threads of this one process, each appending one record after another
 /// (`AuditLog` is synchronous; Swift tasks would be run at most one per core). On SQLite the
 /// threads queue on the pool's one writer connection, so no time is lost to the file lock as
 /// it would be between processes; on PostgreSQL each thread has a connection of its own and
-/// they queue on the advisory lock. Rounds alternate the engines, so a slow patch of the
-/// machine falls on both; the figure is the median round.
+/// they queue on the advisory lock. Rounds alternate the order of the engines, so a slow patch
+/// of the machine falls on all; the figure is the median round.
 public struct StoreBenchmark: Sendable {
     public enum Engine: String, Sendable, Codable, CaseIterable {
-        case sqlite
-        case postgres
+        case sqliteNormal = "sqlite-normal"
+        case sqliteFull = "sqlite-full"
+        case postgresOn = "postgres-on"
+        case postgresOff = "postgres-off"
+
+        /// Whether a commit waits for its WAL on disk.
+        public var flushesEachCommit: Bool { self == .sqliteFull || self == .postgresOn }
+
+        public var setting: String {
+            switch self {
+            case .sqliteNormal: "SQLite, WAL, synchronous=NORMAL (the store's setting)"
+            case .sqliteFull: "SQLite, WAL, synchronous=FULL"
+            case .postgresOn: "PostgreSQL, synchronous_commit=on (the store's default)"
+            case .postgresOff: "PostgreSQL, synchronous_commit=off ([store] synchronous_commit = \"off\")"
+            }
+        }
     }
 
     public struct Series: Sendable, Codable {
@@ -34,13 +59,22 @@ public struct StoreBenchmark: Sendable {
         public func latency(_ q: Double) -> Double { Statistics.percentile(latenciesMs, q) ?? .nan }
     }
 
-    /// PostgreSQL's rate read against SQLite's for one writer count.
+    /// A PostgreSQL series' rate read against a SQLite one's for one writer count.
     public struct Comparison: Sendable, Codable {
         public var writers: Int
+        public var postgres: Engine
+        public var sqlite: Engine
         public var ratio: Double
+        /// Both flush each commit, or neither does.
+        public var likeForLike: Bool { postgres.flushesEachCommit == sqlite.flushesEachCommit }
         /// The project's goal: PostgreSQL at least half as fast as SQLite.
         public static let goal = 0.5
         public var met: Bool { ratio >= Self.goal }
+
+        /// The pairs compared: the two like-for-like ones, then the stores' defaults.
+        public static let pairs: [(postgres: Engine, sqlite: Engine)] = [
+            (.postgresOff, .sqliteNormal), (.postgresOn, .sqliteFull), (.postgresOn, .sqliteNormal),
+        ]
     }
 
     public struct Report: Sendable, Codable {
@@ -48,11 +82,11 @@ public struct StoreBenchmark: Sendable {
         public var comparisons: [Comparison]
         public var appendsPerSeries: Int
         public var rounds: Int
-        public var sqlite: String
-        public var postgres: String
-        /// Records in each chain at the end, each chain verified intact.
-        public var sqliteRecords: Int
-        public var postgresRecords: Int
+        /// Where each engine's series ran, by `Engine` raw value.
+        public var engines: [String: String]
+        /// Records in each chain at the end, each chain verified intact, by the engines that
+        /// appended to it ("postgres-on+postgres-off" when they shared a database).
+        public var records: [String: Int]
         public var machine: String
     }
 
@@ -63,9 +97,6 @@ public struct StoreBenchmark: Sendable {
     public var rounds: Int
     /// An empty PostgreSQL database to use instead of starting one.
     public var postgresURL: String?
-    /// False starts the server with `synchronous_commit = off`: a commit no longer waits for
-    /// its WAL on disk, the durability SQLite's WAL with `synchronous = NORMAL` gives.
-    public var postgresSynchronousCommit = true
     /// Appends to each engine before anything is timed: connections, the schema, the page cache.
     public var warmUps = 50
 
@@ -82,39 +113,62 @@ public struct StoreBenchmark: Sendable {
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("doer-bench-store-\(getpid())-\(UUID().uuidString.prefix(8))", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let sqlite = try Stores.open(StoreSettings(), directories: DataDirectory(environment: ["DOER_HOME": scratch.path]),
-                                     auditKey: nil).audit
+        func folder(_ name: String) -> DataDirectory {
+            DataDirectory(environment: ["DOER_HOME": scratch.appendingPathComponent(name).path])
+        }
+        var descriptions: [String: String] = [:]
+        let sqliteNormal = try Stores.open(StoreSettings(), directories: folder("normal"), auditKey: nil).audit
+        let sqliteFull = try AuditLog(path: folder("full").sessionDatabase, flushEachCommit: true)
+        descriptions[Engine.sqliteNormal.rawValue] = "\(Engine.sqliteNormal.setting), a fresh data folder"
+        descriptions[Engine.sqliteFull.rawValue] = "\(Engine.sqliteFull.setting), a fresh data folder"
 
         var server: TemporaryPostgresServer?
         defer { server?.stop() }
-        let postgresStore: PostgresStore
-        let postgresDescription: String
+        var postgresStores: [PostgresStore] = []
+        defer { postgresStores.forEach { $0.close() } }
+        let urls: (on: String, off: String)
         do {
-            let url: String
             if let postgresURL {
-                url = postgresURL
-                postgresDescription = "the database at \(try PostgresAddress(url: postgresURL))"
+                let address = try PostgresAddress(url: postgresURL)
+                urls = (postgresURL, postgresURL)
+                for engine in [Engine.postgresOn, .postgresOff] {
+                    descriptions[engine.rawValue] = "\(engine.setting), the database at \(address) (both PostgreSQL series append to its one chain)"
+                }
             } else {
                 progress("starting PostgreSQL 15 on a unix socket (fsync on)")
-                let started = try TemporaryPostgresServer(durable: true, settings: postgresSynchronousCommit ? [:] : ["synchronous_commit": "off"])
+                let started = try TemporaryPostgresServer(durable: true)
                 server = started
-                url = try started.makeDatabase()
-                postgresDescription = "PostgreSQL 15 started here on a unix socket, fsync on, "
-                    + (postgresSynchronousCommit ? "synchronous_commit on (each commit waits for its WAL on disk)"
-                        : "synchronous_commit off (commits do not wait for the disk)")
+                urls = (try started.makeDatabase(), try started.makeDatabase())
+                for engine in [Engine.postgresOn, .postgresOff] {
+                    descriptions[engine.rawValue] = "\(engine.setting), PostgreSQL 15 started here on a unix socket with fsync on, a database of its own"
+                }
             }
-            postgresStore = try PostgresStore(address: PostgresAddress(url: url), connections: max(8, writers))
+            for (url, synchronous) in [(urls.on, true), (urls.off, false)] {
+                postgresStores.append(try PostgresStore(address: PostgresAddress(url: url), connections: max(8, writers),
+                                                        synchronousCommit: synchronous))
+            }
         } catch let error as DoerError {
             throw error
         } catch {
             throw .configuration("cannot start PostgreSQL for the benchmark: \(error)")
         }
-        defer { postgresStore.close() }
-        let postgres = AuditLog(storage: postgresStore.audit)
-        guard try postgres.records(limit: 1).isEmpty else {
-            throw .configuration("\(postgresDescription) already holds audit records; the benchmark appends thousands of notes, so give it an empty database")
+        let logs: [(Engine, AuditLog)] = [
+            (.sqliteNormal, sqliteNormal), (.sqliteFull, sqliteFull),
+            (.postgresOn, AuditLog(storage: postgresStores[0].audit)), (.postgresOff, AuditLog(storage: postgresStores[1].audit)),
+        ]
+        // What a connection reports, not what was asked for: a series is labelled by the setting it ran with.
+        for (store, expected) in zip(postgresStores, ["on", "off"]) {
+            let actual = try store.setting("synchronous_commit")
+            guard actual == expected else {
+                throw .configuration("a PostgreSQL connection opened with synchronous_commit=\(expected) reports \(actual)")
+            }
         }
-        let logs: [(Engine, AuditLog)] = [(.sqlite, sqlite), (.postgres, postgres)]
+        for (engine, log) in logs where engine == .postgresOn || engine == .postgresOff {
+            guard try log.records(limit: 1).isEmpty else {
+                throw .configuration("\(descriptions[engine.rawValue] ?? "the database") already holds audit records; "
+                    + "the benchmark appends thousands of notes, so give it an empty database")
+            }
+        }
 
         for (engine, log) in logs {
             progress("warming up \(engine.rawValue)")
@@ -126,7 +180,7 @@ public struct StoreBenchmark: Sendable {
         }
         for round in 1...rounds {
             for count in counts {
-                // Alternate which engine goes first, so neither always runs on a warmer machine.
+                // Alternate the order, so no engine always runs on a warmer (or busier) machine.
                 let order = round.isMultiple(of: 2) ? logs.reversed() : logs
                 for (engine, log) in order {
                     progress("round \(round) of \(rounds): \(engine.rawValue), \(count) writer\(count == 1 ? "" : "s")")
@@ -139,23 +193,28 @@ public struct StoreBenchmark: Sendable {
         }
 
         // Every append was committed once: each chain verifies and holds exactly as many.
-        let expected = warmUps + rounds * counts.count * appends
-        var records: [Engine: Int] = [:]
-        for (engine, log) in logs {
-            let verification = try log.verify()
-            guard verification.intact, verification.records == expected else {
-                throw .configuration("after the benchmark the \(engine.rawValue) chain holds \(verification.records) records, expected \(expected)"
+        let perEngine = warmUps + rounds * counts.count * appends
+        let chains: [(name: String, log: AuditLog, engines: Int)] = postgresURL == nil
+            ? logs.map { ($0.0.rawValue, $0.1, 1) }
+            : [(Engine.sqliteNormal.rawValue, sqliteNormal, 1), (Engine.sqliteFull.rawValue, sqliteFull, 1),
+               ("\(Engine.postgresOn.rawValue)+\(Engine.postgresOff.rawValue)", logs[2].1, 2)]
+        var records: [String: Int] = [:]
+        for chain in chains {
+            let verification = try chain.log.verify()
+            guard verification.intact, verification.records == perEngine * chain.engines else {
+                throw .configuration("after the benchmark the \(chain.name) chain holds \(verification.records) records, expected \(perEngine * chain.engines)"
                     + (verification.firstBreak.map { ", broken at \($0)" } ?? ""))
             }
-            records[engine] = verification.records
+            records[chain.name] = verification.records
         }
-        let comparisons = counts.map { count in
-            let rate = { (engine: Engine) in series.first { $0.engine == engine && $0.writers == count }!.appendsPerSecond }
-            return Comparison(writers: count, ratio: rate(.postgres) / rate(.sqlite))
+        let comparisons = counts.flatMap { count in
+            Comparison.pairs.map { pair in
+                let rate = { (engine: Engine) in series.first { $0.engine == engine && $0.writers == count }!.appendsPerSecond }
+                return Comparison(writers: count, postgres: pair.postgres, sqlite: pair.sqlite, ratio: rate(pair.postgres) / rate(pair.sqlite))
+            }
         }
         return Report(series: series, comparisons: comparisons, appendsPerSeries: appends, rounds: rounds,
-                      sqlite: "SQLite in a temporary data folder, WAL with synchronous=NORMAL, as the store opens it (commits are not flushed to disk one by one)", postgres: postgresDescription,
-                      sqliteRecords: records[.sqlite] ?? 0, postgresRecords: records[.postgres] ?? 0, machine: Machine.description)
+                      engines: descriptions, records: records, machine: Machine.description)
     }
 
     /// `appends` notes from `writers` threads started together: the wall time from the start

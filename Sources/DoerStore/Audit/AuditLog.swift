@@ -21,9 +21,11 @@ public final class AuditLog: Sendable {
     private var key: SymmetricKey? { keyData.map { SymmetricKey(data: $0) } }
     private let redactor: SecretRedactor
 
-    /// The SQLite file at `path`.
-    public convenience init(path: URL, key: Data? = nil, redactor: SecretRedactor = SecretRedactor()) throws(DoerError) {
-        self.init(storage: try SQLiteAuditStorage(path: path), key: key, redactor: redactor)
+    /// The SQLite file at `path`. `flushEachCommit` opens it with `synchronous=FULL` instead of
+    /// the store's NORMAL (`doer bench store` measures both).
+    public convenience init(path: URL, key: Data? = nil, redactor: SecretRedactor = SecretRedactor(),
+                            flushEachCommit: Bool = false) throws(DoerError) {
+        self.init(storage: try SQLiteAuditStorage(path: path, flushEachCommit: flushEachCommit), key: key, redactor: redactor)
     }
 
     public init(storage: any AuditStorage, key: Data? = nil, redactor: SecretRedactor = SecretRedactor()) {

@@ -27,11 +27,11 @@ public struct Stores: Sendable {
     public static func open(_ settings: StoreSettings, directories: DataDirectory, auditKey: Data?,
                             redactor: SecretRedactor = SecretRedactor()) throws(DoerError) -> Stores {
         if let url = settings.url {
-            let postgres = try PostgresStore.shared(url: url)
+            let postgres = try PostgresStore.shared(url: url, synchronousCommit: settings.synchronousCommit)
             return Stores(sessions: SessionStore(storage: postgres.sessions),
                           audit: AuditLog(storage: postgres.audit, key: auditKey, redactor: redactor),
                           access: AccessStore(storage: postgres.access),
-                          description: "PostgreSQL at \(postgres.address)")
+                          description: "PostgreSQL at \(postgres.address)" + (settings.synchronousCommit ? "" : " (synchronous_commit off)"))
         }
         return Stores(sessions: try SessionStore(path: directories.sessionDatabase),
                       audit: try AuditLog(path: directories.sessionDatabase, key: auditKey, redactor: redactor),
@@ -43,14 +43,15 @@ public struct Stores: Sendable {
 extension PostgresStore {
     private static let opened = Mutex<[String: PostgresStore]>([:])
 
-    /// One store (one set of connections, one migration check) per URL and process,
-    /// however many runtimes and commands open it.
-    public static func shared(url: String) throws(DoerError) -> PostgresStore {
+    /// One store (one set of connections, one migration check) per URL, durability setting
+    /// and process, however many runtimes and commands open it.
+    public static func shared(url: String, synchronousCommit: Bool = true) throws(DoerError) -> PostgresStore {
+        let key = (synchronousCommit ? "on " : "off ") + url
         let result: Result<PostgresStore, DoerError> = opened.withLock { stores in
-            if let store = stores[url] { return .success(store) }
+            if let store = stores[key] { return .success(store) }
             do throws(DoerError) {
-                let store = try PostgresStore(url: url)
-                stores[url] = store
+                let store = try PostgresStore(address: PostgresAddress(url: url), synchronousCommit: synchronousCommit)
+                stores[key] = store
                 return .success(store)
             } catch {
                 return .failure(error)

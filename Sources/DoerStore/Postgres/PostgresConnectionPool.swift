@@ -10,6 +10,9 @@ import PostgresNIO
 final class PostgresConnectionPool: @unchecked Sendable {
     let address: PostgresAddress
     private let limit: Int
+    /// Sent as a start-up parameter, so every connection, new or reopened, has it from its
+    /// first statement and no statement is spent setting it.
+    private let synchronousCommit: Bool
     private let condition = NSCondition()
     private var idle: [PostgresConnection] = []
     private var open = 0
@@ -20,9 +23,10 @@ final class PostgresConnectionPool: @unchecked Sendable {
     /// The store's own event loops: answers never wait on a caller's loop.
     private static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    init(address: PostgresAddress, limit: Int = 8) {
+    init(address: PostgresAddress, limit: Int = 8, synchronousCommit: Bool = true) {
         self.address = address
         self.limit = limit
+        self.synchronousCommit = synchronousCommit
         var logger = Logger(label: "doer.store.postgres")
         logger.logLevel = .critical
         self.logger = logger
@@ -112,6 +116,9 @@ final class PostgresConnectionPool: @unchecked Sendable {
                                   database: address.database)
         }
         configuration.options.connectTimeout = .seconds(10)
+        // Always sent, "on" too: the audit trail's durability is what the configuration says,
+        // not whatever a role or database default was set to on the server.
+        configuration.options.additionalStartupParameters = [("synchronous_commit", synchronousCommit ? "on" : "off")]
         do {
             return try PostgresLink.wait(PostgresConnection.connect(on: Self.group.next(), configuration: configuration,
                                                                     id: id, logger: logger))

@@ -22,9 +22,11 @@ public final class PostgresStore: Sendable {
         try self.init(address: PostgresAddress(url: url))
     }
 
-    public init(address: PostgresAddress, connections: Int = 8) throws(DoerError) {
+    /// `synchronousCommit` is PostgreSQL's setting of that name on every connection opened
+    /// (`StoreSettings.synchronousCommit`): on waits for each commit's WAL on disk.
+    public init(address: PostgresAddress, connections: Int = 8, synchronousCommit: Bool = true) throws(DoerError) {
         self.address = address
-        pool = PostgresConnectionPool(address: address, limit: connections)
+        pool = PostgresConnectionPool(address: address, limit: connections, synchronousCommit: synchronousCommit)
         do {
             try Self.migrate(pool)
         } catch let error as DoerError {
@@ -41,6 +43,18 @@ public final class PostgresStore: Sendable {
     public func schemaVersion() throws(DoerError) -> Int {
         do {
             return try pool.withConnection { link in try Self.version(link) }
+        } catch {
+            throw .configuration("store \(address): \(error)")
+        }
+    }
+
+    /// A run-time parameter as this store's connections see it (`SHOW name`), e.g.
+    /// `synchronous_commit`.
+    public func setting(_ name: String) throws(DoerError) -> String {
+        do {
+            return try pool.withConnection { link in
+                try link.query("SELECT current_setting($1)", [.text(name)]).first?[0].text() ?? ""
+            }
         } catch {
             throw .configuration("store \(address): \(error)")
         }

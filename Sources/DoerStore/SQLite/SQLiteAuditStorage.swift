@@ -9,9 +9,14 @@ import GRDB
 final class SQLiteAuditStorage: AuditStorage {
     private let pool: DatabasePool
 
-    init(path: URL) throws(DoerError) {
+    /// `flushEachCommit` sets `synchronous=FULL` on the writer connection: each commit waits
+    /// for the WAL on disk, as PostgreSQL's `synchronous_commit=on` does. Off keeps what GRDB
+    /// sets in WAL mode and the store uses, `synchronous=NORMAL`.
+    init(path: URL, flushEachCommit: Bool = false) throws(DoerError) {
         // Appends wait longer than other writes: a record must never be dropped for a busy file.
         pool = try StoreDatabase.open(path, holding: "the audit trail", busyTimeoutSeconds: 30) { pool in
+            // After the pool's WAL set-up, which sets NORMAL; the writer connection keeps it.
+            if flushEachCommit { try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") } }
             try pool.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS audit (
@@ -33,6 +38,11 @@ final class SQLiteAuditStorage: AuditStorage {
                     """)
             }
         }
+    }
+
+    /// SQLite's `synchronous` on the writer connection: 1 NORMAL, 2 FULL.
+    func synchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     func append(_ make: (AuditHead?) throws -> StoredAuditRecord) throws -> StoredAuditRecord {
