@@ -76,6 +76,8 @@ fi
 
 if [ "$scope" = all ]; then
   command -v runsc   >/dev/null 2>&1 || need_apt+=(runsc)
+  # `runsc do` (the runner's gVisor tests) gives each sandbox a network namespace with NAT.
+  [ -x /usr/sbin/iptables ] || need_apt+=(iptables)
   command -v socat   >/dev/null 2>&1 || need_apt+=(socat)
   command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
   command -v git     >/dev/null 2>&1 || need_apt+=(git)        # doer deploy; the deploy tests run git daemon

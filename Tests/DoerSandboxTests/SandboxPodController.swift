@@ -5,9 +5,10 @@ import NIOConcurrencyHelpers
 /// doer-sandbox-runner as a child process on a loopback address of its own, checks its
 /// readiness route as the kubelet's probe would, and marks the
 /// pod Running and Ready with that address. A deleted pod's runner is killed and its folder
-/// removed. Other modes answer as a cluster that cannot pull the image, or never gets ready.
+/// removed. `gvisor` starts the runner under `runsc do` instead, as a gVisor RuntimeClass would
+/// (`GVisorRunner`). Other modes answer as a cluster that cannot pull the image, or never gets ready.
 final class SandboxPodController: @unchecked Sendable {
-    enum Mode { case local, imagePullFails, neverReady }
+    enum Mode { case local, gvisor, imagePullFails, neverReady }
 
     let mode: Mode
     let port: Int
@@ -51,7 +52,7 @@ final class SandboxPodController: @unchecked Sendable {
                 "name": "runner", "ready": false,
                 "state": ["waiting": ["reason": "ErrImagePull", "message": "pull access denied for registry.example.com/doer-sandbox"]],
             ]]])
-        case .local:
+        case .local, .gvisor:
             start(api, name)
         }
     }
@@ -67,13 +68,24 @@ final class SandboxPodController: @unchecked Sendable {
             defer { next = next >= 250 ? 2 : next + 1 }
             return next
         }
-        let address = "127.0.0.\(n)"
+        var address = "127.0.0.\(n)"
         let process = Process()
+        let runnerArguments = ["--port", String(port), "--workspace", folder.appendingPathComponent("workspace").path,
+                               "--staging", folder.appendingPathComponent("staging").path]
         process.executableURL = URL(fileURLWithPath: runner)
-        process.arguments = ["--host", address, "--port", String(port), "--workspace", folder.appendingPathComponent("workspace").path,
-                             "--staging", folder.appendingPathComponent("staging").path]
+        process.arguments = ["--host", address] + runnerArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        if mode == .gvisor {
+            // The sandbox has a network namespace of its own, reached at the address runsc gives it.
+            let launch = GVisorRunner.launch(runner: runner, arguments: ["--host", "0.0.0.0"] + runnerArguments)
+            address = launch.address
+            process.executableURL = URL(fileURLWithPath: launch.command[0])
+            process.arguments = Array(launch.command.dropFirst())
+            FileManager.default.createFile(atPath: folder.appendingPathComponent("runsc.log").path, contents: nil)
+            process.standardError = try? FileHandle(forWritingTo: folder.appendingPathComponent("runsc.log"))
+            lock.withLock { addressesByPod[name] = address }
+        }
         do {
             try process.run()
         } catch {
@@ -94,13 +106,25 @@ final class SandboxPodController: @unchecked Sendable {
             }
             usleep(20_000)
         }
-        api.updateStatus(pod: name, ["phase": "Failed", "reason": "Error", "message": "the runner never answered its readiness probe"])
+        let log = (try? String(contentsOf: folder.appendingPathComponent("runsc.log"), encoding: .utf8)) ?? ""
+        api.updateStatus(pod: name, ["phase": "Failed", "reason": "Error",
+                                     "message": "the runner never answered its readiness probe" + (log.isEmpty ? "" : ": \(log)")])
     }
+
+    private var addressesByPod: [String: String] = [:]
+    /// The addresses the gVisor sandboxes were given, by pod name.
+    var gvisorAddresses: [String: String] { lock.withLock { addressesByPod } }
 
     private func deleted(_ name: String) {
         guard let runner = lock.withLock({ runners.removeValue(forKey: name) }) else { return }
         if runner.process.isRunning {
-            kill(runner.process.processIdentifier, SIGKILL)
+            if mode == .gvisor {
+                // runsc removes the sandbox and its network namespace on SIGTERM, not on SIGKILL.
+                kill(runner.process.processIdentifier, SIGTERM)
+                let deadline = Date().addingTimeInterval(15)
+                while runner.process.isRunning && Date() < deadline { usleep(20_000) }
+            }
+            if runner.process.isRunning { kill(runner.process.processIdentifier, SIGKILL) }
         }
         runner.process.waitUntilExit()
         try? FileManager.default.removeItem(at: runner.folder)
