@@ -72,12 +72,15 @@ public struct RepositoryTaskSet: Sendable {
 public enum RepositoryBenchmarkError: Error, CustomStringConvertible, Equatable {
     case noTaskSet(String)
     case buildFailed(String)
+    /// `--resume` found a report it cannot go on from.
+    case cannotResume(String)
 
     public var description: String {
         switch self {
         case .noTaskSet(let path):
             "no task set in \(path): build it with `python3 benchmarks/repo/build_tasks.py \(path)` (doer bench repo --build does)"
         case .buildFailed(let detail): "building the task set failed: \(detail)"
+        case .cannotResume(let detail): "cannot resume: \(detail)"
         }
     }
 }

@@ -45,6 +45,23 @@ public struct RepositoryReport: Sendable, Codable {
         self.verdicts = verdicts
     }
 
+    /// The verdicts an earlier run of the same model and candidate count recorded in `json` for
+    /// these tasks (none when there is no file); a run of other settings is not mixed in.
+    public static func earlierVerdicts(in json: URL, model: String, candidates: Int, tasks: [String]) throws -> [RepositoryVerdict] {
+        guard FileManager.default.fileExists(atPath: json.path) else { return [] }
+        let report: RepositoryReport
+        do {
+            report = try JSONDecoder().decode(RepositoryReport.self, from: Data(contentsOf: json))
+        } catch {
+            throw RepositoryBenchmarkError.cannotResume("\(json.path) is not a report this version reads (\(error)); move it away to start afresh")
+        }
+        guard report.model == model, report.candidates == candidates else {
+            throw RepositoryBenchmarkError.cannotResume("\(json.path) holds \(report.model) with \(report.candidates) candidate(s), not \(model) with \(candidates)")
+        }
+        let wanted = Set(tasks)
+        return report.verdicts.filter { wanted.contains($0.task) }
+    }
+
     public func count(_ result: RepositoryVerdict.Result) -> Int { verdicts.filter { $0.result == result }.count }
     public var unverified: Int { verdicts.filter { $0.outcome == "unverified" }.count }
     public var medianSeconds: Double { Statistics.median(verdicts.map(\.seconds)) ?? 0 }

@@ -29,6 +29,7 @@ extension BenchCommand {
         @Option(help: "Only the first K tasks.") var limit: Int?
         @Option(help: "Seconds before a task's run is stopped.") var timeout = 1200
         @Option(help: "Folder for the results (JSON and Markdown).") var out = "benchmarks/results"
+        @Flag(help: "Keep the verdicts already in --out for this model and candidate count and run only the other tasks.") var resume = false
 
         func validate() throws {
             guard ["0.5b", "1.5b"].contains(size) else { throw ValidationError("--size must be 0.5b or 1.5b") }
@@ -58,8 +59,27 @@ extension BenchCommand {
                 let benchmark = RepositoryBenchmark(doer: BenchSupport.doerExecutable, candidates: candidates, maxIterations: maxIterations,
                                                     environment: ["XDG_CONFIG_HOME": configHome.path], sandbox: runtime.sandbox,
                                                     timeoutSeconds: timeout)
-                var verdicts: [RepositoryVerdict] = []
-                for (number, task) in chosen.enumerated() {
+                let results = URL(fileURLWithPath: out, isDirectory: true)
+                try FileManager.default.createDirectory(at: results, withIntermediateDirectories: true)
+                let model = "qwen2.5-coder-\(size)-instruct"
+                let name = "repo-\(model)-c\(candidates)"
+                let json = results.appendingPathComponent(name + ".json")
+                var verdicts = resume ? try RepositoryReport.earlierVerdicts(in: json, model: model, candidates: candidates, tasks: chosen.map(\.id)) : []
+                if !verdicts.isEmpty { print("resuming: \(verdicts.count) task(s) already judged in \(json.path)") }
+                let command = "doer bench repo --size \(size) --candidates \(candidates) --max-iterations \(maxIterations)"
+                    + (only.map { " --only \($0)" } ?? "") + (limit.map { " --limit \($0)" } ?? "")
+                // Written after every task, so a long run stopped part-way keeps what it judged (--resume goes on).
+                func save() throws -> RepositoryReport {
+                    let report = RepositoryReport(model: model, candidates: candidates, verdicts: verdicts)
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    try encoder.encode(report).write(to: json)
+                    try Data("# \(name)\n\n`\(command)` with \(BuildInfo.versionLine) on \(Machine.description)\n\n\(report.markdown)\n".utf8)
+                        .write(to: results.appendingPathComponent(name + ".md"))
+                    return report
+                }
+                let done = Set(verdicts.map(\.task))
+                for (number, task) in chosen.enumerated() where !done.contains(task.id) {
                     print("[\(number + 1)/\(chosen.count)] \(task.id) (\(task.kind.rawValue)): \(task.request)")
                     fflush(nil)
                     let verdict = try await benchmark.run(task)
@@ -67,20 +87,11 @@ extension BenchCommand {
                     print("    \(verdict.result.rawValue): exit \(verdict.exitCode), outcome \(verdict.outcome ?? "—"), hidden tests "
                           + "\(verdict.hiddenPassed ? "pass" : "fail"), suite \(verdict.suitePassed ? "pass" : "fail"), "
                           + String(format: "%.0f s", verdict.seconds))
+                    _ = try save()
                     // A run of many minutes is read while it goes, often through a file (nil: every stream).
                     fflush(nil)
                 }
-                let report = RepositoryReport(model: "qwen2.5-coder-\(size)-instruct", candidates: candidates, verdicts: verdicts)
-                let results = URL(fileURLWithPath: out, isDirectory: true)
-                try FileManager.default.createDirectory(at: results, withIntermediateDirectories: true)
-                let name = "repo-\(report.model)-c\(candidates)"
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                try encoder.encode(report).write(to: results.appendingPathComponent(name + ".json"))
-                let command = "doer bench repo --size \(size) --candidates \(candidates) --max-iterations \(maxIterations)"
-                    + (only.map { " --only \($0)" } ?? "") + (limit.map { " --limit \($0)" } ?? "")
-                try Data("# \(name)\n\n`\(command)` on \(Machine.description)\n\n\(report.markdown)\n".utf8)
-                    .write(to: results.appendingPathComponent(name + ".md"))
+                let report = try save()
                 print(report.summary)
                 print("results: \(results.appendingPathComponent(name + ".md").path)")
                 if report.count(RepositoryVerdict.Result.falseSuccess) > 0 { throw ExitCode(1) }
