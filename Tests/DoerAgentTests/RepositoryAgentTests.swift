@@ -152,6 +152,9 @@ struct ChangeEvidenceEventTests {
         #expect(evidence.passedAfter == evidence.failedBefore)
         #expect(evidence.before?.failed == 1)
         #expect(evidence.command.contains("pytest"))
+        // The red test is the model's own: the record and the words say so.
+        #expect(evidence.sources == [.modelTests])
+        #expect(evidence.summary.contains("only tests the model wrote"), "\(evidence.summary)")
         // It comes before the change is applied, and it survives the JSON the frontends and the store read.
         let evidenceIndex = try #require(events.firstIndex { if case .evidence = $0 { true } else { false } })
         let appliedIndex = try #require(events.firstIndex { if case .changesApplied = $0 { true } else { false } })
@@ -179,5 +182,16 @@ struct ChangeEvidenceEventTests {
         #expect(RequestEvidence.failedTests(in: output) == ["test_a.py::test_one", "tests/test_b.py::test_two"])
         #expect(RequestEvidence.failedTests(in: "not ok 3 - adds numbers\nok 4 - other") == ["adds numbers"])
         #expect(RequestEvidence.failedTests(in: "all good").isEmpty)
+    }
+
+    @Test("whose test went red to green is read from its file: Doer's examples, the workspace's, or the model's")
+    func evidenceSources() {
+        let sources = RequestEvidence.sources(
+            of: ["test_doer_examples.py::test_example_1", "tests/test_core.py::test_a", "test_new.py::test_b", "test_doer_examples.py::test_example_2"],
+            generated: ["test_doer_examples.py"], originalFiles: ["tests/test_core.py", "core.py"])
+        #expect(sources == [.requestExamples, .workspaceTests, .modelTests])
+        #expect(RequestEvidence.sources(of: [], generated: [], originalFiles: []).isEmpty)
+        // A runner's name without a file (node's TAP) says nothing of whose test it is.
+        #expect(RequestEvidence.sources(of: ["adds numbers"], generated: [], originalFiles: ["a.test.js"]).isEmpty)
     }
 }

@@ -55,6 +55,19 @@ struct RepositoryReportTests {
         #expect(FileManager.default.fileExists(atPath: json.path), "the broken report is left where it was")
     }
 
+    @Test("the evidence's sources are read from doer exec --json's last evidence event")
+    func evidenceFromJSON() {
+        let lines = """
+            {"plan":{"_0":{"steps":[]}}}
+            {"evidence":{"_0":{"kind":"red-green","verified":true,"sources":["request-examples","model-tests"],"summary":"s","command":"c","failedBefore":[],"passedAfter":[]}}}
+            {"done":{"_0":{"outcome":"passed"}}}
+            """
+        #expect(RepositoryBenchmark.evidenceSources(inJSONLines: lines) == ["request-examples", "model-tests"])
+        #expect(RepositoryBenchmark.evidenceSources(inJSONLines: "{\"done\":{}}\nnot json") == nil)
+        // A record written before sources were kept has none.
+        #expect(RepositoryBenchmark.evidenceSources(inJSONLines: "{\"evidence\":{\"_0\":{\"kind\":\"none\"}}}") == [])
+    }
+
     @Test("the summary counts unverified runs and false successes")
     func summary() {
         let report = RepositoryReport(model: "m", candidates: 1, verdicts: [

@@ -68,9 +68,12 @@ struct RequestEvidence {
             let red = run.report.failed > 0 ? "\(run.report.failed) test(s)" : "the tests"
             // The winner's run passed every test, so each that failed here passes with the change.
             let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
+            let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles))
             return ChangeEvidence(kind: .redGreen, verified: true, failedBefore: failed, passedAfter: failed, before: run.report,
                                   command: command, summary: "\(red) failed on the workspace as it was and pass with the change"
-                                    + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")"))
+                                    + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")")
+                                    + (sources == [.modelTests] ? "; only tests the model wrote show it, no example of the request's or test of the project's" : ""),
+                                  sources: sources)
         }
         if Self.asksForRefactor(task) {
             return ChangeEvidence(kind: .existingSuite, verified: true, before: run.report, command: command,
@@ -97,6 +100,21 @@ struct RequestEvidence {
                 id = text[dash.upperBound...]
             }
             if let id, !id.isEmpty, !found.contains(String(id)) { found.append(String(id)) }
+        }
+        return found
+    }
+
+    /// Whose tests the failed ids are, by their file: Doer's file of the request's examples,
+    /// a test file the workspace had, or one the candidate added.
+    static func sources(of failed: [String], generated: Set<String>, originalFiles: Set<String>) -> [ChangeEvidence.Source] {
+        var found: [ChangeEvidence.Source] = []
+        // Only pytest's ids name their file; a name alone (node's TAP) says nothing of whose it is.
+        for id in failed {
+            guard let separator = id.range(of: "::") else { continue }
+            let file = String(id[..<separator.lowerBound])
+            let source: ChangeEvidence.Source = generated.contains(file) ? .requestExamples
+                : originalFiles.contains(file) ? .workspaceTests : .modelTests
+            if !found.contains(source) { found.append(source) }
         }
         return found
     }

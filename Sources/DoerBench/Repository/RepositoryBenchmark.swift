@@ -58,6 +58,7 @@ public struct RepositoryBenchmark: Sendable {
         return RepositoryVerdict(task: task.id, project: task.project, kind: task.kind,
                                  result: RepositoryVerdict.judge(exitCode: exitCode, hiddenPassed: hidden.succeeded, suitePassed: suite.succeeded),
                                  exitCode: exitCode, outcome: Self.outcome(inJSONLines: exec.stdout),
+                                 evidence: Self.evidenceSources(inJSONLines: exec.stdout),
                                  hiddenPassed: hidden.succeeded, suitePassed: suite.succeeded, seconds: seconds, detail: detail)
     }
 
@@ -97,6 +98,18 @@ public struct RepositoryBenchmark: Sendable {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   object["type"] as? String == "done" else { continue }
             return find("outcome", in: object)
+        }
+        return nil
+    }
+
+    /// Whose tests went red to green in the run's last evidence event (`request-examples`,
+    /// `workspace-tests`, `model-tests`), when it had one.
+    static func evidenceSources(inJSONLines output: String) -> [String]? {
+        for line in output.split(separator: "\n").reversed() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let evidence = object["evidence"] as? [String: Any] else { continue }
+            let record = (evidence["_0"] as? [String: Any]) ?? evidence
+            return record["sources"] as? [String] ?? []
         }
         return nil
     }

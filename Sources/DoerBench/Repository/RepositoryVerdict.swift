@@ -20,6 +20,9 @@ public struct RepositoryVerdict: Sendable, Codable, Hashable {
     public var exitCode: Int32
     /// The run's outcome as Doer reported it (`passed`, `unverified`, `failed`…), when it got that far.
     public var outcome: String?
+    /// Whose tests went red to green when Doer claimed evidence (`request-examples`,
+    /// `workspace-tests`, `model-tests`); nil when the run had no evidence event.
+    public var evidence: [String]?
     public var hiddenPassed: Bool
     public var suitePassed: Bool
     public var seconds: Double
@@ -67,9 +70,11 @@ public struct RepositoryReport: Sendable, Codable {
     public var medianSeconds: Double { Statistics.median(verdicts.map(\.seconds)) ?? 0 }
 
     public var markdown: String {
-        var lines = ["| task | kind | result | doer outcome (exit) | hidden tests | suite | time |", "|---|---|---|---|---|---|---|"]
+        var lines = ["| task | kind | result | doer outcome (exit) | red → green from | hidden tests | suite | time |",
+                     "|---|---|---|---|---|---|---|---|"]
         for v in verdicts {
-            lines.append("| \(v.task) | \(v.kind.rawValue) | \(v.result.rawValue) | \(v.outcome ?? "—") (\(v.exitCode)) | "
+            let evidence = v.evidence.map { $0.isEmpty ? "—" : $0.joined(separator: ", ") } ?? "—"
+            lines.append("| \(v.task) | \(v.kind.rawValue) | \(v.result.rawValue) | \(v.outcome ?? "—") (\(v.exitCode)) | \(evidence) | "
                 + "\(v.hiddenPassed ? "pass" : "fail") | \(v.suitePassed ? "pass" : "fail") | \(String(format: "%.0f s", v.seconds)) |")
         }
         lines.append("")
@@ -79,6 +84,7 @@ public struct RepositoryReport: Sendable, Codable {
 
     public var summary: String {
         "\(model), \(candidates) candidate(s): solved \(count(.solved)) of \(verdicts.count), false successes \(count(.falseSuccess)), "
-            + "unverified \(unverified), fixed but not claimed \(count(.unclaimedFix)), median \(String(format: "%.0f", medianSeconds)) s per task"
+            + "unverified \(unverified), claimed on the model's own tests only \(verdicts.filter { $0.exitCode == 0 && $0.evidence == ["model-tests"] }.count), "
+            + "fixed but not claimed \(count(.unclaimedFix)), median \(String(format: "%.0f", medianSeconds)) s per task"
     }
 }

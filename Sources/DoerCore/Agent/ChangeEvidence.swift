@@ -10,7 +10,20 @@ public struct ChangeEvidence: Sendable, Hashable, Codable {
         case none
     }
 
+    /// Who wrote a test that went from red to green: the user (the request's or the
+    /// documentation's examples, which Doer turns into tests), the project (the workspace's
+    /// own tests), or the model. Only the first two say what was asked without the model's
+    /// reading of it.
+    public enum Source: String, Sendable, Hashable, Codable {
+        case requestExamples = "request-examples"
+        case workspaceTests = "workspace-tests"
+        case modelTests = "model-tests"
+    }
+
     public var kind: Kind
+    /// Whose tests went red to green (empty when the runner did not name them). Optional
+    /// because records written before it was kept have none.
+    public var sources: [Source]?
     /// Whether the run may call itself passed.
     public var verified: Bool
     /// The tests that failed on the workspace as it was (test ids when the runner names
@@ -26,8 +39,9 @@ public struct ChangeEvidence: Sendable, Hashable, Codable {
     public var summary: String
 
     public init(kind: Kind, verified: Bool, failedBefore: [String] = [], passedAfter: [String] = [], before: TestReport? = nil,
-                command: String = "", summary: String) {
+                command: String = "", summary: String, sources: [Source]? = nil) {
         self.kind = kind
+        self.sources = sources
         self.verified = verified
         self.failedBefore = failedBefore
         self.passedAfter = passedAfter
