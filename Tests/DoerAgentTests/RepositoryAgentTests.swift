@@ -97,10 +97,10 @@ struct RepositoryAgentTests {
         let model = ScriptedModel(replies: [0: ["```file jsonkit/decoder.py\n\(content)```\n", "I am done."]])
         let (events, summary) = try await run(model, task: Self.task, in: ws, maxIterations: 2)
         let refusal = model.recordedRequests.dropFirst().first?.messages.last?.content ?? ""
-        withKnownIssue("when the refused write leaves the existing suite passing, the candidate ends before the model hears why") {
-            #expect(refusal.contains("Refused to write jsonkit/decoder.py whole"), "\(refusal.prefix(300))")
-            #expect(refusal.contains("```edit jsonkit/decoder.py"))
-        }
+        // The refused write leaves the suite passing, but a pass that changed nothing is no
+        // pass: the model hears why its write was refused.
+        #expect(refusal.contains("Refused to write jsonkit/decoder.py whole"), "\(refusal.prefix(300))")
+        #expect(refusal.contains("```edit jsonkit/decoder.py"))
         #expect(ws.read("jsonkit/decoder.py") == files["jsonkit/decoder.py"])
         #expect(summary.outcome != .passed && !summary.applied)
         // Nothing changed, and the evidence record says so.

@@ -110,8 +110,11 @@ public struct Agent: Sendable {
         }
 
         let budget = Budget(meter: meter, tokens: configuration.tokenBudget, seconds: configuration.timeBudgetSeconds, started: started)
+        let requestEvidence = RequestEvidence(task: task, workspace: workspace, strategy: strategy, sandbox: sandbox,
+                                              configuration: configuration)
         var race = await race(task: task, strategy: strategy, plan: written, resumed: resumed, instructions: instructions,
-                              copies: copies, repository: repository, configuration: effective, meter: meter, budget: budget, emit: emit)
+                              copies: copies, repository: repository, configuration: effective, meter: meter, budget: budget,
+                              evidence: requestEvidence, originalFiles: files, emit: emit)
         if Task.isCancelled {
             return await summary(.cancelled, iterations: race.iterations, message: "cancelled")
         }
@@ -135,7 +138,7 @@ public struct Agent: Sendable {
             return await summary(race.outcome, iterations: race.iterations, message: ([race.reason] + notes).joined(separator: "; "))
         }
         let copy = copies[winner]
-        let changes = copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) && !ToolCaches.contains($0.path) }
+        let changes = Self.applicableChanges(in: copy, strategy: strategy)
         let diff = copy.diff(changes)
         let costs = race.costs.sorted { $0.key < $1.key }.map { "candidate \($0.key): \($0.value.totalTokens) tokens" }
         let how: String = crossChecked ?? (race.iterations == 0 ? "candidate \(winner) passed with the files restored from the session"
@@ -149,10 +152,14 @@ public struct Agent: Sendable {
             return await summary(.unverified, winner: winner, iterations: race.iterations,
                                  message: message + "; nothing changed, so nothing shows the request was done")
         }
-        // Passing tests are a claim; the evidence is a test that failed before the change.
-        let evidence = await RequestEvidence(task: task, workspace: workspace, strategy: strategy, sandbox: sandbox,
-                                             configuration: configuration)
-            .check(winner: copy, changes: changes, originalFiles: files)
+        // Passing tests are a claim; the evidence is a test that failed before the change
+        // (the winner's loop found it already, unless the cross-check chose the winner).
+        let evidence: ChangeEvidence
+        if let found = race.evidence {
+            evidence = found
+        } else {
+            evidence = await requestEvidence.check(winner: copy, changes: changes, originalFiles: files)
+        }
         emit(.evidence(evidence))
         let outcome: RunSummary.Outcome = evidence.verified ? .passed : .unverified
         let shown = evidence.verified ? message + "; evidence: " + evidence.summary
@@ -204,6 +211,14 @@ public struct Agent: Sendable {
         var costs: [Int: TokenUsage]
         /// The candidates that gave up (each copy then holds its best attempt), for the cross-check.
         var gaveUp: [Int] = []
+        /// The winner's evidence, when its loop checked it.
+        var evidence: ChangeEvidence?
+    }
+
+    /// What a candidate's copy would apply: its changes without Doer's own test files and
+    /// tool caches.
+    static func applicableChanges(in copy: WorkspaceCopy, strategy: TestStrategy) -> [FileChange] {
+        copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) && !ToolCaches.contains($0.path) }
     }
 
     /// Puts a recorded write or edit back on a copy. An edit that no longer applies is
@@ -224,7 +239,8 @@ public struct Agent: Sendable {
     /// which stops their model streams and their sandboxed runs.
     private func race(task: String, strategy: TestStrategy, plan: Plan?, resumed: [ResumePoint.CandidateState],
                       instructions: String?, copies: [WorkspaceCopy], repository: RepositoryContext, configuration: AgentConfiguration,
-                      meter: TokenMeter, budget: Budget, emit: @escaping @Sendable (AgentEvent) -> Void) async -> RaceResult {
+                      meter: TokenMeter, budget: Budget, evidence: RequestEvidence, originalFiles: [String],
+                      emit: @escaping @Sendable (AgentEvent) -> Void) async -> RaceResult {
         var meters: [Int: TokenMeter] = [:]
         for index in copies.indices { meters[index] = TokenMeter() }
         let result = await withTaskGroup(of: CandidateFinish.self) { group -> RaceResult in
@@ -236,7 +252,8 @@ public struct Agent: Sendable {
                     provider: MeteredProvider(MeteredProvider(provider, meter: candidateMeter), meter: meter),
                     sandbox: sandbox, configuration: configuration, copy: copy, emit: emit,
                     budgetLeft: { await budget.allowsMore() }, repository: repository,
-                    context: ContextBudget(window: configuration.contextWindow ?? provider.contextWindow, reply: configuration.maxTokensPerTurn))
+                    context: ContextBudget(window: configuration.contextWindow ?? provider.contextWindow, reply: configuration.maxTokensPerTurn),
+                    evidence: evidence, originalFiles: originalFiles)
                 let candidate = index
                 group.addTask {
                     do {
@@ -247,17 +264,25 @@ public struct Agent: Sendable {
                 }
             }
             var best = RaceResult(winner: nil, outcome: .failedTests, iterations: 0, reason: "no candidate passed", costs: [:])
+            var unproven: RaceResult?
             var reasons: [String] = []
             while let finish = await group.next() {
                 let index = finish.index
                 switch (finish.outcome, finish.error) {
-                case (.passed(let iterations)?, _):
+                case (.passed(let iterations, let found)?, _):
                     emit(.candidateStatus(candidate: index, status: .passed(iteration: iterations)))
+                    // A pass without evidence waits for the others: one of them may show the request done.
+                    if let found, !found.verified, copies.count > 1 {
+                        if unproven == nil {
+                            unproven = RaceResult(winner: index, outcome: .passed, iterations: iterations, reason: "", costs: [:], evidence: found)
+                        }
+                        continue
+                    }
                     group.cancelAll()
                     for other in copies.indices where other != index {
                         emit(.candidateStatus(candidate: other, status: .cancelled))
                     }
-                    best = RaceResult(winner: index, outcome: .passed, iterations: iterations, reason: "", costs: [:])
+                    best = RaceResult(winner: index, outcome: .passed, iterations: iterations, reason: "", costs: [:], evidence: found)
                     return best
                 case (.gaveUp(let outcome, let iterations, let reason)?, _):
                     emit(.candidateStatus(candidate: index, status: .failed(reason: reason)))
@@ -275,6 +300,7 @@ public struct Agent: Sendable {
                     reasons.append("candidate \(index): \(reason)")
                 }
             }
+            if let unproven { return unproven }
             best.reason = reasons.joined(separator: "; ")
             return best
         }

@@ -27,9 +27,16 @@ struct CandidateLoop: Sendable {
     var repository: RepositoryContext? = nil
     /// The model's context window: every prompt fits in it.
     var context = ContextBudget(window: nil, reply: 1536)
+    /// When set, passing tests end the loop only with evidence that the request was done (a
+    /// test red on the workspace as it was); a pass the model can still mend — only tests
+    /// changed, or tests that passed before too — is sent back to it as a failure.
+    var evidence: RequestEvidence? = nil
+    /// The workspace's files before the run, for the evidence.
+    var originalFiles: [String] = []
 
     enum Outcome: Sendable {
-        case passed(iterations: Int)
+        /// `evidence` is what the loop found when it checked (nil: not checked).
+        case passed(iterations: Int, evidence: ChangeEvidence?)
         case gaveUp(RunSummary.Outcome, iterations: Int, reason: String)
     }
 
@@ -68,7 +75,7 @@ struct CandidateLoop: Sendable {
             emit(.candidateStatus(candidate: index, status: .testing(iteration: 0)))
             let report = try await runTests()
             emit(.testReport(candidate: index, iteration: 0, report: report))
-            if report.succeeded { return .passed(iterations: 0) }
+            if report.succeeded { return .passed(iterations: 0, evidence: nil) }
             best.consider(report, iteration: 0, copy: copy, touched: touched)
             let failure = report.failureSummary ?? "no test passed"
             lastSignature = FailureTrimmer.signature(failure)
@@ -151,11 +158,21 @@ struct CandidateLoop: Sendable {
             emit(.candidateStatus(candidate: index, status: .testing(iteration: iteration)))
             let report = try await runTests()
             emit(.testReport(candidate: index, iteration: iteration, report: report))
+            var failure = report.failureSummary ?? "no test passed"
             if report.succeeded {
-                return .passed(iterations: iteration)
+                let finding = await evidence?.examine(winner: copy, changes: Agent.applicableChanges(in: copy, strategy: strategy),
+                                                      originalFiles: originalFiles)
+                guard let finding, !finding.evidence.verified, let repair = finding.repair, iteration < configuration.maxIterations else {
+                    return .passed(iterations: iteration, evidence: finding?.evidence)
+                }
+                failure = repair + "\n(" + finding.evidence.summary + ")"
+                // Told once and passed the same way again: the pass stands, shown as unverified.
+                if FailureTrimmer.signature(failure) == lastSignature && configuration.repairTemperature == nil {
+                    return .passed(iterations: iteration, evidence: finding.evidence)
+                }
             }
-            let progressed = best.consider(report, iteration: iteration, copy: copy, touched: touched)
-            let failure = report.failureSummary ?? "no test passed"
+            // A pass that shows nothing is no progress over an attempt that failed honestly.
+            let progressed = report.succeeded ? false : best.consider(report, iteration: iteration, copy: copy, touched: touched)
             let signature = FailureTrimmer.signature(failure)
             // A greedy model that failed the same way twice will keep doing so; warm repairs
             // are new samples each time, so they go on to the iteration limit.
@@ -277,11 +294,11 @@ struct CandidateLoop: Sendable {
     }
 
     private func runTests() async throws -> TestReport {
-        let display = strategy.command.joined(separator: " ")
+        let tests = TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration)
+        let display = tests.command(for: copy).joined(separator: " ")
         emit(.executionStarted(candidate: index, command: display))
         let live = LiveOutput(candidate: index, emit: emit)
-        let run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration)
-            .run(on: copy.directory, observer: strategy.kind == .project ? nil : live.observer)
+        let run = try await tests.run(on: copy, observer: strategy.kind == .project ? nil : live.observer)
         live.finish()
         emit(.executionFinished(candidate: index, command: display, exitCode: run.exitCode,
                                 durationMs: run.durationMs, output: run.shownOutput))

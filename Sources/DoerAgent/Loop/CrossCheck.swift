@@ -270,7 +270,7 @@ struct CrossCheck {
         let kept = placed.map(\.path).filter { !removed.contains($0) }
         let check = await run(on: copy.directory, modelTests: kept)
         guard check.complete, check.failed.isEmpty, !check.passed.isEmpty, passesStatedExamples(check) else { return false }
-        guard let full = try? await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: copy.directory) else {
+        guard let full = try? await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: copy) else {
             return false
         }
         return full.report.succeeded

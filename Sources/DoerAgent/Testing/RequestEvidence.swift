@@ -14,19 +14,39 @@ struct RequestEvidence {
     let sandbox: any Sandbox
     let configuration: AgentConfiguration
 
+    /// What was found, and when the shortfall is one the model can mend in another turn
+    /// (not a test run that could not happen), what to tell it.
+    struct Finding {
+        var evidence: ChangeEvidence
+        var repair: String?
+    }
+
     /// - Parameters:
     ///   - winner: the candidate's copy, holding its changes.
     ///   - changes: what would be applied (tool caches and Doer's own files left out).
     ///   - originalFiles: the workspace's files before the run.
     func check(winner: WorkspaceCopy, changes: [FileChange], originalFiles: [String]) async -> ChangeEvidence {
+        await examine(winner: winner, changes: changes, originalFiles: originalFiles).evidence
+    }
+
+    func examine(winner: WorkspaceCopy, changes: [FileChange], originalFiles: [String]) async -> Finding {
+        guard !changes.isEmpty else {
+            return Finding(evidence: unverified("nothing changed, so nothing shows the request was done"),
+                           repair: "The tests pass, but the files are as they were, so nothing shows the request was done. "
+                               + "Make the change the request asks for.")
+        }
         let code = changes.filter { !TestFiles.isTest($0.path) }
         let tests = changes.filter { TestFiles.isTest($0.path) && $0.kind != .deleted }
         if code.isEmpty && !Self.asksForTestsOnly(task) {
-            return unverified("only tests changed; no code the request is about did")
+            return Finding(evidence: unverified("only tests changed; no code the request is about did"),
+                           repair: "The tests pass, but you changed only tests: the code the request is about is as it was. "
+                               + "Change that code so it does what was asked.")
         }
         if let unasked = Self.onlyUnaskedAdditions(code, originalFiles: originalFiles, task: task) {
-            return unverified("the change only adds files the request did not name (\(unasked.joined(separator: ", "))); "
-                + "the workspace's own code is untouched")
+            return Finding(evidence: unverified("the change only adds files the request did not name (\(unasked.joined(separator: ", "))); "
+                                                + "the workspace's own code is untouched"),
+                           repair: "The tests pass, but you only added new files (\(unasked.joined(separator: ", "))): the workspace's own code "
+                               + "the request is about is as it was. Change that code where it is defined.")
         }
         // The workspace's own tests are the user's: a change must pass them as they were.
         let editedTests = changes.filter { TestFiles.isTest($0.path) && $0.kind != .added }.map(\.path)
@@ -34,10 +54,12 @@ struct RequestEvidence {
             switch await passesWithOriginalTests(winner: winner, paths: editedTests) {
             case .success(true): break
             case .success(false):
-                return unverified("it passes only with the workspace's own tests changed (\(editedTests.joined(separator: ", "))); "
-                    + "with them as they were, tests fail")
+                return Finding(evidence: unverified("it passes only with the workspace's own tests changed (\(editedTests.joined(separator: ", "))); "
+                                                    + "with them as they were, tests fail"),
+                               repair: "The tests pass only because you changed the workspace's own tests (\(editedTests.joined(separator: ", "))). "
+                                   + "Those tests are the user's and stay as they were: change the code so it passes them unchanged.")
             case .failure(let why):
-                return unverified("could not run the workspace's own tests as they were: \(why)")
+                return Finding(evidence: unverified("could not run the workspace's own tests as they were: \(why)"))
             }
         }
         // The winner's tests on the workspace as it was.
@@ -45,7 +67,7 @@ struct RequestEvidence {
         do {
             before = try WorkspaceCopy(copying: workspace, stagingRoot: configuration.stagingRoot)
         } catch {
-            return unverified("could not check the tests against the workspace as it was: \(error.description)")
+            return Finding(evidence: unverified("could not check the tests against the workspace as it was: \(error.description)"))
         }
         defer { before.discard() }
         // New files the request did not name go in too, beside a project's code: a test
@@ -59,9 +81,9 @@ struct RequestEvidence {
         for (path, content) in strategy.generatedFiles { try? before.write(path, content) }
         let run: TestRun.Outcome
         do {
-            run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: before.directory)
+            run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: before)
         } catch {
-            return unverified("could not run the tests against the workspace as it was: \(error)")
+            return Finding(evidence: unverified("could not run the tests against the workspace as it was: \(error)"))
         }
         let command = strategy.command.joined(separator: " ")
         if !run.report.succeeded {
@@ -69,18 +91,21 @@ struct RequestEvidence {
             // The winner's run passed every test, so each that failed here passes with the change.
             let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
             let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles))
-            return ChangeEvidence(kind: .redGreen, verified: true, failedBefore: failed, passedAfter: failed, before: run.report,
+            return Finding(evidence: ChangeEvidence(kind: .redGreen, verified: true, failedBefore: failed, passedAfter: failed, before: run.report,
                                   command: command, summary: "\(red) failed on the workspace as it was and pass with the change"
                                     + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")")
                                     + (sources == [.modelTests] ? "; only tests the model wrote show it, no example of the request's or test of the project's" : ""),
-                                  sources: sources)
+                                  sources: sources))
         }
         if Self.asksForRefactor(task) {
-            return ChangeEvidence(kind: .existingSuite, verified: true, before: run.report, command: command,
-                                  summary: "a refactor, as asked: the existing tests passed before and pass after")
+            return Finding(evidence: ChangeEvidence(kind: .existingSuite, verified: true, before: run.report, command: command,
+                                                    summary: "a refactor, as asked: the existing tests passed before and pass after"))
         }
-        return unverified("the tests pass on the workspace as it was too, so none of them shows the request was done",
-                          before: run.report)
+        return Finding(evidence: unverified("the tests pass on the workspace as it was too, so none of them shows the request was done",
+                                            before: run.report),
+                       repair: "The tests pass, but they passed before your change too, so none of them shows the request was done. "
+                           + "Add a test that checks what the request asks for — it must fail on the code as it was and pass with your change — "
+                           + "and keep the change that makes it pass.")
     }
 
     private func unverified(_ why: String, before: TestReport? = nil) -> ChangeEvidence {
@@ -134,7 +159,7 @@ struct RequestEvidence {
                 try after.write(path, text)
             }
             for (path, content) in strategy.generatedFiles { try after.write(path, content) }
-            let run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: after.directory)
+            let run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: after)
             return .success(run.report.succeeded)
         } catch {
             return .failure(CheckFailure(text: "\(error)"))

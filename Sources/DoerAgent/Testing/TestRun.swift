@@ -19,10 +19,19 @@ struct TestRun {
         var durationMs: Double
     }
 
-    func run(on directory: URL, observer: OutputObserver? = nil) async throws -> Outcome {
-        let display = strategy.command.joined(separator: " ")
+    /// The strategy's command on this copy: with pytest, the test files the project's own
+    /// `testpaths` would leave out are named (see `PytestTargets`).
+    func command(for copy: WorkspaceCopy) -> [String] {
+        guard strategy.kind == .pytest, strategy.generatedFiles.isEmpty else { return strategy.command }
+        return strategy.command + PytestTargets.arguments(files: copy.files(), read: { copy.read($0) })
+    }
+
+    func run(on copy: WorkspaceCopy, observer: OutputObserver? = nil) async throws -> Outcome {
+        let directory = copy.directory
+        let command = command(for: copy)
+        let display = command.joined(separator: " ")
         if strategy.kind == .project { return try await runProjectTests(on: directory, display: display) }
-        let result = try await sandbox.run(ExecutionRequest(command: strategy.command, workspace: directory,
+        let result = try await sandbox.run(ExecutionRequest(command: command, workspace: directory,
                                                             environment: strategy.environment, limits: configuration.limits, applyChanges: false),
                                            observingOutput: observer)
         let output = result.stdout.text + result.stderr.text

@@ -1,0 +1,116 @@
+import DoerCore
+import DoerSandbox
+@testable import DoerAgent
+import Foundation
+import Testing
+
+/// A project whose own tests pass before any change, with a bug the request reports.
+private let project: [String: String] = [
+    "stats.py": "def mean(values):\n    return sum(values) / len(values)\n\n\ndef spread(values):\n    return max(values) - max(values)\n",
+    "test_stats.py": "from stats import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n",
+]
+private let fixedStats = "def mean(values):\n    return sum(values) / len(values)\n\n\ndef spread(values):\n    return max(values) - min(values)\n"
+private let spreadTest = "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n"
+private let task = "spread in stats.py is wrong: it should be the largest value minus the smallest; fix it"
+
+/// Passing tests end a candidate's loop only with evidence: a pass that shows nothing is sent
+/// back to the model, which can still make the change or the test that shows it.
+@Suite("a pass that shows nothing goes back to the model")
+struct HollowPassTests {
+    private func asked(_ model: ScriptedModel, _ text: String) -> Bool {
+        model.recordedRequests.contains { $0.messages.last?.content.contains(text) ?? false }
+    }
+
+    @Test("tests alone pass: the model is told the code is unchanged, fixes it on the next turn, and the run is verified")
+    func onlyTestsThenCode() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [
+            Replies.files(["test_more.py": "from stats import mean\n\n\ndef test_two():\n    assert mean([2, 4]) == 3\n"]),
+            Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest]),
+        ]])
+        let (events, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
+        #expect(asked(model, "you changed only tests"), "the second turn says why the pass did not count")
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.applied && ws.read("stats.py") == fixedStats)
+        let evidence = try #require(events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last)
+        #expect(evidence.verified && evidence.failedBefore == ["test_spread.py::test_spread"], "\(evidence.failedBefore)")
+    }
+
+    @Test("a fix no test shows: the model is asked for a test that fails before it, writes one, and the run is verified")
+    func greenBeforeThenRedTest() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [
+            Replies.files(["stats.py": fixedStats]),
+            Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest]),
+        ]])
+        let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
+        #expect(asked(model, "passed before your change too"))
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.applied)
+    }
+
+    @Test("told once, the same hollow pass again: the run ends unverified, with the reason, and nothing is applied")
+    func repeatedHollowPassStandsUnverified() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixedStats])]])
+        let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, maxIterations: 4, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(summary.message.contains("pass on the workspace as it was too"), "\(summary.message)")
+        #expect(model.recordedRequests.count == 2, "one turn to mend it, not the whole iteration limit")
+        #expect(!summary.applied && ws.read("stats.py") == project["stats.py"])
+    }
+
+    @Test("of two candidates, the one that shows the request done wins over one that passed first without evidence")
+    func provenCandidateWins() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [
+            0: [Replies.files(["test_more.py": "from stats import mean\n\n\ndef test_two():\n    assert mean([2, 4]) == 3\n"])],
+            1: [Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest])],
+        ])
+        let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, candidates: 2, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.applied && ws.read("stats.py") == fixedStats && ws.read("test_more.py") == nil)
+    }
+
+    @Test("a project that sets testpaths still runs the test the model adds at the top level: red before, green after")
+    func testpathsDoNotHideTheModelsTest() async throws {
+        let ws = try AgentWorkspace(files: [
+            "pyproject.toml": "[project]\nname = \"stats\"\n\n[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\n",
+            "stats.py": project["stats.py"]!,
+            "tests/test_stats.py": project["test_stats.py"]!,
+        ])
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest])]])
+        let (events, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        let evidence = try #require(events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last)
+        #expect(evidence.failedBefore == ["test_spread.py::test_spread"], "\(evidence.summary)")
+        #expect(events.contains { if case .executionStarted(_, let command) = $0 { command.hasSuffix(" tests test_spread.py") } else { false } })
+    }
+}
+
+@Suite("what pytest is told to collect")
+struct PytestTargetsTests {
+    private func reader(_ files: [String: String]) -> (String) -> String? { { files[$0] } }
+
+    @Test("testpaths is read from the file pytest takes it from, in pytest's order")
+    func readsTestpaths() {
+        #expect(PytestTargets.testpaths(read: reader(["pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = [\n  \"tests\",\n  './more/'\n]\n"])) == ["tests", "more"])
+        #expect(PytestTargets.testpaths(read: reader(["setup.cfg": "[metadata]\nname = x\n[tool:pytest]\ntestpaths =\n    tests\n    docs\naddopts = -q\n"])) == ["tests", "docs"])
+        #expect(PytestTargets.testpaths(read: reader(["tox.ini": "[tox]\nenvlist = py3\n[pytest]\ntestpaths = src/tests\n"])) == ["src/tests"])
+        // pytest.ini wins even with no testpaths in it; a pyproject without the section does not count.
+        #expect(PytestTargets.testpaths(read: reader(["pytest.ini": "[pytest]\naddopts = -q\n", "setup.cfg": "[tool:pytest]\ntestpaths = tests\n"])) == [])
+        #expect(PytestTargets.testpaths(read: reader(["pyproject.toml": "[project]\nname = \"x\"\n", "setup.cfg": "[tool:pytest]\ntestpaths = t\n"])) == ["t"])
+        #expect(PytestTargets.testpaths(read: reader([:])) == nil)
+        // A path that climbs out or a glob is not put on the command line.
+        #expect(PytestTargets.testpaths(read: reader(["tox.ini": "[pytest]\ntestpaths = ../up tests/* ok\n"])) == ["ok"])
+    }
+
+    @Test("only a test file outside testpaths changes the command, and then the folders are named too")
+    func arguments() {
+        let config = ["pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = [\"tests\", \"gone\"]\n"]
+        #expect(PytestTargets.arguments(files: ["pyproject.toml", "tests/test_a.py", "a.py"], read: reader(config)).isEmpty)
+        #expect(PytestTargets.arguments(files: ["pyproject.toml", "tests/test_a.py", "test_new.py", "pkg/b_test.py"], read: reader(config))
+                == ["tests", "test_new.py", "pkg/b_test.py"])
+        #expect(PytestTargets.arguments(files: ["test_new.py"], read: reader([:])).isEmpty, "without testpaths pytest finds it itself")
+    }
+}
