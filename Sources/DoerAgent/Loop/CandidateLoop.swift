@@ -246,7 +246,16 @@ struct CandidateLoop: Sendable {
     private func perform(_ action: Action) async throws -> String? {
         switch action {
         case .writeFile(let path, let content):
-            if let refusal = LargeFileGuard.refusal(path: path, old: copy.read(path), new: content) { return refusal }
+            if let refusal = LargeFileGuard.refusal(path: path, old: copy.read(path), new: content) {
+                // Only functions the file already has: they go in place of their namesakes.
+                guard path.hasSuffix(".py"), let old = copy.read(path), let splice = DefinitionSplice.spliced(old: old, new: content) else {
+                    return refusal
+                }
+                do { try copy.write(path, splice.text) } catch { return "Could not write \(path): \(error)" }
+                emit(.action(candidate: index, .writeFile(path: path, content: splice.text)))
+                return "Your \(path) held only " + splice.functions.map { "`\($0)`" }.joined(separator: ", ")
+                    + ": Doer put it in place of the one in the file and kept the rest of \(path) as it was."
+            }
             do { try copy.write(path, content) } catch { return "Could not write \(path): \(error)" }
             return nil
         case .editFile(let path, let search, let replace):

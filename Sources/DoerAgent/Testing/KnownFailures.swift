@@ -74,8 +74,11 @@ public enum KnownFailures {
             let module = reason[quoted].dropFirst("No module named '".count).dropLast()
             return !ownModule(String(module.split(separator: ".").first ?? ""))
         }
+        // PackageNotFoundError and DistributionNotFound: the project reads its own installed
+        // metadata (`version("toolz")`), and a source checkout is not installed.
         return ["OSError", "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "ConnectionAbortedError",
-                "TimeoutError", "PermissionError", "gaierror", "herror", "URLError", "SSLError"].contains(kind)
+                "TimeoutError", "PermissionError", "gaierror", "herror", "URLError", "SSLError",
+                "PackageNotFoundError", "DistributionNotFound"].contains(kind)
     }
 
     /// Whether a missing top-level module may be one the run is meant to write.

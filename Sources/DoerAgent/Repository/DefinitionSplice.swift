@@ -1,0 +1,149 @@
+import Foundation
+
+/// A small model asked to change one function of a large Python file tends to write the
+/// file back holding only that function. Such a write is refused whole (`LargeFileGuard`),
+/// but its intent is plain: when every statement it holds is a top-level function the file
+/// already defines once (or an import), each replaces its namesake and the rest of the file
+/// stays as it was — the same result as the edit block the model was asked for.
+enum DefinitionSplice {
+    struct Result: Equatable {
+        var text: String
+        /// The functions put in place, in the order written.
+        var functions: [String]
+    }
+
+    /// `old` with the functions of `new` in place of its own, or nil when `new` holds anything
+    /// else (a class, module code, a function `old` does not define at top level once).
+    static func spliced(old: String, new: String) -> Result? {
+        let oldLines = old.components(separatedBy: "\n")
+        let newLines = new.components(separatedBy: "\n")
+        guard let oldBlocks = blocks(oldLines), let newBlocks = blocks(newLines) else { return nil }
+        var functions: [(name: String, lines: ArraySlice<String>)] = []
+        var imports: [String] = []
+        for block in newBlocks {
+            let lines = newLines[block.range]
+            switch block.kind {
+            case .function(let name): functions.append((name, lines))
+            case .importLine: imports.append(contentsOf: lines)
+            case .other, .klass: return nil
+            }
+        }
+        guard !functions.isEmpty, Set(functions.map(\.name)).count == functions.count else { return nil }
+        var replacements: [(range: Range<Int>, lines: ArraySlice<String>)] = []
+        for function in functions {
+            let namesakes = oldBlocks.filter { $0.kind == .function(function.name) }
+            guard namesakes.count == 1, let target = namesakes.first else { return nil }
+            replacements.append((target.range, function.lines))
+        }
+        var result = oldLines
+        for replacement in replacements.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
+            result.replaceSubrange(replacement.range, with: replacement.lines)
+        }
+        // Imports the functions need that the file lacks go after its last top-level import.
+        let present = Set(oldLines.map { $0.trimmingCharacters(in: .whitespaces) })
+        let missing = imports.filter { !present.contains($0.trimmingCharacters(in: .whitespaces)) }
+        if !missing.isEmpty {
+            let lastImport = oldBlocks.last { $0.kind == .importLine }
+            let shift = replacements.filter { lastImport != nil && $0.range.lowerBound < lastImport!.range.upperBound }
+                .reduce(0) { $0 + $1.lines.count - $1.range.count }
+            result.insert(contentsOf: missing, at: lastImport.map { $0.range.upperBound + shift } ?? 0)
+        }
+        return Result(text: result.joined(separator: "\n"), functions: functions.map(\.name))
+    }
+
+    enum Kind: Equatable {
+        case function(String)
+        case klass(String)
+        case importLine
+        case other
+    }
+
+    struct Block: Equatable {
+        var kind: Kind
+        /// The block's lines: decorators, header and body, without the blank lines after it.
+        var range: Range<Int>
+    }
+
+    /// The top-level statements of a Python file, or nil when it cannot be read line by line
+    /// (an unterminated string or bracket). Lines inside brackets and triple-quoted strings
+    /// belong to the statement they continue.
+    static func blocks(_ lines: [String]) -> [Block]? {
+        var blocks: [Block] = []
+        var open: Block?
+        var pendingDecorator: Int?
+        var scanner = Scanner()
+        for (number, line) in lines.enumerated() {
+            let continuing = scanner.isContinuing
+            scanner.scan(line)
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if continuing || line.hasPrefix(" ") || line.hasPrefix("\t") {
+                if var current = open { current.range = current.range.lowerBound..<(number + 1); open = current }
+                continue
+            }
+            // A comment at the margin belongs to no statement: it stays where it is.
+            if trimmed.hasPrefix("#") { continue }
+            if let current = open { blocks.append(current) }
+            open = nil
+            if trimmed.hasPrefix("@") {
+                pendingDecorator = pendingDecorator ?? number
+                continue
+            }
+            let start = pendingDecorator ?? number
+            pendingDecorator = nil
+            open = Block(kind: kind(of: trimmed), range: start..<(number + 1))
+        }
+        if let current = open { blocks.append(current) }
+        guard !scanner.isContinuing, pendingDecorator == nil else { return nil }
+        return blocks
+    }
+
+    private static func kind(of header: String) -> Kind {
+        for (prefix, make) in [("def ", Kind.function), ("async def ", Kind.function), ("class ", Kind.klass)] as [(String, (String) -> Kind)] {
+            guard header.hasPrefix(prefix) else { continue }
+            let name = header.dropFirst(prefix.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            return name.isEmpty ? .other : make(String(name))
+        }
+        return header.hasPrefix("import ") || header.hasPrefix("from ") && header.contains(" import ") ? .importLine : .other
+    }
+
+    /// Tracks, across lines, whether a triple-quoted string or a bracket is still open.
+    struct Scanner {
+        private var quote: String?
+        private var depth = 0
+
+        var isContinuing: Bool { quote != nil || depth > 0 }
+
+        mutating func scan(_ line: String) {
+            let characters = Array(line)
+            var index = 0
+            while index < characters.count {
+                let rest = characters[index...]
+                if let open = quote {
+                    if open.count == 3, rest.starts(with: Array(open)) { quote = nil; index += 3; continue }
+                    if characters[index] == "\\" { index += 2; continue }
+                    if open.count == 1, characters[index] == Character(open) { quote = nil }
+                    index += 1
+                    continue
+                }
+                switch characters[index] {
+                case "#": return
+                case "\"", "'":
+                    let mark = String(characters[index])
+                    if rest.starts(with: Array(String(repeating: mark, count: 3))) {
+                        quote = String(repeating: mark, count: 3)
+                        index += 3
+                        continue
+                    }
+                    quote = mark
+                case "(", "[", "{": depth += 1
+                case ")", "]", "}": depth = max(0, depth - 1)
+                default: break
+                }
+                index += 1
+            }
+            // A one-quote string never spans lines; an unclosed one is the line's mistake.
+            if let open = quote, open.count == 1 { quote = nil }
+        }
+    }
+}
