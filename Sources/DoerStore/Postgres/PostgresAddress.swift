@@ -11,8 +11,12 @@ public import Foundation
 /// ```
 ///
 /// A host that starts with `/` is the folder holding the server's socket
-/// (`.s.PGSQL.<port>`), as in libpq. TLS is not offered: use a unix socket, or a network
-/// the database is private to.
+/// (`.s.PGSQL.<port>`), as in libpq. Over TCP, `sslmode` and `sslrootcert` mean what they
+/// mean to libpq:
+///
+/// ```text
+/// postgres://doer@db.internal/doer?sslmode=verify-full&sslrootcert=/etc/doer/db-ca.pem
+/// ```
 public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
     public enum Endpoint: Sendable, Hashable {
         case tcp(host: String, port: Int)
@@ -20,16 +24,40 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
         case socket(path: String)
     }
 
+    /// libpq's `sslmode` for a TCP connection (a unix socket never uses TLS).
+    public enum TLSMode: String, Sendable, Hashable, CaseIterable {
+        /// Never TLS.
+        case disable
+        /// libpq tries without TLS first and uses TLS only when the server insists; here,
+        /// as PostgresNIO offers no such fallback, it is the same as `prefer`.
+        case allow
+        /// TLS when the server offers it, otherwise without (libpq's default).
+        case prefer
+        /// TLS or no connection; the certificate is not checked unless `sslrootcert` names
+        /// the authority to check it against (then as `verify-ca`), as libpq does.
+        case require
+        /// TLS with a certificate signed by `sslrootcert` (or the system's authorities).
+        case verifyCA = "verify-ca"
+        /// As `verify-ca`, and the certificate must name the host connected to.
+        case verifyFull = "verify-full"
+    }
+
     public var endpoint: Endpoint
     public var user: String
     public var password: String?
     public var database: String
+    public var tls: TLSMode
+    /// The certificate authorities (PEM) the server's certificate is checked against.
+    public var rootCertificates: String?
 
-    public init(endpoint: Endpoint, user: String, password: String? = nil, database: String) {
+    public init(endpoint: Endpoint, user: String, password: String? = nil, database: String,
+                tls: TLSMode = .prefer, rootCertificates: String? = nil) {
         self.endpoint = endpoint
         self.user = user
         self.password = password
         self.database = database
+        self.tls = tls
+        self.rootCertificates = rootCertificates
     }
 
     /// True for the URLs this type reads: `postgres://` and `postgresql://`.
@@ -44,12 +72,19 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
         }
         var query: [String: String] = [:]
         for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        for name in query.keys where !["host", "port", "user", "password", "dbname", "sslmode", "application_name"].contains(name) {
-            throw .configuration("store url \(shown): unknown parameter '\(name)' (known: host, port, user, password, dbname, sslmode)")
+        let known = ["host", "port", "user", "password", "dbname", "sslmode", "sslrootcert", "application_name"]
+        for name in query.keys.sorted() where !known.contains(name) {
+            throw .configuration("store url \(shown): unknown parameter '\(name)' (known: \(known.joined(separator: ", ")))")
         }
-        if let mode = query["sslmode"], !["disable", "allow", "prefer"].contains(mode) {
-            throw .configuration("store url \(shown): sslmode=\(mode) needs TLS, which Doer's PostgreSQL store does not offer; "
-                + "connect through a unix socket (?host=/run/postgresql) or a private network with sslmode=disable")
+        let modeText = query["sslmode"] ?? TLSMode.prefer.rawValue
+        guard let mode = TLSMode(rawValue: modeText) else {
+            throw .configuration("store url \(shown): sslmode=\(modeText) is not one of "
+                + TLSMode.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        tls = mode
+        rootCertificates = query["sslrootcert"].flatMap { $0.isEmpty ? nil : $0 }
+        if let file = rootCertificates, !FileManager.default.isReadableFile(atPath: file) {
+            throw .configuration("store url \(shown): sslrootcert \(file) cannot be read")
         }
         let portText = query["port"] ?? components.port.map(String.init) ?? "5432"
         guard let port = Int(portText), (1...65535).contains(port) else {

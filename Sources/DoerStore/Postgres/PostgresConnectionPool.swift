@@ -110,7 +110,7 @@ final class PostgresConnectionPool: @unchecked Sendable {
         switch address.endpoint {
         case .tcp(let host, let port):
             configuration = .init(host: host, port: port, username: address.user, password: address.password,
-                                  database: address.database, tls: .disable)
+                                  database: address.database, tls: try PostgresTLS.configuration(for: address))
         case .socket(let path):
             configuration = .init(unixSocketPath: path, username: address.user, password: address.password,
                                   database: address.database)

@@ -21,13 +21,19 @@ public final class TemporaryPostgresServer: Sendable {
     public let user = "doer"
     /// Whether commits wait for the disk (fsync on); false for tests.
     public let durable: Bool
+    /// The server's port: its unix socket's name and, with TLS, the TCP port on 127.0.0.1.
+    public let port: Int
+    /// With TLS: the authority that signed the server's certificate (PEM).
+    public let certificateAuthority: URL?
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
 
     /// `settings` are more server parameters (`-c name=value`), e.g. `synchronous_commit`.
-    public init(durable: Bool = false, maxConnections: Int = 200, settings: [String: String] = [:]) throws {
+    /// `tlsName`: also listen on TCP at 127.0.0.1, with TLS only (a connection without it is
+    /// refused), the certificate naming that host and signed by `certificateAuthority`.
+    public init(durable: Bool = false, maxConnections: Int = 200, settings: [String: String] = [:], tlsName: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binaries.appendingPathComponent("initdb").path) else {
             throw Failure(description: "PostgreSQL 15 is not installed (\(Self.binaries.path)/initdb); "
                 + "`apt-get install postgresql-15` (scripts/setup.sh all does it)")
@@ -46,8 +52,22 @@ public final class TemporaryPostgresServer: Sendable {
         }
         chmod(folder.path, 0o700)
         try Self.asPostgres(["initdb", "-D", folder.path, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
-        let options = "-k \(socketFolder.path) -c listen_addresses='' -c max_connections=\(maxConnections)" + (durable ? "" : " -c fsync=off")
+        var options = "-k \(socketFolder.path) -c max_connections=\(maxConnections)" + (durable ? "" : " -c fsync=off")
             + settings.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
+        if let tlsName {
+            port = try Self.freePort()
+            let files = try Self.makeCertificates(in: base, name: tlsName, owner: (uid, gid))
+            certificateAuthority = files.authority
+            // TLS or nothing over TCP; the unix socket stays for psql and the set-up.
+            try Data("local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n".utf8)
+                .write(to: folder.appendingPathComponent("pg_hba.conf"))
+            options += " -c port=\(port) -c listen_addresses=127.0.0.1 -c ssl=on"
+                + " -c ssl_cert_file=\(files.certificate.path) -c ssl_key_file=\(files.key.path)"
+        } else {
+            port = 5432
+            certificateAuthority = nil
+            options += " -c listen_addresses=''"
+        }
         try Self.asPostgres(["pg_ctl", "-D", folder.path, "-w", "-l", base.appendingPathComponent("log").path, "start", "-o", options])
     }
 
@@ -59,13 +79,52 @@ public final class TemporaryPostgresServer: Sendable {
     }
 
     public func url(database: String) -> String {
-        "postgres://\(user)@/\(database)?host=\(socketFolder.path)"
+        "postgres://\(user)@/\(database)?host=\(socketFolder.path)" + (port == 5432 ? "" : "&port=\(port)")
+    }
+
+    /// The database over TCP (a server made with `tlsName`), with libpq's TLS parameters.
+    public func tcpURL(database: String, host: String = "localhost", sslmode: String, rootCertificate: URL? = nil) -> String {
+        "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(sslmode)" + (rootCertificate.map { "&sslrootcert=\($0.path)" } ?? "")
+    }
+
+    /// A port on 127.0.0.1 free a moment ago.
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "no socket for a free port: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Failure(description: "no free port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// An authority and a server certificate for `name` signed by it (openssl), the key
+    /// readable by the server's user only, as PostgreSQL demands.
+    private static func makeCertificates(in folder: URL, name: String, owner: (uid_t, gid_t)) throws -> (authority: URL, certificate: URL, key: URL) {
+        let tls = folder.appendingPathComponent("tls")
+        try FileManager.default.createDirectory(at: tls, withIntermediateDirectories: true)
+        let path = { (file: String) in tls.appendingPathComponent(file).path }
+        try run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=doer test authority",
+                 "-keyout", path("ca.key"), "-out", path("ca.pem")])
+        try run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(name)", "-keyout", path("server.key"), "-out", path("server.csr")])
+        try Data("subjectAltName=DNS:\(name)\n".utf8).write(to: tls.appendingPathComponent("san.ext"))
+        try run(["openssl", "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial",
+                 "-days", "2", "-extfile", path("san.ext"), "-out", path("server.pem")])
+        chown(tls.path, owner.0, owner.1)
+        chown(path("server.key"), owner.0, owner.1)
+        chmod(path("server.key"), 0o600)
+        return (tls.appendingPathComponent("ca.pem"), tls.appendingPathComponent("server.pem"), tls.appendingPathComponent("server.key"))
     }
 
     /// Runs SQL with psql as the database's owner (a superuser): tests use it to tamper.
     @discardableResult
     public func psql(_ sql: String, database: String) throws -> String {
-        try Self.run(["/usr/bin/env", Self.binaries.appendingPathComponent("psql").path, "-h", socketFolder.path, "-U", user,
+        try Self.run(["/usr/bin/env", Self.binaries.appendingPathComponent("psql").path, "-h", socketFolder.path, "-p", String(port), "-U", user,
                       "-d", database, "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql])
     }
 
