@@ -83,6 +83,14 @@ struct RepositoryBugReportTests {
             ("`parse_int('x')` raises ValueError: bad digit, but it should return 0.", ["(parse_int('x')) == (0)"]),
             ("`bytes2human(1024)` returns '1024B', but it should return '1K'.", ["(bytes2human(1024)) == ('1K')"]),
             ("`timeparse('- 1 minute')` returns 60, but it should return -60.", ["(timeparse('- 1 minute')) == (-60)"]),
+            // A wanted value copied from a repr: a constructor on literals.
+            ("`date(1900, 1, 31) + Duration(months=1)` raises ValueError: day is out of range for month, but it should return datetime.date(1900, 2, 28).",
+             ["(date(1900, 1, 31) + Duration(months=1)) == (datetime.date(1900, 2, 28))"]),
+            ("`webcolors.rgb_percent_to_rgb(('50%', '20%', '10%'))` returns IntegerRGB(red=127, green=51, blue=25), but it should return IntegerRGB(red=128, green=51, blue=26).",
+             ["(webcolors.rgb_percent_to_rgb(('50%', '20%', '10%'))) == (IntegerRGB(red=128, green=51, blue=26))"]),
+            ("`parse_datetime('2012-10-12T08:29:46-05:30').utcoffset()` returns datetime.timedelta(days=-1, seconds=70200), but it should return datetime.timedelta(days=-1, seconds=66600).",
+             ["(parse_datetime('2012-10-12T08:29:46-05:30').utcoffset()) == (datetime.timedelta(days=-1, seconds=66600))"]),
+            ("`to_set('a,b')` should return frozenset({'a', 'b'})", ["(to_set('a,b')) == (frozenset({'a', 'b'}))"]),
         ]
         for (task, wanted) in cases {
             let asserts = StatedExamples.asserts(in: task)
@@ -93,7 +101,8 @@ struct RepositoryBugReportTests {
 
     @Test("the defect's own error, a wanted value Doer cannot write down, and a call inside a larger expression give no test")
     func nothingWrong() {
-        for task in ["`date(1900, 1, 31) + Duration(months=1)` raises ValueError: day is out of range for month, but it should return datetime.date(1900, 2, 28).",
+        for task in ["`shift(p)` returns Point(x=a, y=2), but it should return Point(x=b, y=2).", "`f(1)` should return make(value)",
+                     "`g(2)` should return lower(3)",
                      "x + f(2) returns 5", "`lookup('a')` raises KeyError but it should not"] {
             #expect(StatedExamples.asserts(in: task).isEmpty, "\(task): \(StatedExamples.asserts(in: task))")
         }
@@ -116,6 +125,24 @@ struct RepositoryBugReportTests {
                                                       in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
         #expect(ws.read("pkg/strutils.py") == fixed)
+    }
+
+    @Test("a wanted value copied from a repr is tested: the class a module assigns and a name it imports are found there")
+    func constructedValue() async throws {
+        let colors = "from datetime import date\nfrom collections import namedtuple\n\nRGB = namedtuple('RGB', 'red green blue')\n\n\n"
+        let ws = try AgentWorkspace(files: [
+            "pkg/__init__.py": "",
+            "pkg/colors.py": colors + "def darker(color, day):\n    return RGB(color.red // 2, color.green // 2, color.blue // 2)\n",
+            "tests/test_colors.py": "from pkg.colors import darker, RGB\n\n\ndef test_black():\n    assert darker(RGB(0, 0, 0), None) == RGB(0, 0, 0)\n",
+        ])
+        let fixed = colors + "def darker(color, day):\n    return RGB((color.red + 1) // 2, (color.green + 1) // 2, (color.blue + 1) // 2)\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["pkg/colors.py": fixed])]])
+        let (events, summary) = try await AgentHarness.run(
+            model, task: "`darker(RGB(255, 101, 51), date(2024, 1, 1))` returns RGB(red=127, green=50, blue=25), but it should return RGB(red=128, green=51, blue=26).",
+            in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        let evidence = try #require(events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last)
+        #expect(evidence.sources == [.requestExamples], "\(evidence.summary)")
     }
 
     @Test("a dotted example reaches the package by its name; a change that does not fix it is not a pass")

@@ -154,10 +154,33 @@ enum StatedExamples {
         }
         let word = String(characters[index...].prefix { $0.isLetter || $0.isNumber || "._-+e".contains($0) })
         if ["True", "False", "None"].contains(word) { return (word, index + word.count) }
+        if let value = constructed(characters, at: index) { return value }
         let number = String(characters[index...].prefix { $0.isNumber || $0 == "." || $0 == "-" })
         let trimmed = number.hasSuffix(".") ? String(number.dropLast()) : number
         if !trimmed.isEmpty, Double(trimmed) != nil { return (trimmed, index + trimmed.count) }
         return nil
+    }
+
+    /// Builtins whose call is a value as a literal is.
+    private static let valueTypes: Set<String> = ["set", "frozenset", "bytes", "bytearray", "complex", "float", "int", "tuple", "list", "dict", "range"]
+
+    /// A value written as a constructor call on literals — `IntegerRGB(red=128, green=51, blue=26)`,
+    /// `datetime.date(1900, 2, 28)`, `Decimal('1.5')` — as a person copies it from a repr: a
+    /// dotted name, a capitalised one or a builtin value type, whose arguments hold no name but
+    /// keywords, True, False, None and further such calls.
+    private static func constructed(_ characters: [Character], at index: Int) -> (text: String, end: Int)? {
+        let name = String(characters[index...].prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
+        let end = index + name.count
+        guard let first = name.first, first.isLetter || first == "_", !name.hasSuffix("."), end < characters.count, characters[end] == "(",
+              name.contains(".") || name.split(separator: ".").last?.first?.isUppercase == true || valueTypes.contains(name),
+              let close = balanced(characters, from: end) else { return nil }
+        let text = String(characters[index...close])
+        let code = DocumentedExamples.stringsRemoved(String(characters[end...close]))
+            .replacingOccurrences(of: "[A-Za-z_][A-Za-z0-9_]*\\s*=(?!=)", with: "", options: .regularExpression)
+        // Every name left is a callee (`x(` or `module.`) or True, False, None.
+        let free = RequestFocus.matches("(?<![0-9A-Za-z_.])([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_]*\\s*[(.])", in: code)
+            .filter { !["True", "False", "None"].contains($0) }
+        return free.isEmpty ? (text, close + 1) : nil
     }
 
     /// The index of the bracket closing the one at `start`, skipping quoted text.

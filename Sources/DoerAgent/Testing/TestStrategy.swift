@@ -207,7 +207,19 @@ public enum ExampleTests {
                 globals().update({k: v for k, v in vars(_module).items() if not k.startswith("_")})
 
 
-        def _definers(name):
+        def _bound(tree):
+            # Names a module binds at top level by import or assignment (`from datetime import date`, `RGB = namedtuple(...)`).
+            names = set()
+            for node in tree.body:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names.update(t.id for t in targets if isinstance(t, ast.Name))
+            return names
+
+
+        def _definers(name, bound=False):
             roots = [p for p in sys.path if p and os.path.abspath(p).startswith(_ROOT)]
             found = []
             for folder, dirs, files in os.walk(_ROOT):
@@ -222,7 +234,7 @@ public enum ExampleTests {
                     except (SyntaxError, UnicodeDecodeError, OSError):
                         continue
                     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-                    if name not in defined:
+                    if name not in (_bound(tree) if bound else defined):
                         continue
                     root = max((r for r in roots if path.startswith(os.path.abspath(r) + os.sep)), key=len, default=None)
                     if root is None:
@@ -242,7 +254,8 @@ public enum ExampleTests {
             if _module is not None:
                 globals()[_wanted] = _module
                 continue
-            for _owner in _definers(_wanted):
+            # Where it is defined; failing that, a module that imports or assigns it.
+            for _owner in _definers(_wanted) + _definers(_wanted, bound=True):
                 _module = _load(_owner)
                 if _module is not None and hasattr(_module, _wanted):
                     globals()[_wanted] = getattr(_module, _wanted)
