@@ -5,7 +5,8 @@ import Foundation
 /// ValueError" — as Python asserts. The values a person states are the specification, so
 /// Doer writes these tests itself instead of trusting the model's. Only calls compared with
 /// a Python literal are taken (numbers, strings, lists, tuples, dicts, sets, True, False,
-/// None); anything else is left to the model.
+/// None, or a constructor on such values as a repr shows it: `IntegerRGB(red=128, …)`);
+/// anything else is left to the model.
 enum StatedExamples {
     static func asserts(in task: String) -> [String] {
         var asserts: [String] = []
