@@ -79,4 +79,26 @@ struct TestImportsTests {
         #expect(modules == ["solution": "# solution.py"])
         #expect(TestImports.modules(beside: "pkg/test_other.py", files: files, read: { "# \($0)" }) == ["other": "# pkg/other.py"])
     }
+
+    @Test("a test in tests/ gets the import through the package that defines the name, src/ layout too; a module beside the test is not counted twice")
+    func packageImports() throws {
+        let files: [String: String] = [
+            "src/colors/__init__.py": "from colors._conversion import to_rgb\n",
+            "src/colors/_types.py": "class IntegerRGB:\n    pass\n",
+            "src/colors/_conversion.py": "def to_rgb(text):\n    return text\n",
+            "scripts/tool.py": "class IntegerRGB:\n    pass\n",  // not a package: no import path reaches it
+            "tests/test_colors.py": "",
+            "pkg/__init__.py": "", "pkg/shapes.py": "def area(s):\n    return 0\n", "pkg/test_shapes.py": "",
+        ]
+        let packages = TestImports.packageModules(files: Array(files.keys), read: { files[$0] })
+        #expect(Set(packages.map(\.name)) == ["colors", "colors._types", "colors._conversion", "pkg", "pkg.shapes"])
+        let test = "def test_rgb():\n    assert to_rgb('x') == 'x'\n    assert IntegerRGB() is not None\n"
+        let modules = TestImports.importable(by: "tests/test_colors.py", files: Array(files.keys), packages: packages, read: { files[$0] })
+        let completed = try #require(TestImports.completed(test: test, modules: modules))
+        #expect(completed.hasPrefix("from colors._conversion import to_rgb\nfrom colors._types import IntegerRGB\n"), "\(completed)")
+        // Beside its module, a test imports it by file name, as before.
+        let beside = TestImports.importable(by: "pkg/test_shapes.py", files: Array(files.keys), packages: packages, read: { files[$0] })
+        let shapes = try #require(TestImports.completed(test: "def test_area():\n    assert area(1) == 0\n", modules: beside))
+        #expect(shapes.hasPrefix("from shapes import area\n"), "\(shapes)")
+    }
 }

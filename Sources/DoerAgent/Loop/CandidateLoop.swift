@@ -203,9 +203,12 @@ struct CandidateLoop: Sendable {
         let tests = touched.filter { TestStrategy.isPythonTest($0) && !hidden.contains($0) }.sorted()
         guard strategy.kind == .pytest, !tests.isEmpty else { return [] }
         let files = copy.files()
+        // A test beside the code imports it by file name; one in `tests/` through the package.
+        let packages = TestImports.packageModules(files: files, read: copy.read)
         return tests.compactMap { path in
             guard let test = copy.read(path) else { return nil }
-            return TestImports.completed(test: test, modules: TestImports.modules(beside: path, files: files, read: copy.read)).map { (path, $0) }
+            let modules = TestImports.importable(by: path, files: files, packages: packages, read: copy.read)
+            return TestImports.completed(test: test, modules: modules).map { (path, $0) }
         }
     }
 

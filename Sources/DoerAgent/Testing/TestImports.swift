@@ -60,6 +60,44 @@ enum TestImports {
         return modules
     }
 
+    /// At most this many package modules are read for definitions.
+    static let mostPackageModules = 2_000
+
+    /// The modules of the workspace's packages by their dotted names (`webcolors._types`,
+    /// `pkg` for `pkg/__init__.py`), from the workspace's top or `src/`, where each folder on
+    /// the way is a package: a test in `tests/` imports a project's code this way.
+    static func packageModules(files: [String], read: (String) -> String?) -> [(name: String, path: String, source: String)] {
+        let present = Set(files)
+        var modules: [(name: String, path: String, source: String)] = []
+        for path in files where path.hasSuffix(".py") && !TestStrategy.isPythonTest(path) && !TestFiles.isTest(path) {
+            guard modules.count < mostPackageModules else { break }
+            let relative = path.hasPrefix("src/") ? String(path.dropFirst(4)) : path
+            var parts = relative.split(separator: "/").map(String.init)
+            guard parts.count >= 2 else { continue }
+            let stem = String(parts.removeLast().dropLast(3))
+            let root = path.hasPrefix("src/") ? "src/" : ""
+            let packaged = parts.indices.allSatisfy { present.contains(root + parts[...$0].joined(separator: "/") + "/__init__.py") }
+            let name = (stem == "__init__" ? parts : parts + [stem]).joined(separator: ".")
+            guard packaged, name.split(separator: ".").allSatisfy({ $0.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil }),
+                  let source = read(path) else { continue }
+            modules.append((name, path, source))
+        }
+        return modules
+    }
+
+    /// The modules a test at `testPath` can import: those beside it by file name, and the
+    /// workspace's packages' other modules by dotted name (a module beside the test is not
+    /// counted twice, or every name it defines would look ambiguous).
+    static func importable(by testPath: String, files: [String], packages: [(name: String, path: String, source: String)],
+                           read: (String) -> String?) -> [String: String] {
+        let directory = (testPath as NSString).deletingLastPathComponent
+        var modules = modules(beside: testPath, files: files, read: read)
+        for module in packages where (module.path as NSString).deletingLastPathComponent != directory && modules[module.name] == nil {
+            modules[module.name] = module.source
+        }
+        return modules
+    }
+
     /// Top-level functions (read as `UnwrittenFunctions` reads them) and classes.
     static func topLevelDefinitions(in source: String) -> [String] {
         source.components(separatedBy: "\n").compactMap { line in
