@@ -101,4 +101,27 @@ struct TestImportsTests {
         let shapes = try #require(TestImports.completed(test: "def test_area():\n    assert area(1) == 0\n", modules: beside))
         #expect(shapes.hasPrefix("from shapes import area\n"), "\(shapes)")
     }
+
+    @Test("an import from the package top of a name only one of its modules defines is pointed at that module; what the top binds stays")
+    func correctedImports() throws {
+        let modules: [String: String] = [
+            "isodate": "from isodate.isodates import parse_date\nfrom isodate.duration import Duration\n__all__ = ['parse_date']\n",
+            "isodate.duration": "def max_days_in_month(year, month):\n    raise NotImplementedError\n\n\nclass Duration:\n    pass\n",
+            "isodate.isodates": "def parse_date(text):\n    return text\n",
+        ]
+        let test = "import pytest\nfrom isodate import max_days_in_month, parse_date\n\n\ndef test_feb():\n    assert max_days_in_month(2024, 2) == 29\n"
+        let corrected = try #require(TestImports.correctedImports(test: test, modules: modules))
+        #expect(corrected == "import pytest\nfrom isodate import parse_date\nfrom isodate.duration import max_days_in_month\n\n\ndef test_feb():\n    assert max_days_in_month(2024, 2) == 29\n")
+        // Nothing to correct: the top binds it (imported), or no module or two modules define it, or a star import may bind it.
+        #expect(TestImports.correctedImports(test: "from isodate import Duration, parse_date\n", modules: modules) == nil)
+        #expect(TestImports.correctedImports(test: "from isodate import nowhere\n", modules: modules) == nil)
+        var twice = modules
+        twice["isodate.tzinfo"] = "def max_days_in_month(y, m):\n    return 30\n"
+        #expect(TestImports.correctedImports(test: test, modules: twice) == nil)
+        var star = modules
+        star["isodate"] = "from isodate.duration import *\n"
+        #expect(TestImports.correctedImports(test: test, modules: star) == nil)
+        // A module that is not the workspace's is left alone.
+        #expect(TestImports.correctedImports(test: "from os import max_days_in_month\n", modules: modules) == nil)
+    }
 }

@@ -146,7 +146,7 @@ struct CandidateLoop: Sendable {
             for (path, content) in testsWithImportsCompleted(touched: touched, hidden: hidden) {
                 let completion = Action.writeFile(path: path, content: content)
                 emit(.action(candidate: index, completion))
-                feedback.append(try await perform(completion) ?? "Doer added the imports \(path) was missing.")
+                feedback.append(try await perform(completion) ?? "Doer completed the imports of \(path): each name now comes from the module that defines it.")
             }
             guard strategy.hasTests(copy.files()) else {
                 let room = context.remaining(after: TokenEstimate.tokens(messages + [.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task), files: ""))],
@@ -208,7 +208,10 @@ struct CandidateLoop: Sendable {
         return tests.compactMap { path in
             guard let test = copy.read(path) else { return nil }
             let modules = TestImports.importable(by: path, files: files, packages: packages, read: copy.read)
-            return TestImports.completed(test: test, modules: modules).map { (path, $0) }
+            // An import from the package top of a name one of its modules defines is pointed there first.
+            let corrected = TestImports.correctedImports(test: test, modules: modules)
+            guard let completed = TestImports.completed(test: corrected ?? test, modules: modules) ?? corrected else { return nil }
+            return (path, completed)
         }
     }
 

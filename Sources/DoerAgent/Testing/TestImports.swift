@@ -60,6 +60,44 @@ enum TestImports {
         return modules
     }
 
+    /// The test with each `from MODULE import NAME` that cannot work corrected: MODULE is one
+    /// of the workspace's (`modules`, by dotted name) and binds no NAME, while exactly one
+    /// workspace module defines NAME at top level — `from isodate import max_days_in_month`
+    /// becomes `from isodate.duration import max_days_in_month`. Nil when nothing changes.
+    static func correctedImports(test: String, modules: [String: String]) -> String? {
+        var definers: [String: [String]] = [:]
+        for (module, source) in modules {
+            for name in topLevelDefinitions(in: source) { definers[name, default: []].append(module) }
+        }
+        var changed = false
+        var lines: [String] = []
+        for line in test.components(separatedBy: "\n") {
+            guard line.hasPrefix("from "), let range = line.range(of: " import "), !line.contains("("), !line.contains("#") else {
+                lines.append(line)
+                continue
+            }
+            let module = line.dropFirst(5)[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+            guard let source = modules[module] else { lines.append(line); continue }
+            let bound = boundNames(in: source)
+            guard bound.starImports.isEmpty else { lines.append(line); continue }
+            var kept: [String] = []
+            var moved: [String: [String]] = [:]
+            for item in line[range.upperBound...].split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                let name = String(item.split(separator: " ").first ?? "")
+                if !bound.names.contains(name), let owners = definers[name], owners.count == 1, owners[0] != module {
+                    moved[owners[0], default: []].append(item)
+                } else {
+                    kept.append(item)
+                }
+            }
+            guard !moved.isEmpty else { lines.append(line); continue }
+            changed = true
+            if !kept.isEmpty { lines.append("from \(module) import \(kept.joined(separator: ", "))") }
+            for owner in moved.keys.sorted() { lines.append("from \(owner) import \(moved[owner]!.joined(separator: ", "))") }
+        }
+        return changed ? lines.joined(separator: "\n") : nil
+    }
+
     /// At most this many package modules are read for definitions.
     static let mostPackageModules = 2_000
 
