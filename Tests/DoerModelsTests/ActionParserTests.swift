@@ -126,6 +126,14 @@ struct ActionParserFormTests {
         ])
     }
 
+    @Test("a note in brackets after the path is not part of its name; a name with brackets in it stays whole")
+    func notesAfterPath() {
+        #expect(actions("```file isodate/__init__.py (103)\nx\n```") == [.writeFile(path: "isodate/__init__.py", content: "x\n")])
+        #expect(actions("```file app.py (56 lines)\nx\n```") == [.writeFile(path: "app.py", content: "x\n")])
+        #expect(actions("```edit app.py (changed)\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n```") == [.editFile(path: "app.py", search: "a\n", replace: "b\n")])
+        #expect(actions("```file my file (1).txt\nx\n```") == [.writeFile(path: "my file (1).txt", content: "x\n")])
+    }
+
     @Test("paths with spaces, nested directories and dotfiles")
     func unusualPaths() {
         #expect(actions("```file \"my dir/my file.txt\"\nx\n```") == [.writeFile(path: "my dir/my file.txt", content: "x\n")])

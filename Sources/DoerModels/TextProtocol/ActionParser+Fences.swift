@@ -159,7 +159,13 @@ extension ActionParser {
         }
 
         static func joinedPath(_ tokens: [String]) -> String? {
-            let joined = tokens.map(ActionParser.unwrapped).joined(separator: " ")
+            var tokens = tokens.map(ActionParser.unwrapped)
+            // `pkg/__init__.py (103)`, `app.py (56 lines)`: a note after the path, not part of its name.
+            if let note = tokens.firstIndex(where: { $0.hasPrefix("(") }), note > 0, tokens.last?.hasSuffix(")") == true,
+               ActionParser.isPathLike(tokens[..<note].joined(separator: " ")) {
+                tokens = Array(tokens[..<note])
+            }
+            let joined = tokens.joined(separator: " ")
             return joined.isEmpty ? nil : joined
         }
 
