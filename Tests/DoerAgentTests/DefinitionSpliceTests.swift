@@ -65,6 +65,17 @@ struct DefinitionSpliceTests {
         #expect(result.text.contains("def last(seq):\n    return operator.itemgetter(-1)(list(seq))"))
     }
 
+    @Test("an import of the function itself, a relative one or one from the file's own package is not added: it would be a cycle")
+    func ownImportsLeftOut() throws {
+        let new = "from toolz import interpose\nfrom .recipes import countby\nimport toolz.utils\nimport operator\n\n\ndef last(seq):\n    return operator.itemgetter(-1)(list(seq))\n"
+        let result = try #require(DefinitionSplice.spliced(old: Self.module, new: new, package: DefinitionSplice.package(of: "toolz/itertoolz.py")))
+        #expect(result.text.contains("import operator\n"))
+        #expect(!result.text.contains("from toolz import") && !result.text.contains("from .recipes") && !result.text.contains("import toolz.utils"))
+        let own = try #require(DefinitionSplice.spliced(old: Self.module, new: "from helpers import last\n\n\ndef last(seq):\n    return 1\n"))
+        #expect(!own.text.contains("from helpers import last"), "an import binding the spliced name would shadow it")
+        #expect(DefinitionSplice.package(of: "src/isodate/duration.py") == "isodate" && DefinitionSplice.package(of: "setup.py") == nil)
+    }
+
     @Test("anything but functions the file defines once is no splice: a class, module code, a new or doubled name, an open string",
           arguments: [
               "class Thing:\n    pass\n",

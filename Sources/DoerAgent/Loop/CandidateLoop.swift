@@ -254,7 +254,7 @@ struct CandidateLoop: Sendable {
         case .writeFile(let path, let content):
             if let refusal = LargeFileGuard.refusal(path: path, old: copy.read(path), new: content) {
                 // Only functions the file already has: they go in place of their namesakes.
-                guard path.hasSuffix(".py"), let old = copy.read(path), let splice = DefinitionSplice.spliced(old: old, new: content) else {
+                guard path.hasSuffix(".py"), let old = copy.read(path), let splice = DefinitionSplice.spliced(old: old, new: content, package: DefinitionSplice.package(of: path)) else {
                     return refusal
                 }
                 do { try copy.write(path, splice.text) } catch { return "Could not write \(path): \(error)" }

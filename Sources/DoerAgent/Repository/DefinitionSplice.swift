@@ -14,7 +14,10 @@ enum DefinitionSplice {
 
     /// `old` with the functions of `new` in place of its own, or nil when `new` holds anything
     /// else (a class, module code, a function `old` does not define at top level once).
-    static func spliced(old: String, new: String) -> Result? {
+    /// `package`: the top package the file belongs to (`toolz` for `toolz/itertoolz.py`);
+    /// an import from it, a relative one, or one of a spliced function itself is not added —
+    /// a model's partial file tends to import the function from its own package, a cycle.
+    static func spliced(old: String, new: String, package: String? = nil) -> Result? {
         let oldLines = old.components(separatedBy: "\n")
         let newLines = new.components(separatedBy: "\n")
         guard let oldBlocks = blocks(oldLines), let newBlocks = blocks(newLines) else { return nil }
@@ -41,7 +44,11 @@ enum DefinitionSplice {
         }
         // Imports the functions need that the file lacks go after its last top-level import.
         let present = Set(oldLines.map { $0.trimmingCharacters(in: .whitespaces) })
-        let missing = imports.filter { !present.contains($0.trimmingCharacters(in: .whitespaces)) }
+        let names = Set(functions.map(\.name))
+        let missing = imports.filter { line in
+            let text = line.trimmingCharacters(in: .whitespaces)
+            return !present.contains(text) && !importsOwnCode(text, package: package, functions: names)
+        }
         if !missing.isEmpty {
             let lastImport = oldBlocks.last { $0.kind == .importLine }
             let shift = replacements.filter { lastImport != nil && $0.range.lowerBound < lastImport!.range.upperBound }
@@ -49,6 +56,34 @@ enum DefinitionSplice {
             result.insert(contentsOf: missing, at: lastImport.map { $0.range.upperBound + shift } ?? 0)
         }
         return Result(text: result.joined(separator: "\n"), functions: functions.map(\.name))
+    }
+
+    /// Whether an import line reaches into the file's own package (relative, or from `package`)
+    /// or binds one of the spliced functions' names.
+    static func importsOwnCode(_ line: String, package: String?, functions: Set<String>) -> Bool {
+        let words = line.replacingOccurrences(of: ",", with: " ").split(separator: " ").map(String.init)
+        guard words.count >= 2 else { return false }
+        let module = words[1]
+        if module.hasPrefix(".") { return true }
+        if let package, module == package || module.hasPrefix(package + ".") { return true }
+        // `from m import f`, `from m import g as f`, `import f`: the name bound.
+        var bound: [String] = []
+        if words[0] == "from", let at = words.firstIndex(of: "import") {
+            var index = at + 1
+            while index < words.count {
+                if index + 2 < words.count, words[index + 1] == "as" { bound.append(words[index + 2]); index += 3 } else { bound.append(words[index]); index += 1 }
+            }
+        } else {
+            bound = words.dropFirst().filter { $0 != "as" }.map { String($0.split(separator: ".").first ?? "") }
+        }
+        return bound.contains { functions.contains($0) }
+    }
+
+    /// The top package a file's path puts it in (`src/` left out), or nil for a top-level module.
+    static func package(of path: String) -> String? {
+        var parts = path.split(separator: "/").map(String.init)
+        if parts.first == "src" { parts.removeFirst() }
+        return parts.count >= 2 ? parts[0] : nil
     }
 
     enum Kind: Equatable {
