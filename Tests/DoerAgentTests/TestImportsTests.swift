@@ -1,4 +1,6 @@
+import DoerCore
 @testable import DoerAgent
+import Foundation
 import Testing
 
 @Suite("imports completed in the model's tests")
@@ -123,5 +125,27 @@ struct TestImportsTests {
         #expect(TestImports.correctedImports(test: test, modules: star) == nil)
         // A module that is not the workspace's is left alone.
         #expect(TestImports.correctedImports(test: "from os import max_days_in_month\n", modules: modules) == nil)
+    }
+}
+
+@Suite("imports are completed in the model's new tests only")
+struct TestImportsScopeTests {
+    @Test("a test the workspace had is the user's: rewritten by the model without its import, Doer does not add one")
+    func workspaceTestLeftAlone() async throws {
+        let ws = try AgentWorkspace(files: [
+            "pkg/__init__.py": "", "pkg/core.py": "def double(x):\n    return x * 3\n",
+            "tests/test_core.py": "from pkg.core import double\n\n\ndef test_zero():\n    assert double(0) == 0\n",
+        ])
+        let rewritten = "def test_zero():\n    assert double(0) == 0\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["tests/test_core.py": rewritten,
+                                                               "tests/test_double.py": "def test_two():\n    assert double(2) == 4\n"])]])
+        let (events, _) = try await AgentHarness.run(model, task: "double(2) returns 6 but it should return 4; fix double in pkg/core.py", in: ws,
+                                                      maxIterations: 1, approval: .never)
+        let writes = events.compactMap { event -> (String, String)? in
+            if case .action(_, .writeFile(let path, let content)) = event { return (path, content) } else { return nil }
+        }
+        #expect(writes.filter { $0.0 == "tests/test_core.py" }.map(\.1) == [rewritten], "only the model's own write")
+        // The model's new test gets the import through the package.
+        #expect(writes.contains { $0.0 == "tests/test_double.py" && $0.1.hasPrefix("from pkg.core import double\n") })
     }
 }

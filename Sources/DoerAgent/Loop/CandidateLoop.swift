@@ -200,7 +200,11 @@ struct CandidateLoop: Sendable {
     /// The model's own Python tests that call the code without importing it, completed
     /// (see `TestImports`). Tests that were in the workspace before are the user's and stay as they are.
     private func testsWithImportsCompleted(touched: Set<String>, hidden: Set<String>) -> [(path: String, content: String)] {
-        let tests = touched.filter { TestStrategy.isPythonTest($0) && !hidden.contains($0) }.sorted()
+        // Only tests the model added: one the workspace had is the user's, even when the model wrote to it.
+        let tests = touched.filter { path in
+            TestStrategy.isPythonTest(path) && !hidden.contains(path)
+                && !FileManager.default.fileExists(atPath: copy.original.appendingPathComponent(path).path)
+        }.sorted()
         guard strategy.kind == .pytest, !tests.isEmpty else { return [] }
         let files = copy.files()
         // A test beside the code imports it by file name; one in `tests/` through the package.
