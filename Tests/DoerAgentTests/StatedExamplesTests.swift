@@ -29,6 +29,12 @@ struct StatedExamplesTests {
     func raises() {
         let asserts = StatedExamples.asserts(in: "parse('') should raise ValueError, and parse('x') raises KeyError")
         #expect(asserts == ["with pytest.raises(ValueError):\n        parse('')", "with pytest.raises(KeyError):\n        parse('x')"])
+        // What it returns now is the defect; the error it should raise is wanted.
+        let report = "`unparse({'a': {'#comment': 'x -- y'}})` returns '<a><!--x -- y--></a>', but it should raises ValueError: Comment text cannot contain '--'."
+        #expect(StatedExamples.asserts(in: report) == ["with pytest.raises(ValueError):\n        unparse({'a': {'#comment': 'x -- y'}})"])
+        #expect(StatedExamples.asserts(in: "load('') returns None but it should raise EmptyError") == ["with pytest.raises(EmptyError):\n        load('')"])
+        // The project's own error is looked up where the project defines it, like a called name.
+        #expect(ExampleTests.calledNames(in: ["with pytest.raises(EmptyError):\n        load('')"]) == "[\"EmptyError\", \"load\"]")
     }
 
     @Test("prose without a stated value, definitions, doctest lines and 'returns X but' without the wanted value give nothing")

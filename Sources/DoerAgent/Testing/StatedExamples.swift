@@ -124,6 +124,11 @@ enum StatedExamples {
             guard let first = literal(afterLead, at: 0) else { return nil }
             // "returns 0 but it should be 4", "returns 0 instead of 4": the second is wanted.
             let tail = String(afterLead[first.end...])
+            // "returns '<a>…</a>', but it should raise ValueError: …": the error is wanted.
+            if let raise = tail.range(of: "^[\\s,;]*(but|when|while|whereas)?\\s*(it\\s+|they\\s+)?(should|must)\\s+raises?\\s+[A-Z][A-Za-z]*(Error|Exception)\\b",
+                                      options: .regularExpression) {
+                return .raises(String(tail[raise].split(separator: " ").last ?? ""))
+            }
             if let correction = tail.range(of: "^[\\s,;]*(but|when|while|whereas)?\\s*(it\\s+|they\\s+)?(should|must)\\s+(be|return|give)\\s+|^\\s*instead\\s+of\\s+",
                                            options: .regularExpression) {
                 let wanted = Array(tail[correction.upperBound...])
