@@ -264,7 +264,7 @@ struct CandidateLoop: Sendable {
                 do { try copy.write(path, splice.text) } catch { return "Could not write \(path): \(error)" }
                 emit(.action(candidate: index, .writeFile(path: path, content: splice.text)))
                 return "Your \(path) held only " + splice.functions.map { "`\($0)`" }.joined(separator: ", ")
-                    + ": Doer put it in place of the one in the file and kept the rest of \(path) as it was."
+                    + ": Doer put each in place of its namesake and kept the rest of \(path) as it was."
             }
             do { try copy.write(path, content) } catch { return "Could not write \(path): \(error)" }
             return nil
