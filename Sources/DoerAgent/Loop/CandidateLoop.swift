@@ -314,10 +314,11 @@ struct CandidateLoop: Sendable {
 
     private func runTests() async throws -> TestReport {
         let tests = TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration)
-        let display = tests.command(for: copy).joined(separator: " ")
+        let command = tests.command(for: copy)
+        let display = command.joined(separator: " ")
         emit(.executionStarted(candidate: index, command: display))
         let live = LiveOutput(candidate: index, emit: emit)
-        let run = try await tests.run(on: copy, observer: strategy.kind == .project ? nil : live.observer)
+        let run = try await tests.run(on: copy, command: command, observer: strategy.kind == .project ? nil : live.observer)
         live.finish()
         emit(.executionFinished(candidate: index, command: display, exitCode: run.exitCode,
                                 durationMs: run.durationMs, output: run.shownOutput))

@@ -26,9 +26,10 @@ struct TestRun {
         return strategy.command + PytestTargets.arguments(files: copy.files(), read: { copy.read($0) })
     }
 
-    func run(on copy: WorkspaceCopy, observer: OutputObserver? = nil) async throws -> Outcome {
+    /// - Parameter command: `command(for: copy)` when the caller has it already (each is a scan of the copy).
+    func run(on copy: WorkspaceCopy, command known: [String]? = nil, observer: OutputObserver? = nil) async throws -> Outcome {
         let directory = copy.directory
-        let command = command(for: copy)
+        let command = known ?? command(for: copy)
         let display = command.joined(separator: " ")
         if strategy.kind == .project { return try await runProjectTests(on: directory, display: display) }
         let result = try await sandbox.run(ExecutionRequest(command: command, workspace: directory,
