@@ -74,10 +74,9 @@ final class StagedEtc: Sendable {
             guard let folder = opendir(path) else { return }
             defer { closedir(folder) }
             var children: [String] = []
-            while let entry = readdir(folder) {
-                guard entry.pointee.d_type != UInt8(DT_LNK) else { continue }
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { children.append(name) }
+            while let entry = DirectoryEntry.next(folder) {
+                guard entry.type != UInt8(DT_LNK), !entry.isSelfOrParent else { continue }
+                children.append(entry.nameText)
             }
             for name in children.sorted() { visit(path + "/" + name) }
         }

@@ -69,7 +69,7 @@ final class KubernetesSandbox: Sandbox, Sendable {
         guard request.mode != .readOnly else { return result }
         try WorkspaceTransfer.write(response.changed, deleting: response.deleted, into: view.directory.path)
         result.changedFiles = view.collectChanges()
-        let unnamed = result.changedFiles.isEmpty ? view.unnamedChanges() : []
+        let unnamed = result.changedFiles.isEmpty ? view.unrepresentableChanges() : []
         let apply = request.mode == .fullAccess || request.applyChanges
         // The runner in the pod already held its apply to the limit; this holds the host's
         // own apply to it too, whatever came back.

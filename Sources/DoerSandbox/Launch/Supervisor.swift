@@ -24,6 +24,10 @@ struct SupervisedRun: Sendable {
 /// deadline and cancellation, and reaps the process. One blocking poll loop on its own
 /// thread per run, so a slow run never holds a Swift concurrency thread.
 enum Supervisor {
+    /// The loop's own thread is small: it polls, and its deepest call is a disk scan,
+    /// whose depth `DiskUsageScan.maximumDepth` caps.
+    static let threadStackSize = 256 << 10
+
     static func supervise(
         _ process: SpawnedProcess, request: InitRequest?, stdin: Data,
         hostDeadline: Duration, outputCap: Int, observer: OutputObserver? = nil, disk: DiskUsageWatch? = nil
@@ -36,7 +40,7 @@ enum Supervisor {
                                                         hostDeadline: hostDeadline, outputCap: outputCap, observer: observer,
                                                         disk: disk, wake: wake))
                 }
-                thread.stackSize = 256 << 10
+                thread.stackSize = threadStackSize
                 thread.start()
             }
         } onCancel: {

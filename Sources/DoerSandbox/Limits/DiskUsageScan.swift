@@ -43,16 +43,10 @@ struct DiskUsageScan: Sendable, Equatable {
             return
         }
         defer { closedir(dir) }
-        while let item = readdir(dir) {
-            let isDot = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                raw[0] == UInt8(ascii: ".") && (raw[1] == 0 || (raw[1] == UInt8(ascii: ".") && raw[2] == 0))
-            }
-            if isDot { continue }
+        while let item = DirectoryEntry.next(dir) {
+            if item.isSelfOrParent { continue }
             var info = stat()
-            let found = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                fstatat(directoryFD, raw.baseAddress!.assumingMemoryBound(to: CChar.self), &info, AT_SYMLINK_NOFOLLOW) == 0
-            }
-            guard found else { continue }
+            guard fstatat(directoryFD, item.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             if info.st_nlink > 1 && info.st_mode & S_IFMT != S_IFDIR {
                 guard seen.insert(HardLink(device: UInt(info.st_dev), inode: UInt(info.st_ino))).inserted else { continue }
             }
@@ -63,10 +57,7 @@ struct DiskUsageScan: Sendable, Equatable {
                 tooDeep = true
                 continue
             }
-            let child = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                openat(directoryFD, raw.baseAddress!.assumingMemoryBound(to: CChar.self),
-                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            }
+            let child = openat(directoryFD, item.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if child >= 0 { walk(child, depth: depth + 1, seen: &seen) }
         }
     }

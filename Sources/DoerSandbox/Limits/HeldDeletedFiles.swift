@@ -59,12 +59,10 @@ enum HeldDeletedFiles {
         }
         defer { closedir(dir) }
         var bytes: Int64 = 0
-        while let item = readdir(dir) {
+        while let item = DirectoryEntry.next(dir) {
             var info = stat()
             // Following the link is the point: it leads to the open file itself, named or not.
-            let found = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                raw[0] != UInt8(ascii: ".") && fstatat(fd, raw.baseAddress!.assumingMemoryBound(to: CChar.self), &info, 0) == 0
-            }
+            let found = item.name[0] != CChar(UInt8(ascii: ".")) && fstatat(fd, item.name, &info, 0) == 0
             guard found, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 0, devices.contains(UInt(info.st_dev)) else { continue }
             guard seen.insert(FileIdentity(device: UInt(info.st_dev), inode: UInt(info.st_ino))).inserted else { continue }
             bytes += Int64(info.st_blocks) * 512

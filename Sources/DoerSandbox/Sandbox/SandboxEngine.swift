@@ -125,9 +125,9 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         }
         if let view = prepared.view {
             result.changedFiles = view.collectChanges()
-            // A name that is not UTF-8 is no FileChange, but it is a change: applying must
-            // refuse it aloud rather than drop it.
-            let unnamed = result.changedFiles.isEmpty ? view.unnamedChanges() : []
+            // A name that is not UTF-8 or a folder nested too deep is no FileChange, but it
+            // is a change: applying must refuse it aloud rather than drop it.
+            let unnamed = result.changedFiles.isEmpty ? view.unrepresentableChanges() : []
             if request.applyChanges && request.mode == .workspaceWrite && !(result.changedFiles.isEmpty && unnamed.isEmpty)
                 && !run.cancelled {
                 view.applyRecording(&result, to: request.workspace, limit: request.limits.diskBytes)

@@ -23,39 +23,70 @@ enum FileTree {
     /// Every entry below `root`, keyed by relative path, without following links.
     static func scan(_ root: String) -> [String: Entry] { scanReport(root).entries }
 
-    /// A tree as `scan` sees it, plus the names it could not represent.
+    /// A tree as `scan` sees it, plus what it could not represent.
     struct Scan {
         var entries: [String: Entry] = [:]
-        /// Entries whose name is not valid UTF-8, as "folder/name" with the bad bytes
-        /// escaped (`\xff`). They are left out of `entries` (and not descended into):
-        /// a path Doer cannot name is one it cannot show, check or apply.
-        var unnamed: [String] = []
+        /// Entries left out of `entries`, and not descended into: a path Doer cannot name
+        /// or reach is one it cannot show, check or apply.
+        var unrepresentable: [Unrepresentable] = []
     }
 
+    /// An entry a scan left out, and why.
+    struct Unrepresentable: Sendable, Hashable, CustomStringConvertible {
+        enum Reason: Sendable, Hashable {
+            /// Its name is not valid UTF-8; the path shows the bad bytes escaped (`\xff`).
+            case nameNotUTF8
+            /// A folder `maximumDepth` levels down: what it holds was not read.
+            case nestedTooDeep
+        }
+        var path: String
+        var reason: Reason
+
+        var description: String {
+            switch reason {
+            case .nameNotUTF8: "\(path): its name is not valid UTF-8"
+            case .nestedTooDeep: "\(path): folders nest deeper than \(FileTree.maximumDepth) levels below it"
+            }
+        }
+    }
+
+    /// How many folders deep a scan reads. Each level is a frame of a recursive walk holding
+    /// a descriptor open: without a cap, a run that nests folders a hundred thousand deep
+    /// (a loop of `mkdir d; cd d`) would exhaust Doer's stack or descriptors when Doer reads
+    /// what the run left. Real trees (node_modules, Java packages) stay far below it.
+    static let maximumDepth = 256
+
+    /// Every entry below `root`, keyed by relative path, without following links, and what
+    /// it left out.
     static func scanReport(_ root: String) -> Scan {
         var scan = Scan()
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard rootFD >= 0 else { return scan }
-        self.scan(directoryFD: rootFD, prefix: "", into: &scan)
+        self.scan(directoryFD: rootFD, prefix: "", depth: 1, into: &scan)
         return scan
     }
 
-    private static func scan(directoryFD: Int32, prefix: String, into scan: inout Scan) {
+    /// Consumes `directoryFD`.
+    private static func scan(directoryFD: Int32, prefix: String, depth: Int, into scan: inout Scan) {
         guard let dir = fdopendir(directoryFD) else { close(directoryFD); return }
         defer { closedir(dir) }
-        while let item = readdir(dir) {
-            let bytes = withUnsafeBytes(of: item.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+        while let item = DirectoryEntry.next(dir) {
+            if item.isSelfOrParent { continue }
+            let bytes = item.nameBytes
             guard let name = String(validating: bytes, as: UTF8.self) else {
-                scan.unnamed.append((prefix.isEmpty ? "" : prefix + "/") + escaped(bytes))
+                scan.unrepresentable.append(Unrepresentable(path: (prefix.isEmpty ? "" : prefix + "/") + escaped(bytes), reason: .nameNotUTF8))
                 continue
             }
-            if name == "." || name == ".." { continue }
             guard let entry = entry(directoryFD, name) else { continue }
             let path = prefix.isEmpty ? name : prefix + "/" + name
             scan.entries[path] = entry
             if case .directory = entry.kind {
+                guard depth < maximumDepth else {
+                    scan.unrepresentable.append(Unrepresentable(path: path, reason: .nestedTooDeep))
+                    continue
+                }
                 let child = openat(directoryFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if child >= 0 { self.scan(directoryFD: child, prefix: path, into: &scan) }
+                if child >= 0 { self.scan(directoryFD: child, prefix: path, depth: depth + 1, into: &scan) }
             }
         }
     }
@@ -233,25 +264,6 @@ enum FileTree {
     static func remove(rootFD: Int32, path: String) {
         guard let parent = openParent(rootFD: rootFD, relativePath: path, create: false, owner: nil) else { return }
         defer { close(parent.fd) }
-        removeEntry(parent.fd, parent.name)
-    }
-
-    private static func removeEntry(_ directoryFD: Int32, _ name: String) {
-        if unlinkat(directoryFD, name, 0) == 0 || errno == ENOENT { return }
-        let child = openat(directoryFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard child >= 0 else { return }
-        if let dir = fdopendir(dup(child)) {
-            var names: [String] = []
-            while let item = readdir(dir) {
-                let entry = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
-                if entry != "." && entry != ".." { names.append(entry) }
-            }
-            closedir(dir)
-            names.forEach { removeEntry(child, $0) }
-        }
-        close(child)
-        _ = unlinkat(directoryFD, name, AT_REMOVEDIR)
+        TreeRemoval.remove(parent.name, in: parent.fd)
     }
 }

@@ -28,10 +28,10 @@ public final class WorkspaceCopy: @unchecked Sendable {
 
     /// What the copy holds that will not be applied, and why: changes in protected
     /// folders, links leading outside the workspace, FIFOs, sockets, devices, names that
-    /// are not UTF-8.
+    /// are not UTF-8, folders nested too deep to read.
     public func refusals() -> [String] {
         view.review(view.collectChanges()).refusals.map(\.message)
-            + view.unnamedChanges().map { "cannot apply \($0): its name is not valid UTF-8" }
+            + view.unrepresentableChanges().map { "cannot apply \($0)" }
     }
 
     /// Writes the changes into the real workspace without following any link the copy

@@ -11,7 +11,7 @@ final class WorkspaceView: @unchecked Sendable {
     private let owner: (uid_t, gid_t)?
     private var baseline: [String: FileTree.Entry] = [:]
     private var source: URL?
-    private var unnamedInWorkspace: Set<String> = []
+    private var unrepresentableInWorkspace: Set<FileTree.Unrepresentable> = []
 
     /// The view's own tmpfs when it has a disk limit and Doer may mount (`ViewTmpfs`).
     let tmpfs: ViewTmpfs?
@@ -63,8 +63,9 @@ final class WorkspaceView: @unchecked Sendable {
         let viewFD = try openView()
         defer { close(viewFD) }
         let scan = FileTree.scanReport(workspace.path)
-        // Names that are not UTF-8 cannot be copied by name; the run does without them.
-        unnamedInWorkspace = Set(scan.unnamed)
+        // Names that are not UTF-8 cannot be copied by name, nor what nests past a scan's
+        // depth; the run does without them.
+        unrepresentableInWorkspace = Set(scan.unrepresentable)
         baseline = scan.entries
         try FileTree.copy(baseline, fromRoot: sourceFD, toRoot: viewFD, owner: owner)
         // FIFOs, sockets and devices were not copied; leaving them in the baseline would
@@ -152,9 +153,12 @@ final class WorkspaceView: @unchecked Sendable {
         }
     }
 
-    /// Names the run created that are not valid UTF-8 (escaped for display).
-    func unnamedChanges() -> [String] {
-        FileTree.scanReport(directory.path).unnamed.filter { !unnamedInWorkspace.contains($0) && !ProtectedPaths.contains($0) }
+    /// What the run left that no FileChange can name: names that are not valid UTF-8
+    /// (escaped for display), folders nested past what a scan reads.
+    func unrepresentableChanges() -> [FileTree.Unrepresentable] {
+        FileTree.scanReport(directory.path).unrepresentable.filter {
+            !unrepresentableInWorkspace.contains($0) && !ProtectedPaths.contains($0.path)
+        }
     }
 
     /// Writes the changes into the real workspace, all or nothing (`ChangeApplier`).
@@ -162,8 +166,9 @@ final class WorkspaceView: @unchecked Sendable {
     /// devices — is left out and returned as warnings; anything else that cannot be
     /// applied throws, naming the path, with the workspace as it was.
     func apply(_ changes: [FileChange], to workspace: URL) throws(DoerError) -> [String] {
-        if let unnamed = unnamedChanges().first {
-            throw .workspace("cannot apply \(unnamed): its name is not valid UTF-8; nothing was applied (rename it and run again)")
+        if let unrepresentable = unrepresentableChanges().first {
+            let remedy = unrepresentable.reason == .nameNotUTF8 ? "rename it and run again" : "flatten it and run again"
+            throw .workspace("cannot apply \(unrepresentable); nothing was applied (\(remedy))")
         }
         let targetFD = open(workspace.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard targetFD >= 0 else { throw .workspace("cannot open \(workspace.path): \(String(cString: strerror(errno)))") }

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Deletes a folder and everything in it without following a link, and without recursion.
+///
+/// A run may leave folders nested a hundred thousand deep (`mkdir d; cd d` in a loop, far
+/// past PATH_MAX): a recursive delete would overflow Doer's stack, one holding a descriptor
+/// per level would run out of them, and a delete by path would fail with ENAMETOOLONG and
+/// leave the tree on the host's disk. This one holds a single descriptor: it goes down into
+/// the first folder that is not empty, and back up through `..` once a folder is emptied,
+/// checking that `..` is the very folder it came from (device and inode), so a folder moved
+/// meanwhile stops the delete instead of steering it elsewhere.
+enum TreeRemoval {
+    /// Removes `name` in `parentFD`, whatever it is. Names are bytes: one that is not
+    /// UTF-8 is deleted like any other.
+    static func remove(_ name: String, in parentFD: Int32) {
+        if unlinkat(parentFD, name, 0) == 0 || errno == ENOENT { return }
+        let top = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard top >= 0 else { return }
+        emptyFolder(top)
+        _ = unlinkat(parentFD, name, AT_REMOVEDIR)
+    }
+
+    private struct Identity: Equatable {
+        var device: UInt
+        var inode: UInt
+
+        init?(_ fd: Int32) {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { return nil }
+            device = UInt(info.st_dev)
+            inode = UInt(info.st_ino)
+        }
+    }
+
+    /// One folder on the way down: who it is, and the subfolders already gone into (a
+    /// subfolder that could not be emptied is not entered again).
+    private struct Level {
+        var identity: Identity
+        var entered: Set<[UInt8]> = []
+    }
+
+    /// Empties the folder open as `top`, and closes it.
+    private static func emptyFolder(_ top: Int32) {
+        guard let topIdentity = Identity(top) else { close(top); return }
+        var levels = [Level(identity: topIdentity)]
+        var current = top
+        while true {
+            if let next = removeChildren(of: current, skipping: levels[levels.count - 1].entered) {
+                levels[levels.count - 1].entered.insert(next)
+                let child = next.withUnsafeBufferPointer { name in
+                    name.withMemoryRebound(to: CChar.self) { openat(current, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                }
+                guard child >= 0, let identity = Identity(child) else {
+                    if child >= 0 { close(child) }
+                    continue
+                }
+                close(current)
+                current = child
+                levels.append(Level(identity: identity))
+                continue
+            }
+            // Emptied (or as empty as it will get): back up to the parent, which removes it
+            // on its next pass.
+            levels.removeLast()
+            guard let parent = levels.last else { close(current); return }
+            let up = openat(current, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            close(current)
+            guard up >= 0 else { return }
+            guard Identity(up) == parent.identity else { close(up); return }
+            current = up
+        }
+    }
+
+    /// Unlinks every file, link and empty folder in `fd`; returns a folder that is not
+    /// empty (its name, NUL-terminated) for the caller to go into, or nil when none is left
+    /// but those in `skipping`.
+    private static func removeChildren(of fd: Int32, skipping: Set<[UInt8]>) -> [UInt8]? {
+        let readFD = dup(fd)
+        guard readFD >= 0, let dir = fdopendir(readFD) else {
+            if readFD >= 0 { close(readFD) }
+            return nil
+        }
+        // The duplicate shares the offset of every earlier pass.
+        rewinddir(dir)
+        var names: [[UInt8]] = []
+        while let item = DirectoryEntry.next(dir) {
+            if !item.isSelfOrParent { names.append(item.nameBytes + [0]) }
+        }
+        closedir(dir)
+        var notEmpty: [UInt8]?
+        for name in names {
+            let removed = name.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { name in
+                    unlinkat(fd, name.baseAddress!, 0) == 0 || errno == ENOENT
+                        || unlinkat(fd, name.baseAddress!, AT_REMOVEDIR) == 0 || errno == ENOENT
+                }
+            }
+            if removed { continue }
+            if notEmpty == nil && (errno == ENOTEMPTY || errno == EEXIST) && !skipping.contains(name) { notEmpty = name }
+        }
+        return notEmpty
+    }
+}
