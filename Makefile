@@ -30,7 +30,7 @@ demo: setup-demo
 
 test: setup
 	swift build --build-tests
-	swift test --skip-build
+	./scripts/swift-test.sh
 	$(MAKE) browser-test
 	$(MAKE) deploy-test
 	$(MAKE) install-check CONFIGURATION=debug

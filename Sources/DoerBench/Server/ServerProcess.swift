@@ -24,6 +24,11 @@ final class ServerProcess: @unchecked Sendable {
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out
+        // Its own log, not this process's stderr: a server left running by a benchmark that
+        // died would otherwise hold the output of whoever ran the benchmark open for ever.
+        let log = home.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         // The first line says where it listens.
         var line = Data()
@@ -35,7 +40,8 @@ final class ServerProcess: @unchecked Sendable {
         let text = String(decoding: line, as: UTF8.self)
         guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) else {
             process.terminate()
-            throw DoerError.invalidArgument("doer serve did not start: \(text)")
+            let errors = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            throw DoerError.invalidArgument("doer serve did not start: \(text)\(errors.isEmpty ? "" : "\n" + errors)")
         }
         return ServerProcess(process: process, baseURL: String(text[range]))
     }
