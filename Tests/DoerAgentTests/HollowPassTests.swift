@@ -88,6 +88,66 @@ struct HollowPassTests {
     }
 }
 
+/// The request is about `spread`; the model invents `spread_range` and tests only that.
+private let inventedHelper = project["stats.py"]! + "\n\nimport math\n\n_EMPTY = math.nan\n\n\ndef spread_range(values):\n    return max(values) - min(values) if values else _EMPTY\n"
+private let inventedTest = "from stats import spread_range\n\n\ndef test_spread_range():\n    assert spread_range([1, 5, 3]) == 4\n"
+
+@Suite("a test of a name the change invented is no evidence")
+struct InventedNameTests {
+    @Test("a new helper and a test of it, the reported function still wrong: red only for the missing name, so unverified, and the model is told")
+    func inventedHelperIsNotEvidence() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": inventedHelper, "test_spread_range.py": inventedTest])]])
+        let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, maxIterations: 4, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(summary.message.contains("spread_range"), "\(summary.message)")
+        #expect(model.recordedRequests.contains { $0.messages.last?.content.contains("did not exist") ?? false })
+        #expect(!summary.applied && ws.read("stats.py") == project["stats.py"])
+    }
+
+    @Test("told, the model fixes the reported function through its helper and tests that: verified")
+    func fixThroughHelperIsEvidence() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let fixed = inventedHelper.replacingOccurrences(of: "return max(values) - max(values)", with: "return spread_range(values)")
+        let model = ScriptedModel(replies: [0: [
+            Replies.files(["stats.py": inventedHelper, "test_spread_range.py": inventedTest]),
+            Replies.files(["stats.py": fixed, "test_spread.py": spreadTest]),
+        ]])
+        let (events, summary) = try await AgentHarness.run(model, task: task, in: ws, maxIterations: 4, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        let evidence = try #require(events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last)
+        #expect(evidence.verified && evidence.failedBefore == ["test_spread.py::test_spread"], "\(evidence.summary)")
+        #expect(summary.applied && ws.read("stats.py") == fixed)
+    }
+
+    @Test("a request for new code keeps its new function's test as evidence")
+    func requestedNewFunctionCounts() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": inventedHelper, "test_spread_range.py": inventedTest])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "add to stats.py a function giving the range of the values",
+                                                      in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(summary.applied)
+    }
+
+    @Test("what is carried: new functions and classes the request does not name, with the imports and constants they add")
+    func carried() throws {
+        let old = "import os\n\nLIMIT = 3\n\n\ndef spread(values):\n    return 0\n"
+        let new = "import os\nimport re\n\nLIMIT = 4\n_WORD = re.compile(r'\\w+')\n\n\n@staticmethod\ndef words(text):\n    return _WORD.findall(text)\n\n\n"
+            + "def spread(values):\n    return 1\n\n\nclass Counter:\n    pass\n\n\ndef to_celsius(f):\n    return f\n"
+        let carried = try #require(AddedDefinitions.carried(old: old, new: new, task: "spread is wrong, and to celsius too"))
+        #expect(carried.names == ["words", "Counter"])
+        #expect(carried.text.hasPrefix(old))
+        let tail = String(carried.text.dropFirst(old.count))
+        #expect(tail.contains("import re\n") && tail.contains("_WORD = re.compile") && tail.contains("@staticmethod\ndef words(text):"))
+        #expect(!tail.contains("LIMIT = 4"), "a constant the old file has keeps its old value")
+        #expect(!tail.contains("def spread") && !tail.contains("to_celsius"))
+        #expect(AddedDefinitions.carried(old: old, new: old, task: "fix spread") == nil)
+        #expect(AddedDefinitions.carried(old: old, new: new, task: "add a words helper and fix spread") == nil)
+        #expect(AddedDefinitions.carried(old: old, new: "def broken(:\n    '''\n", task: "fix spread") == nil)
+    }
+}
+
 @Suite("what pytest is told to collect")
 struct PytestTargetsTests {
     private func reader(_ files: [String: String]) -> (String) -> String? { { files[$0] } }

@@ -75,7 +75,9 @@ struct ProcessRunnerTests {
 
     @Test("a program that ignores SIGTERM is killed after the grace period, and so is what it started")
     func timeoutKillsTheGroup() async throws {
-        let runner = ProcessRunner(timeout: .milliseconds(300), terminationGrace: .milliseconds(200))
+        // The timeout leaves `sh` time to start the sleep and print its pid on a loaded machine
+        // (300 ms was not always enough beside a parallel test run).
+        let runner = ProcessRunner(timeout: .seconds(3), terminationGrace: .milliseconds(200))
         // The background sleep is a grandchild that would otherwise hold stdout open for a minute.
         let output = try await runner.run("sh", ["-c", "trap '' TERM; sleep 60 & echo $!; wait"])
         #expect(output.timedOut)

@@ -78,6 +78,14 @@ struct RequestEvidence {
             guard let text = winner.read(change.path) else { continue }
             try? before.write(change.path, text)
         }
+        // So do new functions the request did not ask for, in the files they were added to:
+        // a test that fails only because `spread_fixed` did not exist says nothing of `spread`.
+        var carried: [String] = []
+        for change in code where change.kind == .modified && change.path.hasSuffix(".py") {
+            guard let old = before.read(change.path), let new = winner.read(change.path),
+                  let added = AddedDefinitions.carried(old: old, new: new, task: task) else { continue }
+            if (try? before.write(change.path, added.text)) != nil { carried += added.names }
+        }
         for (path, content) in strategy.generatedFiles { try? before.write(path, content) }
         let run: TestRun.Outcome
         do {
@@ -100,6 +108,14 @@ struct RequestEvidence {
         if Self.asksForRefactor(task) {
             return Finding(evidence: ChangeEvidence(kind: .existingSuite, verified: true, before: run.report, command: command,
                                                     summary: "a refactor, as asked: the existing tests passed before and pass after"))
+        }
+        if !carried.isEmpty {
+            let names = carried.prefix(5).joined(separator: ", ")
+            return Finding(evidence: unverified("the tests pass on the workspace as it was too once it has the new \(names) the request did not ask for, "
+                                                + "so they show only that those exist, not that the request was done", before: run.report),
+                           repair: "The tests pass, but they fail without your change only because \(names) did not exist; with those added to "
+                               + "the old code they pass too, so they show nothing about the request. Test the behaviour the request asks for "
+                               + "through the code it is about — the test must fail on the code as it was — and make that code pass it.")
         }
         return Finding(evidence: unverified("the tests pass on the workspace as it was too, so none of them shows the request was done",
                                             before: run.report),
