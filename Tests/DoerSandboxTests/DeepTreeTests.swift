@@ -47,6 +47,21 @@ struct DeepTreeTests {
         #expect(scan.entries.count == FileTree.maximumDepth + 1)
     }
 
+    @Test("a scan keeps paths up to its budget, then stops and says where")
+    func scanBudget() throws {
+        let long = String(repeating: "n", count: 200)
+        var files: [String: String] = [:]
+        for index in 0..<20 { files["\(long)/\(long)/f\(index)"] = "x" }
+        let ws = try ScratchWorkspace(files: files)
+        let whole = FileTree.scanReport(ws.url.path)
+        #expect(whole.unrepresentable.isEmpty && whole.entries.count == 22)
+        let budget = whole.entries.keys.reduce(0) { $0 + $1.utf8.count } / 2
+        let cut = FileTree.scanReport(ws.url.path, pathBytes: budget)
+        #expect(cut.unrepresentable == [FileTree.Unrepresentable(path: long + "/" + long, reason: .tooManyNames)], "\(cut.unrepresentable)")
+        #expect(cut.entries.count < whole.entries.count && cut.entries.count > 2)
+        #expect(cut.entries.keys.reduce(0) { $0 + $1.utf8.count } <= budget)
+    }
+
     @Test("a tree as deep as a scan reads is scanned whole and reported as nothing left out")
     func scanAtTheCap() throws {
         let ws = try ScratchWorkspace()

@@ -28,7 +28,13 @@ final class ScratchWorkspace: @unchecked Sendable {
         return lstat(url.appendingPathComponent(path).path, &info) == 0
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    // Not FileManager: a tree nested past PATH_MAX (DeepTreeTests) defeats its removal.
+    deinit {
+        let parent = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { return }
+        TreeRemoval.remove(url.lastPathComponent, in: parent)
+        close(parent)
+    }
 }
 
 enum TestSandboxes {

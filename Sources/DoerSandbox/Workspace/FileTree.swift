@@ -38,6 +38,9 @@ enum FileTree {
             case nameNotUTF8
             /// A folder `maximumDepth` levels down: what it holds was not read.
             case nestedTooDeep
+            /// The paths read before this folder already took `maximumPathBytes`: it and
+            /// what follows it were not read.
+            case tooManyNames
         }
         var path: String
         var reason: Reason
@@ -46,6 +49,7 @@ enum FileTree {
             switch reason {
             case .nameNotUTF8: "\(path): its name is not valid UTF-8"
             case .nestedTooDeep: "\(path): folders nest deeper than \(FileTree.maximumDepth) levels below it"
+            case .tooManyNames: "\(path): the paths of the tree take more than \(FileTree.maximumPathBytes >> 20) MiB before it"
             }
         }
     }
@@ -56,22 +60,35 @@ enum FileTree {
     /// what the run left. Real trees (node_modules, Java packages) stay far below it.
     static let maximumDepth = 256
 
+    /// How many bytes of paths a scan keeps. A tree's paths are its folders' names repeated
+    /// for every entry below them: 255 folders of 255-byte names with a few hundred thousand
+    /// files at the bottom would be tens of gigabytes of paths in Doer's memory. Real trees
+    /// (a node_modules, a large checkout) take a few tens of MiB.
+    static let maximumPathBytes = 256 << 20
+
     /// Every entry below `root`, keyed by relative path, without following links, and what
     /// it left out.
-    static func scanReport(_ root: String) -> Scan {
+    static func scanReport(_ root: String, pathBytes: Int = maximumPathBytes) -> Scan {
         var scan = Scan()
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard rootFD >= 0 else { return scan }
-        self.scan(directoryFD: rootFD, prefix: "", depth: 1, into: &scan)
+        var budget = pathBytes
+        self.scan(directoryFD: rootFD, prefix: "", depth: 1, budget: &budget, into: &scan)
         return scan
     }
 
-    /// Consumes `directoryFD`.
-    private static func scan(directoryFD: Int32, prefix: String, depth: Int, into scan: inout Scan) {
-        guard let dir = fdopendir(directoryFD) else { close(directoryFD); return }
+    /// Consumes `directoryFD`. Returns false once `budget` is spent: the scan stops there.
+    @discardableResult
+    private static func scan(directoryFD: Int32, prefix: String, depth: Int, budget: inout Int, into scan: inout Scan) -> Bool {
+        guard let dir = fdopendir(directoryFD) else { close(directoryFD); return true }
         defer { closedir(dir) }
         while let item = DirectoryEntry.next(dir) {
             if item.isSelfOrParent { continue }
+            budget -= prefix.utf8.count + 1 + strlen(item.name)
+            guard budget >= 0 else {
+                scan.unrepresentable.append(Unrepresentable(path: prefix.isEmpty ? "." : prefix, reason: .tooManyNames))
+                return false
+            }
             let bytes = item.nameBytes
             guard let name = String(validating: bytes, as: UTF8.self) else {
                 scan.unrepresentable.append(Unrepresentable(path: (prefix.isEmpty ? "" : prefix + "/") + escaped(bytes), reason: .nameNotUTF8))
@@ -86,9 +103,10 @@ enum FileTree {
                     continue
                 }
                 let child = openat(directoryFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if child >= 0 { self.scan(directoryFD: child, prefix: path, depth: depth + 1, into: &scan) }
+                if child >= 0, !self.scan(directoryFD: child, prefix: path, depth: depth + 1, budget: &budget, into: &scan) { return false }
             }
         }
+        return true
     }
 
     /// A name for display: printable ASCII and valid UTF-8 as is, other bytes as `\xNN`.

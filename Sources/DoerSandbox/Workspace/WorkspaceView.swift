@@ -167,7 +167,11 @@ final class WorkspaceView: @unchecked Sendable {
     /// applied throws, naming the path, with the workspace as it was.
     func apply(_ changes: [FileChange], to workspace: URL) throws(DoerError) -> [String] {
         if let unrepresentable = unrepresentableChanges().first {
-            let remedy = unrepresentable.reason == .nameNotUTF8 ? "rename it and run again" : "flatten it and run again"
+            let remedy = switch unrepresentable.reason {
+            case .nameNotUTF8: "rename it and run again"
+            case .nestedTooDeep: "flatten it and run again"
+            case .tooManyNames: "remove what is not needed and run again"
+            }
             throw .workspace("cannot apply \(unrepresentable); nothing was applied (\(remedy))")
         }
         let targetFD = open(workspace.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
