@@ -120,6 +120,20 @@ struct InventedNameTests {
         #expect(summary.applied && ws.read("stats.py") == fixed)
     }
 
+    @Test("a new method on the class the request is about, and a test of it: unverified, the old method still wrong")
+    func inventedMethodIsNotEvidence() async throws {
+        let klass = "class Stats:\n    def __init__(self, values):\n        self.values = values\n\n    def spread(self):\n        return max(self.values) - max(self.values)\n"
+        let ws = try AgentWorkspace(files: ["stats.py": klass, "test_stats.py": "from stats import Stats\n\n\ndef test_values():\n    assert Stats([1]).values == [1]\n"])
+        let invented = klass + "\n    def spread_range(self):\n        return max(self.values) - min(self.values)\n"
+        let test = "from stats import Stats\n\n\ndef test_range():\n    assert Stats([1, 5, 3]).spread_range() == 4\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": invented, "test_spread_range.py": test])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "Stats.spread gives 0 for [1, 5, 3]; it should be the largest value minus the smallest",
+                                                      in: ws, maxIterations: 4, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(summary.message.contains("Stats.spread_range"), "\(summary.message)")
+        #expect(!summary.applied && ws.read("stats.py") == klass)
+    }
+
     @Test("a request for new code keeps its new function's test as evidence")
     func requestedNewFunctionCounts() async throws {
         let ws = try AgentWorkspace(files: project)
@@ -145,6 +159,21 @@ struct InventedNameTests {
         #expect(AddedDefinitions.carried(old: old, new: old, task: "fix spread") == nil)
         #expect(AddedDefinitions.carried(old: old, new: new, task: "add a words helper and fix spread") == nil)
         #expect(AddedDefinitions.carried(old: old, new: "def broken(:\n    '''\n", task: "fix spread") == nil)
+    }
+
+    @Test("what is carried into a class: the methods it gains that the request does not name, at the old class's indentation")
+    func carriedMethods() throws {
+        let old = "@dataclass\nclass Stats(\n    Base,\n):\n  values: list\n\n  def spread(self):\n    return 0\n\n\nclass Other:\n  pass\n"
+        let new = "@dataclass\nclass Stats(\n    Base,\n):\n    values: list\n\n    def spread(self):\n        return 1\n\n"
+            + "    @property\n    def spread_fixed(self):\n        \"\"\"The range.\nSee spread.\"\"\"\n        return max(self.values) - min(self.values)\n\n"
+            + "    def median(self):\n        return 2\n\n\nclass Other:\n    pass\n"
+        let carried = try #require(AddedDefinitions.carried(old: old, new: new, task: "Stats.spread is wrong; median too"))
+        #expect(carried.names == ["Stats.spread_fixed"])
+        #expect(carried.text == "@dataclass\nclass Stats(\n    Base,\n):\n  values: list\n\n  def spread(self):\n    return 0\n"
+                + "\n  @property\n  def spread_fixed(self):\n      \"\"\"The range.\nSee spread.\"\"\"\n      return max(self.values) - min(self.values)\n"
+                + "\n\nclass Other:\n  pass\n", "\(carried.text)")
+        // A class on a single line is left as it is.
+        #expect(AddedDefinitions.carried(old: "class A: pass\n", new: "class A:\n    def b(self):\n        pass\n", task: "fix A") == nil)
     }
 }
 
