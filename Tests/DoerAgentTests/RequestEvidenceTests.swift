@@ -100,7 +100,7 @@ struct RequestEvidenceTests {
         let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": cosmetic, "test_spread.py": weakened])]])
         let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .never)
         #expect(summary.outcome == .unverified, "\(summary.message)")
-        #expect(summary.message.contains("workspace's own tests changed (test_spread.py)"), "\(summary.message)")
+        #expect(summary.message.contains("workspace's own tests or their configuration changed (test_spread.py)"), "\(summary.message)")
         #expect(ws.read("test_spread.py") == files["test_spread.py"], "the user's test is untouched")
     }
 

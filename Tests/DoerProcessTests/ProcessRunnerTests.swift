@@ -65,7 +65,8 @@ struct ProcessRunnerTests {
 
     @Test("a program past its timeout is terminated, with what it printed before")
     func timeoutTerminates() async throws {
-        let output = try await ProcessRunner(timeout: .milliseconds(300)).run("sh", ["-c", "echo started; exec sleep 60"])
+        // Long enough for `sh` to print on a loaded machine, far short of the sleep.
+        let output = try await ProcessRunner(timeout: .seconds(3)).run("sh", ["-c", "echo started; exec sleep 60"])
         #expect(output.timedOut)
         #expect(!output.succeeded)
         #expect(output.signal == SIGTERM)

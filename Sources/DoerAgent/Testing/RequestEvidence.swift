@@ -48,16 +48,20 @@ struct RequestEvidence {
                            repair: "The tests pass, but you only added new files (\(unasked.joined(separator: ", "))): the workspace's own code "
                                + "the request is about is as it was. Change that code where it is defined.")
         }
-        // The workspace's own tests are the user's: a change must pass them as they were.
-        let editedTests = changes.filter { TestFiles.isTest($0.path) && $0.kind != .added }.map(\.path)
-        if !editedTests.isEmpty && !Self.asksToChangeTests(task) {
-            switch await passesWithOriginalTests(winner: winner, paths: editedTests) {
+        // The workspace's own tests are the user's: a change must pass them as they were, under
+        // the configuration they had (a new `--deselect` or `collect_ignore` hides a failure).
+        let editedTests = (Self.asksToChangeTests(task) ? [] : changes.filter { TestFiles.isTest($0.path) && $0.kind != .added }.map(\.path))
+            + TestConfiguration.changed(changes, originalFiles: originalFiles, original: { WorkspaceCopy.read($0, in: workspace) },
+                                        changed: { winner.read($0) }).filter { !Self.named($0, in: task) }
+        if !editedTests.isEmpty {
+            switch await passesWithOriginalTests(winner: winner, paths: editedTests, added: changes.filter { $0.kind == .added }.map(\.path)) {
             case .success(true): break
             case .success(false):
-                return Finding(evidence: unverified("it passes only with the workspace's own tests changed (\(editedTests.joined(separator: ", "))); "
-                                                    + "with them as they were, tests fail"),
-                               repair: "The tests pass only because you changed the workspace's own tests (\(editedTests.joined(separator: ", "))). "
-                                   + "Those tests are the user's and stay as they were: change the code so it passes them unchanged.")
+                return Finding(evidence: unverified("it passes only with the workspace's own tests or their configuration changed "
+                                                    + "(\(editedTests.joined(separator: ", "))); with them as they were, tests fail"),
+                               repair: "The tests pass only because you changed the workspace's own tests or how pytest collects and runs them "
+                                   + "(\(editedTests.joined(separator: ", "))). Those are the user's and stay as they were: change the code so "
+                                   + "it passes them unchanged.")
             case .failure(let why):
                 return Finding(evidence: unverified("could not run the workspace's own tests as they were: \(why)"))
             }
@@ -164,15 +168,22 @@ struct RequestEvidence {
 
     /// The winner's code with the workspace's own versions of `paths` put back (a deleted
     /// test comes back too): whether the tests pass.
-    private func passesWithOriginalTests(winner: WorkspaceCopy, paths: [String]) async -> Result<Bool, CheckFailure> {
+    /// Whether the winner's code passes with `paths` as they were in the workspace (a path
+    /// the workspace did not have is removed, and so are the new tests below a new
+    /// `conftest.py`, which may need its fixtures).
+    private func passesWithOriginalTests(winner: WorkspaceCopy, paths: [String], added: [String]) async -> Result<Bool, CheckFailure> {
         do {
-            let original = try WorkspaceCopy(copying: workspace, stagingRoot: configuration.stagingRoot)
-            defer { original.discard() }
             let after = try WorkspaceCopy(copying: winner.directory, stagingRoot: configuration.stagingRoot)
             defer { after.discard() }
             for path in paths {
-                guard let text = original.read(path) else { continue }
-                try after.write(path, text)
+                if let text = WorkspaceCopy.read(path, in: workspace) {
+                    try after.write(path, text)
+                } else if added.contains(path) {
+                    after.remove(path)
+                    guard path.hasSuffix("conftest.py") else { continue }
+                    let folder = String(path.dropLast("conftest.py".count))
+                    for test in added where test.hasPrefix(folder) && TestFiles.isTest(test) { after.remove(test) }
+                }
             }
             for (path, content) in strategy.generatedFiles { try after.write(path, content) }
             let run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: after)

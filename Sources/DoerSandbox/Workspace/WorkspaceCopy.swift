@@ -91,6 +91,18 @@ public final class WorkspaceCopy: @unchecked Sendable {
         }
     }
 
+    /// Removes a regular file (or link) of the copy; a path through a link, or one that is
+    /// missing, is left as it is.
+    public func remove(_ path: String) {
+        guard !path.hasPrefix("/"), !path.split(separator: "/").contains(".."), !path.isEmpty else { return }
+        let rootFD = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { return }
+        defer { close(rootFD) }
+        guard let parent = FileTree.openParent(rootFD: rootFD, relativePath: path, create: false, owner: nil) else { return }
+        defer { close(parent.fd) }
+        _ = unlinkat(parent.fd, parent.name, 0)
+    }
+
     /// The first folder on the way to `path` that git would open as a repository once
     /// `path` is written (`ProtectedPaths.isRepository`), or nil. Only lists folders: the
     /// write itself refuses a link on the way.
@@ -108,6 +120,12 @@ public final class WorkspaceCopy: @unchecked Sendable {
     public func read(_ path: String) -> String? {
         guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { return nil }
         return Self.text(at: directory, path) ?? nil
+    }
+
+    /// A text file under `root` (a workspace), or nil when it is missing, not text, or behind a link.
+    public static func read(_ path: String, in root: URL) -> String? {
+        guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { return nil }
+        return text(at: root, path) ?? nil
     }
 
     /// Relative paths of the regular files in the copy.
