@@ -3,7 +3,7 @@ import DoerCore
 import Foundation
 import Testing
 
-/// TLS to PostgreSQL over TCP, with libpq's `sslmode` and `sslrootcert`, against a real
+/// TLS to PostgreSQL over TCP, with libpq's `sslmode`, `sslrootcert`, `sslcert` and `sslkey`, against a real
 /// server that accepts TCP connections only with TLS (pg_hba `hostnossl … reject`).
 @Suite("PostgreSQL over TLS")
 struct PostgresTLSTests {
@@ -73,6 +73,58 @@ struct PostgresTLSTests {
         }
     }
 
+    @Test("a server that logs in by client certificate: Doer's certificate is shown and accepted; without it, or with a stranger's, no login")
+    func clientCertificates() throws {
+        let server = try TemporaryPostgresServer(tlsName: "localhost", clientCertificates: true)
+        defer { server.stop() }
+        let name = try database(server)
+        let authority = try #require(server.certificateAuthority)
+        let client = try #require(server.clientCertificate)
+        let url = server.tcpURL(database: name, sslmode: "verify-full", rootCertificate: authority, client: client)
+        let stores = try Stores.open(StoreSettings(url: url), directories: DataDirectory(), auditKey: nil)
+        _ = try stores.audit.append(kind: "test", session: nil, actor: "cert", details: [:])
+        #expect(try stores.audit.verify().intact)
+        #expect(try opens(server.tcpURL(database: name, sslmode: "require", client: client)))
+        // No certificate: pg_hba's `cert` lets nobody in.
+        #expect(throws: (any Error).self) { try opens(server.tcpURL(database: name, sslmode: "verify-full", rootCertificate: authority)) }
+        // A certificate for the same user that the server's authority did not sign.
+        let other = try TemporaryPostgresServer(tlsName: "localhost", clientCertificates: true)
+        defer { other.stop() }
+        let stranger = try #require(other.clientCertificate)
+        #expect(throws: (any Error).self) {
+            try opens(server.tcpURL(database: name, sslmode: "verify-full", rootCertificate: authority, client: stranger))
+        }
+    }
+
+    @Test("sslcert and sslkey: both or neither, readable, the key readable by its owner only, and not with sslmode=disable")
+    func clientCertificateParameters() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doer-cert-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let certificate = folder.appendingPathComponent("c.pem").path, key = folder.appendingPathComponent("c.key").path
+        try Data("cert".utf8).write(to: URL(fileURLWithPath: certificate))
+        try Data("key".utf8).write(to: URL(fileURLWithPath: key))
+        chmod(key, 0o644)
+        func refusal(_ query: String) -> String {
+            do {
+                _ = try PostgresAddress(url: "postgres://doer@db.internal/d?" + query)
+                return "accepted"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(refusal("sslcert=\(certificate)").contains("sslcert and sslkey go together (sslcert alone was given)"))
+        #expect(refusal("sslkey=\(key)").contains("(sslkey alone was given)"))
+        #expect(refusal("sslcert=/nonexistent/c.pem&sslkey=\(key)").contains("sslcert /nonexistent/c.pem cannot be read"))
+        #expect(refusal("sslcert=\(certificate)&sslkey=\(key)").contains("can be read by others (mode 644); chmod 600 it"))
+        chmod(key, 0o600)
+        #expect(refusal("sslmode=disable&sslcert=\(certificate)&sslkey=\(key)").contains("need TLS"))
+        let address = try PostgresAddress(url: "postgres://doer@db.internal/d?sslcert=\(certificate)&sslkey=\(key)")
+        #expect(address.clientCertificate == PostgresAddress.ClientCertificate(certificate: certificate, key: key))
+        // A file that is not a certificate is refused when TLS is set up, naming the address.
+        #expect(throws: (any Error).self) { try PostgresTLS.configuration(for: address) }
+    }
+
     @Test("a bad sslmode or an unreadable root certificate is refused before connecting, naming what is wrong")
     func badParameters() throws {
         func refusal(_ url: String) -> String {
@@ -85,7 +137,7 @@ struct PostgresTLSTests {
         }
         #expect(refusal("postgres://doer@localhost/d?sslmode=always").contains("sslmode=always is not one of disable, allow, prefer, require, verify-ca, verify-full"))
         #expect(refusal("postgres://doer@localhost/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem").contains("sslrootcert /nonexistent/ca.pem cannot be read"))
-        #expect(refusal("postgres://doer@localhost/d?sslcert=/x").contains("unknown parameter 'sslcert'"))
+        #expect(refusal("postgres://doer@localhost/d?sslcrl=/x").contains("unknown parameter 'sslcrl'"))
         // libpq's default is prefer.
         #expect(try PostgresAddress(url: "postgres://doer@localhost/d").tls == .prefer)
     }

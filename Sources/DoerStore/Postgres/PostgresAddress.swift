@@ -49,15 +49,28 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
     public var tls: TLSMode
     /// The certificate authorities (PEM) the server's certificate is checked against.
     public var rootCertificates: String?
+    /// The certificate (PEM, with its chain) and private key Doer shows the server, for a
+    /// server that authenticates clients by certificate (pg_hba `cert`, or `clientcert=`).
+    public var clientCertificate: ClientCertificate?
+
+    public struct ClientCertificate: Sendable, Hashable {
+        public var certificate: String
+        public var key: String
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
 
     public init(endpoint: Endpoint, user: String, password: String? = nil, database: String,
-                tls: TLSMode = .prefer, rootCertificates: String? = nil) {
+                tls: TLSMode = .prefer, rootCertificates: String? = nil, clientCertificate: ClientCertificate? = nil) {
         self.endpoint = endpoint
         self.user = user
         self.password = password
         self.database = database
         self.tls = tls
         self.rootCertificates = rootCertificates
+        self.clientCertificate = clientCertificate
     }
 
     /// True for the URLs this type reads: `postgres://` and `postgresql://`.
@@ -72,7 +85,7 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
         }
         var query: [String: String] = [:]
         for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        let known = ["host", "port", "user", "password", "dbname", "sslmode", "sslrootcert", "application_name"]
+        let known = ["host", "port", "user", "password", "dbname", "sslmode", "sslrootcert", "sslcert", "sslkey", "application_name"]
         for name in query.keys.sorted() where !known.contains(name) {
             throw .configuration("store url \(shown): unknown parameter '\(name)' (known: \(known.joined(separator: ", ")))")
         }
@@ -85,6 +98,10 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
         rootCertificates = query["sslrootcert"].flatMap { $0.isEmpty ? nil : $0 }
         if let file = rootCertificates, !FileManager.default.isReadableFile(atPath: file) {
             throw .configuration("store url \(shown): sslrootcert \(file) cannot be read")
+        }
+        clientCertificate = try Self.clientCertificate(certificate: query["sslcert"], key: query["sslkey"], shown: shown)
+        if clientCertificate != nil && tls == .disable {
+            throw .configuration("store url \(shown): sslcert and sslkey need TLS, and sslmode=disable turns it off")
         }
         let portText = query["port"] ?? components.port.map(String.init) ?? "5432"
         guard let port = Int(portText), (1...65535).contains(port) else {
@@ -105,6 +122,25 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
         if path.hasPrefix("/") { path.removeFirst() }
         database = query["dbname"] ?? (path.isEmpty ? user : (path.removingPercentEncoding ?? path))
         guard !user.isEmpty else { throw .configuration("store url \(shown) names no user") }
+    }
+
+    /// The client certificate named by `sslcert` and `sslkey`: both or neither, both readable,
+    /// and the key — a secret — readable by its owner only, as libpq demands.
+    private static func clientCertificate(certificate: String?, key: String?, shown: String) throws(DoerError) -> ClientCertificate? {
+        let certificate = certificate.flatMap { $0.isEmpty ? nil : $0 }, key = key.flatMap { $0.isEmpty ? nil : $0 }
+        guard certificate != nil || key != nil else { return nil }
+        guard let certificate, let key else {
+            throw .configuration("store url \(shown): sslcert and sslkey go together (\(certificate == nil ? "sslkey" : "sslcert") alone was given)")
+        }
+        for (name, file) in [("sslcert", certificate), ("sslkey", key)] where !FileManager.default.isReadableFile(atPath: file) {
+            throw .configuration("store url \(shown): \(name) \(file) cannot be read")
+        }
+        var info = stat()
+        if stat(key, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw .configuration("store url \(shown): sslkey \(key) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); "
+                + "chmod 600 it")
+        }
+        return ClientCertificate(certificate: certificate, key: key)
     }
 
     /// The URL without its password, for messages and logs.

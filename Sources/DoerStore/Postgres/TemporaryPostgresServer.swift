@@ -25,6 +25,9 @@ public final class TemporaryPostgresServer: Sendable {
     public let port: Int
     /// With TLS: the authority that signed the server's certificate (PEM).
     public let certificateAuthority: URL?
+    /// With client certificates required: one the server accepts for `user`, signed by
+    /// `certificateAuthority`.
+    public let clientCertificate: PostgresAddress.ClientCertificate?
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -33,7 +36,10 @@ public final class TemporaryPostgresServer: Sendable {
     /// `settings` are more server parameters (`-c name=value`), e.g. `synchronous_commit`.
     /// `tlsName`: also listen on TCP at 127.0.0.1, with TLS only (a connection without it is
     /// refused), the certificate naming that host and signed by `certificateAuthority`.
-    public init(durable: Bool = false, maxConnections: Int = 200, settings: [String: String] = [:], tlsName: String? = nil) throws {
+    /// `clientCertificates`: with `tlsName`, TCP connections log in only with a client
+    /// certificate for their user signed by that authority (pg_hba `cert`).
+    public init(durable: Bool = false, maxConnections: Int = 200, settings: [String: String] = [:], tlsName: String? = nil,
+                clientCertificates: Bool = false) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binaries.appendingPathComponent("initdb").path) else {
             throw Failure(description: "PostgreSQL 15 is not installed (\(Self.binaries.path)/initdb); "
                 + "`apt-get install postgresql-15` (scripts/setup.sh all does it)")
@@ -58,14 +64,18 @@ public final class TemporaryPostgresServer: Sendable {
             port = try Self.freePort()
             let files = try Self.makeCertificates(in: base, name: tlsName, owner: (uid, gid))
             certificateAuthority = files.authority
+            clientCertificate = clientCertificates ? try Self.makeClientCertificate(in: base, user: user) : nil
             // TLS or nothing over TCP; the unix socket stays for psql and the set-up.
-            try Data("local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n".utf8)
+            let method = clientCertificates ? "cert" : "trust"
+            try Data("local all all trust\nhostssl all all 127.0.0.1/32 \(method)\nhostnossl all all 127.0.0.1/32 reject\n".utf8)
                 .write(to: folder.appendingPathComponent("pg_hba.conf"))
             options += " -c port=\(port) -c listen_addresses=127.0.0.1 -c ssl=on"
                 + " -c ssl_cert_file=\(files.certificate.path) -c ssl_key_file=\(files.key.path)"
+                + (clientCertificates ? " -c ssl_ca_file=\(files.authority.path)" : "")
         } else {
             port = 5432
             certificateAuthority = nil
+            clientCertificate = nil
             options += " -c listen_addresses=''"
         }
         try Self.asPostgres(["pg_ctl", "-D", folder.path, "-w", "-l", base.appendingPathComponent("log").path, "start", "-o", options])
@@ -83,8 +93,10 @@ public final class TemporaryPostgresServer: Sendable {
     }
 
     /// The database over TCP (a server made with `tlsName`), with libpq's TLS parameters.
-    public func tcpURL(database: String, host: String = "localhost", sslmode: String, rootCertificate: URL? = nil) -> String {
+    public func tcpURL(database: String, host: String = "localhost", sslmode: String, rootCertificate: URL? = nil,
+                       client: PostgresAddress.ClientCertificate? = nil) -> String {
         "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(sslmode)" + (rootCertificate.map { "&sslrootcert=\($0.path)" } ?? "")
+            + (client.map { "&sslcert=\($0.certificate)&sslkey=\($0.key)" } ?? "")
     }
 
     /// A port on 127.0.0.1 free a moment ago.
@@ -119,6 +131,20 @@ public final class TemporaryPostgresServer: Sendable {
         chown(path("server.key"), owner.0, owner.1)
         chmod(path("server.key"), 0o600)
         return (tls.appendingPathComponent("ca.pem"), tls.appendingPathComponent("server.pem"), tls.appendingPathComponent("server.key"))
+    }
+
+    /// A client certificate for `user` (its common name, as pg_hba `cert` matches it) signed
+    /// by the authority `makeCertificates` made in `folder`, its key readable by this process only.
+    private static func makeClientCertificate(in folder: URL, user: String) throws -> PostgresAddress.ClientCertificate {
+        let authority = { (file: String) in folder.appendingPathComponent("tls").appendingPathComponent(file).path }
+        let client = folder.appendingPathComponent("client")
+        try FileManager.default.createDirectory(at: client, withIntermediateDirectories: true)
+        let path = { (file: String) in client.appendingPathComponent(file).path }
+        try run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(user)", "-keyout", path("client.key"), "-out", path("client.csr")])
+        try run(["openssl", "x509", "-req", "-in", path("client.csr"), "-CA", authority("ca.pem"), "-CAkey", authority("ca.key"),
+                 "-CAserial", path("ca.srl"), "-CAcreateserial", "-days", "2", "-out", path("client.pem")])
+        chmod(path("client.key"), 0o600)
+        return PostgresAddress.ClientCertificate(certificate: path("client.pem"), key: path("client.key"))
     }
 
     /// Runs SQL with psql as the database's owner (a superuser): tests use it to tamper.
