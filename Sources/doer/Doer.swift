@@ -10,6 +10,13 @@ struct Doer: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Answered before the parser is built: building it reflects over every command and
+        // option (each a scan of the binary's protocol conformances), most of what
+        // `doer --version` cost (`doer bench cli`). The same line argument-parser prints.
+        if CommandLine.arguments.dropFirst().elementsEqual(["--version"]) {
+            print(BuildInfo.versionLine)
+            return
+        }
         LoggingSetup.bootstrap()
         await main(nil)
     }
