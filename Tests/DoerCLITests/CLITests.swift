@@ -72,6 +72,20 @@ final class TempDir: @unchecked Sendable {
 
 @Suite("doer run")
 struct RunCommandTests {
+    @Test("doer --version prints the version and the commit `doer version --json` reports, as the parser does")
+    func version() throws {
+        let dir = FileManager.default.temporaryDirectory
+        let line = try DoerCLI.run(["--version"], in: dir)
+        #expect(line.status == 0 && line.stderr.isEmpty, "\(line.stderr)")
+        let json = try DoerCLI.run(["version", "--json"], in: dir)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let version = try #require(report["version"] as? String), commit = try #require(report["commit"] as? String)
+        #expect(line.stdout == "doer \(version) (\(commit))\n")
+        // With more arguments the parser answers, with the same line.
+        let parsed = try DoerCLI.run(["--version", "--verbose"], in: dir)
+        #expect(parsed.status == 0 && parsed.stdout == line.stdout, "\(parsed.stdout)\(parsed.stderr)")
+    }
+
     @Test("runs Python with arguments and exits with the program's code")
     func python() throws {
         let dir = try TempDir(files: ["p.py": "import sys\nprint('args', sys.argv[1:])\nsys.exit(5)\n"])
