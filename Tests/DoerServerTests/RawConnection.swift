@@ -57,6 +57,13 @@ final class RawConnection: @unchecked Sendable {
         await Self.offThread { self.readResponse(seconds) }
     }
 
+    /// Sends each request when the answer to the one before has come, all on one thread of
+    /// its own, and answers each status line (nil as `response` has it). A client that sends
+    /// at once is what is tested, not how soon a loaded machine schedules the test again.
+    func exchange(_ requests: [String], within seconds: Double = 60) async -> [String?] {
+        await Self.offThread { requests.map { self.send($0) ? self.readResponse(seconds) : nil } }
+    }
+
     /// Why the last `response` answered nil, with what had come in by then.
     var lastFailure: String { failure.withLock { $0 } }
     private let failure = Mutex("")
