@@ -74,6 +74,22 @@ struct ProcessRunnerTests {
         #expect(output.statusDescription.hasPrefix("timed out"))
     }
 
+    @Test("what a program printed before its timeout is kept when the machine reads it late")
+    func lateReaderKeepsOutput() async throws {
+        let runner = ProcessRunner(timeout: .milliseconds(500), terminationGrace: .milliseconds(200))
+        // It prints after the timer has fired, before the timer can be acted on.
+        async let output = runner.run("sh", ["-c", "sleep 0.7; echo started; exec sleep 60"])
+        try await Task.sleep(for: .milliseconds(100))
+        // Every thread of the concurrency pool busy past the timeout: the output waits in the
+        // pipe until after the timer has fired, as on a loaded machine.
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<ProcessInfo.processInfo.activeProcessorCount { group.addTask { usleep(1_500_000) } }
+        }
+        let result = try await output
+        #expect(result.timedOut && result.signal == SIGTERM)
+        #expect(result.stdout == "started\n")
+    }
+
     @Test("a program that ignores SIGTERM is killed after the grace period, and so is what it started")
     func timeoutKillsTheGroup() async throws {
         // The timeout leaves `sh` time to start the sleep and print its pid on a loaded machine

@@ -82,20 +82,28 @@ public struct ProcessRunner: Sendable {
 
         let ending: Ending
         if let timeout {
-            ending = await withTaskGroup(of: Ending?.self) { group in
-                group.addTask { await Ending(catching: attempt) }
-                group.addTask {
-                    // Cancelled (nil) when the program ends first.
-                    do { try await Task.sleep(for: timeout) } catch { return nil }
-                    return .timedOut
-                }
-                let first = await group.next() ?? nil
-                group.cancelAll()
-                guard case .timedOut? = first else { return first ?? .timedOut }
+            ending = await withTaskGroup(of: Race.self) { group in
+                group.addTask { .ended(await Ending(catching: attempt)) }
+                // The timeout counts from the program's start: on a loaded machine the spawn
+                // itself can wait for a thread, and that wait is not the program's time.
+                group.addTask { await Race.after(timeout, from: started) }
+                if case .ended(let ending)? = await group.next() { group.cancelAll(); return ending }
+                // Timed out. The program's group is ended with signals rather than by cancelling
+                // the run: a cancelled run stops reading too, and what the program printed that
+                // was not read yet (a loaded machine reads late) would be lost.
+                started.signalGroup(SIGTERM)
+                group.addTask { await Race.after(terminationGrace) }
+                if case .ended(let ending)? = await group.next() { group.cancelAll(); return ending.afterTimeout }
+                started.signalGroup(SIGKILL)
+                // Its pipes close with it and the reads end; something it started that left its
+                // group may keep them open, so the run is cancelled after a while all the same.
+                group.addTask { await Race.after(.seconds(2)) }
+                if case .ended(let ending)? = await group.next() { group.cancelAll(); return ending.afterTimeout }
                 // Cancelling the run tears the process group down (see `teardownSequence`);
                 // the run itself still ends, mostly with the status it was killed with.
+                group.cancelAll()
                 for await next in group {
-                    if let next { return next.afterTimeout }
+                    if case .ended(let ending) = next { return ending.afterTimeout }
                 }
                 return .timedOut
             }
@@ -139,13 +147,13 @@ public struct ProcessRunner: Sendable {
                 executable, arguments: Arguments(arguments), environment: environment.subprocess, platformOptions: options,
                 input: .none, output: .fileDescriptor(standardError, closeAfterSpawningProcess: false),
                 error: .fileDescriptor(standardError, closeAfterSpawningProcess: false)
-            ) { _ in started.set() }.terminationStatus
+            ) { execution in started.set(execution.processIdentifier.value) }.terminationStatus
         }
         return try await Subprocess.run(
             executable, arguments: Arguments(arguments), environment: environment.subprocess, platformOptions: options,
             input: .none, output: .sequence, error: .sequence
         ) { execution in
-            started.set()
+            started.set(execution.processIdentifier.value)
             // Both streams are drained at once so that neither can fill up and stall the program.
             async let errors: Void = stderr.drain(execution.standardError)
             await stdout.drain(execution.standardOutput)
@@ -243,9 +251,37 @@ private final class TailBox: Sendable {
     var truncated: Bool { tail.withLock { $0.isTruncated } }
 }
 
-/// Whether the program was started (a failure before that is a spawn failure).
+/// Whether the program was started (a failure before that is a spawn failure), and its
+/// process id, which is its process group's when it runs with a timeout.
 private final class Started: Sendable {
-    private let started = Mutex(false)
-    func set() { started.withLock { $0 = true } }
-    var value: Bool { started.withLock { $0 } }
+    private let pid = Mutex<pid_t?>(nil)
+    func set(_ value: pid_t) { pid.withLock { $0 = value } }
+    var value: Bool { pid.withLock { $0 != nil } }
+
+    /// Sends `signal` to the program's process group, once it has started.
+    func signalGroup(_ signal: Int32) {
+        guard let group = pid.withLock({ $0 }), group > 0 else { return }
+        kill(-group, signal)
+    }
+}
+
+/// What finished first in a timed run: the run, or a wait.
+private enum Race: Sendable {
+    case ended(Ending)
+    case elapsed
+
+    /// Ends after `duration`, or at once when cancelled.
+    static func after(_ duration: Duration) async -> Race {
+        try? await Task.sleep(for: duration)
+        return .elapsed
+    }
+
+    /// Ends `duration` after the program has started, or at once when cancelled (a run that
+    /// could not start ends first, and cancels this).
+    static func after(_ duration: Duration, from started: Started) async -> Race {
+        while !started.value {
+            do { try await Task.sleep(for: .milliseconds(5)) } catch { return .elapsed }
+        }
+        return await after(duration)
+    }
 }
