@@ -166,11 +166,9 @@ struct RequestEvidence {
 
     private struct CheckFailure: Error { var text: String }
 
-    /// The winner's code with the workspace's own versions of `paths` put back (a deleted
-    /// test comes back too): whether the tests pass.
-    /// Whether the winner's code passes with `paths` as they were in the workspace (a path
-    /// the workspace did not have is removed, and so are the new tests below a new
-    /// `conftest.py`, which may need its fixtures).
+    /// Whether the winner's code passes with `paths` as they were in the workspace: a changed
+    /// or deleted one is put back, one the workspace did not have is removed (and so are the
+    /// new tests below a new `conftest.py`, which may need its fixtures).
     private func passesWithOriginalTests(winner: WorkspaceCopy, paths: [String], added: [String]) async -> Result<Bool, CheckFailure> {
         do {
             let after = try WorkspaceCopy(copying: winner.directory, stagingRoot: configuration.stagingRoot)
