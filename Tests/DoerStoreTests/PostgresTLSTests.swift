@@ -8,6 +8,16 @@ import Testing
 @Suite("PostgreSQL over TLS")
 struct PostgresTLSTests {
 
+    /// Why the URL is refused before connecting, or "accepted".
+    private static func refusal(_ url: String) -> String {
+        do {
+            _ = try PostgresAddress(url: url)
+            return "accepted"
+        } catch {
+            return error.description
+        }
+    }
+
     private func database(_ server: TemporaryPostgresServer) throws -> String {
         let name = "tls_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         try server.psql("CREATE DATABASE \(name)", database: "postgres")
@@ -105,14 +115,7 @@ struct PostgresTLSTests {
         try Data("cert".utf8).write(to: URL(fileURLWithPath: certificate))
         try Data("key".utf8).write(to: URL(fileURLWithPath: key))
         chmod(key, 0o644)
-        func refusal(_ query: String) -> String {
-            do {
-                _ = try PostgresAddress(url: "postgres://doer@db.internal/d?" + query)
-                return "accepted"
-            } catch {
-                return error.description
-            }
-        }
+        func refusal(_ query: String) -> String { Self.refusal("postgres://doer@db.internal/d?" + query) }
         #expect(refusal("sslcert=\(certificate)").contains("sslcert and sslkey go together (sslcert alone was given)"))
         #expect(refusal("sslkey=\(key)").contains("(sslkey alone was given)"))
         #expect(refusal("sslcert=/nonexistent/c.pem&sslkey=\(key)").contains("sslcert /nonexistent/c.pem cannot be read"))
@@ -127,17 +130,9 @@ struct PostgresTLSTests {
 
     @Test("a bad sslmode or an unreadable root certificate is refused before connecting, naming what is wrong")
     func badParameters() throws {
-        func refusal(_ url: String) -> String {
-            do {
-                _ = try PostgresAddress(url: url)
-                return "accepted"
-            } catch {
-                return error.description
-            }
-        }
-        #expect(refusal("postgres://doer@localhost/d?sslmode=always").contains("sslmode=always is not one of disable, allow, prefer, require, verify-ca, verify-full"))
-        #expect(refusal("postgres://doer@localhost/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem").contains("sslrootcert /nonexistent/ca.pem cannot be read"))
-        #expect(refusal("postgres://doer@localhost/d?sslcrl=/x").contains("unknown parameter 'sslcrl'"))
+        #expect(Self.refusal("postgres://doer@localhost/d?sslmode=always").contains("sslmode=always is not one of disable, allow, prefer, require, verify-ca, verify-full"))
+        #expect(Self.refusal("postgres://doer@localhost/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem").contains("sslrootcert /nonexistent/ca.pem cannot be read"))
+        #expect(Self.refusal("postgres://doer@localhost/d?sslcrl=/x").contains("unknown parameter 'sslcrl'"))
         // libpq's default is prefer.
         #expect(try PostgresAddress(url: "postgres://doer@localhost/d").tls == .prefer)
     }
