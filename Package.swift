@@ -107,7 +107,7 @@ let package = Package(
         // The plan → execute → reflect loop, speculative candidates, the event stream.
         .target(
             name: "DoerAgent",
-            dependencies: ["DoerCore", "DoerSandbox", "DoerLanguages", "DoerModels"],
+            dependencies: ["DoerCore", "DoerSandbox", "DoerLanguages", "DoerModels", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
 

@@ -74,7 +74,8 @@ public struct Agent: Sendable {
         // The workspace's own tests that fail before any change are left out of every run;
         // the examples in the docstrings the request points at are tested like stated ones.
         let documented = DocumentedExamples.asserts(task: task, files: files, read: copies[0].read)
-        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task, documented: documented),
+        let uncollected = UncollectedTests.find(files: files, read: copies[0].read)
+        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task, documented: documented, uncollected: uncollected),
                                                      task: task, files: files,
                                                      workspace: copies[0].directory, sandbox: sandbox, configuration: configuration)
         var written: Plan?

@@ -3,6 +3,7 @@ import DoerLanguages
 import DoerModels
 import DoerSandbox
 import Foundation
+import Logging
 
 /// One candidate's plan → execute → reflect loop on its own workspace copy.
 struct CandidateLoop: Sendable {
@@ -62,13 +63,18 @@ struct CandidateLoop: Sendable {
         let system = PromptBuilder.system(projectInstructions: projectInstructions)
         let fixed = TokenEstimate.tokens([.system(system), .user(PromptBuilder.task(task, files: "", strategy: strategy, plan: plan))],
                                          tools: tools)
-        let openingFiles = await files(hiding: hidden, tokens: context.openingFiles(besides: fixed))
+        var seen = SeenCode()
+        let openingFiles = await files(hiding: hidden, tokens: context.openingFiles(besides: fixed), seen: &seen)
         let opening: [ChatMessage] = [
             .system(system),
             .user(PromptBuilder.task(task, files: openingFiles, strategy: strategy, plan: plan)),
         ]
         var messages = opening
         var lastSignature: String?
+        /// The last turn's feedback (the failure and the files): a reply that acted on nothing
+        /// gets it again with the note, or the next turn would see only the opening files.
+        var lastFeedback: String?
+        var lastFailure: String?
         if let resumed, !resumed.actions.isEmpty, strategy.hasTests(copy.files()) {
             // The restored files may already pass (the run was stopped before approval, or
             // during its last test run): check before spending a model turn.
@@ -79,10 +85,10 @@ struct CandidateLoop: Sendable {
             best.consider(report, iteration: 0, copy: copy, touched: touched)
             let failure = report.failureSummary ?? "no test passed"
             lastSignature = FailureTrimmer.signature(failure)
-            messages.append(.assistant(PromptBuilder.note(of: resumed.actions, reply: "")))
+            messages.append(.user(PromptBuilder.note(of: resumed.actions, reply: "")))
             let room = context.remaining(after: TokenEstimate.tokens(messages + [.user(PromptBuilder.reflection(failure: failure, files: ""))], tools: tools))
             messages.append(.user(PromptBuilder.reflection(failure: failure, files: await files(hiding: hidden, touched: touched, tokens: room,
-                                                                                                failure: failure))))
+                                                                                                failure: failure, seen: &seen))))
         }
         for iteration in 1...configuration.maxIterations {
             try Task.checkCancellation()
@@ -112,23 +118,28 @@ struct CandidateLoop: Sendable {
                 problems = parsed.problems.map(\.description)
                 queries = parsed.queries
             }
-            messages.append(.assistant(PromptBuilder.note(of: actions, queries: queries, reply: reply.text)))
+            messages.append(.user(PromptBuilder.note(of: actions, queries: queries, reply: reply.text)))
             // What the model asked to see comes back on its next turn; a reply that only
             // looked things up changed nothing to test.
             let lookups = await answers(queries, tokens: actions.isEmpty
                 ? context.remaining(after: TokenEstimate.tokens(messages, tools: tools) + 40) : context.prompt / 4)
             if actions.isEmpty && !queries.isEmpty {
-                messages.append(.user(PromptBuilder.lookupResults(lookups)))
+                messages.append(.user(PromptBuilder.lookupResults(lookups, failure: lastFailure)))
                 continue
             }
             let writes = actions.filter { if case .runCommand = $0 { return false } else { return true } }
             if writes.isEmpty && !strategy.hasTests(copy.files()) || actions.isEmpty {
-                messages.append(.user(PromptBuilder.noActions(problems: problems)))
+                messages.append(.user(PromptBuilder.noActions(problems: problems, workingFile: workingFile(touched: touched),
+                                                              lastFeedback: lastFeedback)))
                 continue
             }
             var feedback: [String] = lookups.isEmpty ? [] : [lookups]
             var changedFiles = false
-            for action in actions {
+            for original in actions {
+                let action = located(original)
+                if action != original, let from = original.writtenPath, let to = action.writtenPath {
+                    feedback.append("There is no \(from); Doer applied your block to \(to), the file it names.")
+                }
                 emit(.action(candidate: index, action))
                 if let path = action.writtenPath {
                     touched.insert(path)
@@ -140,19 +151,19 @@ struct CandidateLoop: Sendable {
                 case .editFile(_, let search, let replace): changedFiles = changedFiles || search != replace
                 case .runCommand: changedFiles = true  // what a command changed is not known
                 }
-                if let note = try await perform(action) { feedback.append(note) }
+                if let note = try await perform(action, seen: &seen) { feedback.append(note) }
             }
 
             for (path, content) in testsWithImportsCompleted(touched: touched, hidden: hidden) {
                 let completion = Action.writeFile(path: path, content: content)
                 emit(.action(candidate: index, completion))
-                feedback.append(try await perform(completion) ?? "Doer completed the imports of \(path): each name now comes from the module that defines it.")
+                feedback.append(try await perform(completion, seen: &seen) ?? "Doer completed the imports of \(path): each name now comes from the module that defines it.")
             }
             guard strategy.hasTests(copy.files()) else {
                 let room = context.remaining(after: TokenEstimate.tokens(messages + [.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task), files: ""))],
                                                                          tools: tools))
                 messages.append(.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task),
-                                                                files: await files(hiding: hidden, touched: touched, tokens: room))))
+                                                                files: await files(hiding: hidden, touched: touched, tokens: room, seen: &seen))))
                 continue
             }
             emit(.candidateStatus(candidate: index, status: .testing(iteration: iteration)))
@@ -191,8 +202,11 @@ struct CandidateLoop: Sendable {
             let turnHints = hints(changedFiles: changedFiles, touched: touched)
             let room = context.remaining(after: TokenEstimate.tokens(
                 messages + [.user(notes + PromptBuilder.reflection(failure: failure, files: "", hints: turnHints))], tools: tools))
-            let shown = await files(hiding: hidden, touched: touched, tokens: room, failure: failure)
-            messages.append(.user(notes + PromptBuilder.reflection(failure: failure, files: shown, hints: turnHints)))
+            let shown = await files(hiding: hidden, touched: touched, tokens: room, failure: failure, seen: &seen)
+            let reflection = PromptBuilder.reflection(failure: failure, files: shown, hints: turnHints)
+            messages.append(.user(notes + reflection))
+            lastFeedback = reflection
+            lastFailure = failure
         }
         return try giveUp(.iterationLimit, iterations: configuration.maxIterations, reason: "the iteration limit was reached")
     }
@@ -219,6 +233,14 @@ struct CandidateLoop: Sendable {
         }
     }
 
+    /// The existing file the model was changing, to name in a reminder of the block forms: the
+    /// one it touched, else the one the request points at.
+    private func workingFile(touched: Set<String>) -> String? {
+        let existing = touched.filter { FileManager.default.fileExists(atPath: copy.original.appendingPathComponent($0).path) && !TestStrategy.isPythonTest($0) }
+        if existing.count == 1 { return existing.first }
+        return Planner.targetFile(of: task) ?? repository?.focusFile
+    }
+
     /// What the failure alone does not say: that the reply changed nothing, or that a
     /// function it wrote has no code yet.
     private func hints(changedFiles: Bool, touched: Set<String>) -> [String] {
@@ -241,9 +263,13 @@ struct CandidateLoop: Sendable {
     }
 
     private func generate(_ messages: [ChatMessage], iteration: Int) async throws -> ModelResponse {
-        let request = ModelRequest(messages: PromptBuilder.fitted(messages, tokens: context.prompt, tools: tools), tools: tools,
+        let request = ModelRequest(messages: PromptBuilder.fitted(PromptBuilder.joiningConsecutiveUserMessages(messages), tokens: context.prompt, tools: tools), tools: tools,
                                    temperature: configuration.temperature(forCandidate: index, iteration: iteration),
                                    seed: configuration.seed &+ index &* 1000 &+ iteration, maxTokens: configuration.maxTokensPerTurn)
+        Self.logger.trace("""
+            prompt of candidate \(index), iteration \(iteration):
+            \(request.messages.map { "[\($0.role)]\n\($0.content)" }.joined(separator: "\n"))
+            """)
         var builder = ModelResponseBuilder()
         for try await delta in provider.stream(request) {
             if case .text(let piece, 0) = delta { emit(.messageDelta(candidate: index, text: piece)) }
@@ -252,19 +278,31 @@ struct CandidateLoop: Sendable {
         return builder.response
     }
 
+    /// `DOER_LOG_LEVEL=trace` shows every prompt as it was sent: what the model saw, cut to its window.
+    private static let logger = Logger(label: "doer.agent.prompt")
+
     /// Applies an action to the copy; returns a note for the model when something went wrong.
-    private func perform(_ action: Action) async throws -> String? {
+    private func perform(_ action: Action, seen: inout SeenCode) async throws -> String? {
         switch action {
         case .writeFile(let path, let content):
-            if let refusal = LargeFileGuard.refusal(path: path, old: copy.read(path), new: content) {
+            let old = copy.read(path)
+            let package = DefinitionSplice.package(of: path)
+            defer { if copy.read(path) == content { seen.wrote(path) } }
+            if let refusal = LargeFileGuard.refusal(path: path, old: old, new: content) {
                 // Only functions the file already has: they go in place of their namesakes.
-                guard path.hasSuffix(".py"), let old = copy.read(path), let splice = DefinitionSplice.spliced(old: old, new: content, package: DefinitionSplice.package(of: path)) else {
-                    return refusal
+                guard path.hasSuffix(".py"), let old, let splice = DefinitionSplice.spliced(old: old, new: content, package: package) else {
+                    guard path.hasSuffix(".py"), let old,
+                          let merge = DefinitionMerge.merged(old: old, new: content, package: package, shown: seen.shownNames(of: path)) else { return refusal }
+                    return write(merge, to: path)
                 }
                 do { try copy.write(path, splice.text) } catch { return "Could not write \(path): \(error)" }
                 emit(.action(candidate: index, .writeFile(path: path, content: splice.text)))
                 return "Your \(path) held only " + splice.functions.map { "`\($0)`" }.joined(separator: ", ")
                     + ": Doer put each in place of its namesake and kept the rest of \(path) as it was."
+            }
+            if path.hasSuffix(".py"), let old, old != content,
+               let merge = DefinitionMerge.merged(old: old, new: content, package: package, shown: seen.shownNames(of: path)) {
+                return write(merge, to: path)
             }
             do { try copy.write(path, content) } catch { return "Could not write \(path): \(error)" }
             return nil
@@ -287,8 +325,41 @@ struct CandidateLoop: Sendable {
             let output = FailureTrimmer.trim(result.stdout.text + result.stderr.text, maxLines: 30)
             emit(.executionFinished(candidate: index, command: command, exitCode: result.termination.shellExitCode,
                                     durationMs: result.durationMs, output: output))
+            // Doer runs the tests after every reply: a test command's output would only repeat
+            // that run's, in room the files need.
+            if command.range(of: #"\b(pytest|py\.test|unittest)\b"#, options: .regularExpression) != nil {
+                return "`\(command)` exited with \(result.termination.shellExitCode); Doer's test run below says what failed."
+            }
             return "`\(command)` exited with \(result.termination.shellExitCode):\n\(output)"
         }
+    }
+
+    /// The action on the file it means, when it names one that does not exist (see `MisplacedPath`).
+    private func located(_ action: Action) -> Action {
+        let files = copy.files()
+        switch action {
+        case .writeFile(let path, let content):
+            return MisplacedPath.intended(path, content: content, files: files, read: copy.read).map { .writeFile(path: $0, content: content) } ?? action
+        case .editFile(let path, let search, let replace):
+            return MisplacedPath.intended(path, search: search, files: files, read: copy.read).map { .editFile(path: $0, search: search, replace: replace) } ?? action
+        case .runCommand:
+            return action
+        }
+    }
+
+    /// Writes a rewrite read as changes to the file as it was (recorded as Doer's write), and says so.
+    private func write(_ merge: DefinitionMerge.Result, to path: String) -> String {
+        do { try copy.write(path, merge.text) } catch { return "Could not write \(path): \(error)" }
+        emit(.action(candidate: index, .writeFile(path: path, content: merge.text)))
+        var notes: [String] = []
+        if !merge.kept.isEmpty {
+            notes.append("Your \(path) left out " + merge.kept.map { "`\($0)`" }.joined(separator: ", ") + ", which your code still uses.")
+        }
+        if !merge.unseen.isEmpty {
+            notes.append("You were not shown " + merge.unseen.map { "`\($0)`" }.joined(separator: ", ")
+                         + " of \(path), so your versions of them were not used; ```read \(path) shows them.")
+        }
+        return notes.joined(separator: " ") + " Doer kept the rest of \(path) as it was and put what you wrote in place of its namesakes."
     }
 
     /// The native tools offered: the actions, and the lookups the loop answers.
@@ -297,12 +368,17 @@ struct CandidateLoop: Sendable {
     }
 
     /// The copy's files as a turn shows them, within `tokens`.
-    private func files(hiding hidden: Set<String>, touched: Set<String> = [], tokens: Int, failure: String? = nil) async -> String {
+    private func files(hiding hidden: Set<String>, touched: Set<String> = [], tokens: Int, failure: String? = nil,
+                       seen: inout SeenCode) async -> String {
+        let rendered: PromptFiles.Rendered
         if let repository {
-            return await repository.files(of: copy, hiding: hidden, touched: touched, tokens: tokens, failure: failure).text
+            rendered = await repository.files(of: copy, hiding: hidden, touched: touched, tokens: tokens, failure: failure)
+        } else {
+            rendered = PromptFiles(index: WorkspaceIndex(), focus: RequestFocus(task: task), hidden: hidden, touched: touched)
+                .render(of: copy, tokens: tokens, failure: failure)
         }
-        return PromptFiles(index: WorkspaceIndex(), focus: RequestFocus(task: task), hidden: hidden, touched: touched)
-            .render(of: copy, tokens: tokens, failure: failure).text
+        seen.note(rendered)
+        return rendered.text
     }
 
     private func answers(_ queries: [WorkspaceQuery], tokens: Int) async -> String {

@@ -174,6 +174,7 @@ struct CrossCheck {
         let generated = strategy.generatedFiles.keys.sorted()
         let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", "-rA", "--continue-on-collection-errors"]
             + generated + modelTests.sorted() + strategy.testRoots.filter { strategy.generatedFiles[$0] == nil && !modelTests.contains($0) }
+            + strategy.uncollectedTests
             + strategy.knownFailures.map { $0.contains("::") ? "--deselect=\($0)" : "--ignore=\($0)" }
         let environment = strategy.environment.merging(["COLUMNS": "1000"]) { $1 }
         guard let result = try? await sandbox.run(ExecutionRequest(command: command, workspace: directory, environment: environment,

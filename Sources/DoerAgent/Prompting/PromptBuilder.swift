@@ -39,8 +39,10 @@ enum PromptBuilder {
         }
         if !files.isEmpty { text += "\nFiles in the workspace:\n\(files)" }
         switch (strategy.kind, strategy.generatedFiles.isEmpty) {
-        case (.pytest, false):
+        case (.pytest, false) where files.isEmpty:
             text += "\nThe examples in the task are checked with pytest. Write the code in a .py file."
+        case (.pytest, false):
+            text += "\nThe examples in the task are checked with pytest, with the workspace's own tests. Change the code where it is."
         case (.pytest, true):
             text += "\nTests run with pytest. If there is no test_*.py file yet, write one with a few asserts."
         case (.nodeTest, _):
@@ -65,10 +67,12 @@ enum PromptBuilder {
         """
     }
 
-    /// What stands for the model's previous reply in the next turn: which files it
-    /// wrote, what it ran and what it looked up (the files themselves follow in the feedback).
+    /// What stands for the model's previous reply in the next turn: which files it wrote,
+    /// what it ran and what it looked up (the files themselves follow in the feedback). Said
+    /// by Doer, in the user's turn: a small model shown its own turn as a sentence ("I wrote
+    /// app.py.") answers the next one with such a sentence and no blocks.
     static func note(of actions: [Action], queries: [WorkspaceQuery] = [], reply: String) -> String {
-        guard !actions.isEmpty || !queries.isEmpty else { return String(reply.prefix(400)) }
+        guard !actions.isEmpty || !queries.isEmpty else { return "Your last reply held no blocks." }
         let done = actions.map { action -> String in
             switch action {
             case .writeFile(let path, _): "wrote \(path)"
@@ -84,12 +88,27 @@ enum PromptBuilder {
             case .listDefinitions(let path): "listed the definitions" + (path.map { " of \($0)" } ?? "")
             }
         }
-        return "I " + (done + looked).joined(separator: ", ") + "."
+        return "Your last reply " + (done + looked).joined(separator: ", ") + "."
+    }
+
+    /// Consecutive user messages as one: the note of the last reply and the feedback after it.
+    static func joiningConsecutiveUserMessages(_ messages: [ChatMessage]) -> [ChatMessage] {
+        var joined: [ChatMessage] = []
+        for message in messages {
+            if message.role == .user, let last = joined.last, last.role == .user {
+                joined[joined.count - 1].content = last.content + "\n" + message.content
+            } else {
+                joined.append(message)
+            }
+        }
+        return joined
     }
 
     /// The answers to a turn that only looked things up, and what to do with them.
-    static func lookupResults(_ answers: String) -> String {
-        answers + "\nNow make the change: reply with edit blocks for the lines to change (or ```file blocks for new or small files)."
+    static func lookupResults(_ answers: String, failure: String? = nil) -> String {
+        let failing = failure.map { "The tests still fail:\n```\n\($0)\n```\n" } ?? ""
+        return answers + "\n" + failing
+            + "Now make the change: reply with edit blocks for the lines to change (or ```file blocks for new or small files)."
     }
 
     /// The messages cut until they fit in `tokens`: the last guard of the context window,
@@ -148,10 +167,19 @@ enum PromptBuilder {
         return "Current files:\n" + files + request
     }
 
-    static func noActions(problems: [String]) -> String {
-        if problems.isEmpty {
-            return "Your reply had no file blocks. Reply with the complete file, like:\n```file solution.py\n...\n```"
+    /// After a reply with nothing to act on: what was wrong with it, the last feedback again
+    /// (the model must still see the failure and the code), and the block forms, on the file
+    /// it was working on — an example name would be copied as a new file.
+    static func noActions(problems: [String], workingFile: String? = nil, lastFeedback: String? = nil) -> String {
+        let forms: String
+        if let workingFile {
+            forms = "Reply with blocks that change \(workingFile): ```edit \(workingFile) with <<<<<<< SEARCH / ======= / >>>>>>> REPLACE"
+                + (workingFile.hasSuffix(".py") ? ", or ```file \(workingFile) holding only the whole functions you change." : ", or ```file \(workingFile) with the whole file.")
+        } else {
+            forms = "Reply with complete files in ```file NAME blocks."
         }
-        return "I could not use your reply:\n" + problems.joined(separator: "\n") + "\nReply with complete files in ```file NAME blocks."
+        let refused = problems.isEmpty ? "Your reply changed no file." : "I could not use your reply:\n" + problems.joined(separator: "\n")
+        guard let lastFeedback else { return refused + "\n" + forms }
+        return refused + "\n\n" + lastFeedback + "\n" + forms
     }
 }

@@ -23,6 +23,10 @@ struct PromptFiles {
         var partial: Bool
         /// Definitions shown, for the tests and the figures.
         var shownDefinitions: [String]
+        /// Files shown in part, with the definitions shown of each (qualified names).
+        var shownInPart: [String: [String]] = [:]
+        /// Files shown whole.
+        var shownWhole: Set<String> = []
     }
 
     func render(of copy: WorkspaceCopy, tokens budget: Int, failure: String? = nil) -> Rendered {
@@ -58,6 +62,7 @@ struct PromptFiles {
         var shownWhole = Set<String>()
         var shownPart = Set<String>()
         var shownDefinitions: [String] = []
+        var shownInPart: [String: [String]] = [:]
         let largeFile = max(300, budget / 2)
         let mapBudget = Int(Double(budget) * Self.mapShare)
         let body = budget - (visible.count > 1 ? mapBudget : 0)
@@ -85,10 +90,20 @@ struct PromptFiles {
             used += TokenEstimate.tokens(excerpt.text)
             shownPart.insert(path)
             shownDefinitions += excerpt.shown
+            shownInPart[path] = excerpt.shown
         }
-        // Then small files, smallest first, as long as they fit.
+        // Then small files, smallest first, as long as they fit. When the request or a failure
+        // points at code, only code that defines something: a small model copies back what it
+        // is shown, and a licence, a manifest or a packaging file shown whole comes back rewritten.
+        // Tests and empty modules neither: they too come back rewritten.
+        let onlyCode = !focused.isEmpty && !index.files.isEmpty
+        func filler(_ path: String) -> Bool {
+            guard onlyCode else { return true }
+            guard let file = index.files[path] else { return false }
+            return !file.definitions.isEmpty && !TestFiles.isTest(path)
+        }
         var rest: [(path: String, block: String, cost: Int)] = []
-        for path in visible where !shownWhole.contains(path) && !shownPart.contains(path) {
+        for path in visible where !shownWhole.contains(path) && !shownPart.contains(path) && filler(path) {
             guard let text = content(path) else { continue }
             let block = Self.wholeBlock(path, text)
             rest.append((path, block, TokenEstimate.tokens(block)))
@@ -107,7 +122,8 @@ struct PromptFiles {
             text += map
             used += TokenEstimate.tokens(map)
         }
-        return Rendered(text: text, tokens: used, partial: !unshown.isEmpty, shownDefinitions: shownDefinitions)
+        return Rendered(text: text, tokens: used, partial: !unshown.isEmpty, shownDefinitions: shownDefinitions,
+                        shownInPart: shownInPart, shownWhole: shownWhole)
     }
 
     static func wholeBlock(_ path: String, _ content: String) -> String {
@@ -121,7 +137,7 @@ struct PromptFiles {
         let file = index.files[path]
         var ranges: [ClosedRange<Int>] = file?.imports ?? []
         var shown: [String] = []
-        let header = "\(path) has \(lines.count) lines; only the parts below are shown. Change it with edit blocks, never as a whole file.\n"
+        let header = "\(path) has \(lines.count) lines; only the parts below are shown. Change it with edit blocks, or with a ```file block holding only the whole functions you change (Doer puts each in place of its namesake); never write it whole.\n"
         func render(_ ranges: [ClosedRange<Int>]) -> String {
             let merged = Self.merged(ranges, lineCount: lines.count)
             var body = ""
@@ -138,6 +154,8 @@ struct PromptFiles {
         }
         for definition in definitions {
             var added = [definition.startLine...definition.endLine]
+            // The tables and constants it reads: a wrong entry there is as likely the bug.
+            added += file?.globals(usedIn: definition.startLine...definition.endLine) ?? []
             if let parentName = definition.parentName,
                let parent = file?.definitions.first(where: { $0.qualifiedName == parentName && $0.startLine <= definition.startLine }) {
                 // The class line and what precedes its first member (docstring, attributes), briefly.

@@ -58,13 +58,15 @@ enum DefinitionSplice {
         return Result(text: result.joined(separator: "\n"), functions: functions.map(\.name))
     }
 
-    /// Whether an import line reaches into the file's own package (relative, or from `package`)
-    /// or binds one of the spliced functions' names.
+    /// Whether an import line is not one to add: it reaches into the file's own package
+    /// (relative, or from `package`), binds one of the spliced functions' names, or is `__future__`'s.
     static func importsOwnCode(_ line: String, package: String?, functions: Set<String>) -> Bool {
         let words = line.replacingOccurrences(of: ",", with: " ").split(separator: " ").map(String.init)
         guard words.count >= 2 else { return false }
         let module = words[1]
-        if module.hasPrefix(".") { return true }
+        // A `__future__` import belongs at the top of a file and changes how all of it is
+        // read: never one to add beside the others.
+        if module.hasPrefix(".") || module == "__future__" { return true }
         if let package, module == package || module.hasPrefix(package + ".") { return true }
         // `from m import f`, `from m import g as f`, `import f`: the name bound.
         var bound: [String] = []

@@ -16,6 +16,14 @@ struct IndexedFile: Sendable, Hashable, Codable {
     var imports: [ClosedRange<Int>]
     /// Names the file uses, with some of the lines where it uses them.
     var uses: [String: [Int]]
+    /// Top-level assignments (Python): a table or constant a function reads is part of
+    /// what the function does (`romanNumeralMap` for `toRoman`).
+    var globals: [String: ClosedRange<Int>] = [:]
+
+    /// The assignments at the top of the file that lines `range` use.
+    func globals(usedIn range: ClosedRange<Int>) -> [ClosedRange<Int>] {
+        globals.filter { name, _ in (uses[name] ?? []).contains { range.contains($0) } }.map(\.value).sorted { $0.lowerBound < $1.lowerBound }
+    }
 
     /// The innermost definition holding `line`.
     func enclosing(line: Int) -> CodeDefinition? {

@@ -1,5 +1,5 @@
 /// The helper that reads Python files with the standard library's `ast` and prints, per
-/// file, its definitions, its top-level imports and the names it uses, one JSON object a
+/// file, its definitions, its top-level imports and assignments and the names it uses, one JSON object a
 /// line. It runs in the sandbox, like the tests: parsing executes none of the workspace's
 /// code, but it does run CPython's parser on bytes anyone could have written (deep nesting
 /// has crashed it and can take a lot of memory), and the sandbox bounds both for the cost
@@ -11,6 +11,7 @@ import ast, json, os, sys
 
 MAX_USES_PER_NAME = 12
 MAX_NAMES = 1500
+MAX_GLOBALS = 400
 
 def doc_line(node):
     try:
@@ -64,6 +65,17 @@ def outline(path):
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append([node.lineno, getattr(node, "end_lineno", node.lineno) or node.lineno])
+    globals_ = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets = [t for target in node.targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and len(globals_) < MAX_GLOBALS:
+                globals_.append([target.id, node.lineno, getattr(node, "end_lineno", node.lineno) or node.lineno])
     uses = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -79,7 +91,7 @@ def outline(path):
             seen = uses[name] = []
         if len(seen) < MAX_USES_PER_NAME and node.lineno not in seen:
             seen.append(node.lineno)
-    return {"path": path, "ok": True, "lines": len(lines), "defs": definitions, "imports": imports, "uses": uses}
+    return {"path": path, "ok": True, "lines": len(lines), "defs": definitions, "imports": imports, "globals": globals_, "uses": uses}
 
 sys.setrecursionlimit(4000)
 for raw in sys.stdin.read().splitlines():

@@ -28,6 +28,18 @@ final class RepositoryContext: Sendable {
         return RepositoryContext(indexer: indexer, workspace: workspace, focus: RequestFocus(task: task), index: index)
     }
 
+    /// The one file, not a test, that defines what the request names most strongly
+    /// (`ordinal` → `inflection/__init__.py`); nil when none does or two tie.
+    var focusFile: String? {
+        let scored = index.files.compactMap { path, file -> (path: String, score: Double)? in
+            guard !TestStrategy.isPythonTest(path) else { return nil }
+            let score = file.definitions.map { focus.terms[$0.name] ?? 0 }.max() ?? 0
+            return score > 0 ? (path, score) : nil
+        }.sorted { $0.score > $1.score }
+        guard let best = scored.first, scored.count == 1 || scored[1].score < best.score else { return nil }
+        return best.path
+    }
+
     /// The index as `copy` is now.
     func index(of copy: WorkspaceCopy) async -> WorkspaceIndex {
         let current = index

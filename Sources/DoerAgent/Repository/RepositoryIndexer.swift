@@ -102,7 +102,12 @@ struct RepositoryIndexer: Sendable {
                 path: outline.path, size: stamp.size, modified: stamp.modified, lineCount: outline.lines ?? 0, language: "python",
                 parsed: true, definitions: (outline.defs ?? []).compactMap(\.definition),
                 imports: (outline.imports ?? []).compactMap { $0.count == 2 && $0[0] <= $0[1] ? $0[0]...$0[1] : nil },
-                uses: outline.uses ?? [:])
+                uses: outline.uses ?? [:],
+                globals: (outline.globals ?? []).reduce(into: [:]) { found, entry in
+                    guard entry.count == 3, case .string(let name) = entry[0], case .number(let start) = entry[1], case .number(let end) = entry[2],
+                          start <= end, found[name] == nil else { return }
+                    found[name] = start...end
+                })
         }
         return parsed
     }
@@ -115,6 +120,18 @@ struct RepositoryIndexer: Sendable {
         var defs: [HelperDefinition]?
         var imports: [[Int]]?
         var uses: [String: [Int]]?
+        var globals: [[NameOrLine]]?
+    }
+
+    /// An entry of `globals`: `[name, start, end]`.
+    private enum NameOrLine: Decodable {
+        case string(String)
+        case number(Int)
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int.self) { self = .number(number) } else { self = .string(try container.decode(String.self)) }
+        }
     }
 
     /// `[name, qualified, kind, start, end, signature, doc]`.

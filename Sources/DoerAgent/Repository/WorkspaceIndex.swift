@@ -3,7 +3,7 @@
 struct WorkspaceIndex: Sendable, Hashable, Codable {
     /// Bumped whenever what the index holds or how it is read changes; a cache of another
     /// version is ignored.
-    static let version = 1
+    static let version = 2
 
     var files: [String: IndexedFile] = [:]
 

@@ -10,6 +10,7 @@ enum FailureTrimmer {
             lines = Array(lines[start...])
         }
         lines.removeAll { $0.hasPrefix("platform ") || $0.hasPrefix("rootdir:") || $0.hasPrefix("cachedir:") }
+        lines = withoutToolingFrames(lines)
         if lines.count > maxLines {
             // Keep the lines that say what failed from the head, and the tail.
             let important = lines.prefix(lines.count - maxLines / 2).filter {
@@ -20,6 +21,36 @@ enum FailureTrimmer {
         var text = lines.joined(separator: "\n")
         if text.count > maxCharacters { text = "…" + String(text.suffix(maxCharacters)) }
         return text
+    }
+
+    /// pytest's frames in its own code and the interpreter's import machinery (a collection
+    /// error shows a dozen) say nothing about the workspace, and would push the frames that
+    /// do out of a small model's window. Each goes with the source line shown under it.
+    static func withoutToolingFrames(_ lines: [String]) -> [String] {
+        var kept: [String] = []
+        var skippingSource = false
+        for line in lines {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if isToolingFrame(trimmed) {
+                skippingSource = true
+                continue
+            }
+            if skippingSource, line.hasPrefix("    ") || trimmed == "???" { continue }
+            skippingSource = false
+            kept.append(line)
+        }
+        return kept.count < lines.count && !kept.isEmpty ? kept : lines
+    }
+
+    /// `/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule`,
+    /// `<frozen importlib._bootstrap>:1206: in _gcd_import`.
+    private static func isToolingFrame(_ line: String) -> Bool {
+        guard line.contains(": in "), let location = line.components(separatedBy: ": in ").first else { return false }
+        if location.hasPrefix("<frozen ") { return true }
+        let path = location.split(separator: ":").first.map(String.init) ?? location
+        guard path.hasPrefix("/") else { return false }
+        return path.contains("/site-packages/") || path.contains("/dist-packages/")
+            || path.range(of: "^/usr/(local/)?lib/python3[0-9.]*/", options: .regularExpression) != nil
     }
 
     /// The same failure twice means the loop is going round in circles. Line numbers and

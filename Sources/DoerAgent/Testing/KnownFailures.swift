@@ -23,8 +23,10 @@ public enum KnownFailures {
     /// stays too, or the user's own test of the new code would not judge it.
     static func excluding(from strategy: TestStrategy, task: String, files: [String], workspace: URL, sandbox: any Sandbox,
                           configuration: AgentConfiguration) async -> TestStrategy {
-        guard strategy.kind == .pytest, files.contains(where: TestStrategy.isPythonTest) else { return strategy }
-        let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", "-rfE"]
+        guard strategy.kind == .pytest, files.contains(where: TestStrategy.isPythonTest) || !strategy.uncollectedTests.isEmpty else { return strategy }
+        // Doer's example file is not written yet: the workspace's own tests only.
+        let targets = strategy.uncollectedTests.isEmpty ? [] : strategy.testRoots + strategy.uncollectedTests
+        let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", "-rfE"] + targets
         // Wide enough that pytest does not cut the reason (and the missing module's name) short.
         let environment = strategy.environment.merging(["COLUMNS": "1000"]) { $1 }
         guard let result = try? await sandbox.run(ExecutionRequest(command: command, workspace: workspace, environment: environment,

@@ -33,6 +33,9 @@ public struct TestStrategy: Sendable, Hashable {
     /// example file at the top uncollected and every example silently unrun; so when Doer
     /// writes tests, the command names them and these folders explicitly.
     public var testRoots: [String] = []
+    /// The workspace's test modules pytest's own collection misses (`src/pkg/tests.py`; see
+    /// `UncollectedTests`): named on every run's command line, with the test folders.
+    public var uncollectedTests: [String] = []
 
     public init(kind: Kind, generatedFiles: [String: String] = [:], languages: [String] = [], importRoots: [String] = []) {
         self.kind = kind
@@ -52,11 +55,18 @@ public struct TestStrategy: Sendable, Hashable {
         // The request's examples all run, each its own test, so a repair's progress can be
         // counted; a workspace's own suite stops at its first failure.
         case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short"] + (generatedFiles.isEmpty ? ["-x"] : [])
-            + (generatedFiles.isEmpty ? [] : generatedFiles.keys.sorted() + testRoots.filter { generatedFiles[$0] == nil })
-            + knownFailures.map { $0.contains("::") ? "--deselect=\($0)" : "--ignore=\($0)" }
+            + pytestTargets + knownFailures.map { $0.contains("::") ? "--deselect=\($0)" : "--ignore=\($0)" }
         case .nodeTest: ["node", "--test"]
         case .project: ["doer", "test"] + languages.flatMap { ["--language", $0] }
         }
+    }
+
+    /// The paths a pytest run names: none when pytest's own collection finds every test;
+    /// otherwise Doer's example files, the workspace's test folders and the test modules
+    /// pytest would not collect by itself.
+    public var pytestTargets: [String] {
+        guard !generatedFiles.isEmpty || !uncollectedTests.isEmpty else { return [] }
+        return generatedFiles.keys.sorted() + testRoots.filter { generatedFiles[$0] == nil } + uncollectedTests
     }
 
     public var description: String {
@@ -73,7 +83,8 @@ public struct TestStrategy: Sendable, Hashable {
 
     /// Chooses from the files present and the request.
     /// - Parameter documented: asserts from the docstrings the request points at (`DocumentedExamples`).
-    public static func choose(files: [String], task: String, documented: [String] = []) -> TestStrategy {
+    /// - Parameter uncollected: the workspace's test modules pytest would not collect (`UncollectedTests`).
+    public static func choose(files: [String], task: String, documented: [String] = [], uncollected: [String] = []) -> TestStrategy {
         let names = files.map { ($0 as NSString).lastPathComponent }
         // Python and JavaScript keep their own runners (pytest's summary, node's TAP);
         // every other language with tests goes through the catalogue.
@@ -88,15 +99,15 @@ public struct TestStrategy: Sendable, Hashable {
         let python = StatedExamples.isPython(task: task, files: files)
         let stated = python ? StatedExamples.asserts(in: task) + documented : []
         let examples = ExampleTests.asserts(fromDocstring: task) + stated
-        let roots = pythonImportRoots(files)
-        if !examples.isEmpty {
-            var strategy = TestStrategy(kind: .pytest, generatedFiles: ["test_doer_examples.py": ExampleTests.file(asserts: examples)],
-                                        importRoots: roots)
+        var strategy = TestStrategy(kind: .pytest, generatedFiles: examples.isEmpty ? [:] : ["test_doer_examples.py": ExampleTests.file(asserts: examples)],
+                                    importRoots: pythonImportRoots(files))
+        // Named only when the command names files at all; pytest's own collection finds them otherwise.
+        if !examples.isEmpty || !uncollected.isEmpty {
             strategy.testRoots = files.filter(isPythonTest).map { String($0.split(separator: "/").first ?? "") }
                 .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.sorted()
-            return strategy
         }
-        return TestStrategy(kind: .pytest, importRoots: roots)
+        strategy.uncollectedTests = uncollected
+        return strategy
     }
 
     /// `src/` when the workspace keeps a Python package there (`src/NAME/__init__.py`).
@@ -109,7 +120,7 @@ public struct TestStrategy: Sendable, Hashable {
 
     /// Whether the copy holds any test this strategy would run.
     func hasTests(_ files: [String]) -> Bool {
-        if !generatedFiles.isEmpty { return true }
+        if !generatedFiles.isEmpty || uncollectedTests.contains(where: files.contains) { return true }
         return files.contains { path in
             let name = (path as NSString).lastPathComponent
             switch kind {

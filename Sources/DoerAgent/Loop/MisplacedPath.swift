@@ -1,0 +1,33 @@
+import Foundation
+
+/// A model shown `src/roman/__init__.py` tends to write `roman/__init__.py`: the path as
+/// the code imports it, not where it lies. Written as given, that is a second copy of the
+/// package, which the tests may import instead of the real one, and the real file stays
+/// unchanged. When a write or edit names a file that does not exist, and exactly one file
+/// of the workspace ends with that path and is plainly the one meant, it goes there.
+enum MisplacedPath {
+    /// The existing file `path` means, or nil when it exists, or when no single file is
+    /// plainly meant. Plainly: an edit whose SEARCH text is in that file; a write of Python
+    /// that defines a function or class that file defines.
+    static func intended(_ path: String, search: String? = nil, content: String? = nil, files: [String], read: (String) -> String?) -> String? {
+        guard !files.contains(path) else { return nil }
+        let matches = files.filter { $0.hasSuffix("/" + path) }
+        guard matches.count == 1, let match = matches.first, let existing = read(match) else { return nil }
+        if let search { return existing.contains(search) ? match : nil }
+        guard let content else { return nil }
+        guard path.hasSuffix(".py") else { return nil }
+        let defined = Set(definedNames(existing))
+        return definedNames(content).contains(where: defined.contains) ? match : nil
+    }
+
+    /// Top-level `def` and `class` names of Python source.
+    static func definedNames(_ source: String) -> [String] {
+        source.components(separatedBy: "\n").compactMap { line in
+            for prefix in ["def ", "async def ", "class "] where line.hasPrefix(prefix) {
+                let name = line.dropFirst(prefix.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                return name.isEmpty ? nil : String(name)
+            }
+            return nil
+        }
+    }
+}
