@@ -52,6 +52,22 @@ enum AgentHarness {
 
 @Suite("agent loop with a scripted model and the real sandbox")
 struct AgentLoopTests {
+    @Test("a reply without blocks gets the failure and the code again, with the block forms on the file being written")
+    func replyWithoutBlocks() async throws {
+        let ws = try AgentWorkspace()
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.wrong, "test_calc.py": Replies.test]),
+                                                "I fixed calc.py.",
+                                                Replies.files(["calc.py": Replies.right])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py with tests", in: ws)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        let third = try #require(model.recordedRequests.dropFirst(2).first?.messages)
+        let last = try #require(third.last?.content)
+        #expect(last.contains("The tests failed") && last.contains("return a - b"), "\(last)")
+        #expect(last.contains("```edit calc.py") && !last.contains("app.py"), "\(last)")
+        // Doer's notes of earlier replies are its own words, never put in the model's mouth.
+        #expect(!third.contains { $0.role == .assistant })
+    }
+
     @Test("wrong code, then a fix: the loop repairs, passes, and applies the diff")
     func repairs() async throws {
         let ws = try AgentWorkspace()

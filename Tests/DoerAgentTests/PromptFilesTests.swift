@@ -131,3 +131,52 @@ struct PromptFilesTests {
         #expect(TokenEstimate.prefix(String(repeating: "line\n", count: 100), fitting: 30).count <= 90)
     }
 }
+
+@Suite("what a turn shows of a large module around the function a request names")
+struct ModuleContextTests {
+    /// A module too large to show whole: a table near the top, the function that reads it
+    /// far below, and a licence and a manifest beside it.
+    static func project() -> [String: String] {
+        let filler = (1...60).map { "def helper_\($0)(value):\n    \"\"\"Helper \($0).\"\"\"\n    return value + \($0)\n" }.joined(separator: "\n\n")
+        let module = """
+            import re
+
+            NUMERALS = (('M', 1000),
+                        ('C', 100),
+                        ('X', 10),
+                        ('I', 1))
+            UNUSED_LIMIT = 4999
+
+
+            \(filler)
+
+
+            def to_roman(n):
+                result = ""
+                for numeral, integer in NUMERALS:
+                    while n >= integer:
+                        result += numeral
+                        n -= integer
+                return result
+            """
+        return ["romans/__init__.py": module, "LICENSE.txt": "Permission is granted.\n", "MANIFEST.in": "include README\n",
+                "romans/test_small.py": "def test_one():\n    assert True\n"]
+    }
+
+    @Test("the table the function reads is shown with it; constants it does not read are not; no licence or manifest fills the rest")
+    func showsTheTable() async throws {
+        let workspace = try AgentWorkspace(files: Self.project())
+        let index = try await RepositoryFixture.index(workspace, sandbox: try RepositoryFixture.sandbox())
+        let copy = try WorkspaceCopy(copying: workspace.url, stagingRoot: RepositoryFixture.staging)
+        defer { copy.discard() }
+        #expect(index.files["romans/__init__.py"]?.globals["NUMERALS"] == 3...6)
+        let shown = PromptFiles(index: index, focus: RequestFocus(task: "`to_roman(90)` returns 'LXXXX', but it should return 'XC'."))
+            .render(of: copy, tokens: 1_000)
+        #expect(shown.text.contains("NUMERALS = (('M', 1000),\n            ('C', 100),"), "\(shown.text)")
+        #expect(shown.text.contains("def to_roman(n):"))
+        #expect(!shown.text.contains("UNUSED_LIMIT"))
+        #expect(!shown.text.contains("```file LICENSE.txt") && !shown.text.contains("```file MANIFEST.in"))
+        #expect(!shown.text.contains("```file romans/test_small.py"))
+        #expect(shown.shownInPart["romans/__init__.py"] == ["to_roman"])
+    }
+}

@@ -178,6 +178,8 @@ enum PromptBuilder {
         } else {
             forms = "Reply with complete files in ```file NAME blocks."
         }
+        // The parser's own reminder of the forms names an example file; the one below names the real one.
+        let problems = workingFile == nil ? problems : problems.filter { !$0.contains("no file, edit or run block found") }
         let refused = problems.isEmpty ? "Your reply changed no file." : "I could not use your reply:\n" + problems.joined(separator: "\n")
         guard let lastFeedback else { return refused + "\n" + forms }
         return refused + "\n\n" + lastFeedback + "\n" + forms

@@ -36,8 +36,8 @@ public struct ActionParser: Sendable {
             state.problems.append(
                 ActionParseProblem(
                     line: 1,
-                    message: "no file, edit or run block found; write a whole file as ```file app.py, "
-                        + "change one as ```edit app.py with <<<<<<< SEARCH / ======= / >>>>>>> REPLACE, "
+                    message: "no file, edit or run block found; write a whole file as ```file \(targetFile ?? "app.py"), "
+                        + "change one as ```edit \(targetFile ?? "app.py") with <<<<<<< SEARCH / ======= / >>>>>>> REPLACE, "
                         + "or run a command as ```run"
                 )
             )
