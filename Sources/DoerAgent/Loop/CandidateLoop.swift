@@ -74,6 +74,8 @@ struct CandidateLoop: Sendable {
         /// The last turn's feedback (the failure and the files): a reply that acted on nothing
         /// gets it again with the note, or the next turn would see only the opening files.
         var lastFeedback: String?
+        /// Set once a greedy candidate failed the same way twice: its later turns are sampled warm.
+        var stuck = false
         var lastFailure: String?
         if let resumed, !resumed.actions.isEmpty, strategy.hasTests(copy.files()) {
             // The restored files may already pass (the run was stopped before approval, or
@@ -96,7 +98,7 @@ struct CandidateLoop: Sendable {
                 return try giveUp(.budgetExhausted, iterations: iteration - 1, reason: "the token or time budget ran out")
             }
             emit(.candidateStatus(candidate: index, status: .generating(iteration: iteration)))
-            let reply = try await generate(messages, iteration: iteration)
+            let reply = try await generate(messages, iteration: iteration, warm: stuck)
             messages = opening
 
             var actions: [Action] = []
@@ -185,10 +187,15 @@ struct CandidateLoop: Sendable {
             // A pass that shows nothing is no progress over an attempt that failed honestly.
             let progressed = report.succeeded ? false : best.consider(report, iteration: iteration, copy: copy, touched: touched)
             let signature = FailureTrimmer.signature(failure)
-            // A greedy model that failed the same way twice will keep doing so; warm repairs
-            // are new samples each time, so they go on to the iteration limit.
+            // A greedy model that failed the same way twice will keep doing so on the same
+            // prompt: it gets one more chance, sampled warm (a small model stuck on one wrong
+            // reading often finds the right one in another sample); failing the same way again,
+            // it gives up. Warm repairs are new samples each time, so they go on to the limit.
             if signature == lastSignature && configuration.repairTemperature == nil {
-                return try giveUp(.repeatedFailure, iterations: iteration, reason: "the same failure twice in a row")
+                if stuck || iteration == configuration.maxIterations {
+                    return try giveUp(.repeatedFailure, iterations: iteration, reason: "the same failure twice in a row")
+                }
+                stuck = true
             }
             lastSignature = signature
             if configuration.redrawsWithoutProgress && !progressed {
@@ -262,9 +269,13 @@ struct CandidateLoop: Sendable {
         return hints
     }
 
-    private func generate(_ messages: [ChatMessage], iteration: Int) async throws -> ModelResponse {
+    /// The temperature of a stuck greedy candidate's later turns.
+    static let stuckTemperature = 0.8
+
+    private func generate(_ messages: [ChatMessage], iteration: Int, warm: Bool = false) async throws -> ModelResponse {
+        let temperature = configuration.temperature(forCandidate: index, iteration: iteration)
         let request = ModelRequest(messages: PromptBuilder.fitted(PromptBuilder.joiningConsecutiveUserMessages(messages), tokens: context.prompt, tools: tools), tools: tools,
-                                   temperature: configuration.temperature(forCandidate: index, iteration: iteration),
+                                   temperature: warm ? max(temperature, Self.stuckTemperature) : temperature,
                                    seed: configuration.seed &+ index &* 1000 &+ iteration, maxTokens: configuration.maxTokensPerTurn)
         Self.logger.trace("""
             prompt of candidate \(index), iteration \(iteration):
