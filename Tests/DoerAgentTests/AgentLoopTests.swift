@@ -114,6 +114,22 @@ struct AgentLoopTests {
         #expect(model.recordedRequests.map(\.temperature) == [0.2, 0.2, 0.8])
     }
 
+    @Test("a turn that only looks things up still sees the failure; a test command the model runs is not shown twice")
+    func lookupKeepsFailure() async throws {
+        let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.wrong]) + "\n```run\npython -m pytest -q\n```\n",
+                                                "```search def add\n```\n",
+                                                Replies.files(["calc.py": Replies.right])]])
+        let (_, summary) = try await AgentHarness.run(model, task: "Make the tests pass", in: ws, maxIterations: 4)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        let second = try #require(model.recordedRequests.dropFirst().first?.messages.last?.content)
+        #expect(second.contains("`python -m pytest -q` exited with 1; Doer's test run below says what failed."), "\(second)")
+        #expect(second.components(separatedBy: "FAILED test_calc.py::test_add").count == 2, "the failure once, from Doer's run: \(second)")
+        let third = try #require(model.recordedRequests.dropFirst(2).first?.messages.last?.content)
+        #expect(third.contains("def add(a, b)"), "the search answered: \(third)")
+        #expect(third.contains("The tests still fail:") && third.contains("assert add(2, 3) == 5"), "\(third)")
+    }
+
     @Test("stuck, then a warm sample that fixes it: the run passes")
     func warmTurnFixes() async throws {
         let ws = try AgentWorkspace(files: ["test_calc.py": Replies.test])

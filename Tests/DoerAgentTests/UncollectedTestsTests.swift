@@ -84,6 +84,25 @@ struct UncollectedTestsTests {
         #expect(try String(contentsOf: ws.url.appendingPathComponent("src/calc/__init__.py"), encoding: .utf8) == Calc.code)
     }
 
+    @Test("one of them that fails before any change for the machine's reasons (no network) is left out, and the fix passes")
+    func theirMachineFailuresLeftOut() async throws {
+        var files = Calc.files
+        files["src/calc/tests.py"] = Calc.tests + """
+
+
+            class NetworkTests(unittest.TestCase):
+                def test_fetch(self):
+                    import socket
+                    socket.create_connection(('192.0.2.1', 80), timeout=1)
+            """
+        let ws = try AgentWorkspace(files: files)
+        let model = ScriptedModel(replies: [0: [Replies.files(["src/calc/__init__.py": Calc.fixedAdd + "\n\ndef mul(a, b):\n    return a * b\n"])]])
+        let (events, summary) = try await AgentHarness.run(model, task: Calc.task, in: ws, maxIterations: 2)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        let plan = events.compactMap { if case .plan(let plan) = $0 { return plan.testStrategy } else { return nil } }
+        #expect(plan.contains { $0.contains("src/calc/tests.py::NetworkTests::test_fetch") }, "\(plan)")
+    }
+
     @Test("the same fix without the breakage passes, red to green on the stated example, with those tests run")
     func keepingThemPasses() async throws {
         let ws = try AgentWorkspace(files: Calc.files)
