@@ -77,12 +77,8 @@ enum DefinitionMerge {
             let at = main?.range.lowerBound ?? (oldBlocks.last?.range.upperBound ?? 0)
             edits.append((at..<at, main == nil ? [""] + appended : Array(appended.dropFirst()) + ["", ""]))
         }
-        let present = Set(oldLines.map { $0.trimmingCharacters(in: .whitespaces) })
-        let functions = Set(newBlocks.compactMap { definedName(of: $0.kind) })
-        let missing = imports.filter { line in
-            let text = line.trimmingCharacters(in: .whitespaces)
-            return !present.contains(text) && !DefinitionSplice.importsOwnCode(text, package: package, functions: functions)
-        }
+        let missing = DefinitionSplice.missingImports(imports, in: oldLines, package: package,
+                                                      functions: Set(newBlocks.compactMap { definedName(of: $0.kind) }))
         if !missing.isEmpty {
             let at = oldBlocks.last { $0.kind == .importLine }?.range.upperBound ?? 0
             edits.append((at..<at, missing))

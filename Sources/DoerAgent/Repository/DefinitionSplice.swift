@@ -43,12 +43,7 @@ enum DefinitionSplice {
             result.replaceSubrange(replacement.range, with: replacement.lines)
         }
         // Imports the functions need that the file lacks go after its last top-level import.
-        let present = Set(oldLines.map { $0.trimmingCharacters(in: .whitespaces) })
-        let names = Set(functions.map(\.name))
-        let missing = imports.filter { line in
-            let text = line.trimmingCharacters(in: .whitespaces)
-            return !present.contains(text) && !importsOwnCode(text, package: package, functions: names)
-        }
+        let missing = missingImports(imports, in: oldLines, package: package, functions: Set(functions.map(\.name)))
         if !missing.isEmpty {
             let lastImport = oldBlocks.last { $0.kind == .importLine }
             let shift = replacements.filter { lastImport != nil && $0.range.lowerBound < lastImport!.range.upperBound }
@@ -56,6 +51,15 @@ enum DefinitionSplice {
             result.insert(contentsOf: missing, at: lastImport.map { $0.range.upperBound + shift } ?? 0)
         }
         return Result(text: result.joined(separator: "\n"), functions: functions.map(\.name))
+    }
+
+    /// The lines of `imports` that `oldLines` lacks and that are ones to add (see `importsOwnCode`).
+    static func missingImports(_ imports: [String], in oldLines: [String], package: String?, functions: Set<String>) -> [String] {
+        let present = Set(oldLines.map { $0.trimmingCharacters(in: .whitespaces) })
+        return imports.filter { line in
+            let text = line.trimmingCharacters(in: .whitespaces)
+            return !present.contains(text) && !importsOwnCode(text, package: package, functions: functions)
+        }
     }
 
     /// Whether an import line is not one to add: it reaches into the file's own package
