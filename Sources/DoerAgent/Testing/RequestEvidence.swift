@@ -103,6 +103,15 @@ struct RequestEvidence {
             // The winner's run passed every test, so each that failed here passes with the change.
             let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
             let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles))
+            let broken = await brokenBehaviour(before: before, winner: winner, code: code)
+            if !broken.isEmpty {
+                let shown = broken.prefix(3).map(\.sentence).joined(separator: "; ") + (broken.count > 3 ? "; and \(broken.count - 3) more" : "")
+                return Finding(evidence: unverified("\(red) went from red to green, but the change breaks what the code did for inputs the request "
+                                                    + "is not about: \(shown)", before: run.report),
+                               repair: "The request's tests pass now, but your change breaks what the code did for other inputs: \(shown). "
+                                   + "Code that calls it relies on that. Make the change the request asks for without losing what the code "
+                                   + "did before; if the fault is in a function this one calls, fix it there.")
+            }
             return Finding(evidence: ChangeEvidence(kind: .redGreen, verified: true, failedBefore: failed, passedAfter: failed, before: run.report,
                                   command: command, summary: "\(red) failed on the workspace as it was and pass with the change"
                                     + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")")
@@ -126,6 +135,25 @@ struct RequestEvidence {
                        repair: "The tests pass, but they passed before your change too, so none of them shows the request was done. "
                            + "Add a test that checks what the request asks for — it must fail on the code as it was and pass with your change — "
                            + "and keep the change that makes it pass.")
+    }
+
+    /// Inputs the change stopped answering (see `BehaviourProbe`): asked once a test has
+    /// shown the request done, because only then would the change be called a success.
+    private func brokenBehaviour(before: WorkspaceCopy, winner: WorkspaceCopy, code: [FileChange]) async -> [BehaviourProbe.Regression] {
+        guard strategy.kind == .pytest else { return [] }
+        var targets: [BehaviourProbe.Target] = []
+        for change in code where change.kind == .modified {
+            guard let old = WorkspaceCopy.read(change.path, in: workspace), let new = winner.read(change.path),
+                  let module = BehaviourProbe.module(of: change.path, importRoots: strategy.importRoots) else { continue }
+            let functions = BehaviourProbe.rewrittenFunctions(old: old, new: new)
+            if !functions.isEmpty { targets.append(BehaviourProbe.Target(module: module, functions: functions)) }
+        }
+        guard !targets.isEmpty else { return [] }
+        let probe = BehaviourProbe(sandbox: sandbox, limits: configuration.limits, environment: strategy.environment,
+                                   importRoots: strategy.importRoots)
+        guard let old = await probe.observe(targets, in: before.directory),
+              let new = await probe.observe(targets, in: winner.directory) else { return [] }
+        return BehaviourProbe.regressions(before: old, after: new, task: task)
     }
 
     private func unverified(_ why: String, before: TestReport? = nil) -> ChangeEvidence {
