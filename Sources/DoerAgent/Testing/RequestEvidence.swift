@@ -103,6 +103,17 @@ struct RequestEvidence {
             // The winner's run passed every test, so each that failed here passes with the change.
             let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
             let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles))
+            let hardCoded = HardCodedExamples.find(task: task, changes: code.filter { $0.path.hasSuffix(".py") }.compactMap { change in
+                winner.read(change.path).map { (old: change.kind == .added ? nil : WorkspaceCopy.read(change.path, in: workspace), new: $0) }
+            })
+            if let example = hardCoded.first {
+                let stated = "`\(example.expression)` → \(example.value)"
+                return Finding(evidence: unverified("\(red) went from red to green, but the change writes the request's example into the code "
+                                                    + "(\(stated)) instead of doing what it asks for every input", before: run.report),
+                               repair: "The request's tests pass now, but only because your change writes its example into the code (\(stated)). "
+                                   + "Inputs like it are as wrong as before. Take the special case out and fix the code that computes the value, "
+                                   + "so the example comes out right without being named.")
+            }
             let broken = await brokenBehaviour(before: before, winner: winner, code: code)
             if !broken.isEmpty {
                 let shown = broken.prefix(3).map(\.sentence).joined(separator: "; ") + (broken.count > 3 ? "; and \(broken.count - 3) more" : "")

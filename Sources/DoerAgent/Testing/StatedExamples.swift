@@ -9,17 +9,33 @@ import Foundation
 /// anything else is left to the model.
 enum StatedExamples {
     static func asserts(in task: String) -> [String] {
-        var asserts: [String] = []
-        var seen = Set<String>()
-        func add(_ expression: String, _ claim: Claim) {
-            let statement: String
-            switch claim {
+        examples(in: task).map { example in
+            switch example.claim {
             case .equals(let value):
-                statement = "assert (\(expression)) == (\(value)), 'stated in the request: \(escape(expression)) should be \(escape(value))'"
+                "assert (\(example.expression)) == (\(value)), 'stated in the request: \(escape(example.expression)) should be \(escape(value))'"
             case .raises(let error):
-                statement = "with pytest.raises(\(error)):\n        \(expression)"
+                "with pytest.raises(\(error)):\n        \(example.expression)"
             }
-            if seen.insert(statement).inserted { asserts.append(statement) }
+        }
+    }
+
+    /// The stated calls and the values the request wants from them (`to_roman(94)`, `'XCIV'`).
+    static func wantedValues(in task: String) -> [(expression: String, value: String)] {
+        examples(in: task).compactMap { example in
+            if case .equals(let value) = example.claim { (example.expression, value) } else { nil }
+        }
+    }
+
+    private struct Example: Equatable {
+        var expression: String
+        var claim: Claim
+    }
+
+    private static func examples(in task: String) -> [Example] {
+        var asserts: [Example] = []
+        func add(_ expression: String, _ claim: Claim) {
+            let example = Example(expression: expression, claim: claim)
+            if !asserts.contains(example) { asserts.append(example) }
         }
         // A quoted expression (`date(1900, 1, 31) + Duration(months=1)`, `f(x).g()`) is
         // the example as a whole: the calls inside it are not examples of their own.
@@ -95,7 +111,7 @@ enum StatedExamples {
         return Call(start: index, end: close + 1, text: String(characters[index...close]))
     }
 
-    private enum Claim {
+    private enum Claim: Equatable {
         case equals(String)
         case raises(String)
     }
