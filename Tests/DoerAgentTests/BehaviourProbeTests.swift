@@ -98,6 +98,25 @@ struct BehaviourProbeTests {
         #expect(askedForErrors.map(\.call) == ["f(3)", "f(4)"])
     }
 
+    @Test("a docstring example's result the old code gave and the new one does not is a regression, unless the request is about that call")
+    func documentedResults() {
+        typealias Seen = BehaviourProbe.Observation
+        let before = [
+            "g a": Seen(function: "g", call: "g(4)", key: "a", returned: "'IV'", none: false, documented: "'IV'"),
+            "g b": Seen(function: "g", call: "g(9)", key: "b", returned: "'VIIII'", none: false, documented: "'IX'"),
+            "g c": Seen(function: "g", call: "g(40)", key: "c", returned: "'XL'", none: false, documented: "'XL'"),
+            "g d": Seen(function: "g", call: "g(6)", key: "d", returned: "'VI'", none: false),
+        ]
+        let after = [
+            "g a": Seen(function: "g", call: "g(4)", key: "a", returned: "'IIII'", none: false),
+            "g b": Seen(function: "g", call: "g(9)", key: "b", returned: "'IX'", none: false),
+            "g c": Seen(function: "g", call: "g(40)", key: "c", returned: "'XXXX'", none: false),
+            "g d": Seen(function: "g", call: "g(6)", key: "d", returned: "'IIIIII'", none: false),
+        ]
+        let found = BehaviourProbe.regressions(before: before, after: after, task: "`g( 40 )` returns 'XL' but it should return 'XXXX'")
+        #expect(found.map(\.sentence) == ["`g(4)` returned 'IV' as its docstring shows before the change and now returns 'IIII'"])
+    }
+
     @Test("the helper calls a function with the workspace's literal calls, parametrize rows, doctests and near variants, in the sandbox")
     func observes() async throws {
         let ws = try AgentWorkspace(files: [
@@ -138,6 +157,8 @@ struct BehaviourProbeTests {
         let seen = try #require(await probe.observe([BehaviourProbe.Target(module: "pkg.text", functions: ["shout", "spin"])], in: ws.url))
         let calls = Dictionary(seen.values.map { ($0.call, $0) }, uniquingKeysWith: { first, _ in first })
         #expect(calls["shout('hi')"]?.returned == "'HI!'", "\(calls.keys.sorted())")
+        #expect(calls["shout('hi')"]?.documented == "'HI!'")
+        #expect(calls["shout('a')"]?.documented == nil)
         #expect(calls["shout('a')"]?.returned == "'A!'")
         #expect(calls["shout('bc')"]?.returned == "'BC!'")
         #expect(calls["shout('x', times=2)"]?.returned == "'X!X!'")

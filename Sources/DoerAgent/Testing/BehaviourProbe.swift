@@ -15,7 +15,8 @@ import Foundation
 /// examples, the request's examples Doer wrote) and near variants of them (a number as a
 /// string and back, neighbours, empty collections). An input the old code answered with a
 /// value and the new one raises on, times out on, or answers with `None` is a regression —
-/// unless the request asks for errors. Values that differ are not judged: the fix is meant
+/// unless the request asks for errors — and so is a docstring example's result the old code
+/// gave and the new one does not. Other values that differ are not judged: the fix is meant
 /// to change some.
 struct BehaviourProbe {
     let sandbox: any Sandbox
@@ -42,6 +43,8 @@ struct BehaviourProbe {
         var raised: String?
         var message: String?
         var timeout: Bool?
+        /// The result a docstring example shows for this call (`>>> f(1)` then `'1st'`), as a repr.
+        var documented: String?
 
         var answered: Bool { returned != nil }
 
@@ -122,12 +125,24 @@ struct BehaviourProbe {
         var found: [Regression] = []
         for (key, old) in before.sorted(by: { $0.key < $1.key }) where old.answered {
             guard let new = after[key] else { continue }
-            let broke = new.timeout == true
+            // A result the documentation shows, which the old code gave, is a promise kept until now.
+            // Unless the request is about that very call: then changing it is the point.
+            let brokeDocumented = old.documented != nil && old.returned == old.documented && new.returned != old.documented
+                && !Self.squeezed(task).contains(Self.squeezed(old.call))
+            let broke = brokeDocumented || new.timeout == true
                 || new.raised != nil && !asksForErrors
                 || new.none == true && old.none != true && !text.contains("none")
-            if broke { found.append(Regression(call: old.call, before: old.describe(past: true), after: new.described)) }
+            if broke {
+                found.append(Regression(call: old.call, before: old.describe(past: true) + (brokeDocumented ? " as its docstring shows" : ""),
+                                        after: new.described))
+            }
         }
         return found
+    }
+
+    /// Text compared without spaces and with one kind of quote (`f("a", 1)` is `f('a',1)`).
+    private static func squeezed(_ text: String) -> String {
+        String(text.filter { !$0.isWhitespace }.map { $0 == "\"" ? "'" : $0 })
     }
 
     static let marker = "DOER-PROBE "
@@ -154,6 +169,14 @@ out = sys.stdout
 def emit(record):
     out.write("DOER-PROBE " + json.dumps(record) + "\n")
     out.flush()
+
+
+def shown(value):
+    try:
+        text = repr(value)
+    except BaseException:
+        text = "<" + type(value).__name__ + ">"
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def literal(node):
@@ -186,6 +209,11 @@ def parametrized(function):
 
 
 seeds = {name: [] for name in wanted}
+documented = {}
+
+
+def call_key(args, kwargs):
+    return repr((args, sorted(kwargs.items())))
 
 
 def add(name, args, kwargs):
@@ -254,9 +282,17 @@ def scan_doctest(text):
         return
     for example in examples:
         try:
-            scan(ast.parse(example.source))
+            tree = ast.parse(example.source)
         except (SyntaxError, ValueError, RecursionError):
             continue
+        scan(tree)
+        # `>>> f(1)` shown with a literal result: what the documentation promises for that call.
+        call = tree.body[0].value if len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr) else None
+        if isinstance(call, ast.Call) and called_name(call) in wanted and example.want.strip():
+            values = call_values(call, None)
+            ok, expected = literal(example.want.strip())
+            if values is not None and ok:
+                documented[called_name(call) + " " + call_key(*values)] = shown(expected)
 
 
 files = 0
@@ -307,7 +343,7 @@ def calls_for(name):
     unique = []
     keys = set()
     for args, kwargs, seed in made:
-        key = repr((args, sorted(kwargs.items())))
+        key = call_key(args, kwargs)
         if key not in keys:
             keys.add(key)
             unique.append((key, args, kwargs, seed))
@@ -323,14 +359,6 @@ def on_alarm(signum, frame):
 
 
 signal.signal(signal.SIGALRM, on_alarm)
-
-
-def shown(value):
-    try:
-        text = repr(value)
-    except BaseException:
-        text = "<" + type(value).__name__ + ">"
-    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def outcome(function, args, kwargs):
@@ -370,6 +398,9 @@ for target in request["targets"]:
             if time.monotonic() - started > BUDGET_SECONDS:
                 break
             text = name + "(" + ", ".join([shown(a) for a in args] + [k + "=" + shown(v) for k, v in kwargs.items()]) + ")"
-            emit(dict({"function": name, "call": text, "key": key, "seed": seed}, **outcome(function, args, kwargs)))
+            record = {"function": name, "call": text, "key": key, "seed": seed}
+            if name + " " + key in documented:
+                record["documented"] = documented[name + " " + key]
+            emit(dict(record, **outcome(function, args, kwargs)))
 """#
 }
