@@ -179,4 +179,37 @@ struct ModuleContextTests {
         #expect(!shown.text.contains("```file romans/test_small.py"))
         #expect(shown.shownInPart["romans/__init__.py"] == ["to_roman"])
     }
+
+    @Test("the file's functions the named one calls are shown with it (the fault is often there); others it does not call are not")
+    func showsTheCallees() async throws {
+        let filler = (1...60).map { "def helper_\($0)(value):\n    \"\"\"Helper \($0).\"\"\"\n    return value + \($0)\n" }.joined(separator: "\n\n")
+        let module = """
+            def ordinal(number):
+                n = abs(int(number))
+                if n % 100 in (11, 12):
+                    return "th"
+                return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+            \(filler)
+
+
+            def ordinalize(number):
+                return "{}{}".format(number, ordinal(number))
+            """
+        let workspace = try AgentWorkspace(files: ["ordinals/__init__.py": module])
+        let index = try await RepositoryFixture.index(workspace, sandbox: try RepositoryFixture.sandbox())
+        let copy = try WorkspaceCopy(copying: workspace.url, stagingRoot: RepositoryFixture.staging)
+        defer { copy.discard() }
+        let shown = PromptFiles(index: index, focus: RequestFocus(task: "`ordinals.ordinalize(113)` returns '113rd', but it should return '113th'."))
+            .render(of: copy, tokens: 1_000)
+        #expect(shown.text.contains("def ordinalize(number):"), "\(shown.text)")
+        #expect(shown.text.contains("if n % 100 in (11, 12):"), "\(shown.text)")
+        #expect(!shown.text.contains("def helper_1("))
+        #expect(shown.shownInPart["ordinals/__init__.py"] == ["ordinalize", "ordinal"], "\(shown.shownInPart)")
+        // With no room for it, the callee is left out and the named function still shown.
+        let tight = PromptFiles(index: index, focus: RequestFocus(task: "`ordinals.ordinalize(113)` returns '113rd'."))
+            .render(of: copy, tokens: 150)
+        #expect(tight.text.contains("def ordinalize(number):"), "\(tight.text)")
+    }
 }

@@ -167,6 +167,14 @@ struct PromptFiles {
             if TokenEstimate.tokens(candidate) <= budget {
                 ranges += added
                 shown.append(definition.qualifiedName)
+                // The file's functions it calls, while they fit: the request names the function
+                // that shows the bug (`ordinalize(113)`), the fault is often in one it calls (`ordinal`).
+                for callee in file?.functionsCalled(in: definition) ?? [] where !shown.contains(callee.qualifiedName) {
+                    let range = callee.startLine...callee.endLine
+                    guard TokenEstimate.tokens(render(ranges + [range])) <= budget else { continue }
+                    ranges.append(range)
+                    shown.append(callee.qualifiedName)
+                }
             } else if shown.isEmpty {
                 // Not even the first fits whole: as much of its start as fits.
                 let room = budget - TokenEstimate.tokens(render(ranges)) - 20

@@ -25,6 +25,16 @@ struct IndexedFile: Sendable, Hashable, Codable {
         globals.filter { name, _ in (uses[name] ?? []).contains { range.contains($0) } }.map(\.value).sorted { $0.lowerBound < $1.lowerBound }
     }
 
+    /// The file's top-level functions that `definition` uses by name (calls them, or passes
+    /// them on), in the order they are defined; small ones only.
+    func functionsCalled(in definition: CodeDefinition, maxLines: Int = 80) -> [CodeDefinition] {
+        let body = definition.startLine...definition.endLine
+        return definitions.filter { callee in
+            callee.kind == .function && callee.parentName == nil && callee.name != definition.name && callee.lineCount <= maxLines
+                && !body.contains(callee.startLine) && (uses[callee.name] ?? []).contains { body.contains($0) }
+        }
+    }
+
     /// The innermost definition holding `line`.
     func enclosing(line: Int) -> CodeDefinition? {
         definitions.filter { $0.contains(line: line) }.min { $0.lineCount < $1.lineCount }
