@@ -167,14 +167,6 @@ struct PromptFiles {
             if TokenEstimate.tokens(candidate) <= budget {
                 ranges += added
                 shown.append(definition.qualifiedName)
-                // The file's functions it calls, while they fit: the request names the function
-                // that shows the bug (`ordinalize(113)`), the fault is often in one it calls (`ordinal`).
-                for callee in file?.functionsCalled(in: definition) ?? [] where !shown.contains(callee.qualifiedName) {
-                    let range = callee.startLine...callee.endLine
-                    guard TokenEstimate.tokens(render(ranges + [range])) <= budget else { continue }
-                    ranges.append(range)
-                    shown.append(callee.qualifiedName)
-                }
             } else if shown.isEmpty {
                 // Not even the first fits whole: as much of its start as fits.
                 let room = budget - TokenEstimate.tokens(render(ranges)) - 20
@@ -189,6 +181,15 @@ struct PromptFiles {
             }
         }
         guard !shown.isEmpty else { return nil }
+        // Then the file's functions they call, while they fit: the request names the function
+        // that shows the bug (`ordinalize(113)`), the fault is often in one it calls (`ordinal`).
+        let focused = definitions.filter { shown.contains($0.qualifiedName) }
+        for callee in focused.flatMap({ file?.functionsCalled(in: $0) ?? [] }) where !shown.contains(callee.qualifiedName) {
+            let range = callee.startLine...callee.endLine
+            guard TokenEstimate.tokens(render(ranges + [range])) <= budget else { continue }
+            ranges.append(range)
+            shown.append(callee.qualifiedName)
+        }
         return (render(ranges), shown)
     }
 
