@@ -8,7 +8,7 @@ Prints, per task, the functions the fix rewrote, how many calls each side made, 
 regression the probe would report. The probe runs here on the host, not in the sandbox: the
 code is the projects' own released code.
 """
-import ast, json, os, shutil, subprocess, sys, tempfile
+import ast, json, os, re, shutil, subprocess, sys, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import build_tasks as bt
@@ -23,15 +23,28 @@ probe = os.path.join(tempfile.mkdtemp(), "probe.py")
 with open(probe, "w") as out:
     out.write(swift[start:swift.index('"""#', start)])
 
-def functions(text):
+def top_level(text):
     tree = ast.parse(text)
     lines = text.splitlines()
-    out = {}
+    functions, tables = {}, {}
     for n in tree.body:
+        start = min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])])
+        body = "\n".join(lines[start-1:n.end_lineno])
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            start = min([n.lineno] + [d.lineno for d in n.decorator_list])
-            out[n.name] = "\n".join(lines[start-1:n.end_lineno])
-    return out
+            functions[n.name] = body
+        elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            tables[n.targets[0].id] = body
+        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name):
+            tables[n.target.id] = body
+    return functions, tables
+
+
+def changed_functions(a, b):
+    # The same choice as BehaviourProbe.rewrittenFunctions: rewritten, or reading an edited table.
+    (fa, ta), (fb, tb) = top_level(a), top_level(b)
+    edited = {name for name, text in tb.items() if ta.get(name) != text}
+    reads = lambda text: any(re.search(r"(?<![A-Za-z0-9_.])" + re.escape(t) + r"(?![A-Za-z0-9_])", text) for t in edited)
+    return sorted(n for n in fb if n in fa and (fa[n] != fb[n] or reads(fb[n])))
 
 def observe(folder, module, names, roots):
     env = dict(os.environ)
@@ -57,8 +70,7 @@ for task in tasks:
     shutil.copytree(old, new, symlinks=True)
     shutil.copy(os.path.join(original, task["file"]), os.path.join(new, task["file"]))
     a, b = open(os.path.join(old, task["file"])).read(), open(os.path.join(new, task["file"])).read()
-    fa, fb = functions(a), functions(b)
-    changed = sorted(n for n in fb if n in fa and fa[n] != fb[n])
+    changed = changed_functions(a, b)
     roots = [project["pythonpath"]] if project.get("pythonpath") else []
     rel = task["file"]
     for r in roots:

@@ -65,19 +65,36 @@ struct BehaviourProbe {
         var sentence: String { "`\(call)` \(before) before the change and now \(after)" }
     }
 
-    /// The top-level functions defined in both texts whose definitions differ.
+    /// The top-level functions defined in both texts whose behaviour the change may have
+    /// changed: those whose definitions differ, and those that read a top-level table or
+    /// constant whose assignment differs (`romanNumeralMap` edited, `toRoman` unchanged).
     static func rewrittenFunctions(old: String, new: String) -> [String] {
-        func definitions(_ text: String) -> [String: String] {
-            let lines = text.components(separatedBy: "\n")
-            var found: [String: String] = [:]
-            for block in DefinitionSplice.blocks(lines) ?? [] {
-                guard case .function(let name) = block.kind else { continue }
-                found[name] = lines[block.range].joined(separator: "\n")
+        let before = topLevel(old), after = topLevel(new)
+        let changedTables = Set(after.tables.filter { name, text in before.tables[name].map { $0 != text } ?? true }.keys)
+        return after.functions.filter { name, text in
+            guard let previous = before.functions[name] else { return false }
+            return previous != text || changedTables.contains { table in
+                text.range(of: "(?<![A-Za-z0-9_.])\(NSRegularExpression.escapedPattern(for: table))(?![A-Za-z0-9_])",
+                           options: .regularExpression) != nil
             }
-            return found
+        }.map(\.key).sorted()
+    }
+
+    /// A file's top-level functions and assignments (`NAME = …`, `NAME: T = …`), each with its text.
+    private static func topLevel(_ text: String) -> (functions: [String: String], tables: [String: String]) {
+        let lines = text.components(separatedBy: "\n")
+        var functions: [String: String] = [:], tables: [String: String] = [:]
+        for block in DefinitionSplice.blocks(lines) ?? [] {
+            let body = lines[block.range].joined(separator: "\n")
+            switch block.kind {
+            case .function(let name): functions[name] = body
+            case .other:
+                guard let name = RequestFocus.matches("^([A-Za-z_][A-Za-z0-9_]*)\\s*(?::[^=]*)?=(?!=)", in: body).first else { continue }
+                tables[name] = body
+            default: continue
+            }
         }
-        let before = definitions(old)
-        return definitions(new).filter { name, text in before[name].map { $0 != text } ?? false }.map(\.key).sorted()
+        return (functions, tables)
     }
 
     /// The module a workspace path is imported as, from the top or from an import root
