@@ -70,7 +70,7 @@ enum HardCodedExamples {
         return strings + numbers
     }
 
-    /// Whether the line tests for the literal (`n == 94`, `if word == 'ox'`): a special case.
+    /// Whether the line tests for the literal (`n == 94`, `if word == 'ox'`, `n in (94,)`): a special case.
     /// A table entry (`90: 'XC'`, `('XC', 90)`) is how some fixes are meant to be made.
     private static func compares(_ line: String, with token: Token) -> Bool {
         let literal: String
@@ -79,7 +79,9 @@ enum HardCodedExamples {
         case .number(let text): literal = NSRegularExpression.escapedPattern(for: text) + "(?![A-Za-z0-9_.])"
         case .spaced: return false
         }
-        return line.range(of: "(==|!=)\\s*\(literal)|\(literal)\\s*(==|!=)", options: .regularExpression) != nil
+        // `n == 94`, `94 == n`, `n in (94, 95)`.
+        return line.range(of: "(==|!=)\\s*\(literal)|\(literal)\\s*(==|!=)|\\bin\\s*[(\\[{][^)\\]}]*(?<![A-Za-z0-9_.])\(literal)",
+                          options: .regularExpression) != nil
     }
 
     private static func contains(_ line: String, _ token: Token) -> Bool {
