@@ -107,6 +107,26 @@ struct BehaviourProbeTests {
         #expect(askedForErrors.map(\.call) == ["f(3)", "f(4)"])
     }
 
+    @Test("for a refactor every result must stay, object addresses aside; an error where a value was counts too")
+    func sameResults() {
+        typealias Seen = BehaviourProbe.Observation
+        let before = [
+            "h a": Seen(function: "h", call: "h(1)", key: "a", returned: "2.0", none: false),
+            "h b": Seen(function: "h", call: "h(2)", key: "b", returned: "<Node object at 0x7f00aa>", none: false),
+            "h c": Seen(function: "h", call: "h(3)", key: "c", returned: "3", none: false),
+            "h d": Seen(function: "h", call: "h(4)", key: "d", returned: "4", none: false),
+        ]
+        let after = [
+            "h a": Seen(function: "h", call: "h(1)", key: "a", returned: "2", none: false),
+            "h b": Seen(function: "h", call: "h(2)", key: "b", returned: "<Node object at 0x7f11bb>", none: false),
+            "h c": Seen(function: "h", call: "h(3)", key: "c", returned: "3", none: false),
+            "h d": Seen(function: "h", call: "h(4)", key: "d", raised: "ValueError", message: "no"),
+        ]
+        let refactor = "Refactor h without changing behaviour"
+        #expect(BehaviourProbe.regressions(before: before, after: after, task: refactor, sameResults: true).map(\.call) == ["h(1)", "h(4)"])
+        #expect(BehaviourProbe.regressions(before: before, after: after, task: "h(9) should raise ValueError").isEmpty)
+    }
+
     @Test("a docstring example's result the old code gave and the new one does not is a regression, unless the request is about that call")
     func documentedResults() {
         typealias Seen = BehaviourProbe.Observation

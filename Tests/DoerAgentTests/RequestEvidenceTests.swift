@@ -90,6 +90,19 @@ struct RequestEvidenceTests {
         #expect(summary.message.contains("a refactor, as asked"), "\(summary.message)")
     }
 
+    @Test("a refactor that changes a result the existing tests do not check is not a pass, and the model is told which")
+    func refactorChangingResults() async throws {
+        let ws = try AgentWorkspace(files: project)
+        // `mean([1, 2, 3]) == 2` holds for 2 and for 2.0 alike; the callers of `mean` got a float.
+        let floored = "def mean(values):\n    total = sum(values)\n    return total // len(values)\n\n\ndef spread(values):\n    return max(values) - max(values)\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": floored]), Replies.files(["stats.py": floored])]])
+        let (events, summary) = try await AgentHarness.run(model, task: "Refactor mean in stats.py without changing behaviour", in: ws, maxIterations: 2)
+        #expect(summary.outcome != .passed, "\(summary.message)")
+        #expect(!events.contains { if case .changesApplied = $0 { true } else { false } })
+        let second = try #require(model.recordedRequests.dropFirst().first?.messages.last?.content)
+        #expect(second.contains("`mean([1, 2, 3])` returned 2.0 before the change and now returns 2"), "\(second)")
+    }
+
     @Test("a change that passes only because it rewrote the workspace's own test is unverified")
     func editedExistingTest() async throws {
         var files = project

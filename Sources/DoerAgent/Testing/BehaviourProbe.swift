@@ -123,7 +123,9 @@ struct BehaviourProbe {
         guard !targets.isEmpty, let input = try? JSONEncoder().encode(Request(roots: importRoots, targets: targets)) else { return nil }
         var limits = self.limits
         limits.wallClockSeconds = max(limits.wallClockSeconds, 40)
-        let request = ExecutionRequest(command: ["python3", "-c", Self.script], workspace: directory, environment: environment,
+        // One hash seed for both runs, so a set's or a dict of strings' order is the same in each.
+        let request = ExecutionRequest(command: ["python3", "-c", Self.script], workspace: directory,
+                                       environment: environment.merging(["PYTHONHASHSEED": "0"]) { mine, _ in mine },
                                        stdin: input, limits: limits, applyChanges: false)
         guard let result = try? await sandbox.run(request) else { return nil }
         var observed: [String: Observation] = [:]
@@ -136,7 +138,10 @@ struct BehaviourProbe {
 
     /// Inputs the old code answered and the new one does not. Errors do not count when the
     /// request is about errors (`raises ValueError`, "reject invalid input").
-    static func regressions(before: [String: Observation], after: [String: Observation], task: String) -> [Regression] {
+    /// - Parameter sameResults: for a refactor, which must not change what the code does:
+    ///   any other result, value or error, counts (object addresses aside).
+    static func regressions(before: [String: Observation], after: [String: Observation], task: String,
+                            sameResults: Bool = false) -> [Regression] {
         let text = task.lowercased()
         let asksForErrors = ["raise", "throw", "reject", "invalid", "validat", "error", "exception"].contains { text.contains($0) }
         var found: [Regression] = []
@@ -146,7 +151,8 @@ struct BehaviourProbe {
             // Unless the request is about that very call: then changing it is the point.
             let brokeDocumented = old.documented != nil && old.returned == old.documented && new.returned != old.documented
                 && !Self.squeezed(task).contains(Self.squeezed(old.call))
-            let broke = brokeDocumented || new.timeout == true
+            let changed = sameResults && (Self.withoutAddresses(new.returned) != Self.withoutAddresses(old.returned))
+            let broke = changed || brokeDocumented || new.timeout == true
                 || new.raised != nil && !asksForErrors
                 || new.none == true && old.none != true && !text.contains("none")
             if broke {
@@ -155,6 +161,11 @@ struct BehaviourProbe {
             }
         }
         return found
+    }
+
+    /// A repr with object addresses taken out (`<Node object at 0x7f…>`), which differ run to run.
+    private static func withoutAddresses(_ text: String?) -> String? {
+        text?.replacingOccurrences(of: " at 0x[0-9a-fA-F]+", with: "", options: .regularExpression)
     }
 
     /// Text compared without spaces and with one kind of quote (`f("a", 1)` is `f('a',1)`).

@@ -130,6 +130,16 @@ struct RequestEvidence {
                                   sources: sources))
         }
         if Self.asksForRefactor(task) {
+            // The existing suite is the specification only as far as it reaches: what it does
+            // not call must come out the same too.
+            let changed = await brokenBehaviour(before: before, winner: winner, code: code, sameResults: true)
+            if !changed.isEmpty {
+                let shown = changed.prefix(3).map(\.sentence).joined(separator: "; ") + (changed.count > 3 ? "; and \(changed.count - 3) more" : "")
+                return Finding(evidence: unverified("a refactor, as asked, and the existing tests pass, but it changes what the code does: \(shown)",
+                                                    before: run.report),
+                               repair: "The tests pass, but a refactor must not change what the code does, and yours does: \(shown). "
+                                   + "Keep the new structure and make every result what it was.")
+            }
             return Finding(evidence: ChangeEvidence(kind: .existingSuite, verified: true, before: run.report, command: command,
                                                     summary: "a refactor, as asked: the existing tests passed before and pass after"))
         }
@@ -150,7 +160,9 @@ struct RequestEvidence {
 
     /// Inputs the change stopped answering (see `BehaviourProbe`): asked once a test has
     /// shown the request done, because only then would the change be called a success.
-    private func brokenBehaviour(before: WorkspaceCopy, winner: WorkspaceCopy, code: [FileChange]) async -> [BehaviourProbe.Regression] {
+    /// - Parameter sameResults: a refactor's check — every result must be what it was.
+    private func brokenBehaviour(before: WorkspaceCopy, winner: WorkspaceCopy, code: [FileChange],
+                                 sameResults: Bool = false) async -> [BehaviourProbe.Regression] {
         guard strategy.kind == .pytest else { return [] }
         var targets: [BehaviourProbe.Target] = []
         for change in code where change.kind == .modified {
@@ -164,7 +176,7 @@ struct RequestEvidence {
                                    importRoots: strategy.importRoots)
         guard let old = await probe.observe(targets, in: before.directory),
               let new = await probe.observe(targets, in: winner.directory) else { return [] }
-        return BehaviourProbe.regressions(before: old, after: new, task: task)
+        return BehaviourProbe.regressions(before: old, after: new, task: task, sameResults: sameResults)
     }
 
     private func unverified(_ why: String, before: TestReport? = nil) -> ChangeEvidence {
