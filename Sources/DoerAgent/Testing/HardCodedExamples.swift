@@ -3,8 +3,8 @@ import Foundation
 /// A change that writes the request's example into the code — `if n == 94: return "XCIV"` —
 /// turns the example's test green and fixes nothing else: the next input of the same kind is
 /// as wrong as before. The tell is plain: code the change added compares with an input of a
-/// stated example and holds the value the request wants for it, which the old code did not. Docstrings and comments do not count (a model may
-/// document the example it fixed).
+/// stated example and holds the value the request wants for it, which the old code did not.
+/// Docstrings and comments do not count (a model may document the example it fixed).
 enum HardCodedExamples {
     struct Finding: Equatable {
         /// The stated call (`to_roman(94)`) and the wanted value (`'XCIV'`).
