@@ -9,6 +9,12 @@
 # with the bundle's own verdict.
 set -uo pipefail
 
+# Variables some tests look for in the test process's own environment. They are set here,
+# before any thread runs: a test calling setenv while others start processes can crash the
+# bundle (adding a variable may move the environment an exec is copying at that moment).
+export DOER_TEST_HOST_SECRET=hunter2 DOER_PROCESS_TEST_INHERITED=yes \
+    DOER_ESCAPE_SECRET_TOKEN=doer-escape-envsecret-$$
+
 swift test --skip-build "$@" &
 runner=$!
 

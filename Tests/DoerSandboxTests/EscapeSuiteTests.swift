@@ -101,10 +101,13 @@ enum EscapeProbe {
         return result
     }
 
-    /// A secret put in the test process's environment once (setenv is not safe to repeat
-    /// or undo while other threads read the environment) for the sandbox to try to see.
+    /// A secret in the test process's environment for the sandbox to try to see: put there by
+    /// scripts/swift-test.sh before the bundle starts (setenv while other threads start
+    /// processes is not safe), or once here when the bundle was started some other way.
     static let hostSecret: (name: String, value: String) = {
-        let secret = (name: "DOER_ESCAPE_SECRET_TOKEN", value: marker("envsecret"))
+        let name = "DOER_ESCAPE_SECRET_TOKEN"
+        if let value = getenv(name).map({ String(cString: $0) }), value.hasPrefix("doer-escape-") { return (name, value) }
+        let secret = (name: name, value: marker("envsecret"))
         setenv(secret.name, secret.value, 1)
         return secret
     }()
