@@ -63,6 +63,11 @@ struct BehaviourProbe {
         var after: String
 
         var sentence: String { "`\(call)` \(before) before the change and now \(after)" }
+
+        /// The first few, in words, and how many more.
+        static func listed(_ found: [Regression]) -> String {
+            found.prefix(3).map(\.sentence).joined(separator: "; ") + (found.count > 3 ? "; and \(found.count - 3) more" : "")
+        }
     }
 
     /// The top-level functions defined in both texts whose behaviour the change may have

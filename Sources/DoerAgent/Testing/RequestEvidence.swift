@@ -116,7 +116,7 @@ struct RequestEvidence {
             }
             let broken = await brokenBehaviour(before: before, winner: winner, code: code)
             if !broken.isEmpty {
-                let shown = broken.prefix(3).map(\.sentence).joined(separator: "; ") + (broken.count > 3 ? "; and \(broken.count - 3) more" : "")
+                let shown = BehaviourProbe.Regression.listed(broken)
                 return Finding(evidence: unverified("\(red) went from red to green, but the change breaks what the code did for inputs the request "
                                                     + "is not about: \(shown)", before: run.report),
                                repair: "The request's tests pass now, but your change breaks what the code did for other inputs: \(shown). "
@@ -134,7 +134,7 @@ struct RequestEvidence {
             // not call must come out the same too.
             let changed = await brokenBehaviour(before: before, winner: winner, code: code, sameResults: true)
             if !changed.isEmpty {
-                let shown = changed.prefix(3).map(\.sentence).joined(separator: "; ") + (changed.count > 3 ? "; and \(changed.count - 3) more" : "")
+                let shown = BehaviourProbe.Regression.listed(changed)
                 return Finding(evidence: unverified("a refactor, as asked, and the existing tests pass, but it changes what the code does: \(shown)",
                                                     before: run.report),
                                repair: "The tests pass, but a refactor must not change what the code does, and yours does: \(shown). "
