@@ -267,9 +267,16 @@ public struct DoerConfiguration: Sendable, Equatable {
                 kubernetes.startTimeoutSeconds = seconds
             case "server_namespace": kubernetes.serverNamespace = try dnsLabel()
             case "server_name": kubernetes.serverName = try dnsLabel()
+            case "provisioning":
+                let word = try text()
+                guard let provisioning = SandboxProvisioning(rawValue: word) else {
+                    throw .configuration("\(where_) must be one of \(SandboxProvisioning.allCases.map(\.rawValue).joined(separator: ", ")), got '\(word)'")
+                }
+                kubernetes.provisioning = provisioning
+            case "sandbox_template": kubernetes.sandboxTemplate = try dnsLabel()
             default:
                 throw .configuration("\(source): unknown key sandbox.kubernetes.\(key) (known: api_server, namespace, runtime_class, "
-                    + "image, token_file, ca_file, runner_port, start_timeout, server_namespace, server_name)")
+                    + "image, token_file, ca_file, runner_port, start_timeout, server_namespace, server_name, provisioning, sandbox_template)")
             }
         }
     }

@@ -23,12 +23,15 @@ struct KubernetesConfigurationTests {
             start_timeout = 30
             server_namespace = "tools"
             server_name = "doer-api"
+            provisioning = "claim"
+            sandbox_template = "python-sandbox"
             """, source: "config.toml")
         #expect(configuration.sandboxBackend == .kubernetes)
         let settings = configuration.sandboxConfiguration().kubernetes
         #expect(settings == KubernetesSettings(apiServer: "https://10.0.0.1:6443", namespace: "sandboxes", runtimeClass: "kata",
                                                image: "example/doer-sandbox:1", tokenFile: "/etc/doer/token", caFile: "/etc/doer/ca.crt",
-                                               runnerPort: 9000, startTimeoutSeconds: 30, serverNamespace: "tools", serverName: "doer-api"))
+                                               runnerPort: 9000, startTimeoutSeconds: 30, serverNamespace: "tools", serverName: "doer-api",
+                                               provisioning: .claim, sandboxTemplate: "python-sandbox"))
         #expect(configuration.sandboxConfiguration().backend == .kubernetes)
     }
 
@@ -38,6 +41,7 @@ struct KubernetesConfigurationTests {
         #expect(settings.namespace == "doer-sandboxes")
         #expect(settings.runtimeClass == "gvisor")
         #expect(settings.apiServer == nil && settings.tokenFile == nil && settings.caFile == nil && settings.image == nil)
+        #expect(settings.provisioning == .auto && settings.sandboxTemplate == "doer-sandbox")
         var environment = DoerConfiguration()
         try environment.apply(environment: ["DOER_SANDBOX_BACKEND": "kubernetes"])
         #expect(environment.sandboxBackend == .kubernetes)
@@ -47,7 +51,8 @@ struct KubernetesConfigurationTests {
     func errors() {
         for (text, key) in [("namespace = \"Not_A_Label\"", "namespace"), ("runner_port = 70000", "runner_port"),
                             ("token_file = \"relative\"", "token_file"), ("api_server = \"10.0.0.1\"", "api_server"),
-                            ("imag = \"x\"", "imag"), ("start_timeout = 0", "start_timeout")] {
+                            ("imag = \"x\"", "imag"), ("start_timeout = 0", "start_timeout"),
+                            ("provisioning = \"pods\"", "provisioning"), ("sandbox_template = \"Bad Name\"", "sandbox_template")] {
             var configuration = DoerConfiguration()
             #expect {
                 try configuration.apply(toml: "[sandbox.kubernetes]\n" + text, source: "config.toml")

@@ -5,11 +5,13 @@ import NIOHTTP1
 import NIOPosix
 
 /// A small stateful stand-in for the Kubernetes API on loopback: pods and NetworkPolicies
-/// in any namespace, created with POST, read, listed by label selector, watched
-/// (`?watch=true&fieldSelector=metadata.name=…`, newline-separated JSON events on a response
-/// that stays open) and deleted. Every request is recorded. It schedules nothing itself: a
-/// `controller` is told of each pod created and deleted, and sets its status with
-/// `updateStatus`, as a kubelet would.
+/// in any namespace — and, when `servesSandboxClaims`, agent-sandbox's SandboxClaims,
+/// SandboxTemplates and Sandboxes with their discovery document — created with POST, read,
+/// listed by label selector, watched (`?watch=true&fieldSelector=metadata.name=…`,
+/// newline-separated JSON events on a response that stays open) and deleted. Every request
+/// is recorded. It schedules nothing itself: a `controller` is told of each pod and claim
+/// created and deleted, and sets its status with `updateStatus`, as a kubelet or
+/// agent-sandbox's controller would.
 final class FakeKubernetesAPI: @unchecked Sendable {
     struct Recorded: Sendable {
         var method: String
@@ -18,24 +20,33 @@ final class FakeKubernetesAPI: @unchecked Sendable {
         var body: Data
     }
 
-    /// Told of pods as they are created and deleted, with the pod as JSON (never on the
-    /// server's event loop).
+    /// Told of pods and claims as they are created and deleted ("created", "deleted";
+    /// "claim created", "claim deleted"), with the object as JSON (never on the server's
+    /// event loop).
     var controller: (@Sendable (FakeKubernetesAPI, _ event: String, _ name: String, _ pod: Data) -> Void)?
     /// When set, requests without `Authorization: Bearer <token>` get 401.
     let token: String?
+    /// Whether agent-sandbox's extensions API group is there (its CRDs installed).
+    let servesSandboxClaims: Bool
 
+    static let kinds: [String: String] = ["pods": "Pod", "networkpolicies": "NetworkPolicy", "sandboxclaims": "SandboxClaim",
+                                          "sandboxtemplates": "SandboxTemplate", "sandboxes": "Sandbox"]
     private let lock = NIOLock()
     private var objects: [String: [String: [String: Any]]] = ["pods": [:], "networkpolicies": [:]]
     private var version = 1
-    private var watchers: [(name: String, channel: any Channel)] = []
+    private var watchers: [(kind: String, name: String, channel: any Channel)] = []
     private var recordedRequests: [Recorded] = []
     private var channel: (any Channel)!
 
     var baseURL: String { "http://127.0.0.1:\(channel.localAddress!.port!)" }
     var recorded: [Recorded] { lock.withLock { recordedRequests } }
 
-    init(token: String? = nil) throws {
+    init(token: String? = nil, servesSandboxClaims: Bool = false) throws {
         self.token = token
+        self.servesSandboxClaims = servesSandboxClaims
+        if servesSandboxClaims {
+            for kind in ["sandboxclaims", "sandboxtemplates", "sandboxes"] { objects[kind] = [:] }
+        }
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Weak: a client (a late delete, the next test's sweep) may connect after the test
@@ -71,16 +82,22 @@ final class FakeKubernetesAPI: @unchecked Sendable {
         }
     }
 
-    /// Replaces a pod's status, as the kubelet does, and tells its watchers.
-    func updateStatus(pod name: String, _ status: [String: Any]) {
+    /// Replaces a pod's (or a claim's) status, as the kubelet (or agent-sandbox's controller)
+    /// does, and tells its watchers.
+    func updateStatus(pod name: String, kind: String = "pods", _ status: [String: Any]) {
         let event: Data? = lock.withLock {
-            guard var pod = objects["pods"]?[name] else { return nil }
-            pod["status"] = status
-            pod = stamped(pod)
-            objects["pods"]?[name] = pod
-            return Self.event("MODIFIED", pod)
+            guard var object = objects[kind]?[name] else { return nil }
+            object["status"] = status
+            object = stamped(object)
+            objects[kind]?[name] = object
+            return Self.event("MODIFIED", object)
         }
-        if let event { notify(name, event) }
+        if let event { notify(kind, name, event) }
+    }
+
+    /// Removes an object without telling the controller.
+    func remove(_ kind: String, _ name: String) {
+        lock.withLock { _ = objects[kind]?.removeValue(forKey: name) }
     }
 
     private func stamped(_ object: [String: Any]) -> [String: Any] {
@@ -96,8 +113,8 @@ final class FakeKubernetesAPI: @unchecked Sendable {
         (try! JSONSerialization.data(withJSONObject: ["type": type, "object": object])) + Data("\n".utf8)
     }
 
-    private func notify(_ name: String, _ event: Data) {
-        let channels = lock.withLock { watchers.filter { $0.name == name }.map(\.channel) }
+    private func notify(_ kind: String, _ name: String, _ event: Data) {
+        let channels = lock.withLock { watchers.filter { $0.kind == kind && $0.name == name }.map(\.channel) }
         for channel in channels {
             channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: event))), promise: nil)
         }
@@ -111,13 +128,19 @@ final class FakeKubernetesAPI: @unchecked Sendable {
             return (401, Self.status(401, "Unauthorized"))
         }
         let (path, query) = Self.split(head.uri)
-        // /api/v1/namespaces/NS/pods[/NAME] or /apis/networking.k8s.io/v1/namespaces/NS/networkpolicies[/NAME]
+        if path == "/apis/extensions.agents.x-k8s.io/v1alpha1" && head.method == .GET {
+            guard servesSandboxClaims else { return (404, Self.status(404, "the server could not find the requested resource")) }
+            let resources = ["sandboxclaims", "sandboxtemplates", "sandboxwarmpools"].map { ["name": $0, "namespaced": true] }
+            return (200, try! JSONSerialization.data(withJSONObject: ["kind": "APIResourceList", "groupVersion": "extensions.agents.x-k8s.io/v1alpha1",
+                                                                      "resources": resources]))
+        }
+        // /api/v1/namespaces/NS/pods[/NAME], /apis/GROUP/VERSION/namespaces/NS/KIND[/NAME]
         let parts = path.split(separator: "/").map(String.init)
         guard let index = parts.firstIndex(of: "namespaces"), parts.count > index + 2 else {
             return (404, Self.status(404, "no such path \(path)"))
         }
         let kind = parts[index + 2]
-        guard kind == "pods" || kind == "networkpolicies" else { return (404, Self.status(404, "no such kind \(kind)")) }
+        guard lock.withLock({ objects[kind] != nil }) else { return (404, Self.status(404, "no such kind \(kind)")) }
         let name = parts.count > index + 3 ? parts[index + 3] : nil
         switch (head.method, name) {
         case (.POST, nil):
@@ -125,7 +148,7 @@ final class FakeKubernetesAPI: @unchecked Sendable {
                   let objectName = (object["metadata"] as? [String: Any])?["name"] as? String else {
                 return (400, Self.status(400, "not an object with a name"))
             }
-            let expectedKind = kind == "pods" ? "Pod" : "NetworkPolicy"
+            let expectedKind = Self.kinds[kind] ?? "?"
             guard object["kind"] as? String == expectedKind else { return (400, Self.status(400, "kind must be \(expectedKind)")) }
             let created: [String: Any]? = lock.withLock {
                 guard objects[kind]?[objectName] == nil else { return nil }
@@ -135,22 +158,21 @@ final class FakeKubernetesAPI: @unchecked Sendable {
                 return object
             }
             guard let created else { return (409, Self.status(409, "\(objectName) already exists")) }
-            if kind == "pods" {
-                notify(objectName, Self.event("ADDED", created))
-                if let controller {
-                    let json = try! JSONSerialization.data(withJSONObject: created)
-                    DispatchQueue.global().async { controller(self, "created", objectName, json) }
-                }
+            notify(kind, objectName, Self.event("ADDED", created))
+            if kind == "pods" || kind == "sandboxclaims", let controller {
+                let json = try! JSONSerialization.data(withJSONObject: created)
+                let event = kind == "pods" ? "created" : "claim created"
+                DispatchQueue.global().async { controller(self, event, objectName, json) }
             }
             return (201, try! JSONSerialization.data(withJSONObject: created))
         case (.GET, nil) where query["watch"] == "true":
-            guard kind == "pods", let selector = query["fieldSelector"], selector.hasPrefix("metadata.name=") else {
-                return (400, Self.status(400, "this fake watches one pod by metadata.name"))
+            guard let selector = query["fieldSelector"], selector.hasPrefix("metadata.name=") else {
+                return (400, Self.status(400, "this fake watches one object by metadata.name"))
             }
             let watched = String(selector.dropFirst("metadata.name=".count))
             let current: [String: Any]? = lock.withLock {
-                watchers.append((watched, channel))
-                return objects["pods"]?[watched]
+                watchers.append((kind, watched, channel))
+                return objects[kind]?[watched]
             }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/json")
@@ -174,12 +196,11 @@ final class FakeKubernetesAPI: @unchecked Sendable {
         case (.DELETE, let name?):
             let removed: [String: Any]? = lock.withLock { objects[kind]?.removeValue(forKey: name) }
             guard let removed else { return (404, Self.status(404, "\(name) not found")) }
-            if kind == "pods" {
-                notify(name, Self.event("DELETED", removed))
-                if let controller {
-                    let json = try! JSONSerialization.data(withJSONObject: removed)
-                    DispatchQueue.global().async { controller(self, "deleted", name, json) }
-                }
+            notify(kind, name, Self.event("DELETED", removed))
+            if kind == "pods" || kind == "sandboxclaims", let controller {
+                let json = try! JSONSerialization.data(withJSONObject: removed)
+                let event = kind == "pods" ? "deleted" : "claim deleted"
+                DispatchQueue.global().async { controller(self, event, name, json) }
             }
             return (200, Self.status(200, "deleted"))
         default:

@@ -11,8 +11,9 @@ final class FakeCluster: @unchecked Sendable {
     let folder: URL
     let settings: KubernetesSettings
 
-    init(mode: SandboxPodController.Mode = .local, startTimeout: Double = 90) throws {
-        api = try FakeKubernetesAPI(token: "test-token-\(UInt32.random(in: 0...UInt32.max))")
+    init(mode: SandboxPodController.Mode = .local, startTimeout: Double = 90, servesSandboxClaims: Bool = false,
+         provisioning: SandboxProvisioning = .auto) throws {
+        api = try FakeKubernetesAPI(token: "test-token-\(UInt32.random(in: 0...UInt32.max))", servesSandboxClaims: servesSandboxClaims)
         controller = SandboxPodController(mode: mode)
         controller.attach(to: api)
         folder = URL(fileURLWithPath: "/tmp/doer-fake-cluster-\(UUID().uuidString.prefix(8))", isDirectory: true)
@@ -20,7 +21,8 @@ final class FakeCluster: @unchecked Sendable {
         let tokenFile = folder.appendingPathComponent("token")
         try Data((api.token! + "\n").utf8).write(to: tokenFile)
         settings = KubernetesSettings(apiServer: api.baseURL, namespace: "doer-sandboxes", image: "registry.example.com/doer-sandbox:test",
-                                      tokenFile: tokenFile.path, runnerPort: controller.port, startTimeoutSeconds: startTimeout)
+                                      tokenFile: tokenFile.path, runnerPort: controller.port, startTimeoutSeconds: startTimeout,
+                                      provisioning: provisioning)
     }
 
     var configuration: SandboxConfiguration {
@@ -216,8 +218,10 @@ struct KubernetesSandboxTests {
         #expect(cluster.api.names("pods") == ["live", "someone-elses"])
         #expect(cluster.api.names("networkpolicies") == ["live"])
         // The sweep listed by label before the run created anything.
-        let first = try #require(cluster.api.recorded.first)
-        #expect(first.method == "GET" && first.uri.contains("labelSelector="))
+        let recorded = cluster.api.recorded
+        let firstList = try #require(recorded.firstIndex { $0.method == "GET" && $0.uri.contains("labelSelector=") })
+        let firstPost = try #require(recorded.firstIndex { $0.method == "POST" })
+        #expect(firstList < firstPost)
         // Once per sandbox: a second run does not list again.
         let lists = cluster.api.recorded.filter { $0.uri.contains("labelSelector=") }.count
         _ = try await sandbox.run(ExecutionRequest(command: ["true"], workspace: workspace.url, limits: ResourceLimits(wallClockSeconds: 20)))

@@ -30,9 +30,48 @@ final class SandboxPodController: @unchecked Sendable {
     var runningRunners: Int { lock.withLock { runners.values.filter { $0.process.isRunning }.count } }
 
     func attach(to api: FakeKubernetesAPI) {
-        api.controller = { [self] api, event, name, pod in
-            if event == "created" { created(api, name, pod) } else { deleted(name) }
+        api.controller = { [self] api, event, name, object in
+            switch event {
+            case "created": created(api, name, object)
+            case "claim created": claimed(api, name, object)
+            case "claim deleted":
+                // As agent-sandbox does: the claim's Sandbox and pod go with it.
+                api.remove("sandboxes", name)
+                api.remove("pods", name)
+                deleted(name)
+            default: deleted(name)
+            }
         }
+    }
+
+    /// The claims created so far, as the API received them.
+    var claims: [[String: Any]] {
+        lock.withLock { createdClaims }.compactMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
+    }
+    private var createdClaims: [Data] = []
+
+    /// Plays agent-sandbox's controller: a pod of the template (here, a runner) for the claim,
+    /// a Sandbox and a pod named after it, and the claim's status Ready with the pod's address.
+    private func claimed(_ api: FakeKubernetesAPI, _ name: String, _ claim: Data) {
+        lock.withLock { createdClaims.append(claim) }
+        guard mode != .neverReady else {
+            api.updateStatus(pod: name, kind: "sandboxclaims", ["conditions": [[
+                "type": "Ready", "status": "False", "reason": "SandboxNotReady", "message": "no warm pod and none scheduled"]]])
+            return
+        }
+        let metadata: [String: Any] = ["name": name, "namespace": "doer-sandboxes"]
+        api.seed("sandboxes", ["apiVersion": "agents.x-k8s.io/v1alpha1", "kind": "Sandbox", "metadata": metadata])
+        api.seed("pods", ["apiVersion": "v1", "kind": "Pod", "metadata": metadata, "status": ["phase": "Pending"]])
+        start(name, ready: { address in
+            api.updateStatus(pod: name, ["phase": "Running", "podIP": address])
+            api.updateStatus(pod: name, kind: "sandboxclaims", [
+                "conditions": [["type": "Ready", "status": "True", "reason": "SandboxReady"]],
+                "sandbox": ["name": name, "podIPs": [address]],
+            ])
+        }, failed: { reason, message in
+            api.updateStatus(pod: name, kind: "sandboxclaims", ["conditions": [[
+                "type": "Ready", "status": "False", "reason": reason, "message": message]]])
+        })
     }
 
     static var runnerPath: String? {
@@ -53,13 +92,22 @@ final class SandboxPodController: @unchecked Sendable {
                 "state": ["waiting": ["reason": "ErrImagePull", "message": "pull access denied for registry.example.com/doer-sandbox"]],
             ]]])
         case .local, .gvisor:
-            start(api, name)
+            start(name, ready: { address in
+                api.updateStatus(pod: name, [
+                    "phase": "Running", "podIP": address,
+                    "conditions": [["type": "Ready", "status": "True"]],
+                    "containerStatuses": [["name": "runner", "ready": true, "state": ["running": ["startedAt": "now"]]]],
+                ])
+            }, failed: { reason, message in
+                api.updateStatus(pod: name, ["phase": "Failed", "reason": reason, "message": message])
+            })
         }
     }
 
-    private func start(_ api: FakeKubernetesAPI, _ name: String) {
+    /// Starts a runner for `name` and reports its address once its readiness route answers.
+    private func start(_ name: String, ready: (String) -> Void, failed: (_ reason: String, _ message: String) -> Void) {
         guard let runner = Self.runnerPath else {
-            api.updateStatus(pod: name, ["phase": "Failed", "reason": "NoRunner", "message": "doer-sandbox-runner is not built"])
+            failed("NoRunner", "doer-sandbox-runner is not built")
             return
         }
         let folder = URL(fileURLWithPath: "/tmp/doer-fake-pod-\(name)-\(getpid())", isDirectory: true)
@@ -89,7 +137,7 @@ final class SandboxPodController: @unchecked Sendable {
         do {
             try process.run()
         } catch {
-            api.updateStatus(pod: name, ["phase": "Failed", "reason": "StartError", "message": "\(error)"])
+            failed("StartError", "\(error)")
             return
         }
         lock.withLock { runners[name] = (process, folder) }
@@ -97,18 +145,13 @@ final class SandboxPodController: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline, process.isRunning {
             if Self.healthy(address, port) {
-                api.updateStatus(pod: name, [
-                    "phase": "Running", "podIP": address,
-                    "conditions": [["type": "Ready", "status": "True"]],
-                    "containerStatuses": [["name": "runner", "ready": true, "state": ["running": ["startedAt": "now"]]]],
-                ])
+                ready(address)
                 return
             }
             usleep(20_000)
         }
         let log = (try? String(contentsOf: folder.appendingPathComponent("runsc.log"), encoding: .utf8)) ?? ""
-        api.updateStatus(pod: name, ["phase": "Failed", "reason": "Error",
-                                     "message": "the runner never answered its readiness probe" + (log.isEmpty ? "" : ": \(log)")])
+        failed("Error", "the runner never answered its readiness probe" + (log.isEmpty ? "" : ": \(log)"))
     }
 
     private var addressesByPod: [String: String] = [:]

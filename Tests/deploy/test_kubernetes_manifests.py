@@ -168,3 +168,47 @@ def test_the_sandbox_pod_runs_under_gvisor_without_network():
         rule = find("NetworkPolicy", name)["spec"]["ingress"]
         assert [p["port"] for r in rule for p in r["ports"]] == [runner_port]
     assert find("Namespace", "doer-sandboxes")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+AGENT_SANDBOX = MANIFESTS / "agent-sandbox" / "sandbox-template.yaml"
+
+
+def test_the_agent_sandbox_template_holds_a_valid_pod_and_policy():
+    """agent-sandbox's kinds have no schema in kubernetes-validate; what they embed does."""
+    items = objects(AGENT_SANDBOX)
+    template = next(item for item in items if item["kind"] == "SandboxTemplate")
+    pool = next(item for item in items if item["kind"] == "SandboxWarmPool")
+    assert template["apiVersion"] == pool["apiVersion"] == "extensions.agents.x-k8s.io/v1alpha1"
+    assert pool["spec"]["sandboxTemplateRef"]["name"] == template["metadata"]["name"] == "doer-sandbox"
+    assert template["metadata"]["namespace"] == pool["metadata"]["namespace"] == "doer-sandboxes"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "claimed", "namespace": "doer-sandboxes",
+                                                          **template["spec"]["podTemplate"]["metadata"]},
+           "spec": template["spec"]["podTemplate"]["spec"]}
+    validate(pod)
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "doer-sandbox", "namespace": "doer-sandboxes"},
+              "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], **template["spec"]["networkPolicy"]}}
+    validate(policy)
+    broken = copy.deepcopy(pod)
+    broken["spec"]["containers"][0]["resources"]["limits"]["memory"] = ["not", "a", "quantity"]
+    with pytest.raises(Exception):
+        validate(broken)
+
+
+def test_the_agent_sandbox_template_is_one_doer_accepts():
+    spec = objects(AGENT_SANDBOX)[0]["spec"]
+    pod = spec["podTemplate"]["spec"]
+    assert pod["runtimeClassName"] == find("RuntimeClass", "gvisor")["metadata"]["name"]
+    assert pod["automountServiceAccountToken"] is False
+    assert spec["networkPolicyManagement"] == "Managed" and spec["networkPolicy"]["egress"] == []
+    runner = pod["containers"][0]
+    assert runner["command"][0] == "doer-sandbox-runner"
+    sandbox_pod = next(item for _, item in every_object() if item["kind"] == "Pod")
+    assert runner["ports"] == sandbox_pod["spec"]["containers"][0]["ports"]
+    assert runner["securityContext"] == sandbox_pod["spec"]["containers"][0]["securityContext"]
+    granted = {(resource, verb) for rule in find("Role", "doer-sandboxes")["rules"]
+               for resource in rule["resources"] for verb in rule["verbs"]}
+    for verb in ["create", "get", "watch", "delete", "list"]:
+        assert ("sandboxclaims", verb) in granted
+    assert ("sandboxtemplates", "get") in granted
+    assert ("sandboxtemplates", "create") not in granted

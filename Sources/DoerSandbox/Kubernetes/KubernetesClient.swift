@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// The few calls of the Kubernetes API the backend makes, over async-http-client: create an
 /// object, watch a pod (`?watch=true`) until its runner is ready, list and delete labelled
@@ -17,16 +18,41 @@ struct KubernetesClient: Sendable {
 
     enum Kind: String {
         case pods, networkpolicies
+        /// kubernetes-sigs/agent-sandbox: claims and their templates, and the Sandbox a claim gets.
+        case sandboxclaims, sandboxtemplates, sandboxes
+
+        static let claimsGroup = "/apis/extensions.agents.x-k8s.io/v1alpha1"
+        static let sandboxesGroup = "/apis/agents.x-k8s.io/v1alpha1"
 
         /// As people name one of them.
-        var singular: String { self == .pods ? "pod" : "NetworkPolicy" }
+        var singular: String {
+            switch self {
+            case .pods: "pod"
+            case .networkpolicies: "NetworkPolicy"
+            case .sandboxclaims: "SandboxClaim"
+            case .sandboxtemplates: "SandboxTemplate"
+            case .sandboxes: "Sandbox"
+            }
+        }
 
         func path(namespace: String) -> String {
             switch self {
             case .pods: "/api/v1/namespaces/\(namespace)/pods"
             case .networkpolicies: "/apis/networking.k8s.io/v1/namespaces/\(namespace)/networkpolicies"
+            case .sandboxclaims, .sandboxtemplates: "\(Self.claimsGroup)/namespaces/\(namespace)/\(rawValue)"
+            case .sandboxes: "\(Self.sandboxesGroup)/namespaces/\(namespace)/sandboxes"
             }
         }
+    }
+
+    /// Whether the cluster serves agent-sandbox's SandboxClaims (its CRDs are installed):
+    /// the API group's discovery document lists them.
+    func servesSandboxClaims() async throws(DoerError) -> Bool {
+        let (status, body) = try await send(.GET, Kind.claimsGroup)
+        if status == 404 { return false }
+        guard status == 200 else { throw Self.failure("listing the API group extensions.agents.x-k8s.io", status, body) }
+        let resources = ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any])?["resources"] as? [[String: Any]] ?? []
+        return resources.contains { $0["name"] as? String == Kind.sandboxclaims.rawValue }
     }
 
     func create(_ kind: Kind, namespace: String, _ object: [String: Any]) async throws(DoerError) {
@@ -49,40 +75,42 @@ struct KubernetesClient: Sendable {
         return object?["items"] as? [[String: Any]] ?? []
     }
 
-    func getPod(namespace: String, name: String) async throws(DoerError) -> [String: Any]? {
-        let (status, body) = try await send(.GET, Kind.pods.path(namespace: namespace) + "/" + name)
+    /// One object, or nil when there is none by that name.
+    func get(_ kind: Kind, namespace: String, name: String) async throws(DoerError) -> [String: Any]? {
+        let (status, body) = try await send(.GET, kind.path(namespace: namespace) + "/" + name)
         if status == 404 { return nil }
-        guard status == 200 else { throw Self.failure("reading pod \(name)", status, body) }
+        guard status == 200 else { throw Self.failure("reading \(kind.singular) \(name)", status, body) }
         return (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
     }
 
-    /// Watches the pod until its runner is ready and answers its IP; a pod that fails, or is
-    /// not ready within `timeout`, throws with the last state seen. A watch the server ends
-    /// is started again from the last resource version.
-    func waitUntilReady(namespace: String, name: String, timeout: Duration) async throws(DoerError) -> String {
+    /// Watches the object (a pod, or a claim) until `state` says its runner is ready and
+    /// answers its IP; one that fails, or is not ready within `timeout`, throws with the last
+    /// state seen. A watch the server ends is started again from the last resource version.
+    func waitUntilReady(_ kind: Kind = .pods, namespace: String, name: String, timeout: Duration,
+                        state: @escaping @Sendable ([String: Any]) -> PodState = { PodState(pod: $0) }) async throws(DoerError) -> String {
         let deadline = ContinuousClock.now + timeout
         var resourceVersion: String?
         var lastState = "not seen yet"
         while true {
             let remaining = deadline - .now
             guard remaining > .zero else {
-                throw .sandboxFailure("sandbox pod \(name) was not ready after \(Int(timeout.milliseconds / 1000)) s (last state: \(lastState))")
+                throw .sandboxFailure("sandbox \(kind.singular) \(name) was not ready after \(Int(timeout.milliseconds / 1000)) s (last state: \(lastState))")
             }
-            var path = Kind.pods.path(namespace: namespace) + "?watch=true&fieldSelector=metadata.name%3D" + name
+            var path = kind.path(namespace: namespace) + "?watch=true&fieldSelector=metadata.name%3D" + name
             if let resourceVersion { path += "&resourceVersion=" + resourceVersion }
             let outcome: WatchOutcome
             do {
-                outcome = try await watch(path, for: remaining)
+                outcome = try await watch(path, kind: kind, for: remaining, state: state)
             } catch let error as DoerError {
                 throw error
             } catch is CancellationError {
                 throw .cancelled
             } catch {
-                throw .sandboxFailure("watching sandbox pod \(name): \(error)")
+                throw .sandboxFailure("watching sandbox \(kind.singular) \(name): \(error)")
             }
             switch outcome {
             case .ready(let ip): return ip
-            case .failed(let reason): throw .sandboxFailure("sandbox pod \(name): \(reason)")
+            case .failed(let reason): throw .sandboxFailure("sandbox \(kind.singular) \(name): \(reason)")
             case .ended(let version, let state):
                 resourceVersion = version ?? resourceVersion
                 lastState = state ?? lastState
@@ -98,14 +126,17 @@ struct KubernetesClient: Sendable {
         case ended(resourceVersion: String?, lastState: String?)
     }
 
-    private func watch(_ path: String, for remaining: Duration) async throws -> WatchOutcome {
+    private func watch(_ path: String, kind: Kind, for remaining: Duration,
+                       state: @escaping @Sendable ([String: Any]) -> PodState) async throws -> WatchOutcome {
         let request = try makeRequest(.GET, path, body: nil)
+        // The last state the stream showed, for the answer when the time runs out first.
+        let seen = LastSeen()
         return try await withThrowingTaskGroup(of: WatchOutcome.self) { group in
             group.addTask {
                 let response = try await Self.http.execute(request, deadline: .now() + .milliseconds(Int64(remaining.milliseconds)))
                 guard response.status == .ok else {
                     let body = try await response.body.collect(upTo: 1 << 20)
-                    throw Self.failure("watching the pod", Int(response.status.code), Data(body.readableBytesView))
+                    throw Self.failure("watching the \(kind.singular)", Int(response.status.code), Data(body.readableBytesView))
                 }
                 var pending = Data()
                 var version: String?
@@ -122,11 +153,13 @@ struct KubernetesClient: Sendable {
                             return .ended(resourceVersion: nil, lastState: object["message"] as? String)
                         }
                         version = (object["metadata"] as? [String: Any])?["resourceVersion"] as? String ?? version
-                        if event["type"] as? String == "DELETED" { return .failed("the pod was deleted before it was ready") }
-                        switch PodState(pod: object) {
+                        if event["type"] as? String == "DELETED" { return .failed("the \(kind.singular) was deleted before it was ready") }
+                        switch state(object) {
                         case .ready(let ip): return .ready(ip)
                         case .failed(let reason): return .failed(reason)
-                        case .pending(let state): last = state
+                        case .pending(let state):
+                            last = state
+                            seen.state.withLock { $0 = state }
                         }
                     }
                 }
@@ -134,7 +167,7 @@ struct KubernetesClient: Sendable {
             }
             group.addTask {
                 try await Task.sleep(for: remaining)
-                return .ended(resourceVersion: nil, lastState: nil)
+                return .ended(resourceVersion: nil, lastState: seen.state.withLock { $0 })
             }
             let first = try await group.next()!
             group.cancelAll()
@@ -215,4 +248,9 @@ struct KubernetesClient: Sendable {
         let hint = status == 401 || status == 403 ? " (check the token and the Role in deploy/kubernetes/20-rbac.yaml)" : ""
         return .sandboxFailure("the Kubernetes API refused \(what): \(status) \(message)\(hint)")
     }
+}
+
+/// What a watch saw last, shared with the timer that may end it.
+private final class LastSeen: Sendable {
+    let state = Mutex<String?>(nil)
 }

@@ -25,12 +25,17 @@ public struct KubernetesSettings: Sendable, Hashable {
     /// the doer server's pods (its NetworkPolicy lets nothing else in).
     public var serverNamespace: String
     public var serverName: String
+    /// Whether a run's pod is written by Doer or claimed from agent-sandbox (`SandboxProvisioning`).
+    public var provisioning: SandboxProvisioning
+    /// The agent-sandbox SandboxTemplate (in `namespace`) a claim names.
+    public var sandboxTemplate: String
 
     public static let serviceAccountFolder = "/var/run/secrets/kubernetes.io/serviceaccount"
 
     public init(apiServer: String? = nil, namespace: String = "doer-sandboxes", runtimeClass: String = "gvisor",
                 image: String? = nil, tokenFile: String? = nil, caFile: String? = nil, runnerPort: Int = 8787,
-                startTimeoutSeconds: Double = 120, serverNamespace: String = "doer", serverName: String = "doer") {
+                startTimeoutSeconds: Double = 120, serverNamespace: String = "doer", serverName: String = "doer",
+                provisioning: SandboxProvisioning = .auto, sandboxTemplate: String = "doer-sandbox") {
         self.apiServer = apiServer
         self.namespace = namespace
         self.runtimeClass = runtimeClass
@@ -41,6 +46,8 @@ public struct KubernetesSettings: Sendable, Hashable {
         self.startTimeoutSeconds = startTimeoutSeconds
         self.serverNamespace = serverNamespace
         self.serverName = serverName
+        self.provisioning = provisioning
+        self.sandboxTemplate = sandboxTemplate
     }
 
     /// What a client needs, with the in-cluster defaults filled in; throws what is missing.
@@ -66,6 +73,18 @@ public struct KubernetesSettings: Sendable, Hashable {
         return KubernetesEndpoint(server: server.hasSuffix("/") ? String(server.dropLast()) : server,
                                   tokenFile: defaulted(tokenFile, "token"), caFile: defaulted(caFile, "ca.crt"), image: image)
     }
+}
+
+/// How a run gets its pod. kubernetes-sigs/agent-sandbox, where a cluster runs it, keeps
+/// warm pods of a SandboxTemplate ready and hands one to each SandboxClaim, which saves the
+/// image pull and the start of a pod per run; without it Doer writes each pod itself.
+public enum SandboxProvisioning: String, Sendable, Hashable, CaseIterable {
+    /// A claim where the cluster serves SandboxClaims and the template exists; a pod otherwise.
+    case auto
+    /// Always a claim: a cluster without agent-sandbox or the template is an error.
+    case claim
+    /// Always a pod of Doer's own.
+    case pod
 }
 
 /// The resolved API server, credentials and image.
