@@ -6,8 +6,9 @@ import DoerCore
 ///
 /// Refused (shown, never applied): anything inside a protected folder (`ProtectedPaths`)
 /// or inside a folder git would open as a repository (`ProtectedPaths.repositoryFolders`),
-/// FIFOs, sockets and devices, and links that lead or pass outside the workspace or into a
-/// protected folder.
+/// what the user's git configuration takes configuration or hooks from (`GitConfiguredPaths`:
+/// `core.hooksPath`, included files) and the folders on its way, FIFOs, sockets and devices,
+/// and links that lead or pass outside the workspace or into a protected folder.
 struct ChangeReview {
     struct Refusal: Sendable, Hashable {
         var path: String
@@ -23,14 +24,21 @@ struct ChangeReview {
     ///   - changes: what the run changed (`WorkspaceView.collectChanges`).
     ///   - after: the view as the run left it.
     ///   - before: the workspace as it was copied into the view.
-    init(changes: [FileChange], after: [String: FileTree.Entry], before: [String: FileTree.Entry]) {
+    ///   - configured: workspace paths git's configuration names (`GitConfiguredPaths.inside`).
+    init(changes: [FileChange], after: [String: FileTree.Entry], before: [String: FileTree.Entry],
+         configured: Set<String> = []) {
         var refused: [String: String] = [:]
         // One refusal per protected folder: a `git init` or `git commit` inside a run
         // touches hundreds of paths there.
         var insideProtected: [String: Int] = [:]
+        var insideConfigured: [String: (configured: String, count: Int)] = [:]
         for change in changes {
+            let staysFolder: Bool
+            if change.kind != .deleted, case .directory? = after[change.path]?.kind { staysFolder = true } else { staysFolder = false }
             if let folder = ProtectedPaths.protectedFolder(of: change.path) {
                 insideProtected[folder, default: 0] += 1
+            } else if let touched = GitConfiguredPaths.touched(change.path, staysFolder: staysFolder, configured: configured) {
+                insideConfigured[touched.refuse, default: (touched.configured, 0)].count += 1
             } else if change.kind != .deleted, case .other = after[change.path]?.kind {
                 refused[change.path] = "\(change.path) is not a regular file, folder or link"
             }
@@ -38,6 +46,11 @@ struct ChangeReview {
         for (folder, count) in insideProtected {
             refused[folder] = "\(count) change(s) in \(folder): runs may read "
                 + "\(ProtectedPaths.protectedComponent(of: folder)!) but never change it (what is there runs on the host: hooks, configured programs)"
+        }
+        for (path, found) in insideConfigured {
+            let what = path == found.configured ? "\(found.count) change(s) in \(path)" : "\(path) leads to \(found.configured), and changing it"
+            refused[path] = "\(what): git's configuration takes hooks or configuration from \(found.configured) "
+                + "(core.hooksPath, include.path, core.fsmonitor), so runs may read it but never change it (what is there runs on the host)"
         }
         let changed = Dictionary(changes.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
 

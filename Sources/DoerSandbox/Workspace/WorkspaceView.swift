@@ -112,14 +112,21 @@ final class WorkspaceView: @unchecked Sendable {
 
     /// Which of `changes` may be applied, and why the others may not.
     func review(_ changes: [FileChange]) -> ChangeReview {
-        ChangeReview(changes: changes, after: FileTree.scan(directory.path), before: baseline)
+        ChangeReview(changes: changes, after: FileTree.scan(directory.path), before: baseline, configured: configuredPaths(baseline))
+    }
+
+    /// What git's configuration takes hooks or configuration from in the workspace
+    /// (`GitConfiguredPaths`), as its repositories are configured now.
+    private func configuredPaths(_ entries: [String: FileTree.Entry]) -> Set<String> {
+        guard let source else { return [] }
+        return GitConfiguredPaths.inside(source, entries: entries)
     }
 
     /// What applying `changes` would write into the real workspace, and what it would free
     /// there (`ApplyFootprint`): only what the review lets through is counted.
     func applyFootprint(_ changes: [FileChange]) -> (written: Int64, freed: Int64) {
         let after = FileTree.scan(directory.path)
-        let applicable = ChangeReview(changes: changes, after: after, before: baseline).applicable
+        let applicable = ChangeReview(changes: changes, after: after, before: baseline, configured: configuredPaths(baseline)).applicable
         return ApplyFootprint.measure(applicable, after: after, before: baseline)
     }
 
@@ -189,13 +196,16 @@ final class WorkspaceView: @unchecked Sendable {
             guard errno == EINTR else { throw .workspace("cannot lock \(workspace.path): \(String(cString: strerror(errno)))") }
         }
         let after = FileTree.scan(directory.path)
-        let review = ChangeReview(changes: changes, after: after, before: baseline)
+        // Read from the workspace as it is now: its configuration may have changed since the copy.
+        let now = FileTree.scan(workspace.path)
+        let configured = GitConfiguredPaths.inside(workspace, entries: now)
+        let review = ChangeReview(changes: changes, after: after, before: baseline, configured: configured)
         // The view was copied before the run; the workspace may hold links since then (a
         // second run's) that a link of this run's would turn into a way out. Judged again
         // over the tree the workspace will really become (`AppliedTree`).
-        let now = FileTree.scan(workspace.path)
         let final = ChangeReview(changes: review.applicable,
-                                 after: AppliedTree.overlay(now, changes: review.applicable, after: after), before: now)
+                                 after: AppliedTree.overlay(now, changes: review.applicable, after: after), before: now,
+                                 configured: configured)
         var applier = ChangeApplier(viewFD: viewFD, targetFD: targetFD, after: after, before: baseline, owner: workspaceOwner)
         try applier.apply(final.applicable)
         return (review.refusals + final.refusals).map(\.message)

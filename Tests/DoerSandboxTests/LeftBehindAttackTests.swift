@@ -1,0 +1,269 @@
+// What git's own configuration makes run, wherever the workspace keeps it: a hooks folder
+// `core.hooksPath` names (`.githooks`, husky's `.husky/_`), a file `include.path` reads as
+// configuration (`../.gitconfig`), a project script `core.fsmonitor` names. A run that
+// changed them would plant what the user's next `git status` or `git commit` runs. Each
+// probe runs in a real bubblewrap sandbox; the host's git is then run as the user would run
+// it, and a planted program leaves a marker if it ran.
+
+import DoerCore
+@testable import DoerSandbox
+import Foundation
+import Testing
+
+/// A folder where planted programs leave their marker, and the shell line that leaves one.
+private final class Fired: @unchecked Sendable {
+    let folder: URL
+
+    init() throws {
+        folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-fired-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    func mark(_ name: String) -> String { "touch '\(folder.path)/\(name)'" }
+
+    var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
+}
+
+/// The host's git in `folder`, as a user would run it; its result does not matter.
+@discardableResult
+private func git(_ arguments: [String], in folder: URL) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+    process.arguments = ["-c", "user.name=u", "-c", "user.email=u@example.org"] + arguments
+    process.currentDirectoryURL = folder
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
+/// A repository in `ws` with `config` lines set, its files committed.
+private func repository(_ ws: ScratchWorkspace, config: [(String, String)], in folder: String = "") throws {
+    let url = folder.isEmpty ? ws.url : ws.url.appendingPathComponent(folder)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    try git(["init", "-q", "."], in: url)
+    for (key, value) in config { try git(["config", key, value], in: url) }
+    try git(["add", "-A"], in: url)
+    try git(["commit", "-q", "-m", "base"], in: url)
+}
+
+/// What the user does next in `folder`: look, then commit a change.
+private func useRepository(_ ws: ScratchWorkspace, _ folder: String = "") throws {
+    let url = folder.isEmpty ? ws.url : ws.url.appendingPathComponent(folder)
+    try git(["status"], in: url)
+    try ws.write((folder.isEmpty ? "" : folder + "/") + "touched.txt", "\(UUID())\n")
+    try git(["add", "-A"], in: url)
+    try git(["commit", "-q", "-m", "next"], in: url)
+}
+
+private func hook(_ fired: Fired) -> String { "printf '#!/bin/sh\\n\(fired.mark("hook"))\\n'" }
+
+private func fsmonitorConfig(_ fired: Fired) -> String {
+    "printf '[core]\\n\\tfsmonitor = \"\(fired.mark("fsmonitor")); false\"\\n'"
+}
+
+@Suite("escape suite 9: what git's configuration names in the workspace is never changed by a run")
+struct GitConfiguredPathTests {
+    @Test("the trap is armed: the same hook and included configuration written by hand run on the user's git")
+    func trapIsArmed() throws {
+        let fired = try Fired()
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n", ".gitconfig": "[user]\n\tname = u\n"])
+        try repository(ws, config: [("core.hooksPath", ".githooks"), ("include.path", "../.gitconfig")])
+        try ws.write(".githooks/pre-commit", "#!/bin/sh\n\(fired.mark("hook"))\n")
+        chmod(ws.url.appendingPathComponent(".githooks/pre-commit").path, 0o755)
+        try ws.write(".gitconfig", "[core]\n\tfsmonitor = \"\(fired.mark("fsmonitor")); false\"\n")
+        try useRepository(ws)
+        #expect(fired.names == ["fsmonitor", "hook"])
+    }
+
+    @Test("the folder core.hooksPath names, and every folder on its way, stay as they were", arguments: [
+        "existing", "missing", "ancestor-link", "ancestor-deleted", "user-link", "nested-repository",
+    ])
+    func hooksFolder(_ variant: String) async throws {
+        let fired = try Fired()
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n"])
+        var folder = "", hooks = ".githooks"
+        let plant: String
+        switch variant {
+        case "existing":
+            try ws.write(".githooks/pre-commit", "#!/bin/sh\nexit 0\n")
+            try repository(ws, config: [("core.hooksPath", ".githooks")])
+            plant = "\(hook(fired)) > .githooks/pre-commit; chmod +x .githooks/pre-commit"
+        case "missing":
+            // husky's folder before `npm install` made it.
+            hooks = ".husky/_"
+            try repository(ws, config: [("core.hooksPath", hooks)])
+            plant = "mkdir -p .husky/_; \(hook(fired)) > .husky/_/pre-commit; chmod +x .husky/_/pre-commit"
+        case "ancestor-link":
+            hooks = "tools/hooks"
+            try ws.write("tools/hooks/.keep", "")
+            try repository(ws, config: [("core.hooksPath", hooks)])
+            plant = "mkdir -p evil/hooks; \(hook(fired)) > evil/hooks/pre-commit; chmod +x evil/hooks/pre-commit; rm -r tools; ln -s evil tools"
+        case "ancestor-deleted":
+            hooks = "tools/hooks"
+            try ws.write("tools/readme", "tools\n")
+            try repository(ws, config: [("core.hooksPath", hooks)])
+            plant = "rm -r tools; printf 'tools\\n' > tools"
+        case "user-link":
+            try ws.write("scripts/hooks/.keep", "")
+            symlink("scripts/hooks", ws.url.appendingPathComponent(".githooks").path)
+            try repository(ws, config: [("core.hooksPath", ".githooks")])
+            plant = "\(hook(fired)) > scripts/hooks/pre-commit; chmod +x scripts/hooks/pre-commit"
+        default:
+            folder = "vendor/lib"
+            try ws.write("vendor/lib/lib.py", "y = 1\n")
+            try repository(ws, config: [("core.hooksPath", "hooks")], in: folder)
+            hooks = "vendor/lib/hooks"
+            plant = "mkdir -p vendor/lib/hooks; \(hook(fired)) > vendor/lib/hooks/pre-commit; chmod +x vendor/lib/hooks/pre-commit"
+        }
+        let r = try await TestSandboxes.sh(plant + "; printf 'x = 2\\n' > app.py", in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(ws.read("app.py") == "x = 2\n", "control: ordinary changes are applied")
+        #expect(r.warnings.contains { $0.contains("git's configuration takes hooks or configuration from") }, "\(r.warnings)")
+        #expect(!ws.exists(hooks + "/pre-commit") || ws.read(hooks + "/pre-commit") == "#!/bin/sh\nexit 0\n", "\(r.warnings)")
+        if variant.hasPrefix("ancestor") { #expect(!isLink(ws, "tools") && ws.exists("tools/hooks") || ws.exists("tools/readme")) }
+        try useRepository(ws, folder)
+        #expect(fired.names.isEmpty, "\(r.warnings)")
+    }
+
+    @Test("a file the configuration includes is never written, whether it exists, is missing, or is included by another", arguments: [
+        "include", "missing", "includeIf", "chain", "absolute",
+    ])
+    func includedConfiguration(_ variant: String) async throws {
+        let fired = try Fired()
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n"])
+        var target = ".gitconfig"
+        switch variant {
+        case "include":
+            try ws.write(".gitconfig", "[user]\n\tname = u\n")
+            try repository(ws, config: [("include.path", "../.gitconfig")])
+        case "missing":
+            target = "config/local.gitconfig"
+            try repository(ws, config: [("include.path", "../config/local.gitconfig")])
+        case "includeIf":
+            target = "local.gitconfig"
+            try repository(ws, config: [("includeIf.gitdir:/.path", "../local.gitconfig")])
+        case "chain":
+            target = "b.gitconfig"
+            try ws.write("a.gitconfig", "[include]\n\tpath = b.gitconfig   ; the rest\n")
+            try repository(ws, config: [("include.path", "../a.gitconfig")])
+        default:
+            target = "shared.gitconfig"
+            try repository(ws, config: [("include.path", ws.url.appendingPathComponent("shared.gitconfig").path)])
+        }
+        let r = try await TestSandboxes.sh("mkdir -p config; \(fsmonitorConfig(fired)) > \(target); printf 'x = 2\\n' > app.py", in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(ws.read("app.py") == "x = 2\n", "control: ordinary changes are applied")
+        #expect(!(ws.read(target) ?? "").contains("fsmonitor"), "\(r.warnings)")
+        try useRepository(ws)
+        #expect(fired.names.isEmpty, "\(r.warnings)")
+    }
+
+    @Test("what a hook manager's hooks run from the work tree is never changed: husky's scripts, pre-commit's and lefthook's configuration", arguments: [
+        "husky", "pre-commit", "lefthook",
+    ])
+    func hookManagers(_ manager: String) async throws {
+        let fired = try Fired()
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n"])
+        // Each hook written the way the manager writes it, reduced to what matters: it runs
+        // what the manager's own file in the work tree says.
+        let target: String
+        switch manager {
+        case "husky":
+            target = ".husky/pre-commit"
+            try ws.write(".husky/_/pre-commit", "#!/bin/sh\n. \"$(dirname \"$(dirname \"$0\")\")/pre-commit\"\n")
+            chmod(ws.url.appendingPathComponent(".husky/_/pre-commit").path, 0o755)
+            try ws.write(target, "true\n")
+            try repository(ws, config: [("core.hooksPath", ".husky/_")])
+        case "pre-commit":
+            target = ".pre-commit-config.yaml"
+            try ws.write(target, "repos: []\n")
+            try repository(ws, config: [])
+            try ws.write(".git/hooks/pre-commit", "#!/usr/bin/env bash\n# File generated by pre-commit: https://pre-commit.com\n"
+                + "ARGS=(hook-impl --config=.pre-commit-config.yaml --hook-type=pre-commit)\n"
+                + "sh -c \"$(sed -n 's/^ *entry: //p' .pre-commit-config.yaml)\"\n")
+            chmod(ws.url.appendingPathComponent(".git/hooks/pre-commit").path, 0o755)
+        default:
+            target = "lefthook.yml"
+            try repository(ws, config: [])
+            try ws.write(".git/hooks/pre-commit", "#!/bin/sh\n# lefthook\nsh -c \"$(sed -n 's/^ *run: //p' lefthook.yml)\"\n")
+            chmod(ws.url.appendingPathComponent(".git/hooks/pre-commit").path, 0o755)
+        }
+        let line = manager == "husky" ? fired.mark("hook") : manager == "pre-commit" ? "    entry: \(fired.mark("hook"))"
+            : "    run: \(fired.mark("hook"))"
+        let r = try await TestSandboxes.sh("printf '%s\\n' \"\(line)\" >> \(target); printf 'x = 2\\n' > app.py", in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(ws.read("app.py") == "x = 2\n", "control: ordinary changes are applied")
+        #expect(!(ws.read(target) ?? "").contains(fired.folder.path), "\(r.warnings)")
+        try useRepository(ws)
+        #expect(fired.names.isEmpty, "\(r.warnings)")
+    }
+
+    @Test("a project script core.fsmonitor names is never changed")
+    func fsmonitorScript() async throws {
+        let fired = try Fired()
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n", "tools/fsmonitor.sh": "#!/bin/sh\nexit 1\n"])
+        chmod(ws.url.appendingPathComponent("tools/fsmonitor.sh").path, 0o755)
+        try repository(ws, config: [("core.fsmonitor", "tools/fsmonitor.sh")])
+        let r = try await TestSandboxes.sh("printf '#!/bin/sh\\n\(fired.mark("fsmonitor"))\\nexit 1\\n' > tools/fsmonitor.sh", in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(ws.read("tools/fsmonitor.sh") == "#!/bin/sh\nexit 1\n", "\(r.warnings)")
+        try useRepository(ws)
+        #expect(fired.names.isEmpty)
+    }
+
+    @Test("the approval lists such changes as not applied, and a copy's changes leave them out")
+    func shownInCopy() throws {
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n"])
+        try repository(ws, config: [("core.hooksPath", ".githooks")])
+        let copy = try WorkspaceCopy(copying: ws.url, stagingRoot: TestSandboxes.configuration.stagingRoot)
+        defer { copy.discard() }
+        try copy.write(".githooks/pre-commit", "#!/bin/sh\n")
+        try copy.write("app.py", "x = 2\n")
+        #expect(copy.changes().map(\.path) == ["app.py"])
+        #expect(copy.refusals().contains { $0.contains(".githooks") })
+        _ = try copy.apply(copy.changes() + [FileChange(path: ".githooks/pre-commit", kind: .added)])
+        #expect(!ws.exists(".githooks/pre-commit"))
+    }
+
+    @Test("the system and global configuration count too: a relative core.hooksPath there names a folder of every repository")
+    func globalConfiguration() throws {
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n", "home/.gitconfig": "[core]\n\thooksPath = .githooks\n",
+                                              "home/.config/git/config": "[include]\n\tpath = ~/shared.gitconfig\n",
+                                              "system": "[includeIf \"gitdir:/\"]\n\tpath = /nowhere/x\n"])
+        try repository(ws, config: [])
+        let home = ws.url.appendingPathComponent("home").path
+        let found = GitConfiguredPaths.inside(ws.url, entries: FileTree.scan(ws.url.path),
+                                              environment: ["HOME": home, "GIT_CONFIG_SYSTEM": ws.url.appendingPathComponent("system").path])
+        #expect(found == [".githooks", "home/shared.gitconfig", "home/.gitconfig", "home/.config/git/config", "system"])
+        #expect(GitConfiguredPaths.inside(ws.url, entries: FileTree.scan(ws.url.path), environment: ["HOME": home, "GIT_CONFIG_GLOBAL": "/dev/null"]).isEmpty)
+    }
+
+    @Test("configuration text is read as git reads it")
+    func configText() {
+        let text = "\u{FEFF}# top\n[core]\n\thooksPath = \".git hooks\" # shared\n[Include]path=a.cfg\n"
+            + "[includeIf \"gitdir:~/w\\\"x/\"]\n  path = b\\\n.cfg ; more\n[Core.Sub]\n  bare\n"
+            + "[broken\n  path = c.cfg\n[core]fsMonitor=\"a;b\"  \n"
+        let entries = GitConfigText.entries(text)
+        #expect(entries.map(\.key) == ["core.hooksPath", "include.path", "includeif.gitdir:~/w\"x/.path", "core.sub.bare", "core.fsMonitor"])
+        #expect(entries.map(\.value) == [".git hooks", "a.cfg", "b.cfg", nil, "a;b"])
+    }
+
+    @Test("which workspace paths a change may not touch")
+    func touched() {
+        let configured: Set<String> = ["tools/hooks", ".gitconfig"]
+        #expect(GitConfiguredPaths.touched("tools/hooks/pre-commit", staysFolder: false, configured: configured)! == ("tools/hooks", "tools/hooks"))
+        #expect(GitConfiguredPaths.touched("tools", staysFolder: false, configured: configured)! == ("tools", "tools/hooks"))
+        #expect(GitConfiguredPaths.touched("tools", staysFolder: true, configured: configured) == nil)
+        #expect(GitConfiguredPaths.touched("tools/other", staysFolder: false, configured: configured) == nil)
+        #expect(GitConfiguredPaths.touched(".gitconfig.bak", staysFolder: false, configured: configured) == nil)
+    }
+}
+
+private func isLink(_ ws: ScratchWorkspace, _ path: String) -> Bool {
+    var info = stat()
+    return lstat(ws.url.appendingPathComponent(path).path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+}
