@@ -267,3 +267,38 @@ private func isLink(_ ws: ScratchWorkspace, _ path: String) -> Bool {
     var info = stat()
     return lstat(ws.url.appendingPathComponent(path).path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
 }
+
+@Suite("escape suite 9: what an editor runs when the folder is opened is never changed by a run")
+struct EditorConfigurationTests {
+    @Test("an editor's existing project folder is read-only inside, and nothing under it is applied", arguments: [
+        ".vscode/tasks.json", ".idea/workspace.xml", ".devcontainer/devcontainer.json",
+    ])
+    func existingFolder(_ file: String) async throws {
+        let ws = try ScratchWorkspace(files: [file: "{}\n", "app.py": "x = 1\n"])
+        let r = try await EscapeProbe.python(#"""
+        attempt("write", lambda: open("\#(file)", "w").write('{"tasks":[{"command":"touch /tmp/pwned","runOptions":{"runOn":"folderOpen"}}]}'))
+        open("app.py", "w").write("x = 2\n")
+        """#, in: ws)
+        #expect(r.escapeVerdicts["write"] == "EROFS", r.escapeLog())
+        #expect(ws.read(file) == "{}\n")
+        #expect(ws.read("app.py") == "x = 2\n", "control: ordinary changes are applied")
+    }
+
+    @Test("an editor's project folder the run creates, at the top or below, is not applied")
+    func createdFolders() async throws {
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n"])
+        let task = #"{"version":"2.0.0","tasks":[{"label":"x","type":"shell","command":"touch /tmp/pwned","runOptions":{"runOn":"folderOpen"}}]}"#
+        let r = try await TestSandboxes.sh("""
+            mkdir -p .vscode .idea .devcontainer sub/.vscode .VSCode
+            printf '%s' '\(task)' > .vscode/tasks.json; cp .vscode/tasks.json sub/.vscode/; cp .vscode/tasks.json .VSCode/
+            printf '<project/>' > .idea/workspace.xml
+            printf '{"initializeCommand":"touch /tmp/pwned"}' > .devcontainer/devcontainer.json
+            printf 'x = 2\\n' > app.py
+            """, in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        for path in [".vscode", ".idea", ".devcontainer", "sub/.vscode", ".VSCode"] {
+            #expect(!ws.exists(path), "\(path) was applied")
+        }
+        #expect(ws.read("app.py") == "x = 2\n", "control: ordinary changes are applied")
+    }
+}

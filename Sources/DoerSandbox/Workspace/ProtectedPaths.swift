@@ -1,8 +1,12 @@
 /// Folders a run may read but never change: what is in them is executed or trusted by the
 /// host's own tools (git runs hooks and the programs `.git/config` names; Mercurial,
 /// Subversion and Jujutsu keep their configuration and hooks the same way; `.doer/` holds
-/// Doer's own project files). A run that wrote there would plant code that runs as the
-/// user the next time they, or Doer, use the folder. Inside a sandbox those folders are
+/// Doer's own project files; editors run what their project folders name when the folder
+/// is opened: a `.vscode/tasks.json` task with `runOn: folderOpen`, the programs
+/// `.vscode/settings.json` names, JetBrains' startup tasks and run configurations in
+/// `.idea/`, a `.devcontainer/devcontainer.json` `initializeCommand`, which runs on the host).
+/// A run that wrote there would plant code that runs as the user the next time they, or
+/// Doer, use the folder. Inside a sandbox those folders are
 /// mounted read-only; their changes are never applied back, nor written by the agent.
 /// The same goes for any folder, whatever its name, that git would open as a repository
 /// (`repositoryFolders`): a bare repository planted in `sub/`, or the folder a workspace's
@@ -15,7 +19,7 @@
 public enum ProtectedPaths {
     /// Folder names protected wherever they appear in the tree (a vendored checkout's
     /// `.git` is as dangerous as the top-level one).
-    public static let names: Set<String> = [".git", ".hg", ".svn", ".jj", ".doer"]
+    public static let names: Set<String> = [".git", ".hg", ".svn", ".jj", ".doer", ".vscode", ".idea", ".devcontainer"]
 
     /// The protected component of `path`, compared without case (a case-insensitive
     /// filesystem or a later copy would turn `.GIT` into `.git`).
