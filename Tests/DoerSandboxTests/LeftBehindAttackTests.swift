@@ -302,3 +302,28 @@ struct EditorConfigurationTests {
         #expect(ws.read("app.py") == "x = 2\n", "control: ordinary changes are applied")
     }
 }
+
+@Suite("escape suite 9: a protected folder below the top is not deleted with the folder holding it")
+struct NestedProtectedFolderTests {
+    @Test("deleting a nested repository's folder, or swapping it or a folder above it for a file or a link, is refused", arguments: [
+        "rm -rf vendor/lib", "rm -rf vendor; printf 'v' > vendor", "mkdir elsewhere; rm -rf vendor/lib; ln -s ../elsewhere vendor/lib",
+    ])
+    func deleted(_ script: String) async throws {
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n", "vendor/lib/lib.py": "y = 1\n"])
+        try repository(ws, config: [], in: "vendor/lib")
+        let r = try await TestSandboxes.sh(script + "; printf 'x = 2\\n' > app.py", in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(ws.read("app.py") == "x = 2\n", "control: ordinary changes are applied")
+        #expect(ws.exists("vendor/lib/.git/HEAD") && !isLink(ws, "vendor/lib"), "\(r.warnings)")
+        #expect(ws.read("vendor/lib/lib.py") == "y = 1\n")
+        #expect(r.warnings.contains { $0.contains("holds vendor/lib/.git") }, "\(r.warnings)")
+    }
+
+    @Test("a folder with no protected folder below it is still deleted")
+    func control() async throws {
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n", "vendor/lib/lib.py": "y = 1\n"])
+        let r = try await TestSandboxes.sh("rm -rf vendor", in: ws)
+        #expect(r.warnings.isEmpty, "\(r.warnings)")
+        #expect(!ws.exists("vendor"))
+    }
+}

@@ -32,6 +32,18 @@ struct ChangeReview {
         // touches hundreds of paths there.
         var insideProtected: [String: Int] = [:]
         var insideConfigured: [String: (configured: String, count: Int)] = [:]
+        // Folders holding a protected folder below the top (`vendor/lib` for a nested
+        // `vendor/lib/.git`, which is not mounted read-only): deleting one, or swapping it
+        // for a file or a link, would delete that folder with it — a nested repository's
+        // only copy of its history.
+        var holdingProtected: [String: String] = [:]
+        for path in before.keys where ProtectedPaths.protectedFolder(of: path) == path {
+            var folder = Substring(path)
+            while let slash = folder.lastIndex(of: "/") {
+                folder = folder[..<slash]
+                holdingProtected[String(folder)] = path
+            }
+        }
         for change in changes {
             let staysFolder: Bool
             if change.kind != .deleted, case .directory? = after[change.path]?.kind { staysFolder = true } else { staysFolder = false }
@@ -39,6 +51,9 @@ struct ChangeReview {
                 insideProtected[folder, default: 0] += 1
             } else if let touched = GitConfiguredPaths.touched(change.path, staysFolder: staysFolder, configured: configured) {
                 insideConfigured[touched.refuse, default: (touched.configured, 0)].count += 1
+            } else if !staysFolder, let inside = holdingProtected[change.path] {
+                refused[change.path] = "\(change.path) holds \(inside), which runs may read but never change, "
+                    + "so it may not be deleted or replaced"
             } else if change.kind != .deleted, case .other = after[change.path]?.kind {
                 refused[change.path] = "\(change.path) is not a regular file, folder or link"
             }
