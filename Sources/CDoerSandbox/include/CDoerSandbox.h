@@ -21,7 +21,7 @@ typedef struct doer_spawn_options {
     int gid;
     /// Start a new session (setsid), so the child has no controlling terminal.
     int new_session;
-    /// Open cgroup.procs files; the child writes "0" to each to join before exec.
+    /// Open cgroup.procs (v2) or tasks (v1) files; the child writes "0" to each to join before exec.
     const int *cgroup_fds;
     int cgroup_count;
 } doer_spawn_options;

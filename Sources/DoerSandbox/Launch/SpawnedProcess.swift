@@ -13,7 +13,7 @@ struct SpawnSpec: Sendable {
     var identity: (uid: UInt32, gid: UInt32)?
     /// Give the child a control socket as descriptor 3 (the doer-sandbox-init protocol).
     var controlChannel: Bool
-    /// cgroup.procs files the child joins before exec.
+    /// The cgroup files the child writes "0" to before exec, to join (`RunCgroup.procsFiles`).
     var cgroupProcsFiles: [String] = []
 }
 

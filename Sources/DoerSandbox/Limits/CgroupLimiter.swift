@@ -93,7 +93,13 @@ struct RunCgroup: Sendable {
     let memoryDirectory: String?
     let isV2: Bool
 
-    var procsFiles: [String] { directories.map { $0 + "/cgroup.procs" } }
+    /// The files the spawned process writes "0" (itself) to, to join the run's cgroups. On
+    /// cgroup v1 that is `tasks`, which moves one thread: the child between vfork and exec
+    /// has only the one, and everything it starts afterwards is born inside. Writing
+    /// `cgroup.procs` instead moves a thread group under the kernel's global threadgroup
+    /// lock, whose write side waits for an RCU grace period: about 10 ms per sandbox start
+    /// here, whenever no other move happened just before (every CLI run, every agent step).
+    var procsFiles: [String] { directories.map { $0 + (isV2 ? "/cgroup.procs" : "/tasks") } }
 
     var peakMemoryBytes: Int64? {
         guard let memoryDirectory else { return nil }
