@@ -86,6 +86,12 @@ public struct Runtime: Sendable {
         try Stores.open(configuration.store, directories: directories, auditKey: try configuration.audit.resolvedKey())
     }
 
+    /// The configured audit trail alone (`Stores.openAudit`).
+    public static func openAudit(_ configuration: DoerConfiguration,
+                                 directories: DataDirectory = DataDirectory()) throws(DoerError) -> AuditLog {
+        try Stores.openAudit(configuration.store, directories: directories, auditKey: try configuration.audit.resolvedKey())
+    }
+
     /// The agent's settings for one run: the configuration's limits, temperature and staging
     /// folder, this runtime's language cache, and what the run asked for.
     public func agentConfiguration(_ run: AgentRunSettings) -> AgentConfiguration {

@@ -29,14 +29,26 @@ public struct Stores: Sendable {
         if let url = settings.url {
             let postgres = try PostgresStore.shared(url: url, synchronousCommit: settings.synchronousCommit)
             return Stores(sessions: SessionStore(storage: postgres.sessions),
-                          audit: AuditLog(storage: postgres.audit, key: auditKey, redactor: redactor),
+                          audit: try openAudit(settings, directories: directories, auditKey: auditKey, redactor: redactor),
                           access: AccessStore(storage: postgres.access),
                           description: "PostgreSQL at \(postgres.address)" + (settings.synchronousCommit ? "" : " (synchronous_commit off)"))
         }
         return Stores(sessions: try SessionStore(path: directories.sessionDatabase),
-                      audit: try AuditLog(path: directories.sessionDatabase, key: auditKey, redactor: redactor),
+                      audit: try openAudit(settings, directories: directories, auditKey: auditKey, redactor: redactor),
                       access: try AccessStore(path: directories.accessDatabase),
                       description: "SQLite in \(directories.data.path)")
+    }
+
+    /// The audit trail alone, for a command that records or reads it and nothing else
+    /// (`doer sandbox`, `doer audit`): the sessions' and the tokens' connections, and their
+    /// schema checks, would cost each such run more than its own record.
+    public static func openAudit(_ settings: StoreSettings, directories: DataDirectory, auditKey: Data?,
+                                 redactor: SecretRedactor = SecretRedactor()) throws(DoerError) -> AuditLog {
+        if let url = settings.url {
+            let postgres = try PostgresStore.shared(url: url, synchronousCommit: settings.synchronousCommit)
+            return AuditLog(storage: postgres.audit, key: auditKey, redactor: redactor)
+        }
+        return try AuditLog(path: directories.sessionDatabase, key: auditKey, redactor: redactor)
     }
 }
 

@@ -17,6 +17,12 @@ final class SQLiteAuditStorage: AuditStorage {
         pool = try StoreDatabase.open(path, holding: "the audit trail", busyTimeoutSeconds: 30) { pool in
             // After the pool's WAL set-up, which sets NORMAL; the writer connection keeps it.
             if flushEachCommit { try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") } }
+            // A write transaction only when something is missing: a command that records one
+            // event (`doer sandbox`) would otherwise commit twice per run.
+            let present = try pool.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name IN (\(Self.schemaObjects.map { "'\($0)'" }.joined(separator: ",")))")
+            }
+            guard Set(present) != Set(Self.schemaObjects) else { return }
             try pool.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS audit (
@@ -39,6 +45,9 @@ final class SQLiteAuditStorage: AuditStorage {
             }
         }
     }
+
+    /// The table, index and triggers the audit trail's schema creates.
+    static let schemaObjects = ["audit", "audit_session", "audit_no_update", "audit_no_delete"]
 
     /// SQLite's `synchronous` on the writer connection: 1 NORMAL, 2 FULL.
     func synchronousLevel() throws -> Int {

@@ -8,7 +8,7 @@ import Foundation
 /// key is configured, naming the configured user (or $USER).
 enum AuditSupport {
     static func log(_ configuration: DoerConfiguration, directories: DataDirectory = DataDirectory()) throws(DoerError) -> AuditLog {
-        try Runtime.openStores(configuration, directories: directories).audit
+        try Runtime.openAudit(configuration, directories: directories)
     }
 
     static func recorder(_ configuration: DoerConfiguration, session: String?,
