@@ -76,9 +76,11 @@ struct ProcessRunnerTests {
 
     @Test("what a program printed before its timeout is kept when the machine reads it late")
     func lateReaderKeepsOutput() async throws {
-        let runner = ProcessRunner(timeout: .milliseconds(500), terminationGrace: .milliseconds(200))
-        // It prints after the timer has fired, before the timer can be acted on.
-        async let output = runner.run("sh", ["-c", "sleep 0.7; echo started; exec sleep 60"])
+        let runner = ProcessRunner(timeout: .milliseconds(700), terminationGrace: .milliseconds(200))
+        // It prints before its timeout (which counts from its start), once the pool below is
+        // busy. Printing after the timeout instead raced other tests' tasks, run in parallel
+        // in this process: a thread they freed could act on the timer before the print.
+        async let output = runner.run("sh", ["-c", "sleep 0.35; echo started; exec sleep 60"])
         try await Task.sleep(for: .milliseconds(100))
         // Every thread of the concurrency pool busy past the timeout: the output waits in the
         // pipe until after the timer has fired, as on a loaded machine.
