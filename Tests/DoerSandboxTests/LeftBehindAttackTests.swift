@@ -215,6 +215,22 @@ struct GitConfiguredPathTests {
         #expect(fired.names.isEmpty)
     }
 
+    @Test("git-lfs's .lfsconfig, where the next push sends large files, is neither created nor changed", arguments: [false, true])
+    func lfsConfiguration(existing: Bool) async throws {
+        let original = "[lfs]\n\turl = https://lfs.example.org/team/repo\n"
+        let ws = try ScratchWorkspace(files: existing ? ["app.py": "x = 1\n", ".lfsconfig": original] : ["app.py": "x = 1\n"])
+        try repository(ws, config: [])
+        try ws.write("sub/keep.txt", "k\n")
+        try repository(ws, config: [], in: "sub")
+        let r = try await TestSandboxes.sh(
+            "printf '[lfs]\\n\\turl = https://attacker.example/x\\n' | tee .lfsconfig sub/.lfsconfig > /dev/null; echo y = 2 >> app.py", in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(ws.read("app.py") == "x = 1\ny = 2\n")
+        #expect(existing ? ws.read(".lfsconfig") == original : !ws.exists(".lfsconfig"))
+        #expect(!ws.exists("sub/.lfsconfig"))
+        #expect(r.warnings.contains { $0.contains(".lfsconfig") }, "\(r.warnings)")
+    }
+
     @Test("the approval lists such changes as not applied, and a copy's changes leave them out")
     func shownInCopy() throws {
         let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n"])
@@ -238,8 +254,8 @@ struct GitConfiguredPathTests {
         let home = ws.url.appendingPathComponent("home").path
         let found = GitConfiguredPaths.inside(ws.url, entries: FileTree.scan(ws.url.path),
                                               environment: ["HOME": home, "GIT_CONFIG_SYSTEM": ws.url.appendingPathComponent("system").path])
-        #expect(found == [".githooks", "home/shared.gitconfig", "home/.gitconfig", "home/.config/git/config", "system"])
-        #expect(GitConfiguredPaths.inside(ws.url, entries: FileTree.scan(ws.url.path), environment: ["HOME": home, "GIT_CONFIG_GLOBAL": "/dev/null"]).isEmpty)
+        #expect(found == [".githooks", "home/shared.gitconfig", "home/.gitconfig", "home/.config/git/config", "system", ".lfsconfig"])
+        #expect(GitConfiguredPaths.inside(ws.url, entries: FileTree.scan(ws.url.path), environment: ["HOME": home, "GIT_CONFIG_GLOBAL": "/dev/null"]) == [".lfsconfig"])
     }
 
     @Test("configuration text is read as git reads it")

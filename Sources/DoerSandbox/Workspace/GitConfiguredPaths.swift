@@ -6,7 +6,8 @@ import Foundation
 /// `include.path = ../.gitconfig` makes every `git status` (a shell prompt's included) read
 /// that file as configuration, which can name programs (`core.fsmonitor`); a `core.fsmonitor`
 /// naming a script of the project runs it on every `git status`; a hook manager's hooks run
-/// what its own files in the work tree name (`managedHookFiles`). A run that wrote there
+/// what its own files in the work tree name (`managedHookFiles`); git-lfs takes where it
+/// sends large files from `.lfsconfig` at the top of the work tree. A run that wrote there
 /// would plant code the user's own git runs, like `.git/hooks` (`ProtectedPaths`), so no
 /// change of a run may touch these paths, nor turn a folder on their way into something
 /// else (a `tools -> elsewhere` link moves `tools/hooks`).
@@ -44,6 +45,9 @@ enum GitConfiguredPaths {
             found.formUnion(read.programs.compactMap { absolute($0, base: workTree, home: read.home) })
             let hooks = hookFolders + (gitDirectories(workTree: workTree).map { [$0.1 + "/hooks"] } ?? [])
             found.formUnion(hooks.flatMap { managedHookFiles(hooks: $0, workTree: workTree) })
+            // git-lfs reads its endpoint from the top of the work tree: a run's
+            // `lfs.url = https://elsewhere` would send the user's next push of large files there.
+            found.insert(workTree + "/.lfsconfig")
         }
         return Set(found.flatMap { relative($0, to: root) })
     }
