@@ -49,11 +49,13 @@ struct ChangeReview {
             if change.kind != .deleted, case .directory? = after[change.path]?.kind { staysFolder = true } else { staysFolder = false }
             if let folder = ProtectedPaths.protectedFolder(of: change.path) {
                 insideProtected[folder, default: 0] += 1
-            } else if let touched = GitConfiguredPaths.touched(change.path, staysFolder: staysFolder, configured: configured) {
-                insideConfigured[touched.refuse, default: (touched.configured, 0)].count += 1
             } else if !staysFolder, let inside = holdingProtected[change.path] {
+                // Before the configured paths: a nested repository's folder also holds its
+                // `.lfsconfig`, but its history is the reason to name.
                 refused[change.path] = "\(change.path) holds \(inside), which runs may read but never change, "
                     + "so it may not be deleted or replaced"
+            } else if let touched = GitConfiguredPaths.touched(change.path, staysFolder: staysFolder, configured: configured) {
+                insideConfigured[touched.refuse, default: (touched.configured, 0)].count += 1
             } else if change.kind != .deleted, case .other = after[change.path]?.kind {
                 refused[change.path] = "\(change.path) is not a regular file, folder or link"
             }
@@ -65,7 +67,7 @@ struct ChangeReview {
         for (path, found) in insideConfigured {
             let what = path == found.configured ? "\(found.count) change(s) in \(path)" : "\(path) leads to \(found.configured), and changing it"
             refused[path] = "\(what): git's configuration takes hooks or configuration from \(found.configured) "
-                + "(core.hooksPath, include.path, core.fsmonitor), so runs may read it but never change it (what is there runs on the host)"
+                + "(core.hooksPath, include.path, core.fsmonitor, git-lfs's .lfsconfig), so runs may read it but never change it (what is there runs on the host)"
         }
         let changed = Dictionary(changes.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
 
