@@ -124,6 +124,18 @@ struct MisplacedPathTests {
         #expect(MisplacedPath.intended("roman/__init__.py", search: "return 'I'", files: files, read: { contents[$0] }) == "src/roman/__init__.py")
     }
 
+    @Test("a path copied from the file list with its annotations goes to the file it names, for writes and edits alike")
+    func listedPath() {
+        for copied in ["src/roman/__init__.py (16) toRoman, fromRoman", "- src/roman/__init__.py (16): toRoman",
+                       "src/roman/__init__.py, partly shown", "src/roman/__init__.py: toRoman", "- src/roman/__init__.py"] {
+            #expect(MisplacedPath.intended(copied, content: "package x\n", files: files, read: { contents[$0] }) == "src/roman/__init__.py", "\(copied)")
+            #expect(MisplacedPath.intended(copied, search: "nowhere", files: files, read: { contents[$0] }) == "src/roman/__init__.py", "\(copied)")
+        }
+        // A name that only looks annotated, for a file that is not there, is written as given.
+        #expect(MisplacedPath.listed("notes (2).txt", files: files) == nil)
+        #expect(MisplacedPath.listed("src/other.py (16)", files: files) == nil)
+    }
+
     @Test("a new file that only shares a name, an edit whose text is elsewhere, an existing path, a non-Python write: as written")
     func leavesAlone() {
         #expect(MisplacedPath.intended("utils.py", content: "def helper():\n    return 1\n", files: files, read: { contents[$0] }) == nil)

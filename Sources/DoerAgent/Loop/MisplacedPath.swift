@@ -11,6 +11,7 @@ enum MisplacedPath {
     /// that defines a function or class that file defines.
     static func intended(_ path: String, search: String? = nil, content: String? = nil, files: [String], read: (String) -> String?) -> String? {
         guard !files.contains(path) else { return nil }
+        if let listed = listed(path, files: files) { return listed }
         let matches = files.filter { $0.hasSuffix("/" + path) }
         guard matches.count == 1, let match = matches.first, let existing = read(match) else { return nil }
         if let search { return existing.contains(search) ? match : nil }
@@ -18,6 +19,22 @@ enum MisplacedPath {
         guard path.hasSuffix(".py") else { return nil }
         let defined = Set(definedNames(existing))
         return definedNames(content).contains(where: defined.contains) ? match : nil
+    }
+
+    /// A path copied from the prompt's list of files with its annotations still on it
+    /// (`- tests/test_a.py (16): test_one, test_two`, `src/a.py, partly shown`): the file it
+    /// names, when that exists. Written as given, it became a new file whose name no test
+    /// runner reads, and the file meant stayed as it was.
+    static func listed(_ path: String, files: [String]) -> String? {
+        var text = Substring(path.trimmingCharacters(in: .whitespaces))
+        if text.hasPrefix("- ") { text = text.dropFirst(2) }
+        if files.contains(String(text)) { return String(text) }
+        for marker in [#" \(\d+\)"#, #", partly shown"#, #": "#] {
+            guard let range = text.range(of: marker, options: .regularExpression) else { continue }
+            let named = String(text[..<range.lowerBound])
+            if files.contains(named) { return named }
+        }
+        return nil
     }
 
     /// Top-level `def` and `class` names of Python source.
