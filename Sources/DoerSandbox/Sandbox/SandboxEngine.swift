@@ -53,6 +53,11 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         }
         do {
             var result = try await run(request, shape: shape, egress: egress, observer: observer)
+            if Self.execRaced(result) {
+                // The command never started, so nothing ran and nothing changed: once more.
+                try? await Task.sleep(for: .milliseconds(50))
+                result = try await run(request, shape: shape, egress: egress, observer: observer)
+            }
             if let egress {
                 result.networkDecisions = await egress.finish()
                 result.warnings = egress.warnings + result.warnings
@@ -238,6 +243,15 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         let signal = status & 0x7f
         if signal == 0 { return .exited((status >> 8) & 0xff) }
         return .signaled(signal)
+    }
+
+    /// The sandbox could not execute its init helper because another process still held
+    /// the freshly staged file open for writing ("Text file busy"): a program some other
+    /// thread started between our write and its exec, holding the descriptor until its own
+    /// exec. Passes within moments of staging the helper.
+    static func execRaced(_ result: ExecutionResult) -> Bool {
+        guard case .failedToStart(let reason) = result.termination else { return false }
+        return reason.contains(BubblewrapArguments.initMount) && reason.contains("Text file busy")
     }
 
     static func checkWorkspace(_ workspace: URL) throws(DoerError) {

@@ -63,10 +63,28 @@ struct SandboxSupportFiles: Sendable {
             + "build it with `swift build --product doer-sandbox-init` or set DOER_SANDBOX_INIT")
     }
 
+    /// Written through a descriptor that closes on exec: a program another thread starts
+    /// meanwhile must not keep the file open for writing, or executing it (the init
+    /// helper) fails with "Text file busy" for as long as that program lives.
     private static func writeAtomically(_ data: Data, to path: String, mode: Int) throws(DoerError) {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: temporary, contents: data,
-                                             attributes: [.posixPermissions: mode]) else {
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw .sandboxFailure("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+        // The mode as asked, whatever the umask took away.
+        let complete = written && fchmod(fd, mode_t(mode)) == 0
+        close(fd)
+        guard complete else {
+            unlink(temporary)
             throw .sandboxFailure("cannot write \(temporary)")
         }
         guard rename(temporary, path) == 0 else {
