@@ -75,7 +75,8 @@ public struct Agent: Sendable {
         // the examples in the docstrings the request points at are tested like stated ones.
         let documented = DocumentedExamples.asserts(task: task, files: files, read: copies[0].read)
         let uncollected = UncollectedTests.find(files: files, read: copies[0].read)
-        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task, documented: documented, uncollected: uncollected),
+        let strategy = await KnownFailures.excluding(from: TestStrategy.choose(files: files, task: task, documented: documented, uncollected: uncollected,
+                                                                         read: copies[0].read),
                                                      task: task, files: files,
                                                      workspace: copies[0].directory, sandbox: sandbox, configuration: configuration)
         var written: Plan?

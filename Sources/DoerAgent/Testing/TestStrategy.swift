@@ -78,19 +78,27 @@ public struct TestStrategy: Sendable, Hashable {
                     + knownFailures.prefix(3).joined(separator: ", ") + (knownFailures.count > 3 ? " and \(knownFailures.count - 3) more" : ""))
         case .nodeTest: "node --test on the workspace's *.test.js files"
         case .project: "the workspace's own \(languages.map(Self.displayName).joined(separator: ", ")) tests"
+            + (generatedFiles.isEmpty ? "" : ", with the request's examples as a test of their own")
         }
     }
 
     /// Chooses from the files present and the request.
     /// - Parameter documented: asserts from the docstrings the request points at (`DocumentedExamples`).
     /// - Parameter uncollected: the workspace's test modules pytest would not collect (`UncollectedTests`).
-    public static func choose(files: [String], task: String, documented: [String] = [], uncollected: [String] = []) -> TestStrategy {
+    /// - Parameter read: the workspace's files, for the examples of languages other than
+    ///   Python, whose test must name the package the function lives in (`GoStatedExamples`).
+    public static func choose(files: [String], task: String, documented: [String] = [], uncollected: [String] = [],
+                              read: ((String) -> String?)? = nil) -> TestStrategy {
         let names = files.map { ($0 as NSString).lastPathComponent }
         // Python and JavaScript keep their own runners (pytest's summary, node's TAP);
         // every other language with tests goes through the catalogue.
         let others = LanguageCatalogue.languagesWithTests(in: files).map(\.name).filter { $0 != "python" && $0 != "javascript" }
         if !others.isEmpty && !names.contains(where: { $0.hasPrefix("test_") && $0.hasSuffix(".py") }) {
-            return TestStrategy(kind: .project, languages: others)
+            var strategy = TestStrategy(kind: .project, languages: others)
+            if others.contains("go"), let read, let examples = GoStatedExamples.file(task: task, files: files, read: read) {
+                strategy.generatedFiles = [examples.path: examples.content]
+            }
+            return strategy
         }
         if names.contains(where: { $0.hasSuffix(".test.js") || $0.hasSuffix(".test.mjs") }) && !names.contains(where: { $0.hasSuffix(".py") }) {
             return TestStrategy(kind: .nodeTest)
