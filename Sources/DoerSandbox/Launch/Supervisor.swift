@@ -185,7 +185,8 @@ enum Supervisor {
         return count < 0 && (errno == EINTR || errno == EAGAIN)
     }
 
-    private static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
+    /// Writes all of `data`, going on after interruptions; false when a write fails.
+    static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

@@ -70,18 +70,8 @@ struct SandboxSupportFiles: Sendable {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
         guard fd >= 0 else { throw .sandboxFailure("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let written = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
         // The mode as asked, whatever the umask took away.
-        let complete = written && fchmod(fd, mode_t(mode)) == 0
+        let complete = Supervisor.writeAll(fd, data) && fchmod(fd, mode_t(mode)) == 0
         close(fd)
         guard complete else {
             unlink(temporary)
