@@ -38,10 +38,25 @@ struct TestRun {
         let output = result.stdout.text + result.stderr.text
         let counts = TestStrategy.counts(output, kind: strategy.kind)
         let passedRun = result.succeeded && counts.failed == 0 && counts.passed > 0
-        let report = TestReport(passed: counts.passed, failed: counts.failed, command: display,
-                                failureSummary: passedRun ? nil : (result.timedOut ? "the tests timed out\n" : "") + FailureTrimmer.trim(output))
+        var failureSummary: String? = passedRun ? nil : FailureTrimmer.trim(output)
+        if !passedRun, let cause = KilledTestRun.cause(of: result, limits: configuration.limits) {
+            let running = cause.comesQuickly ? try await testRunning(whenKilled: command, in: directory) : nil
+            failureSummary = KilledTestRun.summary(cause: cause, runningTest: running, output: output)
+        }
+        let report = TestReport(passed: counts.passed, failed: counts.failed, command: display, failureSummary: failureSummary)
         return Outcome(report: report, shownOutput: FailureTrimmer.trim(output, maxLines: 60),
                        exitCode: result.termination.shellExitCode, durationMs: result.durationMs)
+    }
+
+    /// Which test a killed pytest run was running, from the same run once more in verbose
+    /// mode. Only for stops that come quickly (memory, a signal): a run stopped by its time
+    /// limit would take all of it again.
+    private func testRunning(whenKilled command: [String], in directory: URL) async throws -> String? {
+        guard strategy.kind == .pytest, command.contains("pytest") else { return nil }
+        let verbose = command.contains("-q") ? command.map { $0 == "-q" ? "-v" : $0 } : command + ["-v"]
+        let result = try await sandbox.run(ExecutionRequest(command: verbose, workspace: directory,
+                                                            environment: strategy.environment, limits: configuration.limits, applyChanges: false))
+        return KilledTestRun.runningTest(inVerboseOutput: result.stdout.text + result.stderr.text)
     }
 
     /// The workspace's own tests in other languages, built and run through the catalogue,
