@@ -299,6 +299,9 @@ struct CandidateLoop: Sendable {
             let old = copy.read(path)
             let package = DefinitionSplice.package(of: path)
             defer { if copy.read(path) == content { seen.wrote(path) } }
+            if let refusal = ExistingTestGuard.refusal(path: path, original: WorkspaceCopy.read(path, in: copy.original), new: content, task: task) {
+                return refusal
+            }
             if let refusal = LargeFileGuard.refusal(path: path, old: old, new: content) {
                 // Only functions the file already has: they go in place of their namesakes.
                 guard path.hasSuffix(".py"), let old, let splice = DefinitionSplice.spliced(old: old, new: content, package: package) else {
@@ -323,7 +326,11 @@ struct CandidateLoop: Sendable {
             guard count == 1 else {
                 return "Edit of \(path) failed: the SEARCH text was found \(count) times (it must be found once). Write the whole file instead."
             }
-            do { try copy.write(path, current.replacingOccurrences(of: search, with: replace)) } catch { return "Could not write \(path): \(error)" }
+            let edited = current.replacingOccurrences(of: search, with: replace)
+            if let refusal = ExistingTestGuard.refusal(path: path, original: WorkspaceCopy.read(path, in: copy.original), new: edited, task: task) {
+                return refusal
+            }
+            do { try copy.write(path, edited) } catch { return "Could not write \(path): \(error)" }
             return nil
         case .runCommand(let command):
             emit(.executionStarted(candidate: index, command: command))

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The workspace's own tests are the user's: a candidate may add tests to one of their files
+/// but not change or drop the ones it has, unless the request asks for that. The final check
+/// judges a change against the tests as they were anyway (see `RequestEvidence`); refusing the
+/// write as it happens keeps a candidate from spending its turns on a test file it broke — a
+/// small model shown `tests.py` rewrites it with its own assertions, some of them wrong, some
+/// cut off mid-string, and every later run fails on that instead of on the code.
+enum ExistingTestGuard {
+    /// Why `new` may not replace `original`, the test file at `path` as the workspace had it,
+    /// or nil when it may: the file is new, the request asks to change tests or names this
+    /// file, or `new` keeps every line of `original` in order and only adds.
+    static func refusal(path: String, original: String?, new: String, task: String) -> String? {
+        guard let original, TestFiles.isTest(path), original != new else { return nil }
+        if RequestEvidence.asksToChangeTests(task) || RequestEvidence.named(path, in: task) { return nil }
+        guard !onlyAdds(to: original, new: new) else { return nil }
+        return "Doer kept \(path) as it was: it is one of the workspace's own tests, which are the user's. "
+            + "You may add tests after the ones it has, or in a new test file, but not change or remove its tests; "
+            + "change the code so they pass."
+    }
+
+    /// Whether every non-blank line of `old` is in `new`, in the same order (trailing spaces aside).
+    static func onlyAdds(to old: String, new: String) -> Bool {
+        let newLines = lines(new)
+        var next = newLines.startIndex
+        for line in lines(old) {
+            guard let found = newLines[next...].firstIndex(of: line) else { return false }
+            next = newLines.index(after: found)
+        }
+        return true
+    }
+
+    private static func lines(_ text: String) -> [Substring] {
+        text.split(separator: "\n").map { line in
+            var line = line
+            while line.last?.isWhitespace == true { line = line.dropLast() }
+            return line
+        }.filter { !$0.isEmpty }
+    }
+}
