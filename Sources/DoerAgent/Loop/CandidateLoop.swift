@@ -286,10 +286,12 @@ struct CandidateLoop: Sendable {
             if case .text(let piece, 0) = delta { emit(.messageDelta(candidate: index, text: piece)) }
             builder.add(delta)
         }
-        return builder.response
+        let response = builder.response
+        Self.logger.trace("reply of candidate \(index), iteration \(iteration):\n\(response.text)")
+        return response
     }
 
-    /// `DOER_LOG_LEVEL=trace` shows every prompt as it was sent: what the model saw, cut to its window.
+    /// `DOER_LOG_LEVEL=trace` shows every prompt as it was sent and every reply: what the model saw, cut to its window, and what it said.
     private static let logger = Logger(label: "doer.agent.prompt")
 
     /// Applies an action to the copy; returns a note for the model when something went wrong.

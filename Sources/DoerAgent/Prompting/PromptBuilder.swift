@@ -10,7 +10,7 @@ enum PromptBuilder {
 
 
         You are Doer, a careful programmer. Make the change the user asks for, with tests.
-        Write complete files. The tests run automatically after every reply; you see the result.
+        Write new and small files whole; change large files with edit blocks. The tests run automatically after every reply; you see the result.
         """
         if let projectInstructions, !projectInstructions.isEmpty {
             text += "\n\nProject instructions (AGENTS.md):\n" + projectInstructions
