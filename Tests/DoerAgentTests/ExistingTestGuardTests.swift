@@ -21,12 +21,17 @@ struct ExistingTestGuardTests {
         #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: reordered, task: "fix add") != nil)
     }
 
-    @Test("new files, code files, and test files the request asks to change are not guarded")
+    @Test("new files, code files, and tests when the request asks to change tests are not guarded")
     func unguarded() {
         #expect(ExistingTestGuard.refusal(path: "test_new.py", original: nil, new: "x", task: "fix add") == nil)
         #expect(ExistingTestGuard.refusal(path: "calc.py", original: "a", new: "b", task: "fix add") == nil)
         #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: "x", task: "update the tests for add") == nil)
-        #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: "x", task: "fix the assertion in test_calc.py") == nil)
+        #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: "x", task: "update the test in test_calc.py to expect 6") == nil)
+    }
+
+    @Test("a request that only names the test file is still fixed in the code, as the final check judges it")
+    func namedIsNotAsked() {
+        #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: "x", task: "fix the failing test in test_calc.py") != nil)
     }
 
     @Test("end to end: a rewrite of the user's test is refused and said so, the test stays, and the code fix passes on it")

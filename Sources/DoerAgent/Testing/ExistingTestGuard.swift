@@ -8,11 +8,13 @@ import Foundation
 /// cut off mid-string, and every later run fails on that instead of on the code.
 enum ExistingTestGuard {
     /// Why `new` may not replace `original`, the test file at `path` as the workspace had it,
-    /// or nil when it may: the file is new, the request asks to change tests or names this
-    /// file, or `new` keeps every line of `original` in order and only adds.
+    /// or nil when it may: the file is new, the request asks to change tests, or `new` keeps
+    /// every line of `original` in order and only adds. The rule is the final check's: a
+    /// request that only names the file ("fix the failing test in test_io.py") is fixed in the
+    /// code, so a write the check would judge against the old test is not let through.
     static func refusal(path: String, original: String?, new: String, task: String) -> String? {
         guard let original, TestFiles.isTest(path), original != new else { return nil }
-        if RequestEvidence.asksToChangeTests(task) || RequestEvidence.named(path, in: task) { return nil }
+        if RequestEvidence.asksToChangeTests(task) { return nil }
         guard !onlyAdds(to: original, new: new) else { return nil }
         return "Doer kept \(path) as it was: it is one of the workspace's own tests, which are the user's. "
             + "You may add tests after the ones it has, or in a new test file, but not change or remove its tests; "
