@@ -53,6 +53,7 @@ BUILD_FLAGS = $(STATIC_$(CONFIGURATION))
 release:
 	swift build -c release $(STATIC_release) --product doer
 	swift build -c release $(STATIC_release) --product doer-sandbox-init
+	swift build -c release $(STATIC_release) --product doer-mcp
 
 # doer.1 from argument-parser's generate-manual plugin. The plugin builds the products
 # first, without the release build's flags, so it works on the debug build (the page is
@@ -65,6 +66,7 @@ man:
 install: man
 	swift build -c $(CONFIGURATION) $(BUILD_FLAGS) --product doer
 	swift build -c $(CONFIGURATION) $(BUILD_FLAGS) --product doer-sandbox-init
+	swift build -c $(CONFIGURATION) $(BUILD_FLAGS) --product doer-mcp
 	./scripts/install.sh install "$(DESTDIR)$(PREFIX)" .build/$(CONFIGURATION)
 
 uninstall:

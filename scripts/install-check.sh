@@ -14,11 +14,11 @@ check() { # check DESCRIPTION COMMAND...
 }
 
 make --no-print-directory install CONFIGURATION="$configuration" PREFIX="$prefix" >/dev/null || { echo "FAILED: make install PREFIX=$prefix"; echo "0 passed, 1 failed"; exit 1; }
-for file in bin/doer bin/doer-sandbox-init share/bash-completion/completions/doer share/zsh/site-functions/_doer \
+for file in bin/doer bin/doer-sandbox-init bin/doer-mcp share/bash-completion/completions/doer share/zsh/site-functions/_doer \
             share/fish/vendor_completions.d/doer.fish share/man/man1/doer.1 share/doer/install-manifest; do
   check "installed $file" test -s "$prefix/$file"
 done
-check "doer and its helper are executable" test -x "$prefix/bin/doer" -a -x "$prefix/bin/doer-sandbox-init"
+check "doer and its helpers are executable" test -x "$prefix/bin/doer" -a -x "$prefix/bin/doer-sandbox-init" -a -x "$prefix/bin/doer-mcp"
 check "doer --version names a version and a commit" bash -c "'$prefix/bin/doer' --version | grep -Eq '^doer [0-9]+\.[0-9]+\.[0-9]+ \(([0-9a-f]{7,}(-dirty)?|unknown)\)$'"
 check "bash completion completes subcommands" grep -q "sandbox" "$prefix/share/bash-completion/completions/doer"
 check "zsh completion is a compdef" grep -q "#compdef doer" "$prefix/share/zsh/site-functions/_doer"
@@ -32,6 +32,9 @@ if command -v bwrap >/dev/null 2>&1; then
   check "the installed doer runs a command in the sandbox" env -u DOER_SANDBOX_INIT "$prefix/bin/doer" sandbox -- /bin/true
   check "a link to the installed doer finds the helper too" env -u DOER_SANDBOX_INIT "$link_dir/doer" sandbox -- /bin/true
 fi
+# `doer mcp` hands over to the doer-mcp beside it: a client's initialize is answered.
+mcp_hello='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"install-check","version":"1"}}}'
+check "a link to the installed doer serves MCP through doer-mcp" bash -c "printf '%s\\n' '$mcp_hello' | env -u DOER_MCP timeout 20 '$link_dir/doer' mcp | grep -q '\"serverInfo\"'"
 rm -rf "$link_dir"
 
 # A file changed after the install is kept by uninstall, and said so.

@@ -43,7 +43,7 @@ uninstall() {
 }
 
 install_all() {
-  for binary in doer doer-sandbox-init; do
+  for binary in doer doer-sandbox-init doer-mcp; do
     [ -x "$release/$binary" ] || { echo "install: $release/$binary is missing; run: make release" >&2; exit 1; }
   done
   # A second install replaces the first: its files come off (by its manifest) before the new ones go in.
@@ -67,6 +67,7 @@ install_all() {
 
   put "$release/doer" "$prefix/bin/doer" 0755
   put "$release/doer-sandbox-init" "$prefix/bin/doer-sandbox-init" 0755
+  put "$release/doer-mcp" "$prefix/bin/doer-mcp" 0755
   for shell in bash zsh fish; do
     "$release/doer" --generate-completion-script "$shell" > "$staging/completion.$shell"
   done

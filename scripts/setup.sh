@@ -211,11 +211,13 @@ if [ "$scope" = demo ]; then
   step "building doer (swift build -c release --static-swift-stdlib; the first build takes several minutes)"
   swift_build release --static-swift-stdlib --product doer
   swift_build release --static-swift-stdlib --product doer-sandbox-init
+  swift_build release --static-swift-stdlib --product doer-mcp
   doer=.build/release/doer
 else
   step "building doer (swift build; the first build takes several minutes)"
   swift_build debug --product doer
   swift_build debug --product doer-sandbox-init
+  swift_build debug --product doer-mcp
   doer=.build/debug/doer
 fi
 done_step

@@ -2,6 +2,7 @@ import DoerAgent
 import DoerCore
 import DoerLanguages
 import DoerSandbox
+@testable import DoerMCP
 @testable import DoerServer
 import Foundation
 import HTTPTypes

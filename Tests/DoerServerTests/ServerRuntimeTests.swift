@@ -4,6 +4,7 @@ import DoerCore
 import DoerLanguages
 import DoerRuntime
 import DoerSandbox
+@testable import DoerMCP
 @testable import DoerServer
 import DoerStore
 import Foundation

@@ -45,20 +45,10 @@ struct SandboxSupportFiles: Sendable {
 
     /// doer-sandbox-init is built and installed beside the doer executable.
     static func locateInitHelper(_ configured: String?) throws(DoerError) -> String {
-        var candidates: [String] = []
-        if let configured { candidates.append(configured) }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["DOER_SANDBOX_INIT"] {
-            candidates.append(fromEnvironment)
+        if let found = CompanionExecutable.locate("doer-sandbox-init", configured: configured, environmentVariable: "DOER_SANDBOX_INIT") {
+            return found
         }
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            let dir = URL(fileURLWithPath: executable).deletingLastPathComponent()
-            candidates.append(dir.appendingPathComponent("doer-sandbox-init").path)
-            // Test bundles live one level deeper than the products on some toolchains.
-            candidates.append(dir.deletingLastPathComponent().appendingPathComponent("doer-sandbox-init").path)
-        }
-        for candidate in candidates where access(candidate, X_OK) == 0 {
-            return candidate
-        }
+        let candidates = CompanionExecutable.candidates("doer-sandbox-init", configured: configured, environmentVariable: "DOER_SANDBOX_INIT")
         throw .sandboxFailure("doer-sandbox-init not found (looked at \(candidates.joined(separator: ", "))); "
             + "build it with `swift build --product doer-sandbox-init` or set DOER_SANDBOX_INIT")
     }

@@ -7,7 +7,7 @@
 /// `backend`, `max_iterations` or a misspelt limit (`memory` for `memory_bytes`) must never
 /// believe it was applied, and nothing a body names can change how code runs unless the
 /// route reads it.
-enum BodyFields {
+package enum BodyFields {
     /// Names a caller might use to ask for a network; each run here has the server's, and
     /// executions have none.
     static let networkNames: Set<String> = ["network", "net", "network_mode", "network_policy", "allow", "allowed_hosts",
@@ -19,7 +19,7 @@ enum BodyFields {
     ///   - values: a field's value when it is a string (or nil for null), so `"network": "none"`
     ///     (no more open than the server's) can be told from a request to open the network.
     ///   - allowsNoNetwork: the route's runs have no network, so asking for none changes nothing.
-    static func refusal(names: [String], taken: [String], route: String, value: (String) -> String??,
+    package static func refusal(names: [String], taken: [String], route: String, value: (String) -> String??,
                         allowsNoNetwork: Bool) -> String? {
         let takenSet = Set(taken)
         for name in names.sorted() where !takenSet.contains(name) {

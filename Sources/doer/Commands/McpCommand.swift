@@ -1,16 +1,15 @@
 import ArgumentParser
-import DoerAgent
-import DoerConfig
 import DoerCore
-import DoerRuntime
-import DoerServer
 import Foundation
 
-struct McpCommand: AsyncParsableCommand {
+struct McpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp",
         abstract: "Serve Doer's tools (execute_code, run_tests, run_task) over the Model Context Protocol on stdio.",
-        discussion: "Point an MCP client at the command `doer mcp`. Nothing is printed to stdout but the protocol."
+        discussion: """
+            Point an MCP client at the command `doer mcp`. Nothing is printed to stdout but the protocol. \
+            The server is the program doer-mcp, installed beside doer (or named by DOER_MCP); doer hands over to it.
+            """
     )
 
     @Flag(help: "Let run_task apply the agent's passing changes to the workspace (off: it only returns the diff).")
@@ -19,14 +18,22 @@ struct McpCommand: AsyncParsableCommand {
     @Option(help: "Replay this JSON file of canned model replies instead of a real model; also DOER_SCRIPTED_MODEL.")
     var scriptedModel: String?
 
-    func run() async throws {
-        let tools: MCPToolServer
-        do {
-            let runtime = try Runtime(options: RuntimeOptions(scriptedModel: RuntimeOptions.scriptedModel(scriptedModel)))
-            tools = try MCPToolServer(runtime: runtime, maxIterations: maxIterations, applyChanges: apply)
-        } catch {
-            fail(error)
+    func validate() throws {
+        guard maxIterations > 0 else { throw ValidationError("--max-iterations must be at least 1") }
+    }
+
+    func run() throws {
+        guard let server = CompanionExecutable.locate("doer-mcp", environmentVariable: "DOER_MCP") else {
+            let looked = CompanionExecutable.candidates("doer-mcp", environmentVariable: "DOER_MCP")
+            fail(.invalidArgument("doer-mcp not found (looked at \(looked.joined(separator: ", "))); "
+                + "build it with `swift build --product doer-mcp` or set DOER_MCP"))
         }
-        try await tools.runStdio()
+        var arguments = [server, "--max-iterations", String(maxIterations)]
+        if apply { arguments.append("--apply") }
+        if let scriptedModel { arguments += ["--scripted-model", scriptedModel] }
+        // exec: the client's stdin and stdout go straight to the server, with nothing between.
+        let argv = arguments.map { strdup($0) } + [nil]
+        execv(server, argv)
+        fail(.invalidArgument("could not start \(server): \(String(cString: strerror(errno)))"))
     }
 }

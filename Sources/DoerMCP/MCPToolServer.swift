@@ -8,6 +8,7 @@ public import MCP
 import Synchronization
 import DoerStore
 import DoerConfig
+import DoerServer
 
 /// `doer mcp`: Doer's sandbox and agent as Model Context Protocol tools over stdio.
 ///

@@ -1,0 +1,43 @@
+import DoerCore
+import DoerMCP
+import DoerRuntime
+import Foundation
+
+// `doer mcp` parses the command line and hands over to this program (exec: the MCP client's
+// stdin and stdout are this process's own) with the options it was given:
+//   doer-mcp [--apply] [--max-iterations N] [--scripted-model PATH]
+// The options are declared once, in `doer mcp`, for its help, man page and completions; so this
+// program does not use ArgumentParser (which would also make the man page plugin run it).
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("doer mcp: error: \(message)\n".utf8))
+    exit(2)
+}
+
+var apply = false
+var maxIterations = 6
+var scriptedModel: String?
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--apply":
+        apply = true
+    case "--max-iterations":
+        guard let value = arguments.popFirst(), let number = Int(value), number > 0 else { fail("--max-iterations needs a positive number") }
+        maxIterations = number
+    case "--scripted-model":
+        guard let value = arguments.popFirst() else { fail("--scripted-model needs a path") }
+        scriptedModel = value
+    default:
+        fail("unknown argument '\(argument)'; start the server with `doer mcp` (see `doer mcp --help`)")
+    }
+}
+
+let tools: MCPToolServer
+do {
+    let runtime = try Runtime(options: RuntimeOptions(scriptedModel: RuntimeOptions.scriptedModel(scriptedModel)))
+    tools = try MCPToolServer(runtime: runtime, maxIterations: maxIterations, applyChanges: apply)
+} catch {
+    fail(String(describing: error))
+}
+try await tools.runStdio()
