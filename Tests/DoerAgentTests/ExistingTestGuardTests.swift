@@ -12,6 +12,15 @@ struct ExistingTestGuardTests {
         let added = userTest + "\n\ndef test_more():\n    assert add(0, 0) == 0\n"
         #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: added, task: "fix add") == nil)
         let importAdded = "import pytest\n" + userTest
+        let namesAdded = userTest.replacingOccurrences(of: "from calc import add", with: "from calc import add, sub")
+            + "\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
+        #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: namesAdded, task: "add sub") == nil,
+                "a name added to an import line")
+        let otherModule = userTest.replacingOccurrences(of: "from calc import add", with: "from fake import add")
+        #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: otherModule, task: "fix add") != nil,
+                "the same name from elsewhere is a change")
+        let nameDropped = userTest.replacingOccurrences(of: "from calc import add", with: "from calc import sub")
+        #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: nameDropped, task: "fix add") != nil)
         #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: importAdded, task: "fix add") == nil)
         let changed = userTest.replacingOccurrences(of: "== 5", with: "== 6")
         #expect(ExistingTestGuard.refusal(path: "test_calc.py", original: userTest, new: changed, task: "fix add")?.contains("Doer kept test_calc.py") == true)
