@@ -208,10 +208,10 @@ swift_build() {
 
 if [ "$scope" = demo ]; then
   # The demo runs what `make install` installs: the release build.
-  step "building doer (swift build -c release --static-swift-stdlib; the first build takes several minutes)"
-  swift_build release --static-swift-stdlib --product doer
-  swift_build release --static-swift-stdlib --product doer-sandbox-init
-  swift_build release --static-swift-stdlib --product doer-mcp
+  step "building doer (swift build -c release --static-swift-stdlib, as make release does; the first build takes several minutes)"
+  swift_build release --static-swift-stdlib -Xlinker --no-export-dynamic --product doer
+  swift_build release --static-swift-stdlib -Xlinker --no-export-dynamic --product doer-sandbox-init
+  swift_build release --static-swift-stdlib -Xlinker --no-export-dynamic --product doer-mcp
   doer=.build/release/doer
 else
   step "building doer (swift build; the first build takes several minutes)"
