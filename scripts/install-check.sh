@@ -32,9 +32,10 @@ if command -v bwrap >/dev/null 2>&1; then
   check "the installed doer runs a command in the sandbox" env -u DOER_SANDBOX_INIT "$prefix/bin/doer" sandbox -- /bin/true
   check "a link to the installed doer finds the helper too" env -u DOER_SANDBOX_INIT "$link_dir/doer" sandbox -- /bin/true
 fi
-# `doer mcp` hands over to the doer-mcp beside it: a client's initialize is answered.
+# `doer mcp` hands over to the doer-mcp beside it: a client's initialize is answered. The
+# client keeps its end open a moment, as a client waiting for an answer does.
 mcp_hello='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"install-check","version":"1"}}}'
-check "a link to the installed doer serves MCP through doer-mcp" bash -c "printf '%s\\n' '$mcp_hello' | env -u DOER_MCP timeout 20 '$link_dir/doer' mcp | grep -q '\"serverInfo\"'"
+check "a link to the installed doer serves MCP through doer-mcp" bash -c "(printf '%s\\n' '$mcp_hello'; sleep 3) | env -u DOER_MCP timeout 20 '$link_dir/doer' mcp | grep -q '\"serverInfo\"'"
 rm -rf "$link_dir"
 
 # A file changed after the install is kept by uninstall, and said so.
