@@ -64,6 +64,14 @@ struct RepositoryReportTests {
             """
         #expect(RepositoryBenchmark.evidenceSources(inJSONLines: lines) == ["request-examples", "model-tests"])
         #expect(RepositoryBenchmark.evidenceSources(inJSONLines: "{\"done\":{}}\nnot json") == nil)
+        // As `doer exec --json` writes them: one flat object per event.
+        let flat = """
+            {"type":"plan","steps":[]}
+            {"command":"c","failedBefore":[],"kind":"red-green","passedAfter":[],"sources":["model-tests"],"summary":"s","type":"evidence","verified":true}
+            {"outcome":"passed","type":"done"}
+            """
+        #expect(RepositoryBenchmark.evidenceSources(inJSONLines: flat) == ["model-tests"])
+        #expect(RepositoryBenchmark.evidenceSources(inJSONLines: "{\"type\":\"evidence\",\"kind\":\"none\"}") == [])
         // A record written before sources were kept has none.
         #expect(RepositoryBenchmark.evidenceSources(inJSONLines: "{\"evidence\":{\"_0\":{\"kind\":\"none\"}}}") == [])
     }

@@ -103,11 +103,14 @@ public struct RepositoryBenchmark: Sendable {
     }
 
     /// Whose tests went red to green in the run's last evidence event (`request-examples`,
-    /// `workspace-tests`, `model-tests`), when it had one.
+    /// `workspace-tests`, `model-tests`), when it had one. `doer exec --json` writes events
+    /// flat (`{"type": "evidence", "sources": […], …}`); the encoded event's own nesting
+    /// (`{"evidence": {"_0": {…}}}`, as sessions store it) is read too.
     static func evidenceSources(inJSONLines output: String) -> [String]? {
         for line in output.split(separator: "\n").reversed() {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let evidence = object["evidence"] as? [String: Any] else { continue }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            if object["type"] as? String == "evidence" { return object["sources"] as? [String] ?? [] }
+            guard let evidence = object["evidence"] as? [String: Any] else { continue }
             let record = (evidence["_0"] as? [String: Any]) ?? evidence
             return record["sources"] as? [String] ?? []
         }
