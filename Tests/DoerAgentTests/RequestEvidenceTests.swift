@@ -103,14 +103,16 @@ struct RequestEvidenceTests {
         #expect(second.contains("`mean([1, 2, 3])` returned 2.0 before the change and now returns 2"), "\(second)")
     }
 
+    /// The project with a test of its own for `spread`, and a change to `stats.py` that fixes nothing.
+    static var projectWithTest: [String: String] { project.merging(["test_spread.py": "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n"]) { $1 } }
+    static let cosmetic = "def mean(values):\n    return sum(values) / len(values)  # average\n\n\ndef spread(values):\n    return max(values) - max(values)\n"
+
     @Test("a rewrite of the workspace's own test is refused as it happens, and the test stays the user's")
     func rewroteExistingTest() async throws {
-        var files = project
-        files["test_spread.py"] = "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n"
+        let files = Self.projectWithTest
         let ws = try AgentWorkspace(files: files)
         let weakened = "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 0\n"
-        let cosmetic = "def mean(values):\n    return sum(values) / len(values)  # average\n\n\ndef spread(values):\n    return max(values) - max(values)\n"
-        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": cosmetic, "test_spread.py": weakened])]])
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": Self.cosmetic, "test_spread.py": weakened])]])
         let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, maxIterations: 2, approval: .never)
         #expect(summary.outcome != .passed, "\(summary.message)")
         #expect(ws.read("test_spread.py") == files["test_spread.py"], "the user's test is untouched")
@@ -120,13 +122,11 @@ struct RequestEvidenceTests {
 
     @Test("a change that passes only because of lines it added to the workspace's own test is unverified")
     func editedExistingTest() async throws {
-        var files = project
-        files["test_spread.py"] = "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n"
+        let files = Self.projectWithTest
         let ws = try AgentWorkspace(files: files)
         // Only adds lines, so it is written; the module-level rebinding makes the old test pass.
         let shadowed = files["test_spread.py"]! + "\n\nspread = lambda values: 4\n"
-        let cosmetic = "def mean(values):\n    return sum(values) / len(values)  # average\n\n\ndef spread(values):\n    return max(values) - max(values)\n"
-        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": cosmetic, "test_spread.py": shadowed])]])
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": Self.cosmetic, "test_spread.py": shadowed])]])
         let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .never)
         #expect(summary.outcome == .unverified, "\(summary.message)")
         #expect(summary.message.contains("workspace's own tests or their configuration changed (test_spread.py)"), "\(summary.message)")
