@@ -27,7 +27,7 @@ struct HollowPassTests {
         let model = ScriptedModel(replies: [0: [
             Replies.files(["test_more.py": "from stats import mean\n\n\ndef test_two():\n    assert mean([2, 4]) == 3\n"]),
             Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest]),
-        ]])
+        ], Replies.independentWriter: [Replies.spreadCheck]])
         let (events, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
         #expect(asked(model, "you changed only tests"), "the second turn says why the pass did not count")
         #expect(summary.outcome == .passed, "\(summary.message)")
@@ -42,7 +42,7 @@ struct HollowPassTests {
         let model = ScriptedModel(replies: [0: [
             Replies.files(["stats.py": fixedStats]),
             Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest]),
-        ]])
+        ], Replies.independentWriter: [Replies.spreadCheck]])
         let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
         #expect(asked(model, "passed before your change too"))
         #expect(summary.outcome == .passed, "\(summary.message)")
@@ -66,6 +66,7 @@ struct HollowPassTests {
         let model = ScriptedModel(replies: [
             0: [Replies.files(["test_more.py": "from stats import mean\n\n\ndef test_two():\n    assert mean([2, 4]) == 3\n"])],
             1: [Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest])],
+            Replies.independentWriter: [Replies.spreadCheck],
         ])
         let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, candidates: 2, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
@@ -79,7 +80,8 @@ struct HollowPassTests {
             "stats.py": project["stats.py"]!,
             "tests/test_stats.py": project["test_stats.py"]!,
         ])
-        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest])]])
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixedStats, "test_spread.py": spreadTest])],
+                                            Replies.independentWriter: [Replies.spreadCheck]])
         let (events, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
         let evidence = try #require(events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last)
@@ -112,7 +114,7 @@ struct InventedNameTests {
         let model = ScriptedModel(replies: [0: [
             Replies.files(["stats.py": inventedHelper, "test_spread_range.py": inventedTest]),
             Replies.files(["stats.py": fixed, "test_spread.py": spreadTest]),
-        ]])
+        ], Replies.independentWriter: [Replies.spreadCheck]])
         let (events, summary) = try await AgentHarness.run(model, task: task, in: ws, maxIterations: 4, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
         let evidence = try #require(events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last)

@@ -142,7 +142,7 @@ struct ChangeEvidenceEventTests {
         let model = ScriptedModel(replies: [0: [Replies.files([
             "stats.py": Self.fixed,
             "test_spread.py": "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n",
-        ])]])
+        ])], Replies.independentWriter: [Replies.spreadCheck]])
         let (events, summary) = try await AgentHarness.run(model, task: "spread in stats.py is wrong: it should be the largest value minus the smallest; fix it",
                                                            in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
@@ -152,9 +152,10 @@ struct ChangeEvidenceEventTests {
         #expect(evidence.passedAfter == evidence.failedBefore)
         #expect(evidence.before?.failed == 1)
         #expect(evidence.command.contains("pytest"))
-        // The red test is the model's own: the record and the words say so.
-        #expect(evidence.sources == [.modelTests])
-        #expect(evidence.summary.contains("only tests the model wrote"), "\(evidence.summary)")
+        // The red test is the model's own, backed by one written apart from the code: the record and the words say so.
+        #expect(evidence.sources == [.modelTests, .independentTest])
+        #expect(evidence.summary.contains("the tests are the model's own, and a test of the request written apart from the code agrees"),
+                "\(evidence.summary)")
         // It comes before the change is applied, and it survives the JSON the frontends and the store read.
         let evidenceIndex = try #require(events.firstIndex { if case .evidence = $0 { true } else { false } })
         let appliedIndex = try #require(events.firstIndex { if case .changesApplied = $0 { true } else { false } })

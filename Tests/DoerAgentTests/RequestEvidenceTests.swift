@@ -62,7 +62,7 @@ struct RequestEvidenceTests {
         let model = ScriptedModel(replies: [0: [Replies.files([
             "stats.py": fixedStats,
             "test_spread.py": "from stats import spread\n\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n",
-        ])]])
+        ])], Replies.independentWriter: [Replies.spreadCheck]])
         let (_, summary) = try await AgentHarness.run(model, task: Self.task, in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
         #expect(summary.applied)

@@ -82,4 +82,10 @@ enum Replies {
     static let test = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n    assert add(-1, 1) == 0\n"
     static let wrong = "def add(a, b):\n    return a - b\n"
     static let right = "def add(a, b):\n    return a + b\n"
+
+    /// The candidate number the scripted model sees for the writer of the test a pass shown
+    /// only by the model's own tests must also pass (`IndependentTest`: the run's seed less 2000).
+    static let independentWriter = -2
+    /// That writer's test of "spread is the largest value minus the smallest".
+    static let spreadCheck = Replies.files(["test_spread_check.py": "from stats import spread\n\n\ndef test_largest_minus_smallest():\n    assert spread([2, 9, 4]) == 7\n"])
 }

@@ -19,7 +19,7 @@ private let task = "spread in stats.py is wrong: it should be the largest value 
 struct TestConfigurationTests {
     private func run(_ files: [String: String]) async throws -> (RunSummary, AgentWorkspace) {
         let ws = try AgentWorkspace(files: project)
-        let model = ScriptedModel(replies: [0: [Replies.files(files)]])
+        let model = ScriptedModel(replies: [0: [Replies.files(files)], Replies.independentWriter: [Replies.spreadCheck]])
         let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, maxIterations: 3, approval: .never)
         return (summary, ws)
     }

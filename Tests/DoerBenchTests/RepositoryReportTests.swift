@@ -4,9 +4,13 @@ import Testing
 
 @Suite("bench repo: verdicts and resuming a long run")
 struct RepositoryReportTests {
-    private func verdict(_ task: String, exit: Int32, hidden: Bool, suite: Bool = true, outcome: String? = nil) -> RepositoryVerdict {
-        RepositoryVerdict(task: task, project: "p", kind: .bug, result: RepositoryVerdict.judge(exitCode: exit, hiddenPassed: hidden, suitePassed: suite),
-                          exitCode: exit, outcome: outcome, hiddenPassed: hidden, suitePassed: suite, seconds: 10, detail: "")
+    private func verdict(_ task: String, exit: Int32, hidden: Bool, suite: Bool = true, outcome: String? = nil,
+                         evidence: [String]? = nil) -> RepositoryVerdict {
+        var verdict = RepositoryVerdict(task: task, project: "p", kind: .bug,
+                                        result: RepositoryVerdict.judge(exitCode: exit, hiddenPassed: hidden, suitePassed: suite),
+                                        exitCode: exit, outcome: outcome, hiddenPassed: hidden, suitePassed: suite, seconds: 10, detail: "")
+        verdict.evidence = evidence
+        return verdict
     }
 
     private func scratch() throws -> URL {
@@ -82,9 +86,13 @@ struct RepositoryReportTests {
             verdict("a", exit: 0, hidden: true, outcome: "passed"),
             verdict("b", exit: 0, hidden: false, outcome: "passed"),
             verdict("c", exit: 2, hidden: false, outcome: "unverified"),
+            verdict("d", exit: 0, hidden: true, outcome: "passed", evidence: ["model-tests"]),
+            verdict("e", exit: 0, hidden: true, outcome: "passed", evidence: ["model-tests", "independent-test"]),
         ])
         #expect(report.count(.falseSuccess) == 1)
-        #expect(report.summary.contains("solved 1 of 3"))
+        #expect(report.summary.contains("claimed on the model's own tests only 1,"))
+        #expect(report.summary.contains("on the model's own backed by a test written apart 1,"))
+        #expect(report.summary.contains("solved 3 of 5"))
         #expect(report.summary.contains("false successes 1"))
         #expect(report.summary.contains("unverified 1"))
     }

@@ -112,8 +112,11 @@ public struct Agent: Sendable {
         }
 
         let budget = Budget(meter: meter, tokens: configuration.tokenBudget, seconds: configuration.timeBudgetSeconds, started: started)
+        let independent = IndependentTest.applies(to: strategy)
+            ? IndependentTest(task: task, workspace: workspace, strategy: strategy, provider: MeteredProvider(provider, meter: meter),
+                              sandbox: sandbox, configuration: configuration, repository: repository) : nil
         let requestEvidence = RequestEvidence(task: task, workspace: workspace, strategy: strategy, sandbox: sandbox,
-                                              configuration: configuration)
+                                              configuration: configuration, independent: independent)
         var race = await race(task: task, strategy: strategy, plan: written, resumed: resumed, instructions: instructions,
                               copies: copies, repository: repository, configuration: effective, meter: meter, budget: budget,
                               evidence: requestEvidence, originalFiles: files, emit: emit)

@@ -24,6 +24,26 @@ enum PromptBuilder {
         `Files: name1, name2` naming the files to create or change. Do not write code.
         """
 
+    /// For `IndependentTest`: a test of the request from a conversation that never sees a
+    /// candidate's change, so it is a second reading of the request, not an echo of the code.
+    static let independentTestSystem = """
+        You write tests. A developer asked for a change to a code base; you see the request and the \
+        code as it is now, before the change. Write one pytest file that checks what the request asks \
+        for: its tests must fail on the code as it is now and pass once the request is done. Take every \
+        expected value from what the request, the docstrings and the comments state, or work it out step \
+        by step from them; assert nothing you are unsure of. Test only what the request is about. Reply \
+        with the whole file in one code block and nothing else.
+        """
+
+    static func independentTestRequest(_ task: String, path: String, imports: String, files: String, problem: String?) -> String {
+        var text = "Request:\n\(task)\n\nThe test file will be \(path).\n"
+        if !imports.isEmpty { text += "\nThe project's tests import its code like this:\n```python\n\(imports)\n```\n" }
+        if !files.isEmpty { text += "\nThe code as it is now:\n" + files + "\n" }
+        if let problem { text += "\nA test written before could not be used: \(problem). Write a better one.\n" }
+        text += "\nReply with ```file \(path)."
+        return text
+    }
+
     static func planningRequest(_ task: String, files: [String], strategy: TestStrategy) -> String {
         var text = "Task:\n\(task)\n"
         let shown = files.filter { !$0.hasPrefix(".") && !$0.contains("/.") }.prefix(40)

@@ -13,6 +13,8 @@ struct RequestEvidence {
     let strategy: TestStrategy
     let sandbox: any Sandbox
     let configuration: AgentConfiguration
+    /// Puts a pass shown only by the model's own tests to a test written apart from its code.
+    var independent: IndependentTest? = nil
 
     /// What was found, and when the shortfall is one the model can mend in another turn
     /// (not a test run that could not happen), what to tell it.
@@ -123,11 +125,15 @@ struct RequestEvidence {
                                    + "Code that calls it relies on that. Make the change the request asks for without losing what the code "
                                    + "did before; if the fault is in a function this one calls, fix it there.")
             }
-            return Finding(evidence: ChangeEvidence(kind: .redGreen, verified: true, failedBefore: failed, passedAfter: failed, before: run.report,
-                                  command: command, summary: "\(red) failed on the workspace as it was and pass with the change"
-                                    + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")")
-                                    + (sources == [.modelTests] ? "; only tests the model wrote show it, no example of the request's or test of the project's" : ""),
-                                  sources: sources))
+            var evidence = ChangeEvidence(kind: .redGreen, verified: true, failedBefore: failed, passedAfter: failed, before: run.report,
+                                          command: command, summary: "\(red) failed on the workspace as it was and pass with the change"
+                                            + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")"),
+                                          sources: sources)
+            if sources == [.modelTests], Self.hadCode(originalFiles), let independent {
+                return await corroborate(evidence, by: independent, winner: winner, failed: failed)
+            }
+            if sources == [.modelTests] { evidence.summary += "; only tests the model wrote show it, no example of the request's or test of the project's" }
+            return Finding(evidence: evidence)
         }
         if Self.asksForRefactor(task) {
             // The existing suite is the specification only as far as it reaches: what it does
@@ -156,6 +162,34 @@ struct RequestEvidence {
                        repair: "The tests pass, but they passed before your change too, so none of them shows the request was done. "
                            + "Add a test that checks what the request asks for — it must fail on the code as it was and pass with your change — "
                            + "and keep the change that makes it pass.")
+    }
+
+    /// A pass only the model's own tests show, in a project: its code and its tests come from
+    /// one reading of the request, so a test written apart from the code must agree
+    /// (`IndependentTest`). Disagreeing, the candidate is told and may mend its code.
+    private func corroborate(_ evidence: ChangeEvidence, by independent: IndependentTest, winner: WorkspaceCopy,
+                             failed: [String]) async -> Finding {
+        let folder = failed.first.map { (CrossCheck.file(of: $0) as NSString).deletingLastPathComponent } ?? ""
+        let own = "only the model's own tests went from red to green"
+        switch await independent.judge(winner: winner, folder: folder) {
+        case .agrees(let ids):
+            var agreed = evidence
+            agreed.sources = [.modelTests, .independentTest]
+            agreed.summary += "; the tests are the model's own, and a test of the request written apart from the code agrees "
+                + "(\(ids.count) of its test(s) failed on the workspace as it was and pass with the change)"
+            return Finding(evidence: agreed)
+        case .disagrees(let failures):
+            let shown = FailureTrimmer.trim(failures, maxLines: 12, maxCharacters: 1500)
+            return Finding(evidence: unverified(own + ", and a test of the request written apart from the code fails with the change: "
+                                                + (shown.split(separator: "\n").first.map(String.init) ?? shown), before: evidence.before),
+                           repair: "The tests pass, but only your own tests show the request done, and a test of the request written "
+                               + "apart from your code, from the request and the code as it was, fails with your change:\n" + shown
+                               + "\nOne of the two readings of the request is wrong. Read the request and the docstrings again and work out "
+                               + "the expected values step by step. If your code is wrong, fix it and your tests. That test is not yours to change.")
+        case .unavailable(let why):
+            return Finding(evidence: unverified(own + ", and no test of the request written apart from the code could confirm it (\(why))",
+                                                before: evidence.before))
+        }
     }
 
     /// Inputs the change stopped answering (see `BehaviourProbe`): asked once a test has

@@ -21,7 +21,7 @@ public struct RepositoryVerdict: Sendable, Codable, Hashable {
     /// The run's outcome as Doer reported it (`passed`, `unverified`, `failed`…), when it got that far.
     public var outcome: String?
     /// Whose tests went red to green when Doer claimed evidence (`request-examples`,
-    /// `workspace-tests`, `model-tests`); nil when the run had no evidence event.
+    /// `workspace-tests`, `model-tests`, `independent-test`); nil when the run had no evidence event.
     public var evidence: [String]?
     public var hiddenPassed: Bool
     public var suitePassed: Bool
@@ -82,9 +82,14 @@ public struct RepositoryReport: Sendable, Codable {
         return lines.joined(separator: "\n")
     }
 
+    private func claimed(on sources: [String]) -> Int {
+        verdicts.filter { $0.exitCode == 0 && $0.evidence == sources }.count
+    }
+
     public var summary: String {
         "\(model), \(candidates) candidate(s): solved \(count(.solved)) of \(verdicts.count), false successes \(count(.falseSuccess)), "
-            + "unverified \(unverified), claimed on the model's own tests only \(verdicts.filter { $0.exitCode == 0 && $0.evidence == ["model-tests"] }.count), "
+            + "unverified \(unverified), claimed on the model's own tests only \(claimed(on: ["model-tests"])), "
+            + "on the model's own backed by a test written apart \(claimed(on: ["model-tests", "independent-test"])), "
             + "fixed but not claimed \(count(.unclaimedFix)), median \(String(format: "%.0f", medianSeconds)) s per task"
     }
 }

@@ -13,11 +13,14 @@ public struct ChangeEvidence: Sendable, Hashable, Codable {
     /// Who wrote a test that went from red to green: the user (the request's or the
     /// documentation's examples, which Doer turns into tests), the project (the workspace's
     /// own tests), or the model. Only the first two say what was asked without the model's
-    /// reading of it.
+    /// reading of it; a second reading, apart from the code, backs the model's.
     public enum Source: String, Sendable, Hashable, Codable {
         case requestExamples = "request-examples"
         case workspaceTests = "workspace-tests"
         case modelTests = "model-tests"
+        /// A test of the request the model wrote apart from any candidate's code, seeing only
+        /// the request and the code as it was; it backs a pass the model's own tests show.
+        case independentTest = "independent-test"
     }
 
     public var kind: Kind

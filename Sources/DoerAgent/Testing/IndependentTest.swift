@@ -1,0 +1,215 @@
+import DoerCore
+import DoerModels
+import DoerSandbox
+import Foundation
+
+/// A second reading of the request, written apart from every candidate's code.
+///
+/// A pass whose only red → green tests are the model's own shows that the model's code
+/// agrees with the model's tests: both come from one conversation and one reading of the
+/// request. A small model often reads it wrong in both — a human-readable list joined as
+/// `'apple,bananaand cherry'`, and a test asserting exactly that. So such a pass must also
+/// pass a test the model writes in a fresh conversation that sees the request and the code
+/// as it was, never a candidate's change; that test must fail on the code as it was, or it
+/// shows nothing. It is written once per run and shared by the candidates. A test that
+/// shows nothing (it passes on the old code, or does not import) is asked for once more,
+/// with the reason; past that, the pass stays unproven.
+///
+/// Only for pytest: its report names each test, so "red before" and "green after" are read
+/// test by test.
+actor IndependentTest {
+    enum Verdict: Equatable {
+        /// The winner passes the test, which failed on the code as it was (its failing ids).
+        case agrees([String])
+        /// The winner fails it: the report's failure lines.
+        case disagrees(String)
+        /// No test that shows anything could be had: why.
+        case unavailable(String)
+    }
+
+    let task: String
+    let workspace: URL
+    let strategy: TestStrategy
+    let provider: any ModelProvider
+    let sandbox: any Sandbox
+    let configuration: AgentConfiguration
+    let repository: RepositoryContext?
+    /// Model calls this test may take: the first writing and one rewrite.
+    static let attempts = 2
+
+    /// The test being written, or written: candidates that pass at once share it.
+    private var current: Task<String?, Never>?
+    private var attemptsMade = 0
+    /// Why the last test showed nothing, for the next writer and the verdict.
+    private var lastProblem: String?
+
+    init(task: String, workspace: URL, strategy: TestStrategy, provider: any ModelProvider, sandbox: any Sandbox,
+         configuration: AgentConfiguration, repository: RepositoryContext?) {
+        self.task = task
+        self.workspace = workspace
+        self.strategy = strategy
+        self.provider = provider
+        self.sandbox = sandbox
+        self.configuration = configuration
+        self.repository = repository
+    }
+
+    static func applies(to strategy: TestStrategy) -> Bool { strategy.kind == .pytest }
+
+    /// Judges the winner's copy: the test goes in `folder` (where the winner's own passing
+    /// test is, so it imports the code the way that one does), runs on the workspace as it
+    /// was and on the winner. Candidates that pass at once wait for one another here, so the
+    /// test is written once.
+    func judge(winner: WorkspaceCopy, folder: String) async -> Verdict {
+        let path = Self.path(in: folder, avoiding: Set(winner.files()))
+        while let content = await test(path: path) {
+            if Task.isCancelled { return .unavailable("cancelled") }
+            switch await run(content, at: path, winner: winner) {
+            case .judged(let verdict):
+                return verdict
+            case .unusable(let why):
+                lastProblem = why
+                current = nil
+            }
+        }
+        return .unavailable(lastProblem ?? "no test was written")
+    }
+
+    /// The shared test, written on first use; nil once every attempt is spent.
+    private func test(path: String) async -> String? {
+        while true {
+            if let current {
+                if let content = await current.value { return content }
+                self.current = nil
+            }
+            guard attemptsMade < Self.attempts, !Task.isCancelled else { return nil }
+            attemptsMade += 1
+            let writing = Task { await self.write(path: path) }
+            current = writing
+            if let content = await writing.value { return content }
+            if current == writing { current = nil }
+        }
+    }
+
+    /// `tests/test_request_check.py`, or with a number when the workspace has that name.
+    static func path(in folder: String, avoiding taken: Set<String>) -> String {
+        let prefix = folder.isEmpty ? "" : folder + "/"
+        var name = prefix + "test_request_check.py"
+        var number = 2
+        while taken.contains(name) {
+            name = prefix + "test_request_check_\(number).py"
+            number += 1
+        }
+        return name
+    }
+
+    // MARK: - Writing
+
+    private func write(path: String) async -> String? {
+        let before: WorkspaceCopy
+        do {
+            before = try WorkspaceCopy(copying: workspace, stagingRoot: configuration.stagingRoot)
+        } catch {
+            lastProblem = "could not copy the workspace: \(error.description)"
+            return nil
+        }
+        defer { before.discard() }
+        let budget = ContextBudget(window: configuration.contextWindow ?? provider.contextWindow, reply: configuration.maxTokensPerTurn)
+        let imports = Self.importExample(in: before, near: path)
+        let bare = PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: "", problem: lastProblem)
+        let room = budget.remaining(after: TokenEstimate.tokens([.system(PromptBuilder.independentTestSystem), .user(bare)]))
+        let files = await repository?.files(of: before, hiding: [], tokens: room).text ?? ""
+        let request = ModelRequest(
+            messages: [.system(PromptBuilder.independentTestSystem),
+                       .user(PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: files, problem: lastProblem))],
+            temperature: 0, seed: configuration.seed &- 2000 &- attemptsMade, maxTokens: configuration.maxTokensPerTurn)
+        guard let reply = try? await provider.complete(request) else {
+            lastProblem = "the model did not answer"
+            return nil
+        }
+        guard let content = Self.testFile(in: reply.text, path: path) else {
+            lastProblem = "the reply held no test file with a test function"
+            return nil
+        }
+        return content
+    }
+
+    /// The test file of a reply: the block written to `path`, or else the one Python test
+    /// file it writes (under any name), or a bare Python block.
+    static func testFile(in reply: String, path: String) -> String? {
+        let writes = ActionParser(targetFile: path).parse(reply).actions.compactMap { action -> (path: String, content: String)? in
+            if case .writeFile(let written, let content) = action, written.hasSuffix(".py") { return (written, content) }
+            return nil
+        }
+        let chosen = writes.first { $0.path == path } ?? (writes.count == 1 ? writes[0] : writes.first { TestFiles.isTest($0.path) })
+        guard let content = chosen?.content, content.contains("def test") else { return nil }
+        return content
+    }
+
+    /// The import lines of a test the workspace already has, nearest to `path` first, so
+    /// the writer imports the code the way the project's tests do.
+    static func importExample(in copy: WorkspaceCopy, near path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        let tests = copy.files().filter { TestStrategy.isPythonTest($0) }
+            .sorted { ($0.hasPrefix(folder) ? 0 : 1, $0) < ($1.hasPrefix(folder) ? 0 : 1, $1) }
+        for test in tests.prefix(5) {
+            guard let text = copy.read(test) else { continue }
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { $0.hasPrefix("import ") || $0.hasPrefix("from ") }.prefix(8)
+            if !lines.isEmpty { return "# " + test + "\n" + lines.joined(separator: "\n") }
+        }
+        return ""
+    }
+
+    // MARK: - Running
+
+    private enum RunResult {
+        case judged(Verdict)
+        case unusable(String)
+    }
+
+    private func run(_ content: String, at path: String, winner: WorkspaceCopy) async -> RunResult {
+        guard let before = await outcome(of: content, at: path, copying: workspace),
+              let after = await outcome(of: content, at: path, copying: winner.directory) else {
+            return .judged(.unavailable("the test of the request could not be run"))
+        }
+        let file = path
+        let onlyCollectionErrors = { (outcome: Outcome) in
+            outcome.result.passed.isEmpty && !outcome.result.failed.isEmpty && outcome.result.failed.allSatisfy { $0 == file }
+        }
+        if onlyCollectionErrors(before) && onlyCollectionErrors(after) {
+            return .unusable("the test file did not run, on the code as it was nor with the change:\n" + before.failures)
+        }
+        if before.result.failed.isEmpty {
+            return .unusable("every test passed on the code as it is now, so none of them tests what the request asks for")
+        }
+        if !after.result.failed.isEmpty || after.result.passed.isEmpty {
+            return .judged(.disagrees(after.failures.isEmpty ? "no test passed" : after.failures))
+        }
+        return .judged(.agrees(before.result.failed.sorted()))
+    }
+
+    private struct Outcome {
+        var result: CrossCheck.Outcome
+        /// The report's FAILED and ERROR lines, with why.
+        var failures: String
+    }
+
+    /// The test alone, on a throw-away copy of `directory`; nil when the run did not finish.
+    private func outcome(of content: String, at path: String, copying directory: URL) async -> Outcome? {
+        guard let copy = try? WorkspaceCopy(copying: directory, stagingRoot: configuration.stagingRoot) else { return nil }
+        defer { copy.discard() }
+        guard (try? copy.write(path, content)) != nil else { return nil }
+        let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-rA",
+                       "--continue-on-collection-errors", path]
+        let environment = strategy.environment.merging(["COLUMNS": "1000"]) { $1 }
+        guard let result = try? await sandbox.run(ExecutionRequest(command: command, workspace: copy.directory, environment: environment,
+                                                                   limits: configuration.limits, applyChanges: false)),
+              !result.timedOut, result.termination == .exited(0) || result.termination == .exited(1) else { return nil }
+        let output = result.stdout.text + "\n" + result.stderr.text
+        let failures = output.split(separator: "\n")
+            .filter { $0.hasPrefix("FAILED ") || $0.hasPrefix("ERROR ") || $0.hasPrefix("E ") }
+            .prefix(12).map { String($0.prefix(400)) }.joined(separator: "\n")
+        return Outcome(result: CrossCheck.outcome(of: output), failures: failures)
+    }
+}
