@@ -73,9 +73,12 @@ final class DiskUsageWatch: @unchecked Sendable {
             added += view.addedBytes()
         }
         if !scannedPaths.isEmpty {
-            let started = ContinuousClock.now
+            // The scan's cost is the CPU it took, not the time it spanned: on a busy machine the
+            // thread waits for a core mid-scan, and counting that wait would space the next
+            // scans out just when the run's writes are least watched.
+            let started = Self.threadCPUTime()
             let measured = scan()
-            lastScanCost = ContinuousClock.now - started
+            lastScanCost = Self.threadCPUTime() - started
             if measured.tooDeep && !baselineTooDeep {
                 exceededReason = exceededReason ?? "it nested folders deeper than \(DiskUsageScan.maximumDepth) levels, which cannot be measured"
             }
@@ -103,7 +106,7 @@ final class DiskUsageWatch: @unchecked Sendable {
     /// How long until the next check. A mount alone is cheap to look at. Scans come sooner
     /// the less room is left: never later than a writer at `fastestWriter` would need to
     /// fill what is left, nor than the run, at its own pace, would need to fill half of it;
-    /// never sooner than four times a scan's own cost (at most a fifth of a core).
+    /// never sooner than four times a scan's own CPU time (at most a fifth of a core).
     var nextInterval: Duration {
         guard !scannedPaths.isEmpty else { return Self.mountInterval }
         let remaining = Double(max(0, limit - addedBytes))
@@ -119,6 +122,13 @@ final class DiskUsageWatch: @unchecked Sendable {
     /// Bytes per second a run may be assumed to write to the host's page cache at most.
     static let fastestWriter: Double = 2 * Double(1 << 30)
     static let shortestScanInterval: Duration = .milliseconds(1)
+
+    /// CPU time this thread has used (user and system, as a scan's syscalls are system time).
+    static func threadCPUTime() -> Duration {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+    }
 
     private func scan() -> DiskUsageScan {
         var total = DiskUsageScan()
