@@ -104,6 +104,20 @@ struct IndependentTestTests {
         #expect(!summary.applied && ws.read("stats.py") == project["stats.py"])
     }
 
+    @Test("a test the model adds to the project's own test file is the model's: it needs the test written apart too")
+    func addedToTheProjectsFile() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let extended = project["test_stats.py"]! + "\n\ndef test_spread():\n    assert spread([1, 5, 3]) == 4\n"
+        let withImport = extended.replacingOccurrences(of: "from stats import mean", with: "from stats import mean, spread")
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": offByOne, "test_stats.py": withImport.replacingOccurrences(of: "== 4", with: "== 5")])],
+                                            Replies.independentWriter: [Replies.spreadCheck]])
+        let (events, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
+        #expect(writerRequests(model).count == 1)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(!summary.applied && ws.read("stats.py") == project["stats.py"])
+        #expect(evidence(events)?.verified == false)
+    }
+
     @Test("evidence the user or the project gave needs no second reading: no test is written apart")
     func statedExampleNeedsNone() async throws {
         let ws = try AgentWorkspace(files: project)

@@ -189,8 +189,17 @@ struct ChangeEvidenceEventTests {
     func evidenceSources() {
         let sources = RequestEvidence.sources(
             of: ["test_doer_examples.py::test_example_1", "tests/test_core.py::test_a", "test_new.py::test_b", "test_doer_examples.py::test_example_2"],
-            generated: ["test_doer_examples.py"], originalFiles: ["tests/test_core.py", "core.py"])
+            generated: ["test_doer_examples.py"], originalFiles: ["tests/test_core.py", "core.py"],
+            original: { $0 == "tests/test_core.py" ? "def test_a():\n    assert core.a()\n" : nil })
         #expect(sources == [.requestExamples, .workspaceTests, .modelTests])
+        // A test the model added to a test file the workspace had is the model's, not the project's.
+        let added = RequestEvidence.sources(of: ["tests/test_core.py::test_new", "tests/test_core.py::TestCore::test_b[2-3]"],
+                                            generated: [], originalFiles: ["tests/test_core.py"],
+                                            original: { _ in "class TestCore:\n    def test_a(self):\n        pass\n\ndef test_newer():\n    pass\n" })
+        #expect(added == [.modelTests])
+        #expect(RequestEvidence.defines("tests/test_core.py::TestCore::test_a", in: "class TestCore:\n    def test_a(self):\n        pass\n"))
+        #expect(RequestEvidence.defines("t.py::test_x[1]", in: "async def test_x():\n    pass\n"))
+        #expect(!RequestEvidence.defines("t.py::test_x", in: "# def test_x\ntest_x = 1\n"))
         #expect(RequestEvidence.sources(of: [], generated: [], originalFiles: []).isEmpty)
         // A runner's name without a file (node's TAP) says nothing of whose test it is.
         #expect(RequestEvidence.sources(of: ["adds numbers"], generated: [], originalFiles: ["a.test.js"]).isEmpty)

@@ -104,7 +104,8 @@ struct RequestEvidence {
             let red = run.report.failed > 0 ? "\(run.report.failed) test(s)" : "the tests"
             // The winner's run passed every test, so each that failed here passes with the change.
             let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
-            let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles))
+            let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles),
+                                       original: { WorkspaceCopy.read($0, in: workspace) })
             let hardCoded = HardCodedExamples.find(task: task, changes: code.filter { $0.path.hasSuffix(".py") }.compactMap { change in
                 winner.read(change.path).map { (old: change.kind == .added ? nil : WorkspaceCopy.read(change.path, in: workspace), new: $0) }
             })
@@ -234,19 +235,38 @@ struct RequestEvidence {
         return found
     }
 
-    /// Whose tests the failed ids are, by their file: Doer's file of the request's examples,
-    /// a test file the workspace had, or one the candidate added.
-    static func sources(of failed: [String], generated: Set<String>, originalFiles: Set<String>) -> [ChangeEvidence.Source] {
+    /// Whose tests the failed ids are: Doer's file of the request's examples, a test the
+    /// workspace had, or one the candidate wrote — in a file it added, or added to a test
+    /// file the workspace had (adding tests is allowed there, and such a test is no more the
+    /// project's than one in a new file): a test of a workspace file counts as the project's
+    /// only when its class and function are defined in the file as it was (`original`).
+    static func sources(of failed: [String], generated: Set<String>, originalFiles: Set<String>,
+                        original: (String) -> String? = { _ in nil }) -> [ChangeEvidence.Source] {
         var found: [ChangeEvidence.Source] = []
         // Only pytest's ids name their file; a name alone (node's TAP) says nothing of whose it is.
         for id in failed {
             guard let separator = id.range(of: "::") else { continue }
             let file = String(id[..<separator.lowerBound])
             let source: ChangeEvidence.Source = generated.contains(file) ? .requestExamples
-                : originalFiles.contains(file) ? .workspaceTests : .modelTests
+                : originalFiles.contains(file) && defines(id, in: original(file)) ? .workspaceTests : .modelTests
             if !found.contains(source) { found.append(source) }
         }
         return found
+    }
+
+    /// Whether `text` defines every class and function a pytest id names
+    /// (`tests/test_a.py::TestA::test_b[1-2]` → `class TestA`, `def test_b`).
+    static func defines(_ id: String, in text: String?) -> Bool {
+        guard let text else { return false }
+        let names = id.components(separatedBy: "::").dropFirst().map { name in
+            name.firstIndex(of: "[").map { String(name[..<$0]) } ?? name
+        }
+        guard !names.isEmpty else { return false }
+        return names.enumerated().allSatisfy { index, name in
+            let keyword = index == names.count - 1 ? "(async\\s+)?def" : "class"
+            let pattern = "(?m)^[ \\t]*\(keyword)\\s+\(NSRegularExpression.escapedPattern(for: name))\\b"
+            return text.range(of: pattern, options: .regularExpression) != nil
+        }
     }
 
     private struct CheckFailure: Error { var text: String }
