@@ -334,8 +334,10 @@ struct DiskLimitTests {
         // The cache outlives the run: what it holds now is what the host was left with.
         let added = DiskUsageScan.measure(cache.path).bytes - (20 << 20)
         if ProcessInfo.processInfo.environment["DOER_DISK_SLACK_VERBOSE"] != nil { print("disk slack: \(added - (16 << 20)) bytes") }
-        // Measured by scans: the slack is what the run writes between two (README).
-        #expect(added <= (16 + 64) << 20, "the cache grew by \(added >> 20) MiB under a 16 MiB limit")
+        // Measured by scans: the slack is what the run writes between two (README), a few MiB
+        // on a quiet machine; under the whole test suite's load 68 MiB was seen. The bound is
+        // for a limit that is not enforced at all, where the probe writes on to 4 GiB.
+        #expect(added <= (16 + 256) << 20, "the cache grew by \(added >> 20) MiB under a 16 MiB limit in \(Int(r.durationMs)) ms; \(r.escapeLog())")
         #expect(r.warnings.contains { $0.hasPrefix("killed: the run went over its disk limit (16m)") }, r.escapeLog())
     }
 }
@@ -389,6 +391,41 @@ struct DiskLimitMechanismTests {
         #expect(watch.exceededReason?.contains("it wrote") == true)
         #expect(DiskUsageWatch(limit: nil, view: nil, scannedPaths: [ws.url.path]) == nil)
         #expect(DiskUsageWatch(limit: 1 << 20, view: nil, scannedPaths: []) == nil)
+    }
+
+    @Test("a folder the run took the read permission off is not counted but noticed, by a host that is not root")
+    func unreadableFolder() throws {
+        let ws = try ScratchWorkspace()
+        let hidden = ws.url.appendingPathComponent("hidden")
+        try FileManager.default.createDirectory(at: hidden, withIntermediateDirectories: true)
+        try Data(repeating: 1, count: 1 << 20).write(to: ws.url.appendingPathComponent("seen"))
+        for path in [ws.url.path, hidden.path, ws.url.appendingPathComponent("seen").path] { _ = chown(path, 65534, 65534) }
+        // Scanned as a host that runs without root does: the sandbox's files are its own.
+        let watch = try #require(asUnprivileged { DiskUsageWatch(limit: 64 << 20, view: nil, scannedPaths: [ws.url.path]) })
+        let readable = asUnprivileged { DiskUsageScan.measure(ws.url.path) }
+        #expect(readable.unreadable == 0 && !readable.incomplete)
+        #expect(!asUnprivileged { watch.check() })
+
+        // What a run could do to hide what it wrote: fill a folder, then lock it.
+        try Data(repeating: 2, count: 8 << 20).write(to: hidden.appendingPathComponent("big"))
+        _ = chown(hidden.appendingPathComponent("big").path, 65534, 65534)
+        for mode in [0o000, 0o444] as [mode_t] {
+            _ = chmod(hidden.path, mode)
+            let locked = asUnprivileged { DiskUsageScan.measure(ws.url.path) }
+            #expect(locked.unreadable >= 1, "mode \(String(mode, radix: 8))")
+            #expect(locked.bytes < readable.bytes + (8 << 20), "the locked folder's contents cannot be counted")
+        }
+        #expect(asUnprivileged { watch.check() })
+        #expect(watch.exceededReason?.contains("took the read permission off") == true, "\(watch.exceededReason ?? "")")
+        _ = chmod(hidden.path, 0o755)
+
+        // A folder that already could not be read before the run is not held against it.
+        let before = try #require(asUnprivileged { DiskUsageWatch(limit: 64 << 20, view: nil, scannedPaths: [ws.url.path]) })
+        _ = chmod(hidden.path, 0o000)
+        let again = try #require(asUnprivileged { DiskUsageWatch(limit: 64 << 20, view: nil, scannedPaths: [ws.url.path]) })
+        #expect(!asUnprivileged { again.check() })
+        _ = chmod(hidden.path, 0o755)
+        _ = before
     }
 
     @Test("a view's tmpfs is sealed at the copy plus the limit, and unmounted on discard")
@@ -673,4 +710,25 @@ struct DiskLimitScanTests {
         let left = (try? FileManager.default.contentsOfDirectory(atPath: cache.path).count) ?? 0
         #expect(left < 100_000, "the run made every file it tried")
     }
+}
+
+/// Runs `body` on a thread of its own whose filesystem identity is nobody's (Linux keeps it
+/// per thread, and drops the thread's permission-bypassing capabilities with it), as a
+/// host that is not root would see the files; the rest of the process stays root.
+private func asUnprivileged<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+    typealias SetFSID = @convention(c) (UInt32) -> Int32
+    let setfsuid = unsafeBitCast(dlsym(nil, "setfsuid"), to: SetFSID.self)
+    let setfsgid = unsafeBitCast(dlsym(nil, "setfsgid"), to: SetFSID.self)
+    let result = Mutex<T?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        _ = setfsgid(65534)
+        _ = setfsuid(65534)
+        let value = body()
+        result.withLock { $0 = value }
+        done.signal()
+    }
+    thread.start()
+    done.wait()
+    return result.withLock { $0! }
 }

@@ -26,8 +26,12 @@ final class DiskUsageWatch: @unchecked Sendable {
     private let scannedDevices: Set<UInt>
     private var scanBaseline: Int64 = 0
     private var scanBaselineInodes: Int64 = 0
-    /// A workspace already nested too deep to measure cannot be held against the run.
+    /// A workspace already nested too deep to measure, or holding folders Doer cannot
+    /// read, cannot be held against the run; only what the run adds can.
     private var baselineTooDeep = false
+    private var baselineUnreadable: Int64 = 0
+    /// Bytes the scanned folders had added at the last scan that said anything.
+    private var lastScannedAdded: Int64 = 0
     private var previous: (added: Int64, at: ContinuousClock.Instant)?
     private var lastCheck: ContinuousClock.Instant = .now
     private var lastScanCost: Duration = .zero
@@ -57,6 +61,7 @@ final class DiskUsageWatch: @unchecked Sendable {
             scanBaseline = start.bytes
             scanBaselineInodes = start.inodes
             baselineTooDeep = start.tooDeep
+            baselineUnreadable = start.unreadable
         }
     }
 
@@ -82,7 +87,13 @@ final class DiskUsageWatch: @unchecked Sendable {
             if measured.tooDeep && !baselineTooDeep {
                 exceededReason = exceededReason ?? "it nested folders deeper than \(DiskUsageScan.maximumDepth) levels, which cannot be measured"
             }
-            added += max(0, measured.bytes - scanBaseline)
+            if measured.unreadable > baselineUnreadable {
+                exceededReason = exceededReason ?? "it took the read permission off files or folders on the host's disk, "
+                    + "so what they hold cannot be measured"
+            }
+            // A scan that ran short says nothing: the last one that did stands until the next.
+            if !measured.incomplete { lastScannedAdded = max(0, measured.bytes - scanBaseline) }
+            added += lastScannedAdded
             if let process { added += HeldDeletedFiles.bytes(heldByTreeOf: process, onDevices: scannedDevices) }
             // Files take inodes of the host's filesystem, not only bytes: an empty file takes
             // no block, and millions of them would use up the inodes of the host's disk. As
@@ -137,6 +148,8 @@ final class DiskUsageWatch: @unchecked Sendable {
             total.bytes += one.bytes
             total.inodes += one.inodes
             total.tooDeep = total.tooDeep || one.tooDeep
+            total.unreadable += one.unreadable
+            total.incomplete = total.incomplete || one.incomplete
         }
         return total
     }
