@@ -98,11 +98,11 @@ public struct MCPToolServer: Sendable {
         }
     }
 
-    /// Serves on stdin/stdout until the client disconnects.
+    /// Serves on stdin/stdout until the client disconnects and every request it sent is answered.
     public func runStdio() async throws {
         let server = Server(name: "doer", version: "0.1.0", capabilities: .init(tools: .init(listChanged: false)))
         await register(on: server)
-        try await server.start(transport: StdioTransport())
+        try await server.start(transport: AnsweringTransport(StdioTransport()))
         await server.waitUntilCompleted()
         await runtime.sandbox.shutDown()
     }

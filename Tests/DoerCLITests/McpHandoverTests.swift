@@ -62,6 +62,28 @@ struct McpHandoverTests {
         #expect(refused.status != 0 && refused.stdout.isEmpty, "a bad option is refused before the handover")
     }
 
+    @Test("a client that writes its requests and closes stdin at once still gets every answer")
+    func answersAfterTheClientCloses() throws {
+        let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-mcp-eof-\(UUID().uuidString.prefix(8))")
+        let workspace = root.appendingPathComponent("ws", isDirectory: true)
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let requests = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            #"{"jsonrpc":"2.0","id":"list","method":"tools/list"}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"execute_code","arguments":{"language":"python","code":"import time; time.sleep(0.5); print('late answer')"}}}"#,
+        ].joined(separator: "\n") + "\n"
+        let result = try DoerCLI.run(["mcp"], in: workspace, stdin: requests)
+        #expect(result.status == 0, "\(result.stderr)")
+        let answers = result.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+        let answered = answers.filter { $0["result"] != nil }.map { "\($0["id"] ?? "")" }
+        #expect(Set(answered) == ["1", "list", "3"], "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("late answer"), "the sandboxed run finished and its output came back")
+    }
+
     @Test("doer-mcp refuses what doer mcp would never pass it, before starting anything")
     func helperRefusesBadArguments() throws {
         let helper = DoerCLI.executable.deletingLastPathComponent().appendingPathComponent("doer-mcp")

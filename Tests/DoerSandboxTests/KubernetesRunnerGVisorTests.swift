@@ -26,6 +26,10 @@ enum GVisorRunner {
         return nil
     }
 
+    /// How long a pod's gVisor sandbox may take to answer: a runner that hangs fails the
+    /// test, a slow boot on two busy cores (over 90 s was seen under the whole suite) does not.
+    static let startTimeout: Double = 600
+
     private static let nextSubnet = NIOLockedValueBox(Int.random(in: 1...254))
 
     /// The command that runs `runner` with `arguments` in a new gVisor sandbox, and the
@@ -87,7 +91,7 @@ struct KubernetesRunnerGVisorTests {
 
     @Test("exit status, stdout and stderr come back from a command that ran on gVisor's kernel")
     func exitStatusAndOutput() async throws {
-        let cluster = try FakeCluster(mode: .gvisor)
+        let cluster = try FakeCluster(mode: .gvisor, startTimeout: GVisorRunner.startTimeout)
         let workspace = try ScratchWorkspace()
         let result = try await cluster.sh("echo out; echo err >&2; dmesg | head -n 3; exit 3", in: workspace)
         #expect(result.termination == .exited(3))
@@ -102,7 +106,7 @@ struct KubernetesRunnerGVisorTests {
 
     @Test("an output flood is capped, keeping head and tail and counting every byte")
     func outputCap() async throws {
-        let cluster = try FakeCluster(mode: .gvisor)
+        let cluster = try FakeCluster(mode: .gvisor, startTimeout: GVisorRunner.startTimeout)
         let workspace = try ScratchWorkspace()
         var limits = ResourceLimits(wallClockSeconds: 30)
         limits.outputBytes = 1000
@@ -118,7 +122,7 @@ struct KubernetesRunnerGVisorTests {
 
     @Test("the wall clock kills the command and what it started inside the sandbox")
     func timeout() async throws {
-        let cluster = try FakeCluster(mode: .gvisor)
+        let cluster = try FakeCluster(mode: .gvisor, startTimeout: GVisorRunner.startTimeout)
         let workspace = try ScratchWorkspace()
         let result = try await cluster.sh("sleep 60 & echo started; exec sleep 60", in: workspace,
                                           limits: ResourceLimits(wallClockSeconds: 1))
@@ -132,7 +136,7 @@ struct KubernetesRunnerGVisorTests {
 
     @Test("files written in the sandbox come back as changes and are applied to the workspace")
     func workspaceChanges() async throws {
-        let cluster = try FakeCluster(mode: .gvisor)
+        let cluster = try FakeCluster(mode: .gvisor, startTimeout: GVisorRunner.startTimeout)
         let workspace = try ScratchWorkspace(files: ["a.txt": "one\n", "old.txt": "gone\n"])
         let result = try await cluster.sh("cat a.txt > seen.txt && echo changed > a.txt && rm old.txt && mkdir -p new && echo x > new/c.txt",
                                           in: workspace)

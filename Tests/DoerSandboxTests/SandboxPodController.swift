@@ -141,8 +141,10 @@ final class SandboxPodController: @unchecked Sendable {
             return
         }
         lock.withLock { runners[name] = (process, folder) }
-        // The readiness probe: GET /healthz until it answers 200, or the runner dies.
-        let deadline = Date().addingTimeInterval(90)
+        // The readiness probe: GET /healthz until it answers 200, or the runner dies. The
+        // deadline is for a runner that hangs: gVisor on its ptrace platform boots slowly
+        // when the whole suite keeps both cores busy (over 90 s was seen).
+        let deadline = Date().addingTimeInterval(600)
         while Date() < deadline, process.isRunning {
             if Self.healthy(address, port) {
                 ready(address)
