@@ -118,6 +118,19 @@ struct IndependentTestTests {
         #expect(evidence(events)?.verified == false)
     }
 
+    @Test("a conftest.py the candidate added is not the judge's: a hook that passes every test does not pass the test written apart")
+    func candidatesConftestIsNotTheJudges() async throws {
+        let ws = try AgentWorkspace(files: project)
+        // Reports every test as passed, whatever it asserted.
+        let rigged = "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+            + "    outcome = yield\n    report = outcome.get_result()\n    if 'check' in item.nodeid:\n        report.outcome = 'passed'\n"
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": offByOne, "test_spread.py": offByOneTest, "conftest.py": rigged])],
+                                            Replies.independentWriter: [Replies.spreadCheck]])
+        let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(!summary.applied && ws.read("conftest.py") == nil)
+    }
+
     @Test("evidence the user or the project gave needs no second reading: no test is written apart")
     func statedExampleNeedsNone() async throws {
         let ws = try AgentWorkspace(files: project)

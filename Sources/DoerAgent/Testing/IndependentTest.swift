@@ -169,8 +169,14 @@ actor IndependentTest {
     }
 
     private func run(_ content: String, at path: String, winner: WorkspaceCopy) async -> RunResult {
+        // The candidate's own pytest configuration and conftest.py files are not the judge's:
+        // a hook there could pass any test. The project's, as they were, are.
+        let configuration = winner.changes().map(\.path).filter { path in
+            let name = (path as NSString).lastPathComponent
+            return name == "conftest.py" || TestConfiguration.sections[name] != nil
+        }
         guard let before = await outcome(of: content, at: path, copying: workspace),
-              let after = await outcome(of: content, at: path, copying: winner.directory) else {
+              let after = await outcome(of: content, at: path, copying: winner.directory, restoring: configuration) else {
             return .judged(.unavailable("the test of the request could not be run"))
         }
         let file = path
@@ -195,10 +201,18 @@ actor IndependentTest {
         var failures: String
     }
 
-    /// The test alone, on a throw-away copy of `directory`; nil when the run did not finish.
-    private func outcome(of content: String, at path: String, copying directory: URL) async -> Outcome? {
+    /// The test alone, on a throw-away copy of `directory` with `restoring` put back as the
+    /// workspace had them (removed when it had none); nil when the run did not finish.
+    private func outcome(of content: String, at path: String, copying directory: URL, restoring: [String] = []) async -> Outcome? {
         guard let copy = try? WorkspaceCopy(copying: directory, stagingRoot: configuration.stagingRoot) else { return nil }
         defer { copy.discard() }
+        for restored in restoring {
+            if let original = WorkspaceCopy.read(restored, in: workspace) {
+                guard (try? copy.write(restored, original)) != nil else { return nil }
+            } else {
+                copy.remove(restored)
+            }
+        }
         guard (try? copy.write(path, content)) != nil else { return nil }
         let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-rA",
                        "--continue-on-collection-errors", path]
