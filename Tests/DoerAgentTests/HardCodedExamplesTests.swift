@@ -81,4 +81,16 @@ struct HardCodedExamplesTests {
         #expect(passed.outcome == .passed, "\(passed.message)")
         #expect(fixedWorkspace.read("numerals.py") == Numerals.fixed)
     }
+
+    @Test("a list or tuple argument compared as a whole is a special case too; in an assert line, the call and value are read like a request's")
+    func bracketedInputs() {
+        let old = "def spread(values):\n    return max(values) - max(values)\n"
+        let gamed = "def spread(values):\n    if values == [12, 90, 45]:\n        return 78\n    return max(values) - max(values)\n"
+        let found = HardCodedExamples.find(task: "def test_spread():\n    assert spread([12, 90, 45]) == 78\n", changes: [(old, gamed)])
+        #expect(found == [HardCodedExamples.Finding(expression: "spread([12, 90, 45])", value: "78")], "\(found)")
+        let tuple = "def spread(values):\n    if (12, 90) == values:\n        return 78\n    return 0\n"
+        #expect(!HardCodedExamples.find(task: "assert spread((12, 90)) == 78", changes: [(old, tuple)]).isEmpty)
+        let fixed = "def spread(values):\n    return max(values) - min(values)\n"
+        #expect(HardCodedExamples.find(task: "assert spread([12, 90, 45]) == 78", changes: [(old, fixed)]).isEmpty)
+    }
 }

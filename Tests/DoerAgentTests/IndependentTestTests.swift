@@ -131,6 +131,22 @@ struct IndependentTestTests {
         #expect(!summary.applied && ws.read("conftest.py") == nil)
     }
 
+    @Test("told the test written apart's failing assertion, a candidate that writes its values into the code is not verified")
+    func specialCasedValuesAreCaught() async throws {
+        let ws = try AgentWorkspace(files: project)
+        let check = Replies.files(["test_spread_check.py": "from stats import spread\n\n\ndef test_spread():\n    assert spread([12, 90, 45]) == 78\n"])
+        let gamed = offByOne.replacingOccurrences(of: "def spread(values):\n", with: "def spread(values):\n    if values == [12, 90, 45]:\n        return 78\n")
+        let model = ScriptedModel(replies: [
+            0: [Replies.files(["stats.py": offByOne, "test_spread.py": offByOneTest]),
+                Replies.files(["stats.py": gamed, "test_spread.py": offByOneTest])],
+            Replies.independentWriter: [check],
+        ])
+        let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, maxIterations: 3, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(summary.message.contains("writing its values into the code"), "\(summary.message)")
+        #expect(!summary.applied && ws.read("stats.py") == project["stats.py"])
+    }
+
     @Test("evidence the user or the project gave needs no second reading: no test is written apart")
     func statedExampleNeedsNone() async throws {
         let ws = try AgentWorkspace(files: project)

@@ -67,7 +67,10 @@ enum HardCodedExamples {
         let withoutStrings = DocumentedExamples.stringsRemoved(arguments)
         let numbers = RequestFocus.matches("(?<![A-Za-z0-9_.])(-?[0-9][0-9_]*(?:\\.[0-9]+)?)(?![A-Za-z0-9_])", in: withoutStrings)
             .compactMap { token($0) }
-        return strings + numbers
+        // A single bracketed argument as a whole (`spread([12, 90, 45])` → `[12,90,45]`).
+        let whole = arguments.hasSuffix(")") ? String(arguments.dropLast()).trimmingCharacters(in: .whitespaces) : ""
+        let bracketed = whole.first.map { "[(".contains($0) } == true ? token(whole).map { [$0] } ?? [] : []
+        return strings + numbers + bracketed
     }
 
     /// Whether the line tests for the literal (`n == 94`, `if word == 'ox'`, `n in (94,)`): a special case.
@@ -77,7 +80,10 @@ enum HardCodedExamples {
         switch token {
         case .string(let text): literal = "(?:'\(NSRegularExpression.escapedPattern(for: text))'|\"\(NSRegularExpression.escapedPattern(for: text))\")"
         case .number(let text): literal = NSRegularExpression.escapedPattern(for: text) + "(?![A-Za-z0-9_.])"
-        case .spaced: return false
+        case .spaced(let text):
+            // `values == [12, 90, 45]`, `[12, 90, 45] == values`, whitespace aside.
+            let compact = line.filter { !$0.isWhitespace }
+            return compact.contains("==" + text) || compact.contains("!=" + text) || compact.contains(text + "==") || compact.contains(text + "!=")
         }
         // `n == 94`, `94 == n`, `n in (94, 95)`.
         return line.range(of: "(==|!=)\\s*\(literal)|\(literal)\\s*(==|!=)|\\bin\\s*[(\\[{][^)\\]}]*(?<![A-Za-z0-9_.])\(literal)",

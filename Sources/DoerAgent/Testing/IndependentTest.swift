@@ -19,8 +19,9 @@ import Foundation
 /// test by test.
 actor IndependentTest {
     enum Verdict: Equatable {
-        /// The winner passes the test, which failed on the code as it was (its failing ids).
-        case agrees([String])
+        /// The winner passes the test, which failed on the code as it was: its failing ids,
+        /// and the test's text.
+        case agrees(ids: [String], test: String)
         /// The winner fails it: the report's failure lines.
         case disagrees(String)
         /// No test that shows anything could be had: why.
@@ -192,7 +193,7 @@ actor IndependentTest {
         if !after.result.failed.isEmpty || after.result.passed.isEmpty {
             return .judged(.disagrees(after.failures.isEmpty ? "no test passed" : after.failures))
         }
-        return .judged(.agrees(before.result.failed.sorted()))
+        return .judged(.agrees(ids: before.result.failed.sorted(), test: content))
     }
 
     private struct Outcome {

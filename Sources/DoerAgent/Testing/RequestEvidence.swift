@@ -131,7 +131,7 @@ struct RequestEvidence {
                                             + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")"),
                                           sources: sources)
             if sources == [.modelTests], Self.hadCode(originalFiles), let independent {
-                return await corroborate(evidence, by: independent, winner: winner, failed: failed)
+                return await corroborate(evidence, by: independent, winner: winner, failed: failed, code: code)
             }
             if sources == [.modelTests] { evidence.summary += "; only tests the model wrote show it, no example of the request's or test of the project's" }
             return Finding(evidence: evidence)
@@ -169,11 +169,20 @@ struct RequestEvidence {
     /// one reading of the request, so a test written apart from the code must agree
     /// (`IndependentTest`). Disagreeing, the candidate is told and may mend its code.
     private func corroborate(_ evidence: ChangeEvidence, by independent: IndependentTest, winner: WorkspaceCopy,
-                             failed: [String]) async -> Finding {
+                             failed: [String], code: [FileChange]) async -> Finding {
         let folder = failed.first.map { (CrossCheck.file(of: $0) as NSString).deletingLastPathComponent } ?? ""
         let own = "only the model's own tests went from red to green"
         switch await independent.judge(winner: winner, folder: folder) {
-        case .agrees(let ids):
+        case .agrees(_, let test) where !Self.hardCoded(test, in: code, winner: winner, workspace: workspace).isEmpty:
+            // A candidate shown that test's failing assertion may write its values into the code.
+            let example = Self.hardCoded(test, in: code, winner: winner, workspace: workspace)[0]
+            let stated = "`\(example.expression)` → \(example.value)"
+            return Finding(evidence: unverified(own + ", and the change passes the test written apart from the code only by writing "
+                                                + "its values into the code (\(stated))", before: evidence.before),
+                           repair: "Your change passes the test written apart from your code only because it writes that test's values "
+                               + "into the code (\(stated)). Inputs like it are as wrong as before. Take the special case out and make the "
+                               + "code compute the value for every input.")
+        case .agrees(let ids, _):
             var agreed = evidence
             agreed.sources = [.modelTests, .independentTest]
             agreed.summary += "; the tests are the model's own, and a test of the request written apart from the code agrees "
@@ -191,6 +200,14 @@ struct RequestEvidence {
             return Finding(evidence: unverified(own + ", and no test of the request written apart from the code could confirm it (\(why))",
                                                 before: evidence.before))
         }
+    }
+
+    /// The calls of `test` (`f(x) == y`) whose values the change wrote into the code as a
+    /// special case, as `HardCodedExamples` finds them for the request's own examples.
+    static func hardCoded(_ test: String, in code: [FileChange], winner: WorkspaceCopy, workspace: URL) -> [HardCodedExamples.Finding] {
+        HardCodedExamples.find(task: test, changes: code.filter { $0.path.hasSuffix(".py") }.compactMap { change in
+            winner.read(change.path).map { (old: change.kind == .added ? nil : WorkspaceCopy.read(change.path, in: workspace), new: $0) }
+        })
     }
 
     /// Inputs the change stopped answering (see `BehaviourProbe`): asked once a test has
