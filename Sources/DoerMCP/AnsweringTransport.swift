@@ -27,9 +27,13 @@ actor AnsweringTransport: Transport {
     func disconnect() async { await inner.disconnect() }
 
     func send(_ data: Data) async throws {
+        // An answer that cannot be written (the client closed stdout too) is as done as one
+        // that was: waiting for it would keep the program alive for nobody.
+        defer {
+            for id in Self.answeredIDs(in: data) { unanswered.remove(id) }
+            endIfDone()
+        }
         try await inner.send(data)
-        for id in Self.answeredIDs(in: data) { unanswered.remove(id) }
-        endIfDone()
     }
 
     func receive() -> AsyncThrowingStream<Data, any Swift.Error> {
