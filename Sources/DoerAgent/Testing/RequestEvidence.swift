@@ -106,9 +106,7 @@ struct RequestEvidence {
             let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
             let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles),
                                        original: { WorkspaceCopy.read($0, in: workspace) })
-            let hardCoded = HardCodedExamples.find(task: task, changes: code.filter { $0.path.hasSuffix(".py") }.compactMap { change in
-                winner.read(change.path).map { (old: change.kind == .added ? nil : WorkspaceCopy.read(change.path, in: workspace), new: $0) }
-            })
+            let hardCoded = Self.hardCoded(task, in: code, winner: winner, workspace: workspace)
             if let example = hardCoded.first {
                 let stated = "`\(example.expression)` → \(example.value)"
                 return Finding(evidence: unverified("\(red) went from red to green, but the change writes the request's example into the code "
@@ -172,16 +170,17 @@ struct RequestEvidence {
                              failed: [String], code: [FileChange]) async -> Finding {
         let folder = failed.first.map { (CrossCheck.file(of: $0) as NSString).deletingLastPathComponent } ?? ""
         let own = "only the model's own tests went from red to green"
-        switch await independent.judge(winner: winner, folder: folder) {
-        case .agrees(_, let test) where !Self.hardCoded(test, in: code, winner: winner, workspace: workspace).isEmpty:
-            // A candidate shown that test's failing assertion may write its values into the code.
-            let example = Self.hardCoded(test, in: code, winner: winner, workspace: workspace)[0]
+        let verdict = await independent.judge(winner: winner, folder: folder)
+        // A candidate shown that test's failing assertion may write its values into the code.
+        if case .agrees(_, let test) = verdict, let example = Self.hardCoded(test, in: code, winner: winner, workspace: workspace).first {
             let stated = "`\(example.expression)` → \(example.value)"
             return Finding(evidence: unverified(own + ", and the change passes the test written apart from the code only by writing "
                                                 + "its values into the code (\(stated))", before: evidence.before),
                            repair: "Your change passes the test written apart from your code only because it writes that test's values "
                                + "into the code (\(stated)). Inputs like it are as wrong as before. Take the special case out and make the "
                                + "code compute the value for every input.")
+        }
+        switch verdict {
         case .agrees(let ids, _):
             var agreed = evidence
             agreed.sources = [.modelTests, .independentTest]
@@ -202,10 +201,10 @@ struct RequestEvidence {
         }
     }
 
-    /// The calls of `test` (`f(x) == y`) whose values the change wrote into the code as a
-    /// special case, as `HardCodedExamples` finds them for the request's own examples.
-    static func hardCoded(_ test: String, in code: [FileChange], winner: WorkspaceCopy, workspace: URL) -> [HardCodedExamples.Finding] {
-        HardCodedExamples.find(task: test, changes: code.filter { $0.path.hasSuffix(".py") }.compactMap { change in
+    /// The calls of `text` (the request, or a test: `f(x) == y`) whose values the change wrote
+    /// into the code as a special case (`HardCodedExamples`).
+    static func hardCoded(_ text: String, in code: [FileChange], winner: WorkspaceCopy, workspace: URL) -> [HardCodedExamples.Finding] {
+        HardCodedExamples.find(task: text, changes: code.filter { $0.path.hasSuffix(".py") }.compactMap { change in
             winner.read(change.path).map { (old: change.kind == .added ? nil : WorkspaceCopy.read(change.path, in: workspace), new: $0) }
         })
     }
