@@ -112,47 +112,55 @@ final class SandboxPodController: @unchecked Sendable {
         }
         let folder = URL(fileURLWithPath: "/tmp/doer-fake-pod-\(name)-\(getpid())", isDirectory: true)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let n = Self.addresses.withLockedValue { next in
-            defer { next = next >= 250 ? 2 : next + 1 }
-            return next
-        }
-        var address = "127.0.0.\(n)"
-        let process = Process()
-        let runnerArguments = ["--port", String(port), "--workspace", folder.appendingPathComponent("workspace").path,
-                               "--staging", folder.appendingPathComponent("staging").path]
-        process.executableURL = URL(fileURLWithPath: runner)
-        process.arguments = ["--host", address] + runnerArguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        if mode == .gvisor {
-            // The sandbox has a network namespace of its own, reached at the address runsc gives it.
-            let launch = GVisorRunner.launch(runner: runner, arguments: ["--host", "0.0.0.0"] + runnerArguments)
-            address = launch.address
-            process.executableURL = URL(fileURLWithPath: launch.command[0])
-            process.arguments = Array(launch.command.dropFirst())
-            FileManager.default.createFile(atPath: folder.appendingPathComponent("runsc.log").path, contents: nil)
-            process.standardError = try? FileHandle(forWritingTo: folder.appendingPathComponent("runsc.log"))
-            lock.withLock { addressesByPod[name] = address }
-        }
-        do {
-            try process.run()
-        } catch {
-            failed("StartError", "\(error)")
-            return
-        }
-        lock.withLock { runners[name] = (process, folder) }
-        // The readiness probe: GET /healthz until it answers 200, or the runner dies. The
-        // deadline is for a runner that hangs: gVisor on its ptrace platform boots slowly
-        // when the whole suite keeps both cores busy (over 90 s was seen).
-        let deadline = Date().addingTimeInterval(600)
-        while Date() < deadline, process.isRunning {
-            if Self.healthy(address, port) {
-                ready(address)
+        // A container that dies while starting is started again, as a kubelet restarts it:
+        // runsc's sandbox has been seen to die at boot ("cannot read client sync file")
+        // when the whole suite keeps both cores busy.
+        var log = ""
+        for _ in 0..<(mode == .gvisor ? 3 : 1) {
+            let n = Self.addresses.withLockedValue { next in
+                defer { next = next >= 250 ? 2 : next + 1 }
+                return next
+            }
+            var address = "127.0.0.\(n)"
+            let process = Process()
+            let runnerArguments = ["--port", String(port), "--workspace", folder.appendingPathComponent("workspace").path,
+                                   "--staging", folder.appendingPathComponent("staging").path]
+            process.executableURL = URL(fileURLWithPath: runner)
+            process.arguments = ["--host", address] + runnerArguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            if mode == .gvisor {
+                // The sandbox has a network namespace of its own, reached at the address runsc gives it.
+                let launch = GVisorRunner.launch(runner: runner, arguments: ["--host", "0.0.0.0"] + runnerArguments)
+                address = launch.address
+                process.executableURL = URL(fileURLWithPath: launch.command[0])
+                process.arguments = Array(launch.command.dropFirst())
+                FileManager.default.createFile(atPath: folder.appendingPathComponent("runsc.log").path, contents: nil)
+                process.standardError = try? FileHandle(forWritingTo: folder.appendingPathComponent("runsc.log"))
+                lock.withLock { addressesByPod[name] = address }
+            }
+            do {
+                try process.run()
+            } catch {
+                failed("StartError", "\(error)")
                 return
             }
-            usleep(20_000)
+            lock.withLock { runners[name] = (process, folder) }
+            // The readiness probe: GET /healthz until it answers 200, or the runner dies. The
+            // deadline is for a runner that hangs: gVisor on its ptrace platform boots slowly
+            // when the whole suite keeps both cores busy (over 90 s was seen).
+            let deadline = Date().addingTimeInterval(600)
+            while Date() < deadline, process.isRunning {
+                if Self.healthy(address, port) {
+                    ready(address)
+                    return
+                }
+                usleep(20_000)
+            }
+            log = (try? String(contentsOf: folder.appendingPathComponent("runsc.log"), encoding: .utf8)) ?? ""
+            if process.isRunning { break }
+            process.waitUntilExit()
         }
-        let log = (try? String(contentsOf: folder.appendingPathComponent("runsc.log"), encoding: .utf8)) ?? ""
         failed("Error", "the runner never answered its readiness probe" + (log.isEmpty ? "" : ": \(log)"))
     }
 
