@@ -15,6 +15,12 @@ Bug reports are written the way a user writes them: a call, what it returns now,
 should return — computed by running both versions, never typed by hand. No file or line is
 named.
 
+"Create" tasks (benchmarks/repo/create/<id>/) start from an empty workspace: a request as a
+user writes it ("Create roman.py with to_roman(n) … Add tests."), hidden tests that check
+every rule it states, and a reference solution the builder checks them against: a task is
+kept only when the hidden tests pass with the reference and fail without it. Only the
+request reaches the workspace.
+
 Usage: build_tasks.py OUT_DIR   (downloads into OUT_DIR/sdists, checked by SHA-256)
 Writes OUT_DIR/tasks/<id>/{workspace/, hidden/, task.json} and OUT_DIR/index.json.
 """
@@ -201,6 +207,38 @@ def request_for(task, project, right, wrong):
     return f"{intro}{' ' if intro else ''}`{task['example']}` {shown}, but it should {expected}."
 
 
+def build_create_tasks(out):
+    """The create tasks: (record, None) for each kept, (record, why) for each rejected."""
+    root = os.path.join(HERE, "create")
+    for task_id in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        source = os.path.join(root, task_id)
+        request = open(os.path.join(source, "request.md")).read().strip()
+        hidden_files = sorted(os.listdir(os.path.join(source, "hidden")))
+        folder = os.path.join(out, "tasks", task_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(os.path.join(folder, "workspace"))
+        shutil.copytree(os.path.join(source, "hidden"), os.path.join(folder, "hidden"))
+        project = {"tests": hidden_files}
+        record = {"id": task_id, "project": task_id, "version": "", "kind": "create", "request": request,
+                  "hidden_tests": hidden_files, "hidden_files": hidden_files, "pythonpath": "", "suite": hidden_files,
+                  "suite_passed_before": 0, "answer": {"file": ", ".join(sorted(os.listdir(os.path.join(source, "reference")))),
+                                                      "function": ""}}
+        scratch = tempfile.mkdtemp()
+        shutil.copytree(os.path.join(source, "hidden"), scratch, dirs_exist_ok=True)
+        _, failed_without = run_tests(scratch, project)
+        shutil.copytree(os.path.join(source, "reference"), scratch, dirs_exist_ok=True)
+        passed, failed_with = run_tests(scratch, project)
+        shutil.rmtree(scratch)
+        if not failed_without:
+            yield record, "the hidden tests pass without the reference solution"
+        elif failed_with or not passed:
+            yield record, f"the reference solution fails the hidden tests: {sorted(failed_with)[:3]}"
+        else:
+            record["hidden_tests"] = hidden_files
+            json.dump(record, open(os.path.join(folder, "task.json"), "w"), indent=1)
+            yield record, None
+
+
 def build(out):
     projects = {p["name"]: p for p in json.load(open(os.path.join(HERE, "projects.json")))}
     tasks = json.load(open(os.path.join(HERE, "tasks.json")))
@@ -260,9 +298,16 @@ def build(out):
         built.append(record)
         shutil.rmtree(scratch)
         log(f"  {len(nodes)} hidden test(s); {remaining} of the project's tests stay in the workspace")
+    for record, problem in build_create_tasks(out):
+        if problem:
+            rejected.append((record["id"], problem))
+            log(f"{record['id']}: rejected: {problem}")
+        else:
+            built.append(record)
+            log(f"{record['id']}: {len(record['hidden_tests'])} hidden test(s), empty workspace")
     json.dump({"tasks": [t["id"] for t in built], "rejected": rejected},
               open(os.path.join(out, "index.json"), "w"), indent=1)
-    kinds = {k: sum(1 for t in built if t["kind"] == k) for k in ("implement", "bug")}
+    kinds = {k: sum(1 for t in built if t["kind"] == k) for k in ("implement", "bug", "create")}
     print(json.dumps({"built": len(built), "projects": len({t["project"] for t in built}), **kinds,
                       "rejected": rejected}))
     return 0 if not rejected else 1

@@ -2,13 +2,17 @@ import Foundation
 
 /// One task of the repository benchmark, as `benchmarks/repo/build_tasks.py` writes it:
 /// a real project with a function left unimplemented or a defect planted, and the
-/// project's own tests for it kept out of the workspace.
+/// project's own tests for it kept out of the workspace; or an empty workspace and a
+/// request to create a module, with tests of every rule it states kept out.
 public struct RepositoryTask: Sendable, Codable, Hashable {
     public enum Kind: String, Sendable, Codable, Hashable {
         /// "Implement this documented function."
         case implement
         /// A bug report as a user writes it: a call, what it returns, what it should.
         case bug
+        /// "Create roman.py with to_roman(n) … Add tests." in an empty workspace: the model's
+        /// own tests are all there is to show it done, so a wrong reading passes them.
+        case create
     }
 
     public var id: String

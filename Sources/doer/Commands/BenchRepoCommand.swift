@@ -10,12 +10,13 @@ extension BenchCommand {
     struct Repo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "repo",
-            abstract: "doer exec on real open-source projects (a function left unimplemented, or a bug report), judged by the project's own hidden tests.",
+            abstract: "doer exec on real open-source projects (a function left unimplemented, or a bug report) and on new modules in an empty workspace, judged by hidden tests.",
             discussion: """
                 The task set is built by benchmarks/repo/build_tasks.py from pinned PyPI sdists (checked by SHA-256) into \
                 --tasks (--build does it when it is missing). Each task runs `doer exec --approval never` in a scratch copy; \
                 then the project's tests for the function, kept out of the workspace, are put back and run with the rest of \
-                the suite in the sandbox. A false success is an exit 0 whose hidden tests fail. The model is the local one \
+                the suite in the sandbox. Create tasks (benchmarks/repo/create/) start from an empty workspace; their hidden \
+                tests check every rule the request states. A false success is an exit 0 whose hidden tests fail. The model is the local one \
                 of --size; the user's config.toml is not read, so runs compare like with like.
                 """
         )
