@@ -2,6 +2,7 @@
 #include "CDoerSandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -10,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -63,7 +65,7 @@ static const int denied[] = {
 };
 
 int doer_install_seccomp(int allow_network) {
-    struct sock_filter f[160];
+    struct sock_filter f[256];
     unsigned n = 0;
     const unsigned ndenied = sizeof denied / sizeof denied[0];
 
@@ -103,6 +105,51 @@ int doer_install_seccomp(int allow_network) {
     f[n++] = jump(BPF_JMP | BPF_JA, 1, 0, 0);
     f[n++] = RET(ERRNO(EPERM));
     f[n++] = LOAD_NR;
+
+    /* No setuid or setgid file: what a run writes to a workspace view or a language cache
+       lies on the host's disk, where such a file would run as the sandbox's uid (or group)
+       for any account that reaches it. chmod and its kin with S_ISUID or S_ISGID, and a
+       file created with them, get EPERM. The filter cannot tell a folder from a file, so
+       `chmod g+s folder` is refused too; mkdir is left alone (a setgid parent still passes
+       its bit on). */
+    const unsigned special = S_ISUID | S_ISGID;
+    static const int mode_arg[][2] = {
+        { SYS_fchmod, 1 }, { SYS_fchmodat, 2 }, { SYS_mknodat, 2 },
+#ifdef SYS_fchmodat2
+        { SYS_fchmodat2, 2 },
+#endif
+#ifdef SYS_chmod
+        { SYS_chmod, 1 }, { SYS_mknod, 1 }, { SYS_creat, 1 },
+#endif
+    };
+    for (unsigned i = 0; i < sizeof mode_arg / sizeof mode_arg[0]; i++) {
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)mode_arg[i][0], 0, 4);
+        f[n++] = LOAD_ARG_LO(mode_arg[i][1]);
+        f[n++] = jump(BPF_JMP | BPF_JSET | BPF_K, special, 0, 1);
+        f[n++] = RET(ERRNO(EPERM));
+        f[n++] = LOAD_NR;
+    }
+    /* open and openat read their mode only when they create a file. openat2 hides its mode
+       in memory the filter cannot read: ENOSYS makes libc fall back to openat. */
+    static const int open_args[][3] = {
+        { SYS_openat, 2, 3 },
+#ifdef SYS_open
+        { SYS_open, 1, 2 },
+#endif
+    };
+    for (unsigned i = 0; i < sizeof open_args / sizeof open_args[0]; i++) {
+        f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)open_args[i][0], 0, 6);
+        f[n++] = LOAD_ARG_LO(open_args[i][1]);
+        f[n++] = jump(BPF_JMP | BPF_JSET | BPF_K, O_CREAT | __O_TMPFILE, 0, 3);
+        f[n++] = LOAD_ARG_LO(open_args[i][2]);
+        f[n++] = jump(BPF_JMP | BPF_JSET | BPF_K, special, 0, 1);
+        f[n++] = RET(ERRNO(EPERM));
+        f[n++] = LOAD_NR;
+    }
+#ifdef SYS_openat2
+    f[n++] = jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1);
+    f[n++] = RET(ERRNO(ENOSYS));
+#endif
 
     if (!allow_network) {
         /* socket(domain != AF_UNIX) -> EAFNOSUPPORT; socketpair is AF_UNIX only anyway. */

@@ -517,6 +517,27 @@ struct EscapePrivilegeTests {
         #expect(r.escapeVerdicts["euid"] == "65534", r.escapeLog())
         #expect(r.escapeVerdicts["mode"].map { $0.count == 3 } == true, r.escapeLog("setuid bit visible inside"))
     }
+
+    @Test("no run can make a setuid or setgid file: chmod, install, cp -p, open(O_CREAT) and mknod are refused")
+    func noSetuidFiles() async throws {
+        let ws = try ScratchWorkspace()
+        // Each way leaves a file; its mode, read inside the sandbox, must carry neither bit.
+        let r = try await TestSandboxes.sh("""
+            cp /usr/bin/id a; chmod 4755 a 2>/dev/null; echo a=$(stat -c %a a)
+            cp /usr/bin/id b; chmod u+s,g+s b 2>/dev/null; echo b=$(stat -c %a b)
+            install -m 6755 /usr/bin/id c 2>/dev/null; echo c=$(stat -c %a c 2>/dev/null || echo none)
+            python3 -c 'import os; os.close(os.open("d", os.O_CREAT | os.O_WRONLY, 0o4755))' 2>/dev/null; echo d=$(stat -c %a d 2>/dev/null || echo none)
+            python3 -c 'import os, stat; os.mknod("e", stat.S_IFREG | 0o2755)' 2>/dev/null; echo e=$(stat -c %a e 2>/dev/null || echo none)
+            python3 -c 'import os; f = os.open("f", os.O_CREAT | os.O_WRONLY, 0o755); os.fchmod(f, 0o4755)' 2>/dev/null; echo f=$(stat -c %a f)
+            cp /usr/bin/id g; chmod 0755 g && echo plain=$(stat -c %a g)
+            """, in: ws)
+        let v = r.escapeVerdicts
+        for name in ["a", "b", "c", "d", "e", "f"] {
+            let mode = v[name] ?? "missing"
+            #expect(mode == "none" || mode.count == 3, r.escapeLog("\(name): no special bit"))
+        }
+        #expect(v["plain"] == "755", r.escapeLog("a plain chmod still works"))
+    }
 }
 
 // MARK: - 4. /proc and /sys

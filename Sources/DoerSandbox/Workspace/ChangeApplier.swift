@@ -305,14 +305,26 @@ struct ChangeApplier {
 
     /// The mode a file or folder gets in the workspace. Permission bits only: no setuid,
     /// setgid or sticky bit reaches the host (a setuid file of the run's would run as its
-    /// owner there). And no write permission for others unless the workspace's entry at
-    /// that path already had it: a run may not make the user's files, or a folder of theirs
-    /// (a `chmod 1777` loses its sticky bit here), writable by every account on the machine.
-    static func appliedMode(_ mode: mode_t, was: mode_t?) -> mode_t {
+    /// owner there). And no wider reach for other accounts than the workspace gave: an
+    /// entry the workspace had keeps the group's and others' read and write bits it had
+    /// (a run's `chmod 644 secret.env` does not make the user's secret readable by every
+    /// account; a `chmod 1777` folder loses its sticky bit and stays as writable as it
+    /// was); a new one gets what the user's umask lets a new file have, and never write
+    /// permission for others. Execute bits follow the run (`chmod +x tool.sh`).
+    static func appliedMode(_ mode: mode_t, was: mode_t?, umask: mode_t = Self.processUmask) -> mode_t {
         let bits = mode & 0o777
-        if let was, was & 0o002 != 0 { return bits }
-        return bits & ~0o002
+        let reach: mode_t = 0o066
+        if let was { return bits & ~(reach & ~(was & reach)) }
+        return bits & ~(umask & reach) & ~0o002
     }
+
+    /// This process's umask, read without changing it (`umask(2)` only sets).
+    static let processUmask: mode_t = {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
+              let value = mode_t(line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8) else { return 0o022 }
+        return value
+    }()
 
     static func failure(_ path: String, _ why: String) -> DoerError {
         .workspace("cannot apply \(ShownText.escape(path)): \(why)")
