@@ -215,6 +215,46 @@ struct GitConfiguredPathTests {
         #expect(fired.names.isEmpty)
     }
 
+    @Test("scripts the configuration's commands name (fsmonitor with arguments, filters, textconv, an alias) are never changed")
+    func commandScripts() async throws {
+        let fired = try Fired()
+        let original = "#!/bin/sh\ncat\n"
+        let scripts = ["tools/fsmon.sh", "scripts/strip.sh", "scripts/textconv.sh", "scripts/lint.sh", "merge-driver"]
+        var files = ["app.py": "x = 1\n", "notes.txt": "a\n", ".gitattributes": "*.txt filter=strip diff=tc merge=mine\n"]
+        for script in scripts { files[script] = original }
+        let ws = try ScratchWorkspace(files: files)
+        try repository(ws, config: [("core.fsmonitor", "sh tools/fsmon.sh"), ("filter.strip.clean", "sh scripts/strip.sh"),
+                                    ("diff.tc.textconv", "sh scripts/textconv.sh"), ("alias.lint", "!sh scripts/lint.sh && true"),
+                                    ("merge.mine.driver", "./merge-driver %O %A %B")])
+        let planted = scripts.map { "printf '#!/bin/sh\\n\(fired.mark(($0 as NSString).lastPathComponent))\\ncat\\n' > \($0)" }
+            .joined(separator: "; ")
+        let r = try await TestSandboxes.sh(planted + "; echo y = 2 >> app.py", in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(ws.read("app.py") == "x = 1\ny = 2\n", "the rest of the change is applied")
+        for script in scripts { #expect(ws.read(script) == original, "\(script): \(r.warnings)") }
+        try ws.write("notes.txt", "b\n")
+        try git(["diff"], in: ws.url)
+        try git(["lint"], in: ws.url)
+        try useRepository(ws)
+        #expect(fired.names.isEmpty)
+    }
+
+    @Test("which configuration values are commands, and which of their words name files")
+    func commandWords() {
+        #expect(GitConfiguredPaths.namesProgram("filter.strip.clean", value: "x"))
+        #expect(GitConfiguredPaths.namesProgram("diff.tc.textconv", value: "x"))
+        #expect(GitConfiguredPaths.namesProgram("credential.https://example.org.helper", value: "x"))
+        #expect(GitConfiguredPaths.namesProgram("alias.lint", value: "!sh lint.sh"))
+        #expect(!GitConfiguredPaths.namesProgram("alias.st", value: "status -s"), "an alias of git's own command")
+        #expect(!GitConfiguredPaths.namesProgram("core.fsmonitor", value: "true"))
+        #expect(!GitConfiguredPaths.namesProgram("filter.clean", value: "x"), "filter.<driver>.clean needs its driver")
+        #expect(!GitConfiguredPaths.namesProgram("user.name", value: "x"))
+        #expect(GitConfiguredPaths.commandPaths("sh tools/fsmon.sh") == ["tools/fsmon.sh"])
+        #expect(GitConfiguredPaths.commandPaths("!python3 -m lint --fix src; ./post.sh | tee log") == ["lint", "src", "./post.sh", "log"])
+        #expect(GitConfiguredPaths.commandPaths("git-lfs clean -- %f") == ["clean"])
+        #expect(GitConfiguredPaths.commandPaths("tools/fsmonitor.sh") == ["tools/fsmonitor.sh"])
+    }
+
     @Test("git-lfs's .lfsconfig, where the next push sends large files, is neither created nor changed", arguments: [false, true])
     func lfsConfiguration(existing: Bool) async throws {
         let original = "[lfs]\n\turl = https://lfs.example.org/team/repo\n"

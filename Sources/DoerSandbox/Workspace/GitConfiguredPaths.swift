@@ -7,7 +7,10 @@ import Foundation
 /// that file as configuration, which can name programs (`core.fsmonitor`); a `core.fsmonitor`
 /// naming a script of the project runs it on every `git status`; a hook manager's hooks run
 /// what its own files in the work tree name (`managedHookFiles`); git-lfs takes where it
-/// sends large files from `.lfsconfig` at the top of the work tree. A run that wrote there
+/// sends large files from `.lfsconfig` at the top of the work tree. Every command the
+/// configuration names (`namesProgram`: filters, textconv, aliases, helpers…) runs from the
+/// top of the work tree, so each file it names there (`sh scripts/strip.sh`, run on every
+/// `git diff`) is code the user's git runs. A run that wrote there
 /// would plant code the user's own git runs, like `.git/hooks` (`ProtectedPaths`), so no
 /// change of a run may touch these paths, nor turn a folder on their way into something
 /// else (a `tools -> elsewhere` link moves `tools/hooks`).
@@ -42,7 +45,9 @@ enum GitConfiguredPaths {
             // Relative hooks and fsmonitor programs are taken from the top of the work tree.
             let hookFolders = read.hookFolders.compactMap { absolute($0, base: workTree, home: read.home) }
             found.formUnion(hookFolders)
-            found.formUnion(read.programs.compactMap { absolute($0, base: workTree, home: read.home) })
+            // A folder a command works on (`!black src`) is the project's, not a program: only
+            // files, and names no file has yet, are held.
+            found.formUnion(read.programs.compactMap { absolute($0, base: workTree, home: read.home) }.filter { !isFolder($0) })
             let hooks = hookFolders + (gitDirectories(workTree: workTree).map { [$0.1 + "/hooks"] } ?? [])
             found.formUnion(hooks.flatMap { managedHookFiles(hooks: $0, workTree: workTree) })
             // git-lfs reads its endpoint from the top of the work tree: a run's
@@ -72,12 +77,63 @@ enum GitConfiguredPaths {
                     file(included, depth: depth + 1)
                 } else if lowered == "core.hookspath" {
                     hookFolders.append(value)
-                } else if lowered == "core.fsmonitor", !["true", "false", "yes", "no", "on", "off", "1", "0"].contains(value.lowercased()) {
-                    // Run through the shell: the program is the first word.
-                    programs.append(String(value.split(separator: " ", maxSplits: 1).first ?? Substring(value)))
+                } else if GitConfiguredPaths.namesProgram(lowered, value: value) {
+                    programs += GitConfiguredPaths.commandPaths(value)
                 }
             }
         }
+    }
+
+    /// Whether the key (lowercased, `section.subsection.name`) makes git run its value as a
+    /// command in the commands a user runs next: `git status` (fsmonitor), `git diff` and
+    /// `git add` (filters, textconv, diff and merge drivers), an alias, a credential or
+    /// signing helper, an editor or a pager. The same keys Doer's own git resets.
+    static func namesProgram(_ key: String, value: String) -> Bool {
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, let section = parts.first, let name = parts.last else { return false }
+        let scoped = parts.count > 2
+        switch (section, name, scoped) {
+        case ("core", "fsmonitor", false):
+            return !["true", "false", "yes", "no", "on", "off", "1", "0"].contains(value.lowercased())
+        case ("core", "editor", false), ("core", "pager", false), ("core", "askpass", false), ("core", "sshcommand", false),
+             ("core", "alternaterefscommand", false), ("core", "gitproxy", _), ("sequence", "editor", false),
+             ("diff", "external", false), ("interactive", "difffilter", false), ("imap", "tunnel", false),
+             ("web", "browser", false), ("gpg", "program", _), ("credential", "helper", _), ("pager", _, false),
+             ("sendemail", "smtpserver", _), ("sendemail", "tocmd", _), ("sendemail", "cccmd", _):
+            return true
+        case ("diff", "command", true), ("diff", "textconv", true), ("merge", "driver", true), ("filter", "clean", true),
+             ("filter", "smudge", true), ("filter", "process", true), ("difftool", "cmd", true), ("difftool", "path", true),
+             ("mergetool", "cmd", true), ("mergetool", "path", true), ("guitool", "cmd", true), ("browser", "cmd", true),
+             ("browser", "path", true), ("man", "cmd", true), ("man", "path", true), ("trailer", "command", true),
+             ("trailer", "cmd", true), ("hook", "command", true), ("gpg", "defaultkeycommand", true),
+             ("lfs", "path", true), ("lfs", "clean", true), ("lfs", "smudge", true), ("lfs", "standalonetransferagent", false),
+             ("remote", "uploadpack", true), ("remote", "receivepack", true):
+            return true
+        case ("alias", _, _), ("submodule", "update", true):
+            // Only "!command" runs a command; otherwise it names git's own.
+            return value.hasPrefix("!")
+        default:
+            return false
+        }
+    }
+
+    /// The words of a command that may name a file of the work tree, which git runs it from
+    /// (`sh tools/fsmon.sh` → `tools/fsmon.sh`; `./lint` → `./lint`): every word but a
+    /// first one looked up on the PATH, options and git's placeholders (`%f`). A word is
+    /// taken as a path even when no such file exists yet: the run could create it.
+    static func commandPaths(_ command: String) -> [String] {
+        let text = command.hasPrefix("!") ? String(command.dropFirst()) : command
+        var paths: [String] = []
+        // Each shell command of a list or pipeline starts with a program of its own.
+        for segment in text.split(whereSeparator: { ";|&\n".contains($0) }) {
+            let words = segment.split(whereSeparator: { " \t\"'()<>`$={}".contains($0) }).map(String.init)
+            for (index, word) in words.enumerated() {
+                if word.hasPrefix("-") || word.contains("%") || word.contains("*") { continue }
+                if index == 0 && !word.contains("/") { continue }
+                paths.append(word)
+            }
+        }
+        return paths
     }
 
     /// What the hooks in `hooks` run from the work tree when a hook manager wrote them:
@@ -199,6 +255,11 @@ enum GitConfiguredPaths {
             existing = (existing as NSString).deletingLastPathComponent
         }
         return lexical(path)
+    }
+
+    static func isFolder(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
     /// A small text file's contents; nil for anything else (a FIFO must not hold Doer).
