@@ -37,9 +37,12 @@ public struct LanguageCache: Sendable {
 
     public func folders(for language: Language, workspace: URL) throws(DoerError) -> Folders {
         let languageRoot = root.appendingPathComponent(language.name, isDirectory: true)
-        try Self.makeDirectory(root.deletingLastPathComponent().path, mode: 0o711)
-        try Self.makeDirectory(root.path, mode: 0o711)
-        try Self.makeDirectory(languageRoot.path, mode: 0o711)
+        // Reachable by the sandbox's own uid when it has one, by no other account: a build
+        // may open up its cache (`chmod 755`) and copy the workspace's files into it.
+        let passage: mode_t = owner == nil ? 0o700 : 0o711
+        try Self.makeDirectory(root.deletingLastPathComponent().path, mode: passage)
+        try Self.makeDirectory(root.path, mode: passage)
+        try Self.makeDirectory(languageRoot.path, mode: passage)
         let support = languageRoot.appendingPathComponent("support", isDirectory: true)
         try Self.makeDirectory(support.path, mode: 0o755)
         for (name, content) in language.supportFiles.sorted(by: { $0.key < $1.key }) {
@@ -115,6 +118,8 @@ public struct LanguageCache: Sendable {
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             throw .workspace("\(path) is not a directory; remove it")
         }
+        // One made by an earlier version, or opened up since, is closed again.
+        if !intermediate, info.st_uid == geteuid(), info.st_mode & 0o7777 != mode { _ = chmod(path, mode) }
     }
 }
 

@@ -39,8 +39,14 @@ public struct LanguageStepRunner: Sendable {
     public func run(_ step: LanguageStep, file: String? = nil, arguments: [String] = [], stdin: Data = Data(),
                     limits: ResourceLimits, mode: SandboxMode = .workspaceWrite,
                     applyChanges: Bool = false) async throws(DoerError) -> ExecutionResult {
-        try await sandbox.run(request(step, file: file, arguments: arguments, stdin: stdin, limits: limits,
-                                      mode: mode, applyChanges: applyChanges))
+        // A cache an earlier build left nested too deep or unreadable would hide what this
+        // one writes from the disk limit: it starts cold instead.
+        if step.kind == .build, limits.diskBytes != nil { MeasuredFolder.emptyIfUnmeasurable(folders.cache) }
+        // The cache outlives the run, and a build may have opened it to every account
+        // (`chmod 755 "$DOER_CACHE"`) after copying the workspace's files in: closed again.
+        defer { if step.kind == .build { _ = chmod(folders.cache, 0o700) } }
+        return try await sandbox.run(request(step, file: file, arguments: arguments, stdin: stdin, limits: limits,
+                                             mode: mode, applyChanges: applyChanges))
     }
 
     /// Compilers need more room than a program run: at least 5 minutes, 10 CPU minutes,

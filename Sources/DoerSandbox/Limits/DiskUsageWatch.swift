@@ -26,10 +26,11 @@ final class DiskUsageWatch: @unchecked Sendable {
     private let scannedDevices: Set<UInt>
     private var scanBaseline: Int64 = 0
     private var scanBaselineInodes: Int64 = 0
-    /// A workspace already nested too deep to measure, or holding folders Doer cannot
-    /// read, cannot be held against the run; only what the run adds can.
-    private var baselineTooDeep = false
-    private var baselineUnreadable: Int64 = 0
+    /// Why a scanned folder cannot be measured before the run starts — nested past the
+    /// scan's depth, or holding folders Doer cannot read — when one cannot: a run could
+    /// write without bound below them, unseen, so the run must not start
+    /// (`MeasuredFolder` empties Doer's own caches before it comes to that).
+    private(set) var unmeasurable: String?
     /// Bytes the scanned folders had added at the last scan that said anything.
     private var lastScannedAdded: Int64 = 0
     private var previous: (added: Int64, at: ContinuousClock.Instant)?
@@ -60,8 +61,9 @@ final class DiskUsageWatch: @unchecked Sendable {
             let start = scan()
             scanBaseline = start.bytes
             scanBaselineInodes = start.inodes
-            baselineTooDeep = start.tooDeep
-            baselineUnreadable = start.unreadable
+            unmeasurable = scannedPaths.lazy.compactMap { path in
+                MeasuredFolder.problem(DiskUsageScan.measure(path)).map { "\(path) \($0)" }
+            }.first
         }
     }
 
@@ -84,10 +86,10 @@ final class DiskUsageWatch: @unchecked Sendable {
             let started = Self.threadCPUTime()
             let measured = scan()
             lastScanCost = Self.threadCPUTime() - started
-            if measured.tooDeep && !baselineTooDeep {
+            if measured.tooDeep {
                 exceededReason = exceededReason ?? "it nested folders deeper than \(DiskUsageScan.maximumDepth) levels, which cannot be measured"
             }
-            if measured.unreadable > baselineUnreadable {
+            if measured.unreadable > 0 {
                 exceededReason = exceededReason ?? "it took the read permission off files or folders on the host's disk, "
                     + "so what they hold cannot be measured"
             }

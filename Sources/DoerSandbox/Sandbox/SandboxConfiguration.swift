@@ -45,8 +45,11 @@ public struct SandboxConfiguration: Sendable, Hashable {
 
     /// The identity runs take on the host: Doer's own when it is not root (it has nothing
     /// to drop), the configured unprivileged one when it is.
+    /// Whether sandboxes run as a uid of their own: only when Doer runs as root.
+    public static var switchesIdentity: Bool { geteuid() == 0 }
+
     public var runIdentity: (uid: UInt32, gid: UInt32, switches: Bool) {
-        if geteuid() == 0 { return (unprivilegedUID, unprivilegedGID, true) }
+        if Self.switchesIdentity { return (unprivilegedUID, unprivilegedGID, true) }
         return (getuid(), getgid(), false)
     }
 }

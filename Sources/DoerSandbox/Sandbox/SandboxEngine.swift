@@ -111,6 +111,11 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         // later, is for a sandbox that stops answering.
         let disk = DiskUsageWatch(limit: request.limits.diskBytes, view: prepared.view?.tmpfs, scannedPaths: scanned,
                                   process: prepared.process.pid)
+        if let unmeasurable = disk?.unmeasurable {
+            prepared.destroy()
+            throw .invalidArgument("the disk limit cannot be kept: \(unmeasurable), below which what the run writes cannot be measured; "
+                                   + "remove them, or run without a disk limit")
+        }
         let run = await Supervisor.supervise(
             prepared.process, request: initRequest, stdin: request.stdin,
             hostDeadline: .milliseconds(Int64(request.limits.wallClockSeconds * 1000)) + (launcher.usesInitProtocol ? .seconds(2) : .zero),

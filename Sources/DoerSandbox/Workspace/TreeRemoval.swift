@@ -39,6 +39,12 @@ enum TreeRemoval {
         var entered: Set<[UInt8]> = []
     }
 
+    /// Empties the folder at `path` (not following a link there), keeping the folder itself.
+    static func empty(_ path: String) {
+        let top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if top >= 0 { emptyFolder(top) }
+    }
+
     /// Empties the folder open as `top`, and closes it.
     private static func emptyFolder(_ top: Int32) {
         guard let topIdentity = Identity(top) else { close(top); return }
@@ -48,7 +54,12 @@ enum TreeRemoval {
             if let next = removeChildren(of: current, skipping: levels[levels.count - 1].entered) {
                 levels[levels.count - 1].entered.insert(next)
                 let child = next.withUnsafeBufferPointer { name in
-                    name.withMemoryRebound(to: CChar.self) { openat(current, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                    name.withMemoryRebound(to: CChar.self) { name -> Int32 in
+                        let fd = openat(current, name.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                        // A folder a run took the permissions off (ours, so we may give them back).
+                        guard fd < 0, errno == EACCES, fchmodat(current, name.baseAddress!, 0o700, 0) == 0 else { return fd }
+                        return openat(current, name.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    }
                 }
                 guard child >= 0, let identity = Identity(child) else {
                     if child >= 0 { close(child) }

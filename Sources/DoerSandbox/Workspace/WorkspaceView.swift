@@ -40,16 +40,22 @@ final class WorkspaceView: @unchecked Sendable {
         try tmpfs.seal(limit: diskBytes)
     }
 
-    /// The staging root must be reachable by the sandbox's uid but not listable by it.
+    /// The staging root must be reachable by the sandbox's uid but not listable by it, and
+    /// by no one else: a run may open up its own view (`chmod 755 /workspace`), and whoever
+    /// can reach it could read the copied workspace. Run as root, the sandbox has a uid of
+    /// its own and needs the search bit; otherwise it runs as this uid and needs nothing.
+    static var stagingRootMode: mode_t { SandboxConfiguration.switchesIdentity ? 0o711 : 0o700 }
+
     static func ensureStagingRoot(_ root: URL) throws(DoerError) {
-        if mkdir(root.path, 0o711) != 0 && errno != EEXIST {
+        let mode = stagingRootMode
+        if mkdir(root.path, mode) != 0 && errno != EEXIST {
             throw .workspace("cannot create \(root.path): \(String(cString: strerror(errno)))")
         }
         var info = stat()
         guard lstat(root.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else {
             throw .workspace("\(root.path) is not a directory owned by this user; remove it or choose another staging folder")
         }
-        _ = chmod(root.path, 0o711)
+        _ = chmod(root.path, mode)
     }
 
     /// Copies the workspace into the view and remembers what it looked like.
