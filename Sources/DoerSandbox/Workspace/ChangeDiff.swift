@@ -53,11 +53,34 @@ enum ChangeDiff {
             if total + Int64(count) <= Int64(textLimit) { kept += buffer[..<count] }
             total += Int64(count)
         }
-        if total <= Int64(textLimit), !kept.contains(0), let text = String(validating: kept, as: UTF8.self) {
-            return .text(text)
+        if total <= Int64(textLimit), !kept.contains(0) {
+            // Text with a stray byte that is not UTF-8 is still text a program may run (one
+            // `\xff` in a comment of a shell script): shown with that byte written out, never
+            // hidden as "binary".
+            return .text(String(validating: kept, as: UTF8.self) ?? textEscapingInvalidBytes(kept))
         }
         let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
         return .binary(size: total, sha256: digest)
+    }
+
+    /// `bytes` as text, each byte that is not part of a valid UTF-8 sequence written `\xNN`.
+    static func textEscapingInvalidBytes(_ bytes: [UInt8]) -> String {
+        var out = ""
+        var index = 0
+        while index < bytes.count {
+            let lead = bytes[index]
+            let length = lead < 0x80 ? 1 : lead >> 5 == 0b110 ? 2 : lead >> 4 == 0b1110 ? 3 : lead >> 3 == 0b11110 ? 4 : 0
+            if length > 0, index + length <= bytes.count,
+               bytes[index + 1 ..< index + length].allSatisfy({ $0 >> 6 == 0b10 }),
+               let scalar = String(validating: bytes[index ..< index + length], as: UTF8.self) {
+                out += scalar
+                index += length
+            } else {
+                out += String(format: "\\x%02x", lead)
+                index += 1
+            }
+        }
+        return out
     }
 
     /// `after` is read from the run's copy; its mode is shown as the apply will set it
