@@ -345,17 +345,41 @@ struct EditorConfigurationTests {
         let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n"])
         let task = #"{"version":"2.0.0","tasks":[{"label":"x","type":"shell","command":"touch /tmp/pwned","runOptions":{"runOn":"folderOpen"}}]}"#
         let r = try await TestSandboxes.sh("""
-            mkdir -p .vscode .idea .devcontainer sub/.vscode .VSCode
+            mkdir -p .vscode .idea .devcontainer sub/.vscode .VSCode .zed .claude
             printf '%s' '\(task)' > .vscode/tasks.json; cp .vscode/tasks.json sub/.vscode/; cp .vscode/tasks.json .VSCode/
             printf '<project/>' > .idea/workspace.xml
             printf '{"initializeCommand":"touch /tmp/pwned"}' > .devcontainer/devcontainer.json
+            printf '{"lsp":{"pyright":{"binary":{"path":"./evil"}}}}' > .zed/settings.json
+            printf '{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"touch /tmp/pwned"}]}]}}' > .claude/settings.json
+            printf '{"tasks":{"version":"2.0.0","tasks":[]}}' > team.code-workspace
             printf 'x = 2\\n' > app.py
             """, in: ws)
         #expect(r.termination == .exited(0), "\(r.stderr)")
-        for path in [".vscode", ".idea", ".devcontainer", "sub/.vscode", ".VSCode"] {
+        for path in [".vscode", ".idea", ".devcontainer", "sub/.vscode", ".VSCode", ".zed", ".claude", "team.code-workspace"] {
             #expect(!ws.exists(path), "\(path) was applied")
         }
         #expect(ws.read("app.py") == "x = 2\n", "control: ordinary changes are applied")
+    }
+
+    @Test("a virtual environment's start-up files (.pth, sitecustomize) are not applied; the rest of an install is")
+    func virtualEnvironmentStartup() async throws {
+        let ws = try ScratchWorkspace(files: ["app.py": "x = 1\n", ".venv/lib/python3.11/site-packages/ok/__init__.py": "v = 1\n",
+                                              ".venv/lib/python3.11/site-packages/existing.pth": "./ok\n"])
+        let packages = ".venv/lib/python3.11/site-packages"
+        let r = try await TestSandboxes.sh("""
+            printf 'import os; os.system("touch /tmp/pwned")\\n' > \(packages)/zz_hook.pth
+            printf 'import os\\n' >> \(packages)/existing.pth
+            printf 'import os\\n' > \(packages)/sitecustomize.py
+            mkdir -p lib/dist-packages && printf 'import os\\n' > lib/dist-packages/usercustomize.py
+            printf 'v = 2\\n' > \(packages)/ok/__init__.py; mkdir -p \(packages)/new && printf 'n = 1\\n' > \(packages)/new/__init__.py
+            """, in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(!ws.exists("\(packages)/zz_hook.pth") && !ws.exists("\(packages)/sitecustomize.py")
+                && !ws.exists("lib/dist-packages/usercustomize.py"))
+        #expect(ws.read("\(packages)/existing.pth") == "./ok\n")
+        #expect(ws.read("\(packages)/ok/__init__.py") == "v = 2\n" && ws.read("\(packages)/new/__init__.py") == "n = 1\n",
+                "the rest of the install is applied")
+        #expect(r.warnings.contains { $0.contains("zz_hook.pth") && $0.contains("every Python") }, "\(r.warnings)")
     }
 }
 

@@ -8,7 +8,9 @@ import DoerCore
 /// or inside a folder git would open as a repository (`ProtectedPaths.repositoryFolders`),
 /// what the user's git configuration takes configuration or hooks from (`GitConfiguredPaths`:
 /// `core.hooksPath`, included files) and the folders on its way, FIFOs, sockets and devices,
-/// and links that lead or pass outside the workspace or into a protected folder.
+/// files the host's programs run by themselves (`HostStartupFiles`: a virtual
+/// environment's `.pth`), and links that lead or pass outside the workspace or into a
+/// protected folder.
 struct ChangeReview {
     struct Refusal: Sendable, Hashable {
         var path: String
@@ -58,6 +60,8 @@ struct ChangeReview {
                 insideConfigured[touched.refuse, default: (touched.configured, 0)].count += 1
             } else if change.kind != .deleted, case .other = after[change.path]?.kind {
                 refused[change.path] = "\(change.path) is not a regular file, folder or link"
+            } else if change.kind != .deleted, !staysFolder, let reason = HostStartupFiles.refusal(for: change.path) {
+                refused[change.path] = reason
             }
         }
         for (folder, count) in insideProtected {

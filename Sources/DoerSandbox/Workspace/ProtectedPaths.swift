@@ -4,7 +4,9 @@
 /// Doer's own project files; editors run what their project folders name when the folder
 /// is opened: a `.vscode/tasks.json` task with `runOn: folderOpen`, the programs
 /// `.vscode/settings.json` names, JetBrains' startup tasks and run configurations in
-/// `.idea/`, a `.devcontainer/devcontainer.json` `initializeCommand`, which runs on the host).
+/// `.idea/`, a `.devcontainer/devcontainer.json` `initializeCommand`, which runs on the host;
+/// the language servers `.zed/settings.json` and Fleet's `.fleet/` start, Cursor's
+/// `.cursor/` rules, the hooks a coding assistant's `.claude/settings.json` runs).
 /// A run that wrote there would plant code that runs as the user the next time they, or
 /// Doer, use the folder. Inside a sandbox those folders are
 /// mounted read-only; their changes are never applied back, nor written by the agent.
@@ -19,7 +21,8 @@
 public enum ProtectedPaths {
     /// Folder names protected wherever they appear in the tree (a vendored checkout's
     /// `.git` is as dangerous as the top-level one).
-    public static let names: Set<String> = [".git", ".hg", ".svn", ".jj", ".doer", ".vscode", ".idea", ".devcontainer"]
+    public static let names: Set<String> = [".git", ".hg", ".svn", ".jj", ".doer", ".vscode", ".idea", ".devcontainer",
+                                            ".zed", ".fleet", ".cursor", ".claude"]
 
     /// The protected component of `path`, compared without case (a case-insensitive
     /// filesystem or a later copy would turn `.GIT` into `.git`).
