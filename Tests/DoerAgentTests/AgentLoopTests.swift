@@ -57,10 +57,11 @@ struct AgentLoopTests {
         let ws = try AgentWorkspace()
         let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.wrong, "test_calc.py": Replies.test]),
                                                 "I fixed calc.py.",
-                                                Replies.files(["calc.py": Replies.right])]])
+                                                Replies.files(["calc.py": Replies.right])],
+                                            Replies.independentWriter: [Replies.addCheck]])
         let (_, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py with tests", in: ws)
         #expect(summary.outcome == .passed, "\(summary.message)")
-        let third = try #require(model.recordedRequests.dropFirst(2).first?.messages)
+        let third = try #require(model.candidateRequests.dropFirst(2).first?.messages)
         let last = try #require(third.last?.content)
         #expect(last.contains("The tests failed") && last.contains("return a - b"), "\(last)")
         #expect(last.contains("```edit calc.py") && !last.contains("app.py"), "\(last)")
@@ -72,7 +73,8 @@ struct AgentLoopTests {
     func repairs() async throws {
         let ws = try AgentWorkspace()
         let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.wrong, "test_calc.py": Replies.test]),
-                                                Replies.files(["calc.py": Replies.right])]])
+                                                Replies.files(["calc.py": Replies.right])],
+                                            Replies.independentWriter: [Replies.addCheck]])
         let (events, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py with tests", in: ws)
         #expect(summary.outcome == .passed, "\(summary.message)")
         #expect(summary.iterations == 2)
@@ -85,7 +87,7 @@ struct AgentLoopTests {
         #expect(reports.first?.succeeded == false)
         #expect(reports.last?.passed == 1)
         // The failure went back to the model, trimmed, with the current files.
-        let second = try #require(model.recordedRequests.dropFirst().first)
+        let second = try #require(model.candidateRequests.dropFirst().first)
         let feedback = second.messages.last?.content ?? ""
         #expect(feedback.contains("assert"))
         #expect(feedback.contains("```file calc.py"))
@@ -339,10 +341,11 @@ struct AgentLoopTests {
     @Test("with no test yet, the model is asked for only a test file asserting the task's examples, and the code it wrote stays")
     func asksForExampleTests() async throws {
         let ws = try AgentWorkspace()
-        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right]), Replies.files(["test_calc.py": Replies.test])]])
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right]), Replies.files(["test_calc.py": Replies.test])],
+                                            Replies.independentWriter: [Replies.addCheck]])
         let (_, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py; it returns the sum of its arguments.", in: ws, maxIterations: 2)
         #expect(summary.outcome == .passed, "the first reply's code is tested by the second reply's tests")
-        let ask = try #require(model.recordedRequests.last?.messages.last?.content)
+        let ask = try #require(model.candidateRequests.last?.messages.last?.content)
         #expect(ask.contains("```file calc.py"), "the code written so far is shown")
         let request = try #require(ask.components(separatedBy: "```").last)
         #expect(request.contains("Reply with only test_calc.py"))
@@ -365,7 +368,8 @@ struct AgentLoopTests {
     func completesTestImports() async throws {
         let bare = "def test_add():\n    assert add(2, 3) == 5\n"
         let ws = try AgentWorkspace()
-        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right, "test_calc.py": bare])]])
+        let model = ScriptedModel(replies: [0: [Replies.files(["calc.py": Replies.right, "test_calc.py": bare])],
+                                            Replies.independentWriter: [Replies.addCheck]])
         let (events, summary) = try await AgentHarness.run(model, task: "Write add(a, b) in calc.py", in: ws, maxIterations: 1)
         #expect(summary.outcome == .passed)
         #expect(ws.read("test_calc.py") == "from calc import add\n\n\n" + bare)

@@ -136,14 +136,20 @@ struct InventedNameTests {
         #expect(!summary.applied && ws.read("stats.py") == klass)
     }
 
-    @Test("a request for new code keeps its new function's test as evidence")
+    @Test("a request for new code keeps its new function's test as evidence, with a test written apart that is told the new name")
     func requestedNewFunctionCounts() async throws {
         let ws = try AgentWorkspace(files: project)
-        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": inventedHelper, "test_spread_range.py": inventedTest])]])
+        let check = Replies.files(["test_request_check.py": "from stats import spread_range\n\n\ndef test_range():\n    assert spread_range([2, 9, 4]) == 7\n"])
+        let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": inventedHelper, "test_spread_range.py": inventedTest])],
+                                            Replies.independentWriter: [check]])
         let (_, summary) = try await AgentHarness.run(model, task: "add to stats.py a function giving the range of the values",
                                                       in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
         #expect(summary.applied)
+        let prompt = try #require(model.recordedRequests.first { $0.messages.first?.content == PromptBuilder.independentTestSystem })
+        let asked = prompt.messages.map(\.content).joined(separator: "\n")
+        #expect(asked.contains("stats.py, which now also has `spread_range` (import it as `stats`)"), "\(asked)")
+        #expect(!asked.contains("min(values)"), "the name, never the code")
     }
 
     @Test("what is carried: new functions and classes the request does not name, with the imports and constants they add")

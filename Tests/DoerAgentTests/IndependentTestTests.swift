@@ -157,6 +157,45 @@ struct IndependentTestTests {
         #expect(writerRequests(model).isEmpty)
     }
 
+    @Test("an empty workspace: code and its own tests skip a rule the request states; the test written apart tries it; mended, verified")
+    func emptyWorkspaceRuleIsChecked() async throws {
+        let ws = try AgentWorkspace()
+        let model = ScriptedModel(replies: [
+            0: [Replies.files(["wordcount.py": Greenfield.firstSeen, "test_wordcount.py": Greenfield.ownTest]),
+                Replies.files(["wordcount.py": Greenfield.alphabetical, "test_wordcount.py": Greenfield.ownTest])],
+            Replies.independentWriter: [Greenfield.tieCheck],
+        ])
+        let (events, summary) = try await AgentHarness.run(model, task: Greenfield.task, in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(ws.read("wordcount.py") == Greenfield.alphabetical)
+        #expect(evidence(events)?.sources == [.modelTests, .independentTest])
+        let prompt = try #require(writerRequests(model).first)
+        #expect(prompt.contains("There is no code yet") && prompt.contains("a new file wordcount.py defining `top_words` (import it as `wordcount`)"),
+                "\(prompt)")
+        #expect(!prompt.contains("Counter") && !prompt.contains("def test_counts"), "neither the candidate's code nor its test")
+    }
+
+    @Test("an empty workspace: the candidate keeps code that breaks the stated rule: unverified, nothing written")
+    func emptyWorkspaceDisagreementStands() async throws {
+        let ws = try AgentWorkspace()
+        let model = ScriptedModel(replies: [0: [Replies.files(["wordcount.py": Greenfield.firstSeen, "test_wordcount.py": Greenfield.ownTest])],
+                                            Replies.independentWriter: [Greenfield.tieCheck]])
+        let (_, summary) = try await AgentHarness.run(model, task: Greenfield.task, in: ws, approval: .never)
+        #expect(summary.outcome == .unverified, "\(summary.message)")
+        #expect(!summary.applied && ws.read("wordcount.py") == nil && ws.read("test_wordcount.py") == nil)
+    }
+
+    @Test("a test that failed only to import, in an empty workspace, counts as the model's")
+    func importErrorIsTheModels() async throws {
+        let ws = try AgentWorkspace()
+        let model = ScriptedModel(replies: [0: [Replies.files(["wordcount.py": Greenfield.alphabetical, "test_wordcount.py": Greenfield.ownTest])],
+                                            Replies.independentWriter: [Greenfield.tieCheck]])
+        let (events, summary) = try await AgentHarness.run(model, task: Greenfield.task, in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "\(summary.message)")
+        #expect(evidence(events)?.sources == [.modelTests, .independentTest])
+        #expect(writerRequests(model).count == 1)
+    }
+
     @Test("a reply's test file is the block for the path, else its one Python file, else none")
     func parsing() {
         let path = "tests/test_request_check.py"
@@ -168,4 +207,18 @@ struct IndependentTestTests {
         #expect(IndependentTest.path(in: "tests", avoiding: ["tests/test_request_check.py"]) == "tests/test_request_check_2.py")
         #expect(IndependentTest.path(in: "", avoiding: []) == "test_request_check.py")
     }
+}
+
+/// "Create X … Add tests." in an empty workspace, with a rule the first code skips.
+private enum Greenfield {
+    static let task = "Create wordcount.py with top_words(text, n) that returns the n most frequent words of text as a list of "
+        + "(word, count) tuples, most frequent first. Words with the same count come in alphabetical order. Add tests."
+    /// Ties in the order first seen: the rule skipped.
+    static let firstSeen = "from collections import Counter\n\n\ndef top_words(text, n):\n    return Counter(text.split()).most_common(n)\n"
+    static let alphabetical = "from collections import Counter\n\n\ndef top_words(text, n):\n"
+        + "    return sorted(Counter(text.split()).items(), key=lambda item: (-item[1], item[0]))[:n]\n"
+    /// Never tries a tie, so both codes pass it.
+    static let ownTest = "from wordcount import top_words\n\n\ndef test_counts():\n    assert top_words('b a b', 1) == [('b', 2)]\n"
+    static let tieCheck = Replies.files(["test_request_check.py": "from wordcount import top_words\n\n\ndef test_ties():\n"
+        + "    assert top_words('pear fig apple fig pear apple', 3) == [('apple', 2), ('fig', 2), ('pear', 2)]\n"])
 }

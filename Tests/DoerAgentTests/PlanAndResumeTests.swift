@@ -17,6 +17,7 @@ struct ModelPlanTests {
         let model = ScriptedModel(replies: [
             -1: ["1. Write add and sub in calc.py\n2. Write tests in test_calc.py\n3. Run pytest\nFiles: calc.py, test_calc.py"],
             0: [Replies.files(["calc.py": Replies.right, "test_calc.py": Replies.test])],
+            Replies.independentWriter: [Replies.addCheck],
         ])
         let (events, summary) = try await AgentHarness.run(model, task: Self.largeTask, in: ws)
         #expect(summary.outcome == .passed, "\(summary.message)")
@@ -29,7 +30,7 @@ struct ModelPlanTests {
         let planIndex = try #require(events.firstIndex { if case .plan = $0 { return true } else { return false } })
         let actionIndex = try #require(events.firstIndex { if case .action = $0 { return true } else { return false } })
         #expect(planIndex < actionIndex)
-        let requests = model.recordedRequests
+        let requests = model.candidateRequests
         #expect(requests.count == 2)
         #expect(requests[0].messages.last?.content.contains("Write the plan") == true)
         #expect(requests[1].messages.last?.content.contains("Plan:\n1. Write add and sub in calc.py") == true)
@@ -42,13 +43,14 @@ struct ModelPlanTests {
         let model = ScriptedModel(replies: [
             -1: ["Sure! I will do it."],
             0: [Replies.files(["calc.py": Replies.right, "test_calc.py": Replies.test])],
+            Replies.independentWriter: [Replies.addCheck],
         ])
         let (events, summary) = try await AgentHarness.run(model, task: "Write add in calc.py with tests", in: ws, planning: .model)
         #expect(summary.outcome == .passed)
         let plan = try #require(events.compactMap { if case .plan(let plan) = $0 { return plan } else { return nil } }.first)
         #expect(plan.steps.first?.hasPrefix("Write the code for the task") == true)
-        #expect(model.recordedRequests.count == 2)
-        #expect(model.recordedRequests[1].messages.last?.content.contains("Plan:") == false)
+        #expect(model.candidateRequests.count == 2)
+        #expect(model.candidateRequests[1].messages.last?.content.contains("Plan:") == false)
     }
 
     @Test("small tasks spend no model turn on a plan", arguments: [

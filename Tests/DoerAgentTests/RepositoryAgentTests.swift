@@ -201,6 +201,15 @@ struct ChangeEvidenceEventTests {
         #expect(RequestEvidence.defines("t.py::test_x[1]", in: "async def test_x():\n    pass\n"))
         #expect(!RequestEvidence.defines("t.py::test_x", in: "# def test_x\ntest_x = 1\n"))
         #expect(RequestEvidence.sources(of: [], generated: [], originalFiles: []).isEmpty)
+        // A test file that could not be imported (an empty workspace before the module exists)
+        // is the project's only when the workspace had it and the change left it as it was.
+        #expect(RequestEvidence.sources(of: ["test_roman.py"], generated: [], originalFiles: []) == [.modelTests])
+        let kept = "from core import f\n\ndef test_f():\n    assert f() == 1\n"
+        #expect(RequestEvidence.sources(of: ["tests/test_core.py"], generated: [], originalFiles: ["tests/test_core.py"],
+                                        original: { _ in kept }, current: { _ in kept }) == [.workspaceTests])
+        #expect(RequestEvidence.sources(of: ["tests/test_core.py"], generated: [], originalFiles: ["tests/test_core.py"],
+                                        original: { _ in kept }, current: { _ in kept + "\ndef test_g():\n    assert f() == 2\n" }) == [.modelTests])
+        #expect(RequestEvidence.sources(of: ["test_doer_examples.py"], generated: ["test_doer_examples.py"], originalFiles: []) == [.requestExamples])
         // A runner's name without a file (node's TAP) says nothing of whose test it is.
         #expect(RequestEvidence.sources(of: ["adds numbers"], generated: [], originalFiles: ["a.test.js"]).isEmpty)
     }

@@ -1,5 +1,6 @@
 import DoerCore
 import DoerModels
+@testable import DoerAgent
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -22,6 +23,10 @@ final class ScriptedModel: ModelProvider, @unchecked Sendable {
     }
 
     var recordedRequests: [ModelRequest] { requests.withLockedValue { $0 } }
+    /// The candidates' own turns: every request but those for the test written apart.
+    var candidateRequests: [ModelRequest] {
+        recordedRequests.filter { $0.messages.first?.content != PromptBuilder.independentTestSystem }
+    }
     var cancelledStreams: Int { cancellations.withLockedValue { $0 } }
 
     func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelDelta, any Error> {
@@ -86,6 +91,8 @@ enum Replies {
     /// The candidate number the scripted model sees for the writer of the test a pass shown
     /// only by the model's own tests must also pass (`IndependentTest`: the run's seed less 2000).
     static let independentWriter = -2
+    /// That writer's test of "add(a, b) in calc.py".
+    static let addCheck = Replies.files(["test_request_check.py": "from calc import add\n\n\ndef test_adds():\n    assert add(4, 5) == 9\n"])
     /// That writer's test of "spread is the largest value minus the smallest".
     static let spreadCheck = Replies.files(["test_spread_check.py": "from stats import spread\n\n\ndef test_largest_minus_smallest():\n    assert spread([2, 9, 4]) == 7\n"])
 }

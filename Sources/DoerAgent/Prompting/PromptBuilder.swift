@@ -35,10 +35,22 @@ enum PromptBuilder {
         with the whole file in one code block and nothing else.
         """
 
-    static func independentTestRequest(_ task: String, path: String, imports: String, files: String, problem: String?) -> String {
+    /// - Parameter newCode: where the change put new code and its names (never the code: the
+    ///   writer must not see a candidate's reading of the request).
+    static func independentTestRequest(_ task: String, path: String, imports: String, files: String,
+                                       newCode: [IndependentTest.NewCode] = [], problem: String?) -> String {
         var text = "Request:\n\(task)\n\nThe test file will be \(path).\n"
         if !imports.isEmpty { text += "\nThe project's tests import its code like this:\n```python\n\(imports)\n```\n" }
         if !files.isEmpty { text += "\nThe code as it is now:\n" + files + "\n" }
+        if !newCode.isEmpty {
+            let lines = newCode.map { code -> String in
+                let names = code.names.isEmpty ? "" : " defining " + code.names.map { "`\($0)`" }.joined(separator: ", ")
+                let module = code.module.map { " (import it as `\($0)`)" } ?? ""
+                return "- " + (code.isNewFile ? "a new file \(code.path)\(names)\(module)" : "\(code.path), which now also has\(names.dropFirst(" defining".count))\(module)")
+            }
+            text += "\n" + (files.isEmpty ? "There is no code yet. " : "") + "The change adds code you do not see:\n"
+                + lines.joined(separator: "\n") + "\nTest it as the request describes it.\n"
+        }
         if let problem { text += "\nA test written before could not be used: \(problem). Write a better one.\n" }
         text += "\nReply with ```file \(path)."
         return text

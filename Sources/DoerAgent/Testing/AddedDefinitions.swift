@@ -120,6 +120,19 @@ enum AddedDefinitions {
         }
     }
 
+    /// The top-level functions and classes `new` defines that `old` (nil for a new file)
+    /// does not, in the order `new` has them; empty when `new` cannot be read line by line.
+    static func newNames(old: String?, new: String) -> [String] {
+        guard let newBlocks = DefinitionSplice.blocks(new.components(separatedBy: "\n")) else { return [] }
+        let defined = old.flatMap { DefinitionSplice.blocks($0.components(separatedBy: "\n")) }
+            .map { Set($0.compactMap { name(of: $0.kind) }) } ?? []
+        var names: [String] = []
+        for block in newBlocks {
+            if let name = name(of: block.kind), !defined.contains(name), !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
     /// Whether the request asks for new code, so a new function may be just what it wants.
     static func asksForNewCode(_ task: String) -> Bool {
         task.lowercased().range(of: #"\b(add|adds|adding|create|implement|introduce|write|provide|expose|new|support)\b"#,

@@ -15,6 +15,12 @@ import Foundation
 /// shows nothing (it passes on the old code, or does not import) is asked for once more,
 /// with the reason; past that, the pass stays unproven.
 ///
+/// An empty workspace is no exception: "Create wordcount.py … ties in alphabetical order.
+/// Add tests." gets code that ignores the tie rule and tests that never try it, both green.
+/// There the writer sees the request and the names of the files the code went into and of
+/// what they define (to import them), nothing of their content — as it does for new code in
+/// a project; failing on the workspace as it was is a given.
+///
 /// Only for pytest: its report names each test, so "red before" and "green after" are read
 /// test by test.
 actor IndependentTest {
@@ -43,6 +49,8 @@ actor IndependentTest {
     private var attemptsMade = 0
     /// Why the last test showed nothing, for the next writer and the verdict.
     private var lastProblem: String?
+    /// Where the first winner put new code, and its names.
+    private var newCode: [NewCode] = []
 
     init(task: String, workspace: URL, strategy: TestStrategy, provider: any ModelProvider, sandbox: any Sandbox,
          configuration: AgentConfiguration, repository: RepositoryContext?) {
@@ -61,7 +69,19 @@ actor IndependentTest {
     /// test is, so it imports the code the way that one does), runs on the workspace as it
     /// was and on the winner. Candidates that pass at once wait for one another here, so the
     /// test is written once.
-    func judge(winner: WorkspaceCopy, folder: String) async -> Verdict {
+    /// Code the winner added, by name only: a new file, or new definitions in a file.
+    struct NewCode: Sendable, Equatable {
+        var path: String
+        var isNewFile: Bool
+        var names: [String]
+        /// How a test imports it (`pkg.stats`), when the file is under an import root.
+        var module: String?
+    }
+
+    /// - Parameter newCode: where the winner's new code is and what it is called: the writer
+    ///   needs the names to import it (and sees nothing else of it).
+    func judge(winner: WorkspaceCopy, folder: String, newCode: [NewCode] = []) async -> Verdict {
+        if self.newCode.isEmpty { self.newCode = newCode }
         let path = Self.path(in: folder, avoiding: Set(winner.files()))
         while let content = await test(path: path) {
             if Task.isCancelled { return .unavailable("cancelled") }
@@ -117,12 +137,13 @@ actor IndependentTest {
         defer { before.discard() }
         let budget = ContextBudget(window: configuration.contextWindow ?? provider.contextWindow, reply: configuration.maxTokensPerTurn)
         let imports = Self.importExample(in: before, near: path)
-        let bare = PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: "", problem: lastProblem)
+        let bare = PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: "", newCode: newCode, problem: lastProblem)
         let room = budget.remaining(after: TokenEstimate.tokens([.system(PromptBuilder.independentTestSystem), .user(bare)]))
         let files = await repository?.files(of: before, hiding: [], tokens: room).text ?? ""
         let request = ModelRequest(
             messages: [.system(PromptBuilder.independentTestSystem),
-                       .user(PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: files, problem: lastProblem))],
+                       .user(PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: files, newCode: newCode,
+                                                                  problem: lastProblem))],
             temperature: 0, seed: configuration.seed &- 2000 &- attemptsMade, maxTokens: configuration.maxTokensPerTurn)
         guard let reply = try? await provider.complete(request) else {
             lastProblem = "the model did not answer"

@@ -95,7 +95,7 @@ struct RequestEvidence {
         for (path, content) in strategy.generatedFiles { try? before.write(path, content) }
         let run: TestRun.Outcome
         do {
-            run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: before)
+            run = try await TestRun(strategy: strategy.seeingEveryFailure, sandbox: sandbox, configuration: configuration).run(on: before)
         } catch {
             return Finding(evidence: unverified("could not run the tests against the workspace as it was: \(error)"))
         }
@@ -105,7 +105,7 @@ struct RequestEvidence {
             // The winner's run passed every test, so each that failed here passes with the change.
             let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
             let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles),
-                                       original: { WorkspaceCopy.read($0, in: workspace) })
+                                       original: { WorkspaceCopy.read($0, in: workspace) }, current: { winner.read($0) })
             let hardCoded = Self.hardCoded(task, in: code, winner: winner, workspace: workspace)
             if let example = hardCoded.first {
                 let stated = "`\(example.expression)` → \(example.value)"
@@ -128,8 +128,9 @@ struct RequestEvidence {
                                           command: command, summary: "\(red) failed on the workspace as it was and pass with the change"
                                             + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")"),
                                           sources: sources)
-            if sources == [.modelTests], Self.hadCode(originalFiles), let independent {
-                return await corroborate(evidence, by: independent, winner: winner, failed: failed, code: code)
+            if sources == [.modelTests], let independent {
+                return await corroborate(evidence, by: independent, winner: winner, failed: failed, code: code,
+                                         newCode: newCode(code, winner: winner))
             }
             if sources == [.modelTests] { evidence.summary += "; only tests the model wrote show it, no example of the request's or test of the project's" }
             return Finding(evidence: evidence)
@@ -163,14 +164,30 @@ struct RequestEvidence {
                            + "and keep the change that makes it pass.")
     }
 
-    /// A pass only the model's own tests show, in a project: its code and its tests come from
-    /// one reading of the request, so a test written apart from the code must agree
-    /// (`IndependentTest`). Disagreeing, the candidate is told and may mend its code.
+    /// Where the change put code the workspace did not have: new Python files and the names
+    /// they define, new functions and classes of files it had. The writer of the test apart
+    /// is told these names, never the code: "add a function giving the range" cannot be
+    /// tested without the name the candidate chose.
+    private func newCode(_ code: [FileChange], winner: WorkspaceCopy) -> [IndependentTest.NewCode] {
+        code.filter { $0.kind != .deleted && $0.path.hasSuffix(".py") }.compactMap { change in
+            guard let text = winner.read(change.path) else { return nil }
+            let old = change.kind == .added ? nil : WorkspaceCopy.read(change.path, in: workspace)
+            let names = AddedDefinitions.newNames(old: old, new: text)
+            guard change.kind == .added || !names.isEmpty else { return nil }
+            return IndependentTest.NewCode(path: change.path, isNewFile: change.kind == .added, names: names,
+                                           module: BehaviourProbe.module(of: change.path, importRoots: strategy.importRoots))
+        }
+    }
+
+    /// A pass only the model's own tests show: its code and its tests come from one reading
+    /// of the request, so a test written apart from the code must agree (`IndependentTest`).
+    /// Disagreeing, the candidate is told and may mend its code. The test's writer is told
+    /// where new code went and what it is called (`newCode`), so it can import it.
     private func corroborate(_ evidence: ChangeEvidence, by independent: IndependentTest, winner: WorkspaceCopy,
-                             failed: [String], code: [FileChange]) async -> Finding {
+                             failed: [String], code: [FileChange], newCode: [IndependentTest.NewCode]) async -> Finding {
         let folder = failed.first.map { (CrossCheck.file(of: $0) as NSString).deletingLastPathComponent } ?? ""
         let own = "only the model's own tests went from red to green"
-        let verdict = await independent.judge(winner: winner, folder: folder)
+        let verdict = await independent.judge(winner: winner, folder: folder, newCode: newCode)
         // A candidate shown that test's failing assertion may write its values into the code.
         if case .agrees(_, let test) = verdict, let example = Self.hardCoded(test, in: code, winner: winner, workspace: workspace).first {
             let stated = "`\(example.expression)` → \(example.value)"
@@ -257,14 +274,24 @@ struct RequestEvidence {
     /// project's than one in a new file): a test of a workspace file counts as the project's
     /// only when its class and function are defined in the file as it was (`original`).
     static func sources(of failed: [String], generated: Set<String>, originalFiles: Set<String>,
-                        original: (String) -> String? = { _ in nil }) -> [ChangeEvidence.Source] {
+                        original: (String) -> String? = { _ in nil }, current: (String) -> String? = { _ in nil }) -> [ChangeEvidence.Source] {
         var found: [ChangeEvidence.Source] = []
         // Only pytest's ids name their file; a name alone (node's TAP) says nothing of whose it is.
+        // A file's own id (`ERROR test_roman.py`: it could not be imported, as in an empty
+        // workspace before the module exists) names no test: it is the project's only when the
+        // workspace had that file and the change left it as it was (`current`).
         for id in failed {
-            guard let separator = id.range(of: "::") else { continue }
-            let file = String(id[..<separator.lowerBound])
+            let file: String
+            if let separator = id.range(of: "::") {
+                file = String(id[..<separator.lowerBound])
+            } else if id.hasSuffix(".py"), !id.contains(" ") {
+                file = id
+            } else {
+                continue
+            }
             let source: ChangeEvidence.Source = generated.contains(file) ? .requestExamples
-                : originalFiles.contains(file) && defines(id, in: original(file)) ? .workspaceTests : .modelTests
+                : originalFiles.contains(file) && (file == id ? original(file).map { $0 == current(file) } ?? false
+                                                               : defines(id, in: original(file))) ? .workspaceTests : .modelTests
             if !found.contains(source) { found.append(source) }
         }
         return found

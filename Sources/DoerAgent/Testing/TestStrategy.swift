@@ -37,6 +37,18 @@ public struct TestStrategy: Sendable, Hashable {
     /// `UncollectedTests`): named on every run's command line, with the test folders.
     public var uncollectedTests: [String] = []
 
+    /// Every test pytest can run is run and reported, past the first failure and past test
+    /// files that do not import: the red → green check must see all that was red, not the
+    /// first file that failed to import (which ends pytest's session before any test runs).
+    public var reportsEveryFailure = false
+
+    /// This strategy, run to see every failure (`reportsEveryFailure`).
+    public var seeingEveryFailure: TestStrategy {
+        var copy = self
+        copy.reportsEveryFailure = true
+        return copy
+    }
+
     public init(kind: Kind, generatedFiles: [String: String] = [:], languages: [String] = [], importRoots: [String] = []) {
         self.kind = kind
         self.generatedFiles = generatedFiles
@@ -54,7 +66,8 @@ public struct TestStrategy: Sendable, Hashable {
         switch kind {
         // The request's examples all run, each its own test, so a repair's progress can be
         // counted; a workspace's own suite stops at its first failure.
-        case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short"] + (generatedFiles.isEmpty ? ["-x"] : [])
+        case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short"]
+            + (reportsEveryFailure ? ["--continue-on-collection-errors"] : generatedFiles.isEmpty ? ["-x"] : [])
             + pytestTargets + knownFailures.map { $0.contains("::") ? "--deselect=\($0)" : "--ignore=\($0)" }
         case .nodeTest: ["node", "--test"]
         case .project: ["doer", "test"] + languages.flatMap { ["--language", $0] }
