@@ -29,10 +29,12 @@ enum PromptBuilder {
     static let independentTestSystem = """
         You write tests. A developer asked for a change to a code base; you see the request and the \
         code as it is now, before the change. Write one pytest file that checks what the request asks \
-        for: its tests must fail on the code as it is now and pass once the request is done. Take every \
-        expected value from what the request, the docstrings and the comments state, or work it out step \
-        by step from them; assert nothing you are unsure of. Test only what the request is about. Reply \
-        with the whole file in one code block and nothing else.
+        for: its tests must fail on the code as it is now and pass once the request is done. Write one \
+        test function for each thing the request states: each result it describes, each special case \
+        and tie rule, each error it must raise, and anything it must leave unchanged (an argument, a \
+        file). Take every expected value from what the request, the docstrings and the comments state, \
+        or work it out step by step from them; assert nothing you are unsure of. Test only what the \
+        request is about. Reply with the whole file in one code block and nothing else.
         """
 
     /// - Parameter newCode: where the change put new code and its names (never the code: the
