@@ -58,9 +58,13 @@ struct ChatTests {
     @Test("two messages: each runs, tests and applies; the second knows the first; /diff, /sessions and /undo act on them")
     func conversation() throws {
         let dir = try TempDir()
+        // Each message's pass rests on the model's own test, so each also gets a test written
+        // apart from the code (its writer's reply follows the candidate's).
         let server = try FixtureServer(replies: [
             .openAIChat(Self.files(["calc.py": Self.calc, "test_calc.py": Self.test])),
+            .openAIChat(Self.files(["test_request_check.py": "from calc import add\n\n\ndef test_adds():\n    assert add(4, 5) == 9\n"])),
             .openAIChat(Self.files(["calc.py": Self.calcWithSub, "test_calc.py": Self.testWithSub])),
+            .openAIChat(Self.files(["test_request_check.py": "from calc import sub\n\n\ndef test_subtracts():\n    assert sub(9, 4) == 5\n"])),
         ])
         let input = """
             Write add(a, b) in calc.py with a test
@@ -81,7 +85,7 @@ struct ChatTests {
         #expect(out.stdout.contains("+    return a + b"), "the /diff of the first message")
         #expect(out.stdout.contains("  [x] Write the code for the task"), "the /plan checklist is ticked")
         // The second request carried what the first message did.
-        let second = try #require(server.recorded.dropFirst().first)
+        let second = try #require(server.recorded.dropFirst(2).first)
         #expect(second.body.contains("Earlier in this conversation"))
         #expect(second.body.contains("Write add(a, b) in calc.py with a test"))
         #expect(second.body.contains("done, applied; files: calc.py, test_calc.py"))
