@@ -58,12 +58,11 @@ final class DiskUsageWatch: @unchecked Sendable {
             return lstat(path, &info) == 0 ? UInt(info.st_dev) : nil
         })
         if !scannedPaths.isEmpty {
-            let start = scan()
+            let start = scan { path, one in
+                if unmeasurable == nil, let problem = MeasuredFolder.problem(one) { unmeasurable = "\(path) \(problem)" }
+            }
             scanBaseline = start.bytes
             scanBaselineInodes = start.inodes
-            unmeasurable = scannedPaths.lazy.compactMap { path in
-                MeasuredFolder.problem(DiskUsageScan.measure(path)).map { "\(path) \($0)" }
-            }.first
         }
     }
 
@@ -143,10 +142,12 @@ final class DiskUsageWatch: @unchecked Sendable {
         return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
     }
 
-    private func scan() -> DiskUsageScan {
+    /// Every scanned folder measured, summed; `each` sees each folder's own scan.
+    private func scan(_ each: (String, DiskUsageScan) -> Void = { _, _ in }) -> DiskUsageScan {
         var total = DiskUsageScan()
         for path in scannedPaths {
             let one = DiskUsageScan.measure(path)
+            each(path, one)
             total.bytes += one.bytes
             total.inodes += one.inodes
             total.tooDeep = total.tooDeep || one.tooDeep
