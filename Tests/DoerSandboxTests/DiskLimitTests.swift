@@ -385,6 +385,29 @@ struct DiskLimitMechanismTests {
         #expect(!MeasuredFolder.emptyIfUnmeasurable(ws.url.path), "a measurable folder is left as it is")
     }
 
+    @Test("a writable folder nested past the scan's depth before the run: the run is refused with why, and nothing runs")
+    func unmeasurableFolderRefusesTheRun() async throws {
+        let cache = try ScratchWorkspace()
+        var fd = open(cache.url.path, O_RDONLY | O_DIRECTORY)
+        for _ in 0..<(DiskUsageScan.maximumDepth + 5) {
+            _ = mkdirat(fd, "d", 0o755)
+            let next = openat(fd, "d", O_RDONLY | O_DIRECTORY)
+            close(fd)
+            fd = next
+        }
+        close(fd)
+        let ws = try ScratchWorkspace()
+        do {
+            _ = try await TestSandboxes.make().run(ExecutionRequest(
+                command: ["sh", "-c", "touch ran"], workspace: ws.url, limits: ResourceLimits(diskBytes: 16 << 20),
+                writablePaths: [cache.url.path]))
+            Issue.record("the run was not refused")
+        } catch {
+            #expect("\(error)".contains("the disk limit cannot be kept") && "\(error)".contains("nested deeper"), "\(error)")
+        }
+        #expect(!ws.exists("ran"))
+    }
+
     @Test("the watch over host folders counts only what was added, and stops past the limit")
     func watchHostFolder() throws {
         let ws = try ScratchWorkspace()
