@@ -20,7 +20,7 @@ struct ReplicaBenchmarkTests {
         #expect(report.rows.map(\.runSlots) == [2, 4])
         #expect(!report.failed)
         for row in report.rows {
-            #expect(row.clientErrors == 0, "replicas \(row.replicas)")
+            #expect(row.clientErrors == 0, "replicas \(row.replicas): \(row.clientFailures)")
             #expect(row.runErrors == 0, "replicas \(row.replicas)")
             #expect(row.expected > 0)
             #expect(row.delivered == row.expected, "every client got every stored event of its session")

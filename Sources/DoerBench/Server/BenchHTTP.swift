@@ -77,28 +77,62 @@ struct BenchHTTP: Sendable {
         var instant: ContinuousClock.Instant
     }
 
-    /// Follows a live stream, says when connected, and keeps every event until `done` (nil if
-    /// the stream ended before it or could not be opened).
-    func record(_ path: String, ready: AsyncStream<Void>.Continuation, timeout: TimeAmount) async throws -> [Received]? {
-        let response = try await client.execute(request(.GET, path), timeout: timeout)
-        ready.yield()
-        guard response.status == .ok else { return nil }
+    /// What a follower got: every event it read, across reconnections, and why it stopped
+    /// short of `done` if it did.
+    struct Followed: Sendable {
         var received: [Received] = []
-        var tail = ""
-        for try await chunk in response.body {
-            let (wallClock, instant) = (Date().timeIntervalSince1970, ContinuousClock.now)
-            let text = tail + String(buffer: chunk)
-            let frames = text.components(separatedBy: "\n\n")
-            tail = frames.last ?? ""
-            for frame in frames.dropLast() where frame.hasPrefix("id: ") {
-                let lines = frame.split(separator: "\n")
-                guard let seq = Int64(lines[0].dropFirst(4)) else { continue }
-                let type = lines.first { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) } ?? ""
-                received.append(Received(seq: seq, type: type, wallClock: wallClock, instant: instant))
-                if type == "done" { return received }
+        var reconnections = 0
+        /// Nil when the stream reached `done`.
+        var failure: String? = "never connected"
+    }
+
+    /// Follows a live stream the way a browser's EventSource does: says when first connected,
+    /// keeps every event until `done`, and when the connection fails or ends early, connects
+    /// again with `Last-Event-ID` (up to `reconnections` times). A server that loses, repeats
+    /// or reorders events across a reconnection shows in `received`; one that keeps failing,
+    /// in `failure`.
+    func record(_ path: String, ready: AsyncStream<Void>.Continuation, timeout: TimeAmount,
+                reconnections: Int = 5) async -> Followed {
+        var followed = Followed()
+        var announced = false
+        defer { if !announced { ready.yield() } }
+        for attempt in 0...reconnections {
+            if attempt > 0 {
+                followed.reconnections += 1
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+            var request = request(.GET, path)
+            if let last = followed.received.last { request.headers.replaceOrAdd(name: "Last-Event-ID", value: String(last.seq)) }
+            do {
+                let response = try await client.execute(request, timeout: timeout)
+                if !announced { announced = true; ready.yield() }
+                guard response.status == .ok else {
+                    followed.failure = "HTTP \(response.status.code)"
+                    continue
+                }
+                var tail = ""
+                for try await chunk in response.body {
+                    let (wallClock, instant) = (Date().timeIntervalSince1970, ContinuousClock.now)
+                    let text = tail + String(buffer: chunk)
+                    let frames = text.components(separatedBy: "\n\n")
+                    tail = frames.last ?? ""
+                    for frame in frames.dropLast() where frame.hasPrefix("id: ") {
+                        let lines = frame.split(separator: "\n")
+                        guard let seq = Int64(lines[0].dropFirst(4)) else { continue }
+                        let type = lines.first { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) } ?? ""
+                        followed.received.append(Received(seq: seq, type: type, wallClock: wallClock, instant: instant))
+                        if type == "done" {
+                            followed.failure = nil
+                            return followed
+                        }
+                    }
+                }
+                followed.failure = "the stream ended before its done event"
+            } catch {
+                followed.failure = "\(error)"
             }
         }
-        return nil
+        return followed
     }
 
     func timed(_ body: () async throws -> Void) async throws -> Double {

@@ -46,6 +46,9 @@ public struct ReplicaBenchmark: Sendable {
         public var firstEventMs: [Double] = []
         public var doneMs: [Double] = []
         public var clientErrors = 0
+        /// Why clients failed (a few), and how often clients reconnected with `Last-Event-ID`.
+        public var clientFailures: [String] = []
+        public var reconnections = 0
         public var runErrors = 0
         /// Finished runs by the replica that claimed them (`claimed_by`).
         public var runsByReplica: [String: Int] = [:]
@@ -182,18 +185,13 @@ public struct ReplicaBenchmark: Sendable {
         let ready = AsyncStream<Void>.makeStream()
         let postedAt = PostedTimes(count: sessionCount)
         let sessionIDs = ids
-        let (followed, wall) = try await withThrowingTaskGroup(of: (Int, [BenchHTTP.Received]?).self) { group in
+        let (followed, wall) = try await withThrowingTaskGroup(of: (Int, BenchHTTP.Followed).self) { group in
             for index in 0..<clients {
                 let session = index % sessionCount
                 let http = https[(index / sessionCount) % https.count]
                 group.addTask {
-                    do {
-                        return (session, try await http.record("/v1/sessions/\(sessionIDs[session])/events", ready: ready.continuation,
-                                                               timeout: .minutes(30)))
-                    } catch {
-                        ready.continuation.yield()
-                        return (session, nil)
-                    }
+                    (session, await http.record("/v1/sessions/\(sessionIDs[session])/events", ready: ready.continuation,
+                                                timeout: .minutes(30)))
                 }
             }
             // A client that never connects must not hold the run forever.
@@ -222,7 +220,7 @@ public struct ReplicaBenchmark: Sendable {
                     }
                 }
             }
-            var followed: [(Int, [BenchHTTP.Received]?)] = []
+            var followed: [(Int, BenchHTTP.Followed)] = []
             for try await result in group { followed.append(result) }
             return (followed, (ContinuousClock.now - started).milliseconds)
         }
@@ -237,12 +235,16 @@ public struct ReplicaBenchmark: Sendable {
             if events.last?.type != "done" || outcome == nil || outcome == "error" { row.runErrors += 1 }
         }
         var delivered = 0
-        for (session, received) in followed {
+        for (session, follower) in followed {
             row.expected += stored[session].count
-            guard let received else { row.clientErrors += 1; continue }
+            row.reconnections += follower.reconnections
+            let received = follower.received
             delivered += received.count
-            guard received.map(\.seq) == stored[session].map(\.seq), let first = received.first, let last = received.last else {
+            guard follower.failure == nil, received.map(\.seq) == stored[session].map(\.seq), let first = received.first, let last = received.last else {
                 row.clientErrors += 1
+                if row.clientFailures.count < 5 {
+                    row.clientFailures.append(follower.failure ?? "received \(received.map(\.seq)), stored \(stored[session].map(\.seq))")
+                }
                 continue
             }
             for (event, storedEvent) in zip(received, stored[session]) {

@@ -113,6 +113,11 @@ extension BenchCommand {
             print("machine: \(report.machine)")
             let errors = report.rows.map { "\($0.replicas): clients \($0.clientErrors) of \(sseClients * replicaRounds), runs \($0.runErrors) of \(replicaSessions * replicaRounds)" }
             print("errors by replica count — " + errors.joined(separator: "; "))
+            let reconnected = report.rows.map { "\($0.replicas): \($0.reconnections)" }
+            print("reconnections with Last-Event-ID by replica count — " + reconnected.joined(separator: "; "))
+            for row in report.rows {
+                for failure in row.clientFailures { print("client failed (\(row.replicas) replica\(row.replicas == 1 ? "" : "s")): \(failure)") }
+            }
         }
     }
 }
