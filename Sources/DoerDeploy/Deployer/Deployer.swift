@@ -96,8 +96,7 @@ public struct Deployer: Sendable {
 
         let pending = try await repository.pendingChanges()
         var summary = "Deploy \(repository.root.path)\n  \(pending.count) uncommitted change(s) to commit"
-        for line in pending.prefix(20) { summary += "\n    \(line)" }
-        if pending.count > 20 { summary += "\n    … and \(pending.count - 20) more" }
+        for line in PendingChangesSummary(lines: pending).rendered { summary += "\n    \(line)" }
         summary += "\n  push branch '\(branch)' to \(SecretRedactor().redact(remoteURL))"
         if let review { summary += "\n  open a \(review.noun) on \(review.repository) into \(settings.baseBranch)" }
         if let target { summary += "\n  start CI: \(target.name)" }
