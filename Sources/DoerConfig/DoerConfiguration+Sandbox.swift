@@ -10,7 +10,7 @@ extension DoerConfiguration {
         SandboxConfiguration(
             backend: sandboxBackend, unprivilegedUID: unprivilegedUID, unprivilegedGID: unprivilegedGID,
             stagingRoot: stagingDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) },
-            warmPoolSize: warmPoolSize, allowUnsafeProcessBackend: allowUnsafeProcessBackend, kubernetes: kubernetes)
+            warmPoolSize: warmPoolSize, runsPerSandbox: runsPerSandbox, allowUnsafeProcessBackend: allowUnsafeProcessBackend, kubernetes: kubernetes)
     }
 
     /// What a run may reach for `access`, with `[network]`'s hosts and `extraHosts` (the

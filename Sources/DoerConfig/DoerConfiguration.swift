@@ -11,6 +11,8 @@ import TOMLKit
 public struct DoerConfiguration: Sendable, Equatable {
     public var sandboxBackend: SandboxBackendKind = .bubblewrap
     public var warmPoolSize = 0
+    /// `[sandbox] runs_per_sandbox`: runs one sandbox serves, reset between them (1: none reused).
+    public var runsPerSandbox = SandboxConfiguration.defaultRunsPerSandbox
     public var unprivilegedUID: UInt32 = 65534
     public var unprivilegedGID: UInt32 = 65534
     public var stagingDirectory: String?
@@ -121,6 +123,11 @@ public struct DoerConfiguration: Sendable, Equatable {
                         throw .configuration("\(source): sandbox.warm_pool must be a number from 0 to 64")
                     }
                     warmPoolSize = size
+                case "runs_per_sandbox":
+                    guard let runs = value.int, (1...1000).contains(runs) else {
+                        throw .configuration("\(source): sandbox.runs_per_sandbox must be a number from 1 to 1000 (1 starts a sandbox for every run)")
+                    }
+                    runsPerSandbox = runs
                 case "uid", "gid":
                     guard let id = value.int, id > 0, id < Int(UInt32.max) else {
                         throw .configuration("\(source): sandbox.\(key) must be a positive number")

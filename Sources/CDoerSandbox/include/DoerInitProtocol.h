@@ -9,7 +9,11 @@
    sandbox waits here). Integers are little-endian; a string is a u32 length and bytes.
      u32 magic, u32 flags, i64 wall_ms, i64 cpu_seconds, i64 processes, i64 open_files,
      i64 file_size_bytes, string cwd, u32 argc, argc strings, u32 envc, envc strings
-   Init -> host: one doer_init_status when the command has ended. */
+   Init -> host: one doer_init_status when the command has ended.
+   With DOER_INIT_FLAG_REUSABLE init then serves the next request on the same descriptor:
+   before the status it ends every process the command left, empties /tmp and /dev/shm and
+   removes System V IPC objects, so the status means the sandbox is clean and waiting (no
+   'R' again). Every request to one sandbox must carry the same flags. */
 
 #define DOER_INIT_MAGIC 0x31524f44u /* "DOR1" */
 #define DOER_INIT_FLAG_ALLOW_NETWORK 1u
@@ -21,6 +25,9 @@
    own (otherwise empty) network namespace, each connection forwarded to the host's egress
    proxy at DOER_PROXY_SOCKET. Needs DOER_INIT_FLAG_ALLOW_NETWORK. */
 #define DOER_INIT_FLAG_PROXY_BRIDGE 8u
+/* Serve further requests after this one (see above). Needs DOER_INIT_FLAG_OWN_PID_NAMESPACE
+   and excludes DOER_INIT_FLAG_PROXY_BRIDGE. */
+#define DOER_INIT_FLAG_REUSABLE 16u
 #define DOER_INIT_MAX_REQUEST (1u << 20)
 
 #define DOER_PROXY_PORT 3128
@@ -37,7 +44,7 @@ typedef struct doer_init_status {
     int32_t outcome;
     int32_t value; /* exit code, signal number or errno */
     int32_t timed_out;
-    int32_t reserved;
+    int32_t clean; /* reusable requests: the sandbox was reset and waits for the next one */
     int64_t max_rss_kb;
     int64_t user_us;
     int64_t system_us;

@@ -52,6 +52,9 @@ public struct ExecutionResult: Sendable, Hashable, Codable {
     public var warnings: [String]
     /// Every decision the egress proxy made for this run (empty without network).
     public var networkDecisions: [NetworkDecision]
+    /// The run's sandbox was reset clean afterwards and serves the next run of its shape
+    /// (`[sandbox] runs_per_sandbox`); nil or false: it was ended.
+    public var sandboxKept: Bool? = nil
 
     public init(
         termination: Termination, timedOut: Bool = false, memoryKilled: Bool = false,

@@ -14,6 +14,9 @@ struct InitRequest: Sendable {
     var proxyBridge: Bool = false
     var seccomp: Bool
     var ownPidNamespace: Bool
+    /// Serve later requests after this one (`DOER_INIT_FLAG_REUSABLE`): init resets the
+    /// sandbox before it reports, and says whether that worked (`InitStatus.clean`).
+    var reusable: Bool = false
 
     func encoded() -> Data {
         var body = Data()
@@ -26,7 +29,8 @@ struct InitRequest: Sendable {
         }
         u32(DOER_INIT_MAGIC)
         u32((allowNetwork ? DOER_INIT_FLAG_ALLOW_NETWORK : 0) | (seccomp ? 0 : DOER_INIT_FLAG_NO_SECCOMP)
-            | (ownPidNamespace ? DOER_INIT_FLAG_OWN_PID_NAMESPACE : 0) | (proxyBridge ? DOER_INIT_FLAG_PROXY_BRIDGE : 0))
+            | (ownPidNamespace ? DOER_INIT_FLAG_OWN_PID_NAMESPACE : 0) | (proxyBridge ? DOER_INIT_FLAG_PROXY_BRIDGE : 0)
+            | (reusable ? DOER_INIT_FLAG_REUSABLE : 0))
         i64(wallClockMs)
         i64(Int64(limits.cpuSeconds ?? 0))
         i64(Int64(limits.processes ?? 0))
@@ -50,6 +54,9 @@ struct InitStatus: Sendable {
     var maxRSSBytes: Int64
     var userMs: Double
     var systemMs: Double
+    /// After a reusable request: every process of the run is gone, `/tmp`, `/dev/shm` and
+    /// `/dev` are as they were, and no System V IPC object is left; init waits for the next.
+    var clean: Bool
 
     static let wireSize = MemoryLayout<doer_init_status>.size
 
@@ -68,5 +75,6 @@ struct InitStatus: Sendable {
         maxRSSBytes = raw.max_rss_kb * 1024
         userMs = Double(raw.user_us) / 1000
         systemMs = Double(raw.system_us) / 1000
+        clean = raw.clean != 0
     }
 }

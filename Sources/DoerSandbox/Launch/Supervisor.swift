@@ -16,6 +16,9 @@ struct SupervisedRun: Sendable {
     var diskLimitExceeded: Bool = false
     var cancelled: Bool
     var maxRSSBytes: Int64
+    /// A reusable run's sandbox reported a clean reset and still waits: it was neither
+    /// killed nor reaped, and its descriptors are open for the next run.
+    var sandboxKept: Bool = false
     var startedAt: ContinuousClock.Instant
     var endedAt: ContinuousClock.Instant
 }
@@ -65,6 +68,7 @@ enum Supervisor {
         var drainDeadline: ContinuousClock.Instant?
         var diskExceeded = false
         var nextDiskCheck = disk.map { startedAt + $0.nextInterval }
+        var kept = false
 
         if let request {
             let bytes = request.encoded()
@@ -84,6 +88,15 @@ enum Supervisor {
 
         while true {
             if exited && !stdoutOpen && !stderrOpen && !controlOpen { break }
+            // A reusable sandbox never closes its output: its status, sent once every process
+            // of the run is gone, is the end. What they wrote is in the pipes by then.
+            if request?.reusable == true, !killedByHost, !cancelled, !diskExceeded, statusBytes.count >= InitStatus.wireSize,
+               let status = InitStatus(Self.status(in: statusBytes)), status.clean {
+                if stdoutOpen { drain(process.stdoutFD, &buffer) { bytes in stdoutBuffer.append(bytes); observer?(.stdout, Data(bytes)) } }
+                if stderrOpen { drain(process.stderrFD, &buffer) { bytes in stderrBuffer.append(bytes); observer?(.stderr, Data(bytes)) } }
+                kept = true
+                break
+            }
             let now = ContinuousClock.now
             if let drainDeadline, now >= drainDeadline { break }
             if !exited && !killedByHost && now >= deadline {
@@ -162,17 +175,33 @@ enum Supervisor {
                 }
             }
         }
-        if !exited {
+        if !exited && !kept {
             process.kill()
             (waitStatus, maxRSS) = process.reap()
         }
         let endedAt = ContinuousClock.now
-        process.closeAll()
+        if !kept { process.closeAll() }
         wake.close()
         return SupervisedRun(
             stdout: stdoutBuffer.captured, stderr: stderrBuffer.captured, waitStatus: waitStatus,
-            initStatus: InitStatus(statusBytes.first == UInt8(ascii: "R") ? statusBytes.dropFirst() : statusBytes), killedByHost: killedByHost, diskLimitExceeded: diskExceeded, cancelled: cancelled,
-            maxRSSBytes: maxRSS, startedAt: startedAt, endedAt: endedAt)
+            initStatus: InitStatus(Self.status(in: statusBytes)), killedByHost: killedByHost, diskLimitExceeded: diskExceeded, cancelled: cancelled,
+            maxRSSBytes: maxRSS, sandboxKept: kept, startedAt: startedAt, endedAt: endedAt)
+    }
+
+    /// The status in what init sent: a sandbox started for this run says "ready" first.
+    private static func status(in bytes: Data) -> Data {
+        bytes.first == UInt8(ascii: "R") ? bytes.dropFirst() : bytes
+    }
+
+    /// Reads what is waiting in `fd` without blocking.
+    private static func drain(_ fd: Int32, _ buffer: inout [UInt8], _ sink: (UnsafeRawBufferPointer) -> Void) {
+        while true {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, 0) == 1, entry.revents & Int16(POLLIN) != 0 else { return }
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            buffer.withUnsafeBytes { sink(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
     }
 
     /// Reads what is there; false at end of stream.

@@ -117,6 +117,19 @@ struct RunCgroup: Sendable {
         return false
     }
 
+    /// Readies the group for the next run of a sandbox that serves several: its memory peak
+    /// starts again from what is in use now. False when that cannot be done (a kernel whose
+    /// `memory.peak` cannot be reset) or the OOM killer acted: the sandbox is not reused,
+    /// since its next run's figures would be an earlier run's.
+    func resetForNextRun() -> Bool {
+        guard let memoryDirectory else { return true }
+        guard !oomKilled else { return false }
+        let fd = open(memoryDirectory + (isV2 ? "/memory.peak" : "/memory.max_usage_in_bytes"), O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return write(fd, "0", 1) == 1
+    }
+
     /// Removes the groups once the kernel has emptied them. On v2, cgroup.kill ends any
     /// straggler atomically; v1 has no such file, and killing pids read from cgroup.procs
     /// could hit a recycled pid, so there the sandbox's own teardown has to suffice.

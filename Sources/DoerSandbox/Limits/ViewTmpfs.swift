@@ -76,6 +76,16 @@ final class ViewTmpfs: Sendable {
         state.withLock { $0.sealedUsage = now }
     }
 
+    /// Lifts the cap again so the next run's copy of the workspace fits before `seal`: a
+    /// sandbox that serves several runs keeps its view's mount.
+    func unseal() throws(DoerError) {
+        let options = "size=\(1 << 60),nr_inodes=\(UInt32.max)"
+        guard Glibc.mount(nil, path, "tmpfs", UInt(MS_REMOUNT | MS_NOSUID | MS_NODEV), options) == 0 else {
+            throw .sandboxFailure("cannot lift the disk limit on \(path): \(String(cString: strerror(errno)))")
+        }
+        state.withLock { $0.sealedUsage = nil }
+    }
+
     /// Bytes the run added since `seal` (pages, so a multiple of 4 KiB).
     func addedBytes() -> Int64 {
         guard let sealed = sealedUsage, let now = usage() else { return 0 }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// Sandboxes started ahead of time, each waiting in doer-sandbox-init with its
 /// namespaces, mounts and cgroup in place, so a run pays only for handing over its
-/// command. Each is used once; taking one starts a refill in the background.
+/// command. Taking one starts a refill in the background; a sandbox that served its run and
+/// was reset clean comes back here (`giveBack`) for the next run of the same shape.
 ///
 /// Idle sandboxes hold processes, a cgroup and a folder under the staging root, and a
 /// shape includes its workspace, so a server that gives every run a throw-away workspace
@@ -17,8 +18,11 @@ import Synchronization
 /// - `shutDown()` ends every idle sandbox, waits for the fills under way, and lets no
 ///   more start, so nothing the pool made stays behind.
 final class WarmPool: Sendable {
-    /// Idle sandboxes kept per shape.
+    /// Idle sandboxes started ahead of time per shape (0: none; the pool then holds only
+    /// sandboxes given back after a run).
     let size: Int
+    /// Idle sandboxes kept per shape, started ahead or given back.
+    let keptPerShape: Int
     /// Idle sandboxes kept in all, over every shape.
     let capacity: Int
     /// How many shapes' worth of sandboxes the pool keeps by default: a session works on
@@ -55,9 +59,10 @@ final class WarmPool: Sendable {
     private let state = Mutex(State())
     private var engine: SandboxEngine? { state.withLock { $0.engine } }
 
-    init(size: Int, capacity: Int? = nil) {
+    init(size: Int, capacity: Int? = nil, keptPerShape: Int? = nil) {
         self.size = size
-        self.capacity = max(size, capacity ?? size * Self.shapesKept)
+        self.keptPerShape = max(size, keptPerShape ?? size, 1)
+        self.capacity = max(self.keptPerShape, capacity ?? self.keptPerShape * Self.shapesKept)
     }
 
     func attach(_ engine: SandboxEngine) {
@@ -66,14 +71,27 @@ final class WarmPool: Sendable {
 
     /// A live waiting sandbox for this shape, if one is ready and was started for the
     /// workspace folder that is at the shape's path now.
-    func take(_ shape: SandboxShape) -> PreparedSandbox? {
+    /// - Parameter acceptsUsed: whether a sandbox that served a run will do. One that did has
+    ///   its standard input closed for good, so a run with input needs one never used.
+    func take(_ shape: SandboxShape, acceptsUsed: Bool = true) -> PreparedSandbox? {
         let current = WorkspaceIdentity(path: shape.workspace)
         let (found, stale) = state.withLock { state -> (PreparedSandbox?, [PreparedSandbox]) in
             var stale: [PreparedSandbox] = []
-            defer { if state.ready[shape]?.isEmpty == true { state.forget(shape) } }
+            var passedOver: [Idle] = []
+            defer {
+                state.ready[shape, default: []].append(contentsOf: passedOver.reversed())
+                if state.ready[shape]?.isEmpty == true { state.forget(shape) }
+            }
             while let idle = state.ready[shape]?.popLast() {
-                if idle.workspace == current, Self.isWaiting(idle.sandbox) { return (idle.sandbox, stale) }
-                stale.append(idle.sandbox)
+                guard idle.workspace == current, Self.isWaiting(idle.sandbox) else {
+                    stale.append(idle.sandbox)
+                    continue
+                }
+                if !acceptsUsed && idle.sandbox.runsServed > 0 {
+                    passedOver.append(idle)
+                    continue
+                }
+                return (idle.sandbox, stale)
             }
             return (nil, stale)
         }
@@ -84,7 +102,7 @@ final class WarmPool: Sendable {
     /// Starts sandboxes until `size` wait for this shape (none for a workspace that is gone).
     func fill(_ shape: SandboxShape) async {
         sweepGoneWorkspaces()
-        guard let workspace = WorkspaceIdentity(path: shape.workspace), claimFill(shape) else { return }
+        guard size > 0, let workspace = WorkspaceIdentity(path: shape.workspace), claimFill(shape) else { return }
         defer { releaseFill(shape) }
         while let engine, count(shape) < size {
             guard let prepared = try? engine.prepare(shape) else { return }
@@ -158,6 +176,19 @@ final class WarmPool: Sendable {
     func putBackForTesting(_ prepared: PreparedSandbox, shape: SandboxShape) {
         guard let workspace = WorkspaceIdentity(path: shape.workspace) else { return }
         _ = store(Idle(sandbox: prepared, workspace: workspace), for: shape)
+    }
+
+    /// Keeps a sandbox that served a run and was reset, for the next run of its shape; ends
+    /// it instead when the shape has its fill of idle sandboxes, the workspace folder is not
+    /// the one it was started for, or the pool is drained.
+    func giveBack(_ prepared: PreparedSandbox, shape: SandboxShape, workspace: WorkspaceIdentity?) {
+        guard let workspace, WorkspaceIdentity(path: shape.workspace) == workspace, count(shape) < keptPerShape else {
+            prepared.destroy()
+            return
+        }
+        let (kept, evicted) = store(Idle(sandbox: prepared, workspace: workspace), for: shape)
+        evicted.forEach { $0.destroy() }
+        if !kept { prepared.destroy() }
     }
 
     private func count(_ shape: SandboxShape) -> Int {

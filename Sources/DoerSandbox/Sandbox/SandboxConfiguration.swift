@@ -11,6 +11,10 @@ public struct SandboxConfiguration: Sendable, Hashable {
     public var stagingRoot: URL
     /// Sandboxes kept ready per workspace shape.
     public var warmPoolSize: Int
+    /// Runs one bubblewrap sandbox may serve, reset between them (processes ended; `/tmp`,
+    /// `/dev/shm`, `/dev`, IPC objects, the workspace view and the memory peak as at the
+    /// start), for runs of the same shape; 1 starts a sandbox for every run.
+    public var runsPerSandbox: Int
     /// Allow the `process` backend, which isolates nothing.
     public var allowUnsafeProcessBackend: Bool
     /// Path of doer-sandbox-init; found next to the running executable when nil.
@@ -27,6 +31,7 @@ public struct SandboxConfiguration: Sendable, Hashable {
         unprivilegedGID: UInt32 = 65534,
         stagingRoot: URL? = nil,
         warmPoolSize: Int = 0,
+        runsPerSandbox: Int = SandboxConfiguration.defaultRunsPerSandbox,
         allowUnsafeProcessBackend: Bool = false,
         initHelperPath: String? = nil,
         networkObserver: NetworkDecisionObserver? = nil,
@@ -37,11 +42,14 @@ public struct SandboxConfiguration: Sendable, Hashable {
         self.unprivilegedGID = unprivilegedGID
         self.stagingRoot = stagingRoot ?? URL(fileURLWithPath: "/tmp/doer-sandbox-\(getuid())", isDirectory: true)
         self.warmPoolSize = warmPoolSize
+        self.runsPerSandbox = max(1, runsPerSandbox)
         self.allowUnsafeProcessBackend = allowUnsafeProcessBackend
         self.initHelperPath = initHelperPath
         self.networkObserver = networkObserver
         self.kubernetes = kubernetes
     }
+
+    public static let defaultRunsPerSandbox = 32
 
     /// The identity runs take on the host: Doer's own when it is not root (it has nothing
     /// to drop), the configured unprivileged one when it is.

@@ -16,8 +16,10 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         self.kind = launcher.kind
         self.launcher = launcher
         self.configuration = configuration
-        self.pool = launcher.usesInitProtocol && configuration.warmPoolSize > 0
-            ? WarmPool(size: configuration.warmPoolSize) : nil
+        // The pool also keeps sandboxes that served a run, for the next of the same shape.
+        let reuses = launcher.kind == .bubblewrap && configuration.runsPerSandbox > 1
+        self.pool = launcher.usesInitProtocol && (configuration.warmPoolSize > 0 || reuses)
+            ? WarmPool(size: configuration.warmPoolSize, keptPerShape: max(configuration.warmPoolSize, Self.reusedKeptPerShape)) : nil
         if let pool { pool.attach(self) }
     }
 
@@ -29,6 +31,10 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
     }
 
     var poolForTesting: WarmPool? { pool }
+
+    /// Sandboxes kept per shape for reuse: one per run going on at once (two workers, or a
+    /// test run beside a build).
+    static let reusedKeptPerShape = 2
 
     /// Starts sandboxes for this shape ahead of time so the next runs start at once.
     func warmUp(for request: ExecutionRequest) async {
@@ -79,7 +85,7 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         let warm: Bool
         // A sandbox with a proxy is bound to that run's proxy socket, so it never comes from
         // (or goes back to) the pool.
-        if launcher.usesInitProtocol, egress == nil, let pooled = pool?.take(shape) {
+        if launcher.usesInitProtocol, egress == nil, let pooled = pool?.take(shape, acceptsUsed: request.stdin.isEmpty) {
             prepared = pooled
             warm = true
         } else {
@@ -105,7 +111,9 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
             workingDirectory: Self.join(workspacePath, request.workingSubdirectory),
             wallClockMs: Int64((request.limits.wallClockSeconds * 1000).rounded(.up)),
             limits: initLimits, allowNetwork: egress != nil, proxyBridge: egress != nil,
-            seccomp: kind == .bubblewrap, ownPidNamespace: kind == .bubblewrap) : nil
+            seccomp: kind == .bubblewrap, ownPidNamespace: kind == .bubblewrap,
+            reusable: reusable(request, prepared: prepared, egress: egress)) : nil
+        let workspaceIdentity = WorkspaceIdentity(path: shape.workspace)
 
         // The init inside enforces the wall clock itself; the host's deadline, a little
         // later, is for a sandbox that stops answering.
@@ -123,15 +131,31 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
 
         // A run that filled its view and ended before the next check went over it too.
         var result = makeResult(run, prepared: prepared, warm: warm, disk: disk, diskOver: run.diskLimitExceeded || disk?.check() == true)
+        let keepsSandbox = run.sandboxKept && !result.memoryKilled && !result.diskLimitExceeded && pool != nil
+        if keepsSandbox { result.sandboxKept = true }
         defer {
             // Off the run's path: removing a cgroup waits for the kernel to finish tearing
-            // the processes down, and the refill spawns a new sandbox.
+            // the processes down, and the refill spawns a new sandbox. A sandbox that served
+            // the run and reset itself clean goes back to the pool once its view is emptied.
             let view = prepared.view, cgroup = prepared.cgroup
-            Self.cleanup.async {
-                view?.discard()
-                cgroup?.remove()
+            if keepsSandbox, let pool {
+                prepared.runsServed += 1
+                let protected = shape.protectedFolders
+                Self.cleanup.async {
+                    if view?.reset(protectedFolders: protected) ?? true, cgroup?.resetForNextRun() ?? true {
+                        pool.giveBack(prepared, shape: shape, workspace: workspaceIdentity)
+                    } else {
+                        prepared.destroy()
+                    }
+                }
+            } else {
+                if run.sandboxKept { prepared.process.kill(); _ = prepared.process.reap(); prepared.process.closeAll() }
+                Self.cleanup.async {
+                    view?.discard()
+                    cgroup?.remove()
+                }
+                if let pool, egress == nil, pool.size > 0 { Task.detached { await pool.fill(shape) } }
             }
-            if let pool, egress == nil { Task.detached { await pool.fill(shape) } }
         }
         if let view = prepared.view {
             result.changedFiles = view.collectChanges()
@@ -145,6 +169,15 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         }
         if run.cancelled { throw .cancelled }
         return result
+    }
+
+    /// Whether the sandbox may serve another run after this one: bubblewrap (whose init is
+    /// pid 1 of the sandbox's own namespace, so it can end every process the run left), no
+    /// network bridge (bound to this run's proxy), no standard input (closed for good after
+    /// the run), a pool to keep it in, and runs left in its allowance.
+    private func reusable(_ request: ExecutionRequest, prepared: PreparedSandbox, egress: RunEgress?) -> Bool {
+        kind == .bubblewrap && pool != nil && egress == nil && request.stdin.isEmpty
+            && prepared.runsServed + 1 < configuration.runsPerSandbox
     }
 
     /// Starts a sandbox for `shape`; with the init protocol it then waits for its command.

@@ -46,6 +46,8 @@ final class PreparedSandbox: @unchecked Sendable {
     let view: WorkspaceView?
     let cgroup: RunCgroup?
     let warnings: [String]
+    /// Runs this sandbox has served; one run at a time uses it.
+    var runsServed = 0
 
     init(process: SpawnedProcess, view: WorkspaceView?, cgroup: RunCgroup?, warnings: [String]) {
         self.process = process

@@ -45,13 +45,38 @@ enum TreeRemoval {
         if top >= 0 { emptyFolder(top) }
     }
 
-    /// Empties the folder open as `top`, and closes it.
-    private static func emptyFolder(_ top: Int32) {
+    /// Empties the folder open as `folderFD` (left open) but for the entries named in
+    /// `keeping`, which are not touched.
+    static func empty(_ folderFD: Int32, keeping: Set<String>) {
+        let top = dup(folderFD)
+        if top >= 0 { emptyFolder(top, keeping: Set(keeping.map { Array($0.utf8) + [0] })) }
+    }
+
+    /// The names in the folder open as `fd` (bytes, as the kernel gives them).
+    static func names(in fd: Int32) -> [[UInt8]] {
+        let readFD = dup(fd)
+        guard readFD >= 0, let dir = fdopendir(readFD) else {
+            if readFD >= 0 { close(readFD) }
+            return []
+        }
+        rewinddir(dir)
+        var names: [[UInt8]] = []
+        while let item = DirectoryEntry.next(dir) {
+            if !item.isSelfOrParent { names.append(item.nameBytes) }
+        }
+        closedir(dir)
+        return names
+    }
+
+    /// Empties the folder open as `top`, and closes it. Names in `keeping` (NUL-terminated)
+    /// are left alone in `top` itself.
+    private static func emptyFolder(_ top: Int32, keeping: Set<[UInt8]> = []) {
         guard let topIdentity = Identity(top) else { close(top); return }
-        var levels = [Level(identity: topIdentity)]
+        var levels = [Level(identity: topIdentity, entered: keeping)]
         var current = top
         while true {
-            if let next = removeChildren(of: current, skipping: levels[levels.count - 1].entered) {
+            if let next = removeChildren(of: current, skipping: levels[levels.count - 1].entered,
+                                         keeping: levels.count == 1 ? keeping : []) {
                 levels[levels.count - 1].entered.insert(next)
                 let child = next.withUnsafeBufferPointer { name in
                     name.withMemoryRebound(to: CChar.self) { name -> Int32 in
@@ -85,7 +110,7 @@ enum TreeRemoval {
     /// Unlinks every file, link and empty folder in `fd`; returns a folder that is not
     /// empty (its name, NUL-terminated) for the caller to go into, or nil when none is left
     /// but those in `skipping`.
-    private static func removeChildren(of fd: Int32, skipping: Set<[UInt8]>) -> [UInt8]? {
+    private static func removeChildren(of fd: Int32, skipping: Set<[UInt8]>, keeping: Set<[UInt8]> = []) -> [UInt8]? {
         let readFD = dup(fd)
         guard readFD >= 0, let dir = fdopendir(readFD) else {
             if readFD >= 0 { close(readFD) }
@@ -99,7 +124,7 @@ enum TreeRemoval {
         }
         closedir(dir)
         var notEmpty: [UInt8]?
-        for name in names {
+        for name in names where !keeping.contains(name) {
             let removed = name.withUnsafeBufferPointer { bytes in
                 bytes.withMemoryRebound(to: CChar.self) { name in
                     unlinkat(fd, name.baseAddress!, 0) == 0 || errno == ENOENT

@@ -16,6 +16,8 @@ final class WorkspaceView: @unchecked Sendable {
     /// The view's own tmpfs when it has a disk limit and Doer may mount (`ViewTmpfs`).
     let tmpfs: ViewTmpfs?
     private let diskBytes: Int64?
+    /// The protected folders as the sandbox mounted them (`reset` keeps exactly these).
+    private var protectedIdentities: [String: FileIdentity] = [:]
 
     /// An empty view, ready to be bound into a sandbox before its content is known. With
     /// `diskBytes`, the view is its own tmpfs when Doer runs as root (see `sealDiskLimit`).
@@ -224,7 +226,33 @@ final class WorkspaceView: @unchecked Sendable {
         defer { close(viewFD) }
         for name in names {
             _ = mkdirat(viewFD, name, 0o755)
+            protectedIdentities[name] = FileIdentity(at: viewFD, name)
         }
+    }
+
+    /// Empties the view for the next run of the same sandbox, which has it mounted: the folder
+    /// and the protected folders in it (each mounted read-only on its own inside) stay, the
+    /// very same ones, emptied; everything else goes. False when anything is left, or a
+    /// protected folder is not the one the sandbox mounted: then the sandbox is not reused.
+    func reset(protectedFolders: [String]) -> Bool {
+        guard let viewFD = try? openView() else { return false }
+        defer { close(viewFD) }
+        // A run may have locked or opened up its own workspace (`chmod 000 /workspace`).
+        _ = fchmod(viewFD, 0o700)
+        if let owner { _ = fchown(viewFD, owner.0, owner.1) }
+        TreeRemoval.empty(viewFD, keeping: Set(protectedFolders))
+        for name in protectedFolders {
+            guard protectedIdentities[name] != nil, protectedIdentities[name] == FileIdentity(at: viewFD, name) else { return false }
+            let fd = openat(viewFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            TreeRemoval.empty(fd, keeping: [])
+            let emptied = TreeRemoval.names(in: fd).isEmpty
+            close(fd)
+            guard emptied else { return false }
+        }
+        do { try tmpfs?.unseal() } catch { return false }
+        let left = Set(TreeRemoval.names(in: viewFD))
+        return left == Set(protectedFolders.map { Array($0.utf8) })
     }
 
     /// Deletes the view and everything the run left in it.
@@ -241,5 +269,18 @@ final class WorkspaceView: @unchecked Sendable {
         let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw .workspace("the workspace view \(directory.path) is gone") }
         return fd
+    }
+}
+
+/// A file's device and inode, as `fstatat` sees it without following a link.
+struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    init?(at directoryFD: Int32, _ name: String) {
+        var info = stat()
+        guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }

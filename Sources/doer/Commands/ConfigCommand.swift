@@ -51,6 +51,7 @@ extension ConfigCommand {
                 "", "[sandbox]",
                 "backend = \(quoted(configuration.sandboxBackend.rawValue))",
                 "warm_pool = \(configuration.warmPoolSize)",
+                "runs_per_sandbox = \(configuration.runsPerSandbox)",
                 "uid = \(configuration.unprivilegedUID)",
                 "gid = \(configuration.unprivilegedGID)",
                 "staging_dir = \(quoted(configuration.stagingDirectory))",
