@@ -5,8 +5,9 @@ import Synchronization
 
 /// `doer bench sandbox`: start-to-exit latency of trivial commands bare, in raw bubblewrap
 /// (the yardstick: the same namespaces, none of Doer's work), in Doer's bubblewrap sandbox
-/// cold, from the warm pool and in gVisor, plus throughput of Doer and of raw bubblewrap,
-/// all measured in one run.
+/// cold, from the warm pool, in a sandbox that served the run before (reset between runs) and
+/// in gVisor, plus throughput of Doer (reusing sandboxes, and starting one per run) and of
+/// raw bubblewrap, all measured in one run.
 public struct SandboxBenchmark: Sendable {
     public struct Series: Sendable, Codable {
         public var name: String
@@ -17,7 +18,10 @@ public struct SandboxBenchmark: Sendable {
 
     public struct Report: Sendable {
         public var series: [Series]
+        /// Doer's throughput as it runs by default: sandboxes serve several runs of one shape.
         public var runsPerSecond: Double
+        /// Doer's throughput with a new sandbox for every run (`runs_per_sandbox = 1`).
+        public var coldRunsPerSecond: Double
         /// Raw bubblewrap's throughput with the same workers (nil when it could not run).
         public var rawRunsPerSecond: Double?
         public var workers: Int
@@ -81,6 +85,7 @@ public struct SandboxBenchmark: Sendable {
 
         var cold = configuration
         cold.warmPoolSize = 0
+        cold.runsPerSandbox = 1
         let coldSandbox = try SandboxFactory(configuration: cold).make(.bubblewrap)
         for (label, command) in commands {
             progress("bubblewrap cold \(label)")
@@ -90,11 +95,23 @@ public struct SandboxBenchmark: Sendable {
 
         var warm = configuration
         warm.warmPoolSize = max(configuration.warmPoolSize, 2)
+        warm.runsPerSandbox = 1
         let warmSandbox = try SandboxFactory(configuration: warm).make(.bubblewrap)
         for (label, command) in commands {
             progress("warm pool \(label)")
             series.append(Series(name: "warm_pool_\(label)",
                                  samplesMs: try await sandboxed(warmSandbox, command, workspace, count: iterations, warm: true)))
+        }
+
+        var reused = configuration
+        reused.warmPoolSize = 0
+        if reused.runsPerSandbox < 2 { reused.runsPerSandbox = SandboxConfiguration.defaultRunsPerSandbox }
+        let reusedSandbox = try SandboxFactory(configuration: reused).make(.bubblewrap)
+        for (label, command) in commands {
+            progress("reused sandbox \(label)")
+            series.append(Series(name: "reused_\(label)",
+                                 samplesMs: try await sandboxed(reusedSandbox, command, workspace, count: iterations, warm: false,
+                                                                settle: true)))
         }
 
         do {
@@ -106,14 +123,17 @@ public struct SandboxBenchmark: Sendable {
             notes.append("gVisor not measured: \(error.description)")
         }
 
-        progress("throughput with \(workers) workers")
-        let perSecond = try await throughput(coldSandbox, workspace)
+        progress("throughput with \(workers) workers, sandboxes reused")
+        let perSecond = try await throughput(reusedSandbox, workspace)
+        progress("throughput with \(workers) workers, a sandbox per run")
+        let coldPerSecond = try await throughput(coldSandbox, workspace)
         var rawPerSecond: Double?
         if let raw {
             progress("raw bubblewrap throughput with \(workers) workers")
             rawPerSecond = try rawThroughput(raw)
         }
-        return Report(series: series, runsPerSecond: perSecond, rawRunsPerSecond: rawPerSecond, workers: workers, notes: notes)
+        return Report(series: series, runsPerSecond: perSecond, coldRunsPerSecond: coldPerSecond, rawRunsPerSecond: rawPerSecond,
+                      workers: workers, notes: notes)
     }
 
     private func bare(_ command: [String], count: Int) throws(DoerError) -> [Double] {
@@ -164,14 +184,17 @@ public struct SandboxBenchmark: Sendable {
         ExecutionRequest(command: command, workspace: workspace, limits: ResourceLimits(wallClockSeconds: 30))
     }
 
+    /// - Parameter settle: wait before each run until a sandbox the previous run left is back
+    ///   in the pool (its view is emptied off the run's path), as it is for a user's next run.
     private func sandboxed(_ sandbox: any Sandbox, _ command: [String], _ workspace: URL, count: Int,
-                           warm: Bool) async throws(DoerError) -> [Double] {
+                           warm: Bool, settle: Bool = false) async throws(DoerError) -> [Double] {
         var samples: [Double] = []
         let request = request(command, workspace)
         for _ in 0..<count {
             // A warm run is timed only once a sandbox is waiting, as a user's next run
             // would find one after the previous refill.
             if warm { await SandboxFactory(configuration: configuration).warmUp(sandbox, for: request) }
+            if settle { await SandboxFactory(configuration: configuration).settle(sandbox, for: request) }
             let start = ContinuousClock.now
             let result = try await sandbox.run(request)
             samples.append((ContinuousClock.now - start).milliseconds)
@@ -190,7 +213,12 @@ public struct SandboxBenchmark: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<workers {
                     group.addTask {
-                        for _ in 0..<perWorker { _ = try await sandbox.run(request) }
+                        for _ in 0..<perWorker {
+                            let result = try await sandbox.run(request)
+                            guard result.succeeded else {
+                                throw DoerError.sandboxFailure("a throughput run failed: \(result.termination) \(result.stderr.text)")
+                            }
+                        }
                     }
                 }
                 try await group.waitForAll()

@@ -59,8 +59,9 @@ final class WarmPool: Sendable {
     private let state = Mutex(State())
     private var engine: SandboxEngine? { state.withLock { $0.engine } }
 
-    init(size: Int, capacity: Int? = nil, keptPerShape: Int? = nil) {
+    init(size: Int, capacity: Int? = nil, keptPerShape: Int? = nil, idleLimit: DispatchTimeInterval = .seconds(60)) {
         self.size = size
+        self.idleLimit = idleLimit
         self.keptPerShape = max(size, keptPerShape ?? size, 1)
         self.capacity = max(self.keptPerShape, capacity ?? self.keptPerShape * Self.shapesKept)
     }
@@ -181,6 +182,10 @@ final class WarmPool: Sendable {
     /// Keeps a sandbox that served a run and was reset, for the next run of its shape; ends
     /// it instead when the shape has its fill of idle sandboxes, the workspace folder is not
     /// the one it was started for, or the pool is drained.
+    ///
+    /// One not taken again within `idleLimit` is ended: between an agent's test runs there is
+    /// a model's turn (seconds to a minute); past that, the sandbox only holds processes, a
+    /// cgroup and a folder.
     func giveBack(_ prepared: PreparedSandbox, shape: SandboxShape, workspace: WorkspaceIdentity?) {
         guard let workspace, WorkspaceIdentity(path: shape.workspace) == workspace, count(shape) < keptPerShape else {
             prepared.destroy()
@@ -188,7 +193,30 @@ final class WarmPool: Sendable {
         }
         let (kept, evicted) = store(Idle(sandbox: prepared, workspace: workspace), for: shape)
         evicted.forEach { $0.destroy() }
-        if !kept { prepared.destroy() }
+        guard kept else {
+            prepared.destroy()
+            return
+        }
+        let servedAt = prepared.runsServed
+        Self.expiry.asyncAfter(deadline: .now() + idleLimit) { [weak self] in
+            self?.expire(prepared, shape: shape, servedAt: servedAt)
+        }
+    }
+
+    /// How long a sandbox given back waits for its next run.
+    let idleLimit: DispatchTimeInterval
+    private static let expiry = DispatchQueue(label: "doer.sandbox.pool.expiry")
+
+    /// Ends `prepared` if it is still idle since it was given back after run `servedAt`.
+    private func expire(_ prepared: PreparedSandbox, shape: SandboxShape, servedAt: Int) {
+        let removed = state.withLock { state -> Bool in
+            guard var entries = state.ready[shape], let index = entries.firstIndex(where: { $0.sandbox === prepared }),
+                  prepared.runsServed == servedAt else { return false }
+            entries.remove(at: index)
+            if entries.isEmpty { state.forget(shape) } else { state.ready[shape] = entries }
+            return true
+        }
+        if removed { prepared.destroy() }
     }
 
     private func count(_ shape: SandboxShape) -> Int {

@@ -20,10 +20,23 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         let reuses = launcher.kind == .bubblewrap && configuration.runsPerSandbox > 1
         self.pool = launcher.usesInitProtocol && (configuration.warmPoolSize > 0 || reuses)
             ? WarmPool(size: configuration.warmPoolSize, keptPerShape: max(configuration.warmPoolSize, Self.reusedKeptPerShape)) : nil
-        if let pool { pool.attach(self) }
+        if let pool {
+            pool.attach(self)
+            PoolsAtExit.register(pool)
+        }
     }
 
-    deinit { pool?.drain() }
+    deinit {
+        if let pool {
+            PoolsAtExit.unregister(pool)
+            pool.drain()
+        }
+    }
+
+    /// Waits for the clean-ups queued so far, from a thread that is not the queue's.
+    static func finishCleanups() {
+        cleanup.sync {}
+    }
 
     /// Ends the warm sandboxes and waits for the fills under way; later runs start cold.
     func shutDownPool() async {
@@ -169,6 +182,14 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         }
         if run.cancelled { throw .cancelled }
         return result
+    }
+
+    /// Returns once the clean-ups queued so far (resets of sandboxes going back to the pool,
+    /// views and cgroups of ended ones) are done.
+    func settle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Self.cleanup.async { continuation.resume() }
+        }
     }
 
     /// Whether the sandbox may serve another run after this one: bubblewrap (whose init is

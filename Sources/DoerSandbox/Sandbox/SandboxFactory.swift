@@ -30,6 +30,14 @@ public struct SandboxFactory: Sendable {
     }
 }
 
+extension SandboxFactory {
+    /// Waits until the sandboxes earlier runs left are reset and back in the pool (that
+    /// happens off the runs' path), so the next run is timed as a user's later run would be.
+    public func settle(_ sandbox: any Sandbox, for request: ExecutionRequest) async {
+        await (sandbox as? SandboxEngine)?.settle()
+    }
+}
+
 extension SandboxEngine {
     func checkAvailable() throws(DoerError) {
         try launcherForCheck.checkAvailable()
