@@ -11,12 +11,16 @@ let usage = """
       --port       port to listen on (default 8787; 0 picks a free one, printed on stdout)
       --workspace  where the workspace is written and the command runs (default /workspace)
       --staging    where the run's private copy of the workspace lives (default /tmp/doer-runner)
+      --uid, --gid the host ids the command runs as when the runner is root (default 65534): its
+                   processes count toward that uid's process limit, shared with whatever else runs as it
     """
 
 var host = "0.0.0.0"
 var port = 8787
 var workspace = "/workspace"
 var staging = "/tmp/doer-runner"
+var uid: UInt32 = 65534
+var gid: UInt32 = 65534
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag != "--help", flag != "-h" else { print(usage); exit(0) }
@@ -34,6 +38,12 @@ while let flag = arguments.popFirst() {
         port = number
     case "--workspace": workspace = value
     case "--staging": staging = value
+    case "--uid", "--gid":
+        guard let id = UInt32(value), id > 0 else {
+            FileHandle.standardError.write(Data("doer-sandbox-runner: \(flag) must be a positive number\n".utf8))
+            exit(64)
+        }
+        if flag == "--uid" { uid = id } else { gid = id }
     default:
         FileHandle.standardError.write(Data("doer-sandbox-runner: unknown option \(flag)\n\(usage)\n".utf8))
         exit(64)
@@ -43,7 +53,7 @@ while let flag = arguments.popFirst() {
 do {
     try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
     let server = try await RunnerServer.start(host: host, port: port, workspace: URL(fileURLWithPath: workspace, isDirectory: true),
-                                              stagingRoot: URL(fileURLWithPath: staging, isDirectory: true))
+                                              stagingRoot: URL(fileURLWithPath: staging, isDirectory: true), runAs: (uid, gid))
     FileHandle.standardOutput.write(Data("doer-sandbox-runner listening on \(host):\(server.port)\n".utf8))
     await server.served()
     await server.close()

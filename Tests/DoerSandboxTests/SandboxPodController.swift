@@ -124,7 +124,11 @@ final class SandboxPodController: @unchecked Sendable {
             var address = "127.0.0.\(n)"
             let process = Process()
             let runnerArguments = ["--port", String(port), "--workspace", folder.appendingPathComponent("workspace").path,
-                                   "--staging", folder.appendingPathComponent("staging").path]
+                                   "--staging", folder.appendingPathComponent("staging").path,
+                                   // A pod's processes are its own; here the runner shares the host with every
+                                   // other test's sandboxes, so it runs commands as an id none of them uses,
+                                   // whose process limit counts only its own.
+                                   "--uid", "65533", "--gid", "65533"]
             process.executableURL = URL(fileURLWithPath: runner)
             process.arguments = ["--host", address] + runnerArguments
             process.standardOutput = FileHandle.nullDevice

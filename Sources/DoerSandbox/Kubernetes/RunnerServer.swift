@@ -27,8 +27,8 @@ public final class RunnerServer: Sendable {
 
     public static func start(host: String, port: Int, workspace: URL,
                              stagingRoot: URL = URL(fileURLWithPath: "/tmp/doer-runner", isDirectory: true),
-                             initHelperPath: String? = nil) async throws -> RunnerServer {
-        let runner = SandboxRunner(workspace: workspace, stagingRoot: stagingRoot, initHelperPath: initHelperPath)
+                             initHelperPath: String? = nil, runAs: (uid: UInt32, gid: UInt32) = (65534, 65534)) async throws -> RunnerServer {
+        let runner = SandboxRunner(workspace: workspace, stagingRoot: stagingRoot, initHelperPath: initHelperPath, runAs: runAs)
         let state = RunnerState()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

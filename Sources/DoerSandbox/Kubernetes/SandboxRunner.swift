@@ -11,10 +11,11 @@ struct SandboxRunner: Sendable {
     /// The most the workspace sent in and the changes sent back may hold.
     static let transferLimitBytes: Int64 = 512 << 20
 
-    init(workspace: URL, stagingRoot: URL, initHelperPath: String?) {
+    /// - Parameter runAs: the ids the command runs as when the runner is root.
+    init(workspace: URL, stagingRoot: URL, initHelperPath: String?, runAs: (uid: UInt32, gid: UInt32) = (65534, 65534)) {
         self.workspace = workspace
-        configuration = SandboxConfiguration(backend: .process, stagingRoot: stagingRoot, allowUnsafeProcessBackend: true,
-                                             initHelperPath: initHelperPath)
+        configuration = SandboxConfiguration(backend: .process, unprivilegedUID: runAs.uid, unprivilegedGID: runAs.gid,
+                                             stagingRoot: stagingRoot, allowUnsafeProcessBackend: true, initHelperPath: initHelperPath)
     }
 
     func run(_ request: RunnerRequest) async throws(DoerError) -> RunnerResponse {

@@ -33,7 +33,9 @@ extension SandboxCommand {
 
         func run() async throws {
             do {
-                let (configuration, sandboxConfiguration, limits, workspace) = try options.resolve()
+                var (configuration, sandboxConfiguration, limits, workspace) = try options.resolve()
+                // One run per process: a sandbox kept for a next run would only be reset and ended at exit.
+                sandboxConfiguration.runsPerSandbox = 1
                 let network = try options.networkPolicy(configuration)
                 options.announce(network)
                 let sandbox = try SandboxFactory(configuration: sandboxConfiguration).make()
