@@ -29,5 +29,6 @@ enum PoolsAtExit {
         SandboxEngine.finishCleanups()
         let live = pools.withLock { $0.values.compactMap(\.pool) }
         live.forEach { $0.drain() }
+        SandboxEngine.finishCleanups()
     }
 }

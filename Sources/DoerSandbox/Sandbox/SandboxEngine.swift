@@ -30,17 +30,23 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         if let pool {
             PoolsAtExit.unregister(pool)
             pool.drain()
+            // The drained sandboxes' folders and cgroups are gone when the engine is.
+            Self.finishCleanups()
         }
     }
 
-    /// Waits for the clean-ups queued so far, from a thread that is not the queue's.
+    /// Waits for the clean-ups queued so far (not when called from a clean-up itself).
     static func finishCleanups() {
+        guard DispatchQueue.getSpecific(key: cleanupKey) == nil else { return }
         cleanup.sync {}
     }
+
+    private static let cleanupKey = DispatchSpecificKey<Bool>()
 
     /// Ends the warm sandboxes and waits for the fills under way; later runs start cold.
     func shutDownPool() async {
         await pool?.shutDown()
+        await settle()
     }
 
     var poolForTesting: WarmPool? { pool }
@@ -296,7 +302,12 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
             stdout: run.stdout, stderr: run.stderr, backend: kind, warnings: warnings)
     }
 
-    private static let cleanup = DispatchQueue(label: "doer.sandbox.cleanup")
+    /// Where views are removed and cgroups taken down, one at a time, off the runs' path.
+    static let cleanup: DispatchQueue = {
+        let queue = DispatchQueue(label: "doer.sandbox.cleanup")
+        queue.setSpecific(key: cleanupKey, value: true)
+        return queue
+    }()
 
     static func termination(fromWaitStatus status: Int32) -> Termination {
         let signal = status & 0x7f

@@ -66,12 +66,18 @@ final class PreparedSandbox: @unchecked Sendable {
         return read(process.controlFD, &byte, 1) == 1 && byte == UInt8(ascii: "R")
     }
 
-    /// Ends a sandbox that will never run anything.
+    /// Ends a sandbox that will never run anything (again). Its processes are gone when this
+    /// returns; its view and cgroup go on the clean-up queue, since the kernel tears the
+    /// sandbox's pid namespace down after bwrap has died and the cgroup cannot be removed
+    /// before.
     func destroy() {
         process.kill()
         _ = process.reap()
         process.closeAll()
-        view?.discard()
-        cgroup?.remove()
+        let view = view, cgroup = cgroup
+        SandboxEngine.cleanup.async {
+            view?.discard()
+            cgroup?.remove()
+        }
     }
 }
