@@ -6,6 +6,7 @@
 #include "CDoerSandbox.h"
 #include "DoerInitProtocol.h"
 #include "bridge.h"
+#include "reset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,14 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <ftw.h>
-#include <sys/ipc.h>
-#include <sys/msg.h>
 #include <sys/prctl.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
-#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -111,199 +105,6 @@ static void kill_everything(void) {
 }
 
 static int64_t timeval_us(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
-
-/* Ends every process but ourselves and reaps them all. As pid 1 of the sandbox's own pid
-   namespace every orphan is ours: once kill(-1) finds no one and wait finds no child, the
-   sandbox holds init alone. A process forked while the signal went round is caught by the
-   next round. */
-static void end_every_process(void) {
-    for (;;) {
-        int signalled = kill(-1, SIGKILL) == 0;
-        pid_t r;
-        while ((r = waitpid(-1, NULL, signalled ? 0 : WNOHANG)) > 0 || (r < 0 && errno == EINTR)) {
-            if (r > 0 && signalled) break;
-        }
-        if (!signalled && r <= 0) return;
-        if (signalled && r < 0) {
-            /* Signalled, yet no child to wait for: let it die before the next round. */
-            struct timespec pause = { 0, 1000000 };
-            nanosleep(&pause, NULL);
-        }
-    }
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-    (void)sb;
-    if (ftw->level == 0) return 0; /* the mount point itself stays */
-    if (type == FTW_DP) rmdir(path);
-    else unlink(path);
-    return 0;
-}
-
-static int open_folder(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-    (void)sb; (void)ftw;
-    /* A folder the run locked (chmod 000) must be listable to be emptied. */
-    if (type == FTW_D || type == FTW_DNR) chmod(path, 0700);
-    return 0;
-}
-
-/* Empties a tmpfs the run wrote to, and gives its root the mode it had at the start. */
-static void empty_folder(const char *path, mode_t mode) {
-    chmod(path, 0700);
-    nftw(path, open_folder, 32, FTW_PHYS | FTW_MOUNT);
-    nftw(path, remove_entry, 32, FTW_PHYS | FTW_MOUNT | FTW_DEPTH);
-    chmod(path, mode);
-}
-
-/* Removes the System V shared memory, semaphores and message queues the run made; they live
-   in the sandbox's IPC namespace and would outlast the processes that made them. */
-static void remove_ipc_objects(void) {
-    const char *tables[] = { "/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg" };
-    for (int t = 0; t < 3; t++) {
-        FILE *table = fopen(tables[t], "re");
-        if (!table) continue;
-        char line[512];
-        int ids[4096], count = 0;
-        if (fgets(line, sizeof line, table)) { /* header */ }
-        while (count < 4096 && fgets(line, sizeof line, table)) {
-            int key, id;
-            if (sscanf(line, "%d %d", &key, &id) == 2) ids[count++] = id;
-        }
-        fclose(table);
-        for (int i = 0; i < count; i++) {
-            if (t == 0) shmctl(ids[i], IPC_RMID, NULL);
-            else if (t == 1) semctl(ids[i], 0, IPC_RMID);
-            else msgctl(ids[i], IPC_RMID, NULL);
-        }
-    }
-}
-
-/* What the sandbox's writable places looked like before the first run: the modes of the
-   scratch folders, and every entry of /dev (bwrap's own tmpfs, writable by the sandbox's
-   uid: a run could add files there or swap /dev/stdout's link for a file). */
-static mode_t tmp_mode = 0755, shm_mode = 0755, dev_mode = 0755;
-
-typedef struct { char name[64]; dev_t device; ino_t inode; mode_t type; char target[128]; } dev_entry;
-static dev_entry dev_entries[64];
-static int dev_count = -1;
-
-static int read_dev_entry(const char *name, dev_entry *out) {
-    char path[80];
-    snprintf(path, sizeof path, "/dev/%s", name);
-    struct stat info;
-    if (lstat(path, &info) != 0) return -1;
-    memset(out, 0, sizeof *out);
-    snprintf(out->name, sizeof out->name, "%s", name);
-    out->device = info.st_dev;
-    out->inode = info.st_ino;
-    out->type = info.st_mode & S_IFMT;
-    if (S_ISLNK(info.st_mode) && readlink(path, out->target, sizeof out->target - 1) < 0) return -1;
-    return 0;
-}
-
-static void remember_sandbox(void) {
-    struct stat info;
-    if (stat("/tmp", &info) == 0) tmp_mode = info.st_mode & 07777;
-    if (stat("/dev/shm", &info) == 0) shm_mode = info.st_mode & 07777;
-    if (stat("/dev", &info) == 0) dev_mode = info.st_mode & 07777;
-    DIR *dev = opendir("/dev");
-    if (!dev) return;
-    int count = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dev))) {
-        if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..")) continue;
-        if (count == 64 || strlen(entry->d_name) >= 64 || read_dev_entry(entry->d_name, &dev_entries[count]) != 0) {
-            count = -1; /* cannot be checked: such a sandbox is never reused */
-            break;
-        }
-        count++;
-    }
-    closedir(dev);
-    dev_count = count;
-}
-
-static int folder_is_empty(const char *path) {
-    DIR *dir = opendir(path);
-    if (!dir) return 0;
-    int empty = 1;
-    struct dirent *entry;
-    while ((entry = readdir(dir))) {
-        if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) { empty = 0; break; }
-    }
-    closedir(dir);
-    return empty;
-}
-
-/* Removes what a run added to /dev; true when /dev holds what it held at the start, each
-   entry the very same one. */
-static int restore_dev(void) {
-    if (dev_count < 0) return 0;
-    chmod("/dev", dev_mode);
-    DIR *dev = opendir("/dev");
-    if (!dev) return 0;
-    char added[64][256];
-    int extra = 0, clean = 1;
-    struct dirent *entry;
-    while ((entry = readdir(dev))) {
-        if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..")) continue;
-        int known = -1;
-        for (int i = 0; i < dev_count; i++) if (!strcmp(dev_entries[i].name, entry->d_name)) known = i;
-        if (known >= 0) {
-            dev_entry now;
-            if (read_dev_entry(entry->d_name, &now) != 0 || now.device != dev_entries[known].device
-                || now.inode != dev_entries[known].inode || now.type != dev_entries[known].type
-                || strcmp(now.target, dev_entries[known].target)) clean = 0;
-        } else if (extra < 64 && strlen(entry->d_name) < 200) {
-            snprintf(added[extra++], sizeof added[0], "/dev/%s", entry->d_name);
-        } else {
-            clean = 0;
-        }
-    }
-    closedir(dev);
-    for (int i = 0; i < extra; i++) {
-        struct stat info;
-        if (lstat(added[i], &info) == 0 && S_ISDIR(info.st_mode)) {
-            empty_folder(added[i], 0700);
-            if (rmdir(added[i]) != 0) clean = 0;
-        } else if (unlink(added[i]) != 0) {
-            clean = 0;
-        }
-    }
-    /* An original entry the run removed is missing from the listing: count them. */
-    int present = 0;
-    for (int i = 0; i < dev_count; i++) {
-        dev_entry now;
-        if (read_dev_entry(dev_entries[i].name, &now) == 0) present++;
-    }
-    return clean && present == dev_count;
-}
-
-static int ipc_tables_empty(void) {
-    const char *tables[] = { "/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg" };
-    for (int t = 0; t < 3; t++) {
-        FILE *table = fopen(tables[t], "re");
-        if (!table) return 0;
-        char line[512];
-        int rows = 0;
-        while (fgets(line, sizeof line, table)) rows++;
-        fclose(table);
-        if (rows > 1) return 0;
-    }
-    return 1;
-}
-
-/* Puts the sandbox back as it was before the run, but for the workspace view and the
-   writable paths, which the host resets or keeps. True when it is: only then may the
-   sandbox serve another run. */
-static int reset_sandbox(void) {
-    end_every_process();
-    empty_folder("/tmp", tmp_mode);
-    empty_folder("/dev/shm", shm_mode);
-    int clean = restore_dev();
-    remove_ipc_objects();
-    if (chdir("/") != 0) clean = 0;
-    return clean && folder_is_empty("/tmp") && folder_is_empty("/dev/shm") && ipc_tables_empty();
-}
 
 /* Runs one request to its end; returns its status. */
 static doer_init_status run_command(uint32_t flags, int64_t wall_ms, int64_t cpu_s, int64_t procs, int64_t files,
@@ -429,7 +230,7 @@ int main(void) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* Tell the host the sandbox is set up: a warm pool counts a sandbox as ready only then. */
     if (write(CONTROL_FD, "R", 1) != 1) return 0;
-    remember_sandbox();
+    sandbox_remember();
     int first = 1;
     uint32_t first_flags = 0;
     for (;;) {
@@ -493,7 +294,7 @@ int main(void) {
         }
         /* The status tells the host whether the sandbox is clean and waiting for the next
            request; one that is not is ended by the host. */
-        st.clean = reset_sandbox();
+        st.clean = sandbox_reset();
         write_status(&st);
         if (!st.clean) return 0;
     }

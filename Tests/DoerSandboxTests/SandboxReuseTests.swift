@@ -22,10 +22,12 @@ struct SandboxReuseTests {
             workspace = try ScratchWorkspace(files: files)
         }
 
-        func run(_ script: String, stdin: Data = Data(), apply: Bool = false, seconds: Double = 20) async throws -> ExecutionResult {
+        func run(_ script: String, stdin: Data = Data(), apply: Bool = false, seconds: Double = 20,
+                 writable: [String] = []) async throws -> ExecutionResult {
             var request = ExecutionRequest(command: ["sh", "-c", script], workspace: workspace.url, stdin: stdin,
                                            limits: ResourceLimits(wallClockSeconds: seconds))
             request.applyChanges = apply
+            request.writablePaths = writable
             let result = try await sandbox.run(request)
             // The sandbox goes back to the pool once its view is emptied, off the run's path.
             let path = SandboxShape(request).workspace
@@ -144,6 +146,21 @@ struct SandboxReuseTests {
             #expect(result.termination == .exited(0), "\(result.stderr.text)")
             #expect(reusing.workspace.read("n.txt") == "\(step)\n")
         }
+    }
+
+    @Test("a cache folder removed and made again between two runs is not the one the kept sandbox mounted: the next run gets a new sandbox that sees the new folder")
+    func replacedCacheFolder() async throws {
+        let reusing = try Reusing()
+        let cache = try ScratchWorkspace()
+        chmod(cache.url.path, 0o777)
+        let first = try await reusing.run(Reusing.identity + "echo old > \(cache.url.path)/built", writable: [cache.url.path])
+        #expect(first.sandboxKept == true, "\(first.stderr.text)")
+        try FileManager.default.removeItem(at: cache.url)
+        try cache.write("fresh", "new\n")
+        chmod(cache.url.path, 0o777)
+        let second = try await reusing.run(Reusing.identity + "ls \(cache.url.path)", writable: [cache.url.path])
+        #expect(Reusing.sandboxID(second) != Reusing.sandboxID(first))
+        #expect(second.stdout.text.contains("fresh") && !second.stdout.text.contains("built"), "\(second.stdout.text)")
     }
 
     @Test("runs_per_sandbox = 1 starts a sandbox for every run")

@@ -46,6 +46,12 @@ enum TestSandboxes {
         var configuration = configuration
         configuration.warmPoolSize = pool
         configuration.allowUnsafeProcessBackend = unsafe
+        if kind == .process {
+            // No user namespace of its own: its process limit counts every process of its uid
+            // on the host, where the other tests' sandboxes run as 65534.
+            configuration.unprivilegedUID = 65533
+            configuration.unprivilegedGID = 65533
+        }
         return try SandboxFactory(configuration: configuration).make(kind)
     }
 

@@ -84,7 +84,7 @@ final class WarmPool: Sendable {
                 if state.ready[shape]?.isEmpty == true { state.forget(shape) }
             }
             while let idle = state.ready[shape]?.popLast() {
-                guard idle.workspace == current, Self.isWaiting(idle.sandbox) else {
+                guard idle.workspace == current, Self.isWaiting(idle.sandbox), idle.sandbox.boundPathsUnchanged else {
                     stale.append(idle.sandbox)
                     continue
                 }

@@ -245,7 +245,8 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         spec.cgroupProcsFiles = cgroup?.procsFiles ?? []
         do {
             let process = try SpawnedProcess.spawn(spec)
-            return PreparedSandbox(process: process, view: view, cgroup: cgroup, warnings: warnings)
+            return PreparedSandbox(process: process, view: view, cgroup: cgroup, warnings: warnings,
+                                   boundPaths: shape.writablePaths + shape.readOnlyPaths)
         } catch {
             view?.discard()
             cgroup?.remove()

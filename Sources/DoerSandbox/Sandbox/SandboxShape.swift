@@ -48,12 +48,22 @@ final class PreparedSandbox: @unchecked Sendable {
     let warnings: [String]
     /// Runs this sandbox has served; one run at a time uses it.
     var runsServed = 0
+    /// The host paths bound into the sandbox (writable caches, read-only toolchains) as they
+    /// were when it started: one removed and made again since (a cache cleared) is not the
+    /// folder the sandbox has mounted, so the sandbox no longer fits its shape.
+    private let boundPaths: [String: FileIdentity?]
 
-    init(process: SpawnedProcess, view: WorkspaceView?, cgroup: RunCgroup?, warnings: [String]) {
+    init(process: SpawnedProcess, view: WorkspaceView?, cgroup: RunCgroup?, warnings: [String], boundPaths: [String] = []) {
         self.process = process
         self.view = view
         self.cgroup = cgroup
         self.warnings = warnings
+        self.boundPaths = Dictionary(boundPaths.map { ($0, FileIdentity(path: $0)) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Whether every bound path is still the one the sandbox mounted.
+    var boundPathsUnchanged: Bool {
+        boundPaths.allSatisfy { path, identity in FileIdentity(path: path) == identity }
     }
 
     /// Waits for doer-sandbox-init's "ready" byte; false if the sandbox died instead.

@@ -272,7 +272,7 @@ final class WorkspaceView: @unchecked Sendable {
     }
 }
 
-/// A file's device and inode, as `fstatat` sees it without following a link.
+/// A folder's device and inode, as `fstatat` sees it without following a link.
 struct FileIdentity: Equatable {
     var device: UInt64
     var inode: UInt64
@@ -280,6 +280,14 @@ struct FileIdentity: Equatable {
     init?(at directoryFD: Int32, _ name: String) {
         var info = stat()
         guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+
+    /// What a bind mount of `path` would mount (links followed, as bwrap does).
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
     }
