@@ -230,7 +230,6 @@ int main(void) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* Tell the host the sandbox is set up: a warm pool counts a sandbox as ready only then. */
     if (write(CONTROL_FD, "R", 1) != 1) return 0;
-    sandbox_remember();
     int first = 1;
     uint32_t first_flags = 0;
     for (;;) {
@@ -259,6 +258,9 @@ int main(void) {
         if (first) {
             first = 0;
             first_flags = flags;
+            /* What the reset goes back to, taken before any command ran; a sandbox that
+               serves one run only has no use for it. */
+            if (reusable) sandbox_remember();
             /* The filter goes on init itself, so the command inherits it and init (which
                stays alive beside the command) is held to the same rules. */
             if (!(flags & DOER_INIT_FLAG_NO_SECCOMP)) {

@@ -171,3 +171,34 @@ struct SandboxReuseTests {
         #expect(first.sandboxKept != true && Reusing.sandboxID(first) != Reusing.sandboxID(second))
     }
 }
+
+/// Groups a run left behind (Doer killed, a slow teardown) are removed by the next Doer.
+@Suite("cgroups left behind", .serialized, .enabled(if: CgroupLimiter.detected != nil, "needs a writable cgroup (root)"))
+struct AbandonedCgroupTests {
+    @Test("an empty doer group older than the cutoff is removed; one holding a process and one not Doer's stay")
+    func sweep() async throws {
+        let limiter = try #require(CgroupLimiter.detected)
+        let parent = try #require(limiter.parents.first)
+        let abandoned = parent + "/doer-abandoned-\(UUID().uuidString.prefix(6).lowercased())"
+        let busy = parent + "/doer-busy-\(UUID().uuidString.prefix(6).lowercased())"
+        let foreign = parent + "/other-\(UUID().uuidString.prefix(6).lowercased())"
+        for dir in [abandoned, busy, foreign] { #expect(mkdir(dir, 0o755) == 0, "\(dir)") }
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer {
+            sleeper.terminate()
+            sleeper.waitUntilExit()
+            for _ in 0..<50 where rmdir(busy) != 0 && errno == EBUSY { usleep(20_000) }
+            rmdir(foreign)
+            rmdir(abandoned)
+        }
+        try Data("\(sleeper.processIdentifier)".utf8).write(to: URL(fileURLWithPath: busy + "/cgroup.procs"))
+        try await Task.sleep(for: .milliseconds(1100))
+        limiter.sweepAbandoned(olderThan: 0)
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(FileManager.default.fileExists(atPath: busy), "a group in use stays")
+        #expect(FileManager.default.fileExists(atPath: foreign), "only Doer's groups are touched")
+    }
+}

@@ -1,5 +1,6 @@
 import DoerCore
 import Foundation
+import Synchronization
 
 /// Memory and process-count limits through cgroups: v2 where the unified hierarchy has
 /// the controllers, v1's memory and pids hierarchies otherwise. Each run gets its own
@@ -42,8 +43,20 @@ struct CgroupLimiter: Sendable {
         return CgroupLimiter(version: .v1(memory: memory, pids: pids))
     }
 
+    /// The folders under which this process makes its runs' groups.
+    var parents: [String] {
+        switch version {
+        case .v2(let parent): [parent]
+        case .v1(let memory, let pids): [memory, pids].compactMap { $0 }
+        }
+    }
+
     /// Creates the groups for one run and writes its limits.
     func makeGroup(limits: ResourceLimits) -> RunCgroup? {
+        Self.sweptOnce.withLock { swept in
+            if !swept { sweepAbandoned() }
+            swept = true
+        }
         let name = "doer-\(UUID().uuidString.prefix(13).lowercased())"
         switch version {
         case .v2(let parent):
@@ -76,6 +89,26 @@ struct CgroupLimiter: Sendable {
                 }
             }
             return dirs.isEmpty ? nil : RunCgroup(directories: dirs, memoryDirectory: memoryDir, isV2: false)
+        }
+    }
+
+    private static let sweptOnce = Mutex(false)
+
+    /// A run's groups outlive it when Doer was killed (SIGKILL skips every clean-up) or the
+    /// kernel took longer than `RunCgroup.remove` waits to empty them. Once per process, the
+    /// first time it makes a group, Doer removes the `doer-*` groups beside it that hold no
+    /// process and are older than a minute: a group is made just before its sandbox joins
+    /// it, and one in use holds processes (rmdir refuses it anyway).
+    func sweepAbandoned(olderThan seconds: Int = 60) {
+        let cutoff = time(nil) - seconds
+        for parent in parents {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix("doer-") {
+                let dir = parent + "/" + name
+                var info = stat()
+                guard lstat(dir, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_mtim.tv_sec < cutoff,
+                      (try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8))?.isEmpty == true else { continue }
+                _ = rmdir(dir)
+            }
         }
     }
 
