@@ -175,30 +175,38 @@ struct SandboxReuseTests {
 /// Groups a run left behind (Doer killed, a slow teardown) are removed by the next Doer.
 @Suite("cgroups left behind", .serialized, .enabled(if: CgroupLimiter.detected != nil, "needs a writable cgroup (root)"))
 struct AbandonedCgroupTests {
-    @Test("an empty doer group older than the cutoff is removed; one holding a process and one not Doer's stay")
+    @Test("an empty doer group made over a minute ago is removed; a recent one, one holding a process and one not Doer's stay")
     func sweep() async throws {
         let limiter = try #require(CgroupLimiter.detected)
         let parent = try #require(limiter.parents.first)
-        let abandoned = parent + "/doer-abandoned-\(UUID().uuidString.prefix(6).lowercased())"
-        let busy = parent + "/doer-busy-\(UUID().uuidString.prefix(6).lowercased())"
+        let old = time(nil) - 120
+        let abandoned = parent + "/" + CgroupLimiter.groupName(createdAt: old)
+        let recent = parent + "/" + CgroupLimiter.groupName()
+        let busy = parent + "/" + CgroupLimiter.groupName(createdAt: old)
         let foreign = parent + "/other-\(UUID().uuidString.prefix(6).lowercased())"
-        for dir in [abandoned, busy, foreign] { #expect(mkdir(dir, 0o755) == 0, "\(dir)") }
+        for dir in [abandoned, recent, busy, foreign] { #expect(mkdir(dir, 0o755) == 0, "\(dir)") }
+        // A holder no other test would take for one of its own leftovers (a plain `sleep`).
+        let holder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-cgroup-holder-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: holder.path)
         let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.executableURL = holder
         sleeper.arguments = ["30"]
         try sleeper.run()
         defer {
-            sleeper.terminate()
+            try? FileManager.default.removeItem(at: holder)
+            kill(sleeper.processIdentifier, SIGKILL)
             sleeper.waitUntilExit()
             for _ in 0..<50 where rmdir(busy) != 0 && errno == EBUSY { usleep(20_000) }
-            rmdir(foreign)
-            rmdir(abandoned)
+            for dir in [foreign, recent, abandoned] { rmdir(dir) }
         }
         try Data("\(sleeper.processIdentifier)".utf8).write(to: URL(fileURLWithPath: busy + "/cgroup.procs"))
-        try await Task.sleep(for: .milliseconds(1100))
-        limiter.sweepAbandoned(olderThan: 0)
+        #expect(CgroupLimiter.holdsNoProcess(abandoned) && !CgroupLimiter.holdsNoProcess(busy))
+        limiter.sweepAbandoned()
         #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(FileManager.default.fileExists(atPath: recent), "a group made just now may be about to be joined")
+        #expect(sleeper.isRunning, "the group's process was still there when the sweep ran")
         #expect(FileManager.default.fileExists(atPath: busy), "a group in use stays")
         #expect(FileManager.default.fileExists(atPath: foreign), "only Doer's groups are touched")
+        #expect(CgroupLimiter.creationTime(ofGroup: (abandoned as NSString).lastPathComponent) == old)
     }
 }

@@ -57,7 +57,7 @@ struct CgroupLimiter: Sendable {
             if !swept { sweepAbandoned() }
             swept = true
         }
-        let name = "doer-\(UUID().uuidString.prefix(13).lowercased())"
+        let name = Self.groupName()
         switch version {
         case .v2(let parent):
             let dir = parent + "/" + name
@@ -105,11 +105,33 @@ struct CgroupLimiter: Sendable {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix("doer-") {
                 let dir = parent + "/" + name
                 var info = stat()
-                guard lstat(dir, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_mtim.tv_sec < cutoff,
-                      (try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8))?.isEmpty == true else { continue }
+                guard lstat(dir, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+                      (Self.creationTime(ofGroup: name) ?? info.st_mtim.tv_sec) < cutoff, Self.holdsNoProcess(dir) else { continue }
                 _ = rmdir(dir)
             }
         }
+    }
+
+    /// `doer-<seconds since 1970, hex>-<random>`: a group's age is in its name, since cgroup
+    /// folders' times move with their files (a memory group's whenever its counters change).
+    static func groupName(createdAt now: Int = time(nil)) -> String {
+        "doer-\(String(now, radix: 16))-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    static func creationTime(ofGroup name: String) -> Int? {
+        let parts = name.split(separator: "-")
+        guard parts.count == 3, parts[0] == "doer", parts[2].count == 8 else { return nil }
+        return Int(parts[1], radix: 16)
+    }
+
+    /// Whether the group's `cgroup.procs` lists nobody (read to its end: cgroup files say
+    /// their size is 0, so a reader that trusts the size sees nothing in any of them).
+    static func holdsNoProcess(_ dir: String) -> Bool {
+        let fd = open(dir + "/cgroup.procs", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        return read(fd, &byte, 1) == 0
     }
 
     private func write(_ path: String, _ value: String) {
