@@ -238,7 +238,7 @@ let package = Package(
 
         .testTarget(
             name: "DoerCoreTests",
-            dependencies: ["DoerCore", "DoerConfig", "DoerModels", "DoerStore", "DoerDeploy"],
+            dependencies: ["DoerCore", "DoerConfig", "DoerModels", "DoerStore", "DoerDeploy", "DoerSandbox"],
             swiftSettings: upcoming
         ),
         .testTarget(

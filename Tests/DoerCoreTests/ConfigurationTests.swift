@@ -1,5 +1,6 @@
 import DoerConfig
 import DoerCore
+import DoerSandbox
 import Foundation
 import Testing
 
@@ -15,6 +16,7 @@ struct ConfigurationTests {
         [sandbox]
         backend = "gvisor"
         warm_pool = 3
+        runs_per_sandbox = 5
 
         [limits]
         timeout = 12
@@ -25,6 +27,8 @@ struct ConfigurationTests {
         let fromFile = try DoerConfiguration.load(directories: dirs, environment: [:])
         #expect(fromFile.sandboxBackend == .gvisor)
         #expect(fromFile.warmPoolSize == 3)
+        #expect(fromFile.runsPerSandbox == 5 && fromFile.sandboxConfiguration().runsPerSandbox == 5)
+        #expect(DoerConfiguration().sandboxConfiguration().runsPerSandbox == 32, "sandboxes serve several runs by default")
         #expect(fromFile.limits.wallClockSeconds == 12)
         #expect(fromFile.limits.memoryBytes == 256 << 20)
         #expect(fromFile.limits.processes == 32)
@@ -45,6 +49,8 @@ struct ConfigurationTests {
     @Test("mistakes are errors that name the file and the key", arguments: [
         ("[sandbox]\nbackend = \"docker\"", "sandbox.backend"),
         ("[sandbox]\nwarm_pool = 1000", "warm_pool"),
+        ("[sandbox]\nruns_per_sandbox = 0", "sandbox.runs_per_sandbox must be a number from 1 to 1000"),
+        ("[sandbox]\nruns_per_sandbox = \"many\"", "sandbox.runs_per_sandbox"),
         ("[sandbox]\nbakend = \"gvisor\"", "sandbox.bakend"),
         ("[limits]\nmemory = \"lots\"", "limits.memory"),
         ("[limits]\ntimeout = -3", "timeout"),
