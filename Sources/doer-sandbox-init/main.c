@@ -294,10 +294,13 @@ int main(void) {
             kill_everything();
             return 0;
         }
-        /* The status tells the host whether the sandbox is clean and waiting for the next
-           request; one that is not is ended by the host. */
-        st.clean = sandbox_reset();
+        /* The result first, so a reset that takes long (a run that left a million files in
+           /tmp) is never taken for the run going over its time; then one byte saying
+           whether the sandbox is clean and waits for the next request. The host reads the
+           run's output until that byte: by then every process that could write it is gone. */
         write_status(&st);
-        if (!st.clean) return 0;
+        int clean = sandbox_reset();
+        char verdict = clean ? DOER_INIT_RESET_CLEAN : DOER_INIT_RESET_DIRTY;
+        if (write(CONTROL_FD, &verdict, 1) != 1 || !clean) return 0;
     }
 }

@@ -10,10 +10,11 @@
      u32 magic, u32 flags, i64 wall_ms, i64 cpu_seconds, i64 processes, i64 open_files,
      i64 file_size_bytes, string cwd, u32 argc, argc strings, u32 envc, envc strings
    Init -> host: one doer_init_status when the command has ended.
-   With DOER_INIT_FLAG_REUSABLE init then serves the next request on the same descriptor:
-   before the status it ends every process the command left, empties /tmp and /dev/shm and
-   removes System V IPC objects, so the status means the sandbox is clean and waiting (no
-   'R' again). Every request to one sandbox must carry the same flags. */
+   With DOER_INIT_FLAG_REUSABLE init then resets the sandbox (every process the command left
+   ended, /tmp, /dev/shm and /dev as they were, no System V IPC object) and sends one byte:
+   DOER_INIT_RESET_CLEAN, and it serves the next request on the same descriptor (no 'R'
+   again), or DOER_INIT_RESET_DIRTY, and it exits. Every request to one sandbox must carry
+   the same flags (but for DOER_INIT_FLAG_REUSABLE, which the last request leaves out). */
 
 #define DOER_INIT_MAGIC 0x31524f44u /* "DOR1" */
 #define DOER_INIT_FLAG_ALLOW_NETWORK 1u
@@ -28,6 +29,8 @@
 /* Serve further requests after this one (see above). Needs DOER_INIT_FLAG_OWN_PID_NAMESPACE
    and excludes DOER_INIT_FLAG_PROXY_BRIDGE. */
 #define DOER_INIT_FLAG_REUSABLE 16u
+#define DOER_INIT_RESET_CLEAN 'C'
+#define DOER_INIT_RESET_DIRTY 'D'
 #define DOER_INIT_MAX_REQUEST (1u << 20)
 
 #define DOER_PROXY_PORT 3128
@@ -44,7 +47,7 @@ typedef struct doer_init_status {
     int32_t outcome;
     int32_t value; /* exit code, signal number or errno */
     int32_t timed_out;
-    int32_t clean; /* reusable requests: the sandbox was reset and waits for the next one */
+    int32_t reserved;
     int64_t max_rss_kb;
     int64_t user_us;
     int64_t system_us;

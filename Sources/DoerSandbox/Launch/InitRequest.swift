@@ -14,8 +14,8 @@ struct InitRequest: Sendable {
     var proxyBridge: Bool = false
     var seccomp: Bool
     var ownPidNamespace: Bool
-    /// Serve later requests after this one (`DOER_INIT_FLAG_REUSABLE`): init resets the
-    /// sandbox before it reports, and says whether that worked (`InitStatus.clean`).
+    /// Serve later requests after this one (`DOER_INIT_FLAG_REUSABLE`): after the status,
+    /// init resets the sandbox and sends one byte saying whether that worked.
     var reusable: Bool = false
 
     func encoded() -> Data {
@@ -54,9 +54,6 @@ struct InitStatus: Sendable {
     var maxRSSBytes: Int64
     var userMs: Double
     var systemMs: Double
-    /// After a reusable request: every process of the run is gone, `/tmp`, `/dev/shm` and
-    /// `/dev` are as they were, and no System V IPC object is left; init waits for the next.
-    var clean: Bool
 
     static let wireSize = MemoryLayout<doer_init_status>.size
 
@@ -75,6 +72,5 @@ struct InitStatus: Sendable {
         maxRSSBytes = raw.max_rss_kb * 1024
         userMs = Double(raw.user_us) / 1000
         systemMs = Double(raw.system_us) / 1000
-        clean = raw.clean != 0
     }
 }

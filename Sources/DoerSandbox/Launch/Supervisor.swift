@@ -69,6 +69,8 @@ enum Supervisor {
         var diskExceeded = false
         var nextDiskCheck = disk.map { startedAt + $0.nextInterval }
         var kept = false
+        var resetDeadline: ContinuousClock.Instant?
+        var resetKilled = false
 
         if let request {
             let bytes = request.encoded()
@@ -88,19 +90,31 @@ enum Supervisor {
 
         while true {
             if exited && !stdoutOpen && !stderrOpen && !controlOpen { break }
-            // A reusable sandbox never closes its output: its status, sent once every process
-            // of the run is gone, is the end. What they wrote is in the pipes by then.
-            if request?.reusable == true, !killedByHost, !cancelled, !diskExceeded, statusBytes.count >= InitStatus.wireSize,
-               let status = InitStatus(Self.status(in: statusBytes)), status.clean {
-                if stdoutOpen { drain(process.stdoutFD, &buffer) { bytes in stdoutBuffer.append(bytes); observer?(.stdout, Data(bytes)) } }
-                if stderrOpen { drain(process.stderrFD, &buffer) { bytes in stderrBuffer.append(bytes); observer?(.stderr, Data(bytes)) } }
-                kept = true
-                break
+            // A reusable sandbox never closes its output: after the status, init resets the
+            // sandbox (every process of the run ends) and says whether it is clean. What the
+            // run's processes wrote is in the pipes by then.
+            let reply = Self.reply(in: statusBytes)
+            if request?.reusable == true, reply.count > InitStatus.wireSize {
+                if reply[reply.startIndex + InitStatus.wireSize] == Self.resetClean, !killedByHost, !cancelled, !diskExceeded {
+                    if stdoutOpen { drain(process.stdoutFD, &buffer) { bytes in stdoutBuffer.append(bytes); observer?(.stdout, Data(bytes)) } }
+                    if stderrOpen { drain(process.stderrFD, &buffer) { bytes in stderrBuffer.append(bytes); observer?(.stderr, Data(bytes)) } }
+                    kept = true
+                    break
+                }
+            }
+            // The run is over once its status is in: a reset that takes long is the
+            // sandbox's business (bounded below), never the run going over its time.
+            if resetDeadline == nil, request?.reusable == true, reply.count >= InitStatus.wireSize {
+                resetDeadline = .now + Self.resetAllowance
             }
             let now = ContinuousClock.now
             if let drainDeadline, now >= drainDeadline { break }
-            if !exited && !killedByHost && now >= deadline {
+            if !exited && !killedByHost && resetDeadline == nil && now >= deadline {
                 killedByHost = true
+                process.kill()
+            }
+            if !exited, let resetDeadline, now >= resetDeadline, !resetKilled {
+                resetKilled = true
                 process.kill()
             }
             // Over the disk limit: stopped like a timeout, between two reads of its output.
@@ -121,7 +135,7 @@ enum Supervisor {
             if stdinOpen { watch(process.stdinFD, POLLOUT) }
             if !exited { watch(process.pidfd, POLLIN) }
             watch(wake.readFD, POLLIN)
-            var limit = drainDeadline ?? (exited ? now + .seconds(2) : (killedByHost ? now + .seconds(1) : deadline))
+            var limit = drainDeadline ?? (exited ? now + .seconds(2) : (killedByHost ? now + .seconds(1) : (resetDeadline ?? deadline)))
             if let nextDiskCheck, !exited { limit = min(limit, nextDiskCheck) }
             let timeoutMs = max(0, min(Int32.max, Int32(clamping: Int64((limit - now).milliseconds.rounded(.up)))))
             let ready = poll(&fds, nfds_t(fds.count), timeoutMs)
@@ -184,14 +198,20 @@ enum Supervisor {
         wake.close()
         return SupervisedRun(
             stdout: stdoutBuffer.captured, stderr: stderrBuffer.captured, waitStatus: waitStatus,
-            initStatus: InitStatus(Self.status(in: statusBytes)), killedByHost: killedByHost, diskLimitExceeded: diskExceeded, cancelled: cancelled,
+            initStatus: InitStatus(Self.reply(in: statusBytes).prefix(InitStatus.wireSize)), killedByHost: killedByHost, diskLimitExceeded: diskExceeded, cancelled: cancelled,
             maxRSSBytes: maxRSS, sandboxKept: kept, startedAt: startedAt, endedAt: endedAt)
     }
 
-    /// The status in what init sent: a sandbox started for this run says "ready" first.
-    private static func status(in bytes: Data) -> Data {
+    /// What init sent about the run: a sandbox started for it says "ready" first.
+    private static func reply(in bytes: Data) -> Data {
         bytes.first == UInt8(ascii: "R") ? bytes.dropFirst() : bytes
     }
+
+    /// `DOER_INIT_RESET_CLEAN`: the byte after a reusable run's status when the reset held.
+    static let resetClean = UInt8(ascii: "C")
+
+    /// How long a reusable sandbox may take to reset after its run; past it, it is ended.
+    static let resetAllowance: Duration = .seconds(10)
 
     /// Reads what is waiting in `fd` without blocking.
     private static func drain(_ fd: Int32, _ buffer: inout [UInt8], _ sink: (UnsafeRawBufferPointer) -> Void) {
