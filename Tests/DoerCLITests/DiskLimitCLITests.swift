@@ -206,6 +206,20 @@ struct DiskLimitCLITests {
         #expect(mounted.isEmpty, "left mounted: \(mounted)")
     }
 
+    @Test("a doer process that exits with a sandbox kept for another run leaves no workspace view behind")
+    func keptSandboxAtExit() throws {
+        let dir = try TempDir(files: ["test_ok.py": "def test_ok():\n    assert True\n"])
+        let staging = dir.root.appendingPathComponent("staging").path
+        let config = dir.home.appendingPathComponent("config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        try "[sandbox]\nstaging_dir = \"\(staging)\"\n"
+            .write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let out = try DoerCLI.run(["test", "--json"], in: dir.url)
+        #expect(out.status == 0, "\(out.stdout) \(out.stderr)")
+        let views = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasPrefix("ws-") }
+        #expect(views.isEmpty, "left in the staging folder: \(views)")
+    }
+
     @Test("bad --disk sizes get clear errors", arguments: [
         (["--disk", "lots"], "not a size"),
         (["--disk", "0"], "--disk"),

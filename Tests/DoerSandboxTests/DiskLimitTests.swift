@@ -362,10 +362,10 @@ struct DiskLimitMechanismTests {
         #expect(!after.tooDeep)
     }
 
-    @Test("a tree nested deeper than a scan will go is reported, not trusted")
-    func tooDeep() throws {
-        let ws = try ScratchWorkspace()
-        var fd = open(ws.url.path, O_RDONLY | O_DIRECTORY)
+    /// Folders `d/d/d/…` a few levels deeper than a scan goes, made by descriptor (no path
+    /// that long could be opened).
+    static func nestPastScanDepth(_ folder: ScratchWorkspace) {
+        var fd = open(folder.url.path, O_RDONLY | O_DIRECTORY)
         for _ in 0..<(DiskUsageScan.maximumDepth + 5) {
             _ = mkdirat(fd, "d", 0o755)
             let next = openat(fd, "d", O_RDONLY | O_DIRECTORY)
@@ -373,6 +373,12 @@ struct DiskLimitMechanismTests {
             fd = next
         }
         close(fd)
+    }
+
+    @Test("a tree nested deeper than a scan will go is reported, not trusted")
+    func tooDeep() throws {
+        let ws = try ScratchWorkspace()
+        Self.nestPastScanDepth(ws)
         #expect(DiskUsageScan.measure(ws.url.path).tooDeep)
         // Below that depth a run could write without bound, unseen: such a folder is refused.
         let watch = try #require(DiskUsageWatch(limit: 1 << 30, view: nil, scannedPaths: [ws.url.path]))
@@ -388,14 +394,7 @@ struct DiskLimitMechanismTests {
     @Test("a writable folder nested past the scan's depth before the run: the run is refused with why, and nothing runs")
     func unmeasurableFolderRefusesTheRun() async throws {
         let cache = try ScratchWorkspace()
-        var fd = open(cache.url.path, O_RDONLY | O_DIRECTORY)
-        for _ in 0..<(DiskUsageScan.maximumDepth + 5) {
-            _ = mkdirat(fd, "d", 0o755)
-            let next = openat(fd, "d", O_RDONLY | O_DIRECTORY)
-            close(fd)
-            fd = next
-        }
-        close(fd)
+        Self.nestPastScanDepth(cache)
         let ws = try ScratchWorkspace()
         do {
             _ = try await TestSandboxes.make().run(ExecutionRequest(

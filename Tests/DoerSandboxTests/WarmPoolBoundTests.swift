@@ -172,3 +172,29 @@ struct WarmPoolBoundTests {
         try? FileManager.default.removeItem(at: staging)
     }
 }
+
+/// A sandbox given back after a run waits a while for the next one, then is ended.
+@Suite("warm pool: idle reused sandboxes expire")
+struct ReusedSandboxExpiryTests {
+    @Test("a sandbox given back and not taken within the idle limit is ended, its processes and view gone")
+    func expires() async throws {
+        let staging = URL(fileURLWithPath: "/tmp/doer-expiry-test-\(getpid())-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: staging) }
+        var configuration = TestSandboxes.configuration
+        configuration.stagingRoot = staging
+        let engine = try #require(try SandboxFactory(configuration: configuration).make(.bubblewrap) as? SandboxEngine)
+        let workspace = try ScratchWorkspace()
+        let shape = SandboxShape(ExecutionRequest(command: ["true"], workspace: workspace.url))
+        let pool = WarmPool(size: 0, keptPerShape: 2, idleLimit: .milliseconds(200))
+        let prepared = try engine.prepare(shape)
+        #expect(prepared.waitUntilReady(timeoutMs: 10_000))
+        pool.giveBack(prepared, shape: shape, workspace: WorkspaceIdentity(path: shape.workspace))
+        #expect(pool.idleCount == 1)
+        for _ in 0..<100 where pool.idleCount > 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(pool.idleCount == 0, "ended after the idle limit")
+        #expect(kill(prepared.process.pid, 0) != 0, "its processes are gone")
+        await engine.settle()
+        let views = ((try? FileManager.default.contentsOfDirectory(atPath: staging.path)) ?? []).filter { $0.hasPrefix("ws-") }
+        #expect(views.isEmpty, "\(views)")
+    }
+}

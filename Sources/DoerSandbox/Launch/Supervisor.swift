@@ -93,19 +93,18 @@ enum Supervisor {
             // A reusable sandbox never closes its output: after the status, init resets the
             // sandbox (every process of the run ends) and says whether it is clean. What the
             // run's processes wrote is in the pipes by then.
-            let reply = Self.reply(in: statusBytes)
-            if request?.reusable == true, reply.count > InitStatus.wireSize {
-                if reply[reply.startIndex + InitStatus.wireSize] == Self.resetClean, !killedByHost, !cancelled, !diskExceeded {
+            if request?.reusable == true {
+                let reply = Self.reply(in: statusBytes)
+                if reply.count > InitStatus.wireSize, reply[reply.startIndex + InitStatus.wireSize] == Self.resetClean,
+                   !killedByHost, !cancelled, !diskExceeded {
                     if stdoutOpen { drain(process.stdoutFD, &buffer) { bytes in stdoutBuffer.append(bytes); observer?(.stdout, Data(bytes)) } }
                     if stderrOpen { drain(process.stderrFD, &buffer) { bytes in stderrBuffer.append(bytes); observer?(.stderr, Data(bytes)) } }
                     kept = true
                     break
                 }
-            }
-            // The run is over once its status is in: a reset that takes long is the
-            // sandbox's business (bounded below), never the run going over its time.
-            if resetDeadline == nil, request?.reusable == true, reply.count >= InitStatus.wireSize {
-                resetDeadline = .now + Self.resetAllowance
+                // The run is over once its status is in: a reset that takes long is the
+                // sandbox's business (bounded below), never the run going over its time.
+                if resetDeadline == nil, reply.count >= InitStatus.wireSize { resetDeadline = .now + Self.resetAllowance }
             }
             let now = ContinuousClock.now
             if let drainDeadline, now >= drainDeadline { break }

@@ -15,4 +15,13 @@ struct WorkspaceIdentity: Hashable, Sendable {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
     }
+
+    /// The folder `name` in the folder open as `directoryFD`, not following a link; nil when
+    /// it is not a folder.
+    init?(folder name: String, in directoryFD: Int32) {
+        var info = stat()
+        guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
 }

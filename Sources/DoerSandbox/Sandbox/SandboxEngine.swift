@@ -35,6 +35,12 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
         }
     }
 
+    /// Runs `work` on the clean-up queue: at once when already there (a clean-up ending a
+    /// sandbox), so that whoever waits for the queue waits for that too.
+    static func cleanUp(_ work: @escaping @Sendable () -> Void) {
+        if DispatchQueue.getSpecific(key: cleanupKey) != nil { work() } else { cleanup.async(execute: work) }
+    }
+
     /// Waits for the clean-ups queued so far (not when called from a clean-up itself).
     static func finishCleanups() {
         guard DispatchQueue.getSpecific(key: cleanupKey) == nil else { return }
@@ -168,10 +174,14 @@ final class SandboxEngine: Sandbox, @unchecked Sendable {
                     }
                 }
             } else {
-                if run.sandboxKept { prepared.process.kill(); _ = prepared.process.reap(); prepared.process.closeAll() }
-                Self.cleanup.async {
-                    view?.discard()
-                    cgroup?.remove()
+                if run.sandboxKept {
+                    // Reset clean but not to be kept (killed for memory, over its disk limit): still alive.
+                    prepared.destroy()
+                } else {
+                    Self.cleanup.async {
+                        view?.discard()
+                        cgroup?.remove()
+                    }
                 }
                 if let pool, egress == nil, pool.size > 0 { Task.detached { await pool.fill(shape) } }
             }

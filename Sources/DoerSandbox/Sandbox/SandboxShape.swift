@@ -51,19 +51,19 @@ final class PreparedSandbox: @unchecked Sendable {
     /// The host paths bound into the sandbox (writable caches, read-only toolchains) as they
     /// were when it started: one removed and made again since (a cache cleared) is not the
     /// folder the sandbox has mounted, so the sandbox no longer fits its shape.
-    private let boundPaths: [String: FileIdentity?]
+    private let boundPaths: [String: WorkspaceIdentity?]
 
     init(process: SpawnedProcess, view: WorkspaceView?, cgroup: RunCgroup?, warnings: [String], boundPaths: [String] = []) {
         self.process = process
         self.view = view
         self.cgroup = cgroup
         self.warnings = warnings
-        self.boundPaths = Dictionary(boundPaths.map { ($0, FileIdentity(path: $0)) }, uniquingKeysWith: { first, _ in first })
+        self.boundPaths = Dictionary(boundPaths.map { ($0, WorkspaceIdentity(path: $0)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Whether every bound path is still the one the sandbox mounted.
     var boundPathsUnchanged: Bool {
-        boundPaths.allSatisfy { path, identity in FileIdentity(path: path) == identity }
+        boundPaths.allSatisfy { path, identity in WorkspaceIdentity(path: path) == identity }
     }
 
     /// Waits for doer-sandbox-init's "ready" byte; false if the sandbox died instead.
@@ -85,7 +85,7 @@ final class PreparedSandbox: @unchecked Sendable {
         _ = process.reap()
         process.closeAll()
         let view = view, cgroup = cgroup
-        SandboxEngine.cleanup.async {
+        SandboxEngine.cleanUp {
             view?.discard()
             cgroup?.remove()
         }

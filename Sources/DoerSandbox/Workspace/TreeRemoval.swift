@@ -59,6 +59,7 @@ enum TreeRemoval {
             if readFD >= 0 { close(readFD) }
             return []
         }
+        // The duplicate shares the offset of every earlier pass.
         rewinddir(dir)
         var names: [[UInt8]] = []
         while let item = DirectoryEntry.next(dir) {
@@ -111,18 +112,7 @@ enum TreeRemoval {
     /// empty (its name, NUL-terminated) for the caller to go into, or nil when none is left
     /// but those in `skipping`.
     private static func removeChildren(of fd: Int32, skipping: Set<[UInt8]>, keeping: Set<[UInt8]> = []) -> [UInt8]? {
-        let readFD = dup(fd)
-        guard readFD >= 0, let dir = fdopendir(readFD) else {
-            if readFD >= 0 { close(readFD) }
-            return nil
-        }
-        // The duplicate shares the offset of every earlier pass.
-        rewinddir(dir)
-        var names: [[UInt8]] = []
-        while let item = DirectoryEntry.next(dir) {
-            if !item.isSelfOrParent { names.append(item.nameBytes + [0]) }
-        }
-        closedir(dir)
+        let names = Self.names(in: fd).map { $0 + [0] }
         var notEmpty: [UInt8]?
         for name in names where !keeping.contains(name) {
             let removed = name.withUnsafeBufferPointer { bytes in

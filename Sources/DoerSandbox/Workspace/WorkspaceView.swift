@@ -17,7 +17,7 @@ final class WorkspaceView: @unchecked Sendable {
     let tmpfs: ViewTmpfs?
     private let diskBytes: Int64?
     /// The protected folders as the sandbox mounted them (`reset` keeps exactly these).
-    private var protectedIdentities: [String: FileIdentity] = [:]
+    private var protectedIdentities: [String: WorkspaceIdentity] = [:]
 
     /// An empty view, ready to be bound into a sandbox before its content is known. With
     /// `diskBytes`, the view is its own tmpfs when Doer runs as root (see `sealDiskLimit`).
@@ -226,7 +226,7 @@ final class WorkspaceView: @unchecked Sendable {
         defer { close(viewFD) }
         for name in names {
             _ = mkdirat(viewFD, name, 0o755)
-            protectedIdentities[name] = FileIdentity(at: viewFD, name)
+            protectedIdentities[name] = WorkspaceIdentity(folder: name, in: viewFD)
         }
     }
 
@@ -242,7 +242,7 @@ final class WorkspaceView: @unchecked Sendable {
         if let owner { _ = fchown(viewFD, owner.0, owner.1) }
         TreeRemoval.empty(viewFD, keeping: Set(protectedFolders))
         for name in protectedFolders {
-            guard protectedIdentities[name] != nil, protectedIdentities[name] == FileIdentity(at: viewFD, name) else { return false }
+            guard protectedIdentities[name] != nil, protectedIdentities[name] == WorkspaceIdentity(folder: name, in: viewFD) else { return false }
             let fd = openat(viewFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else { return false }
             TreeRemoval.empty(fd, keeping: [])
@@ -269,26 +269,5 @@ final class WorkspaceView: @unchecked Sendable {
         let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw .workspace("the workspace view \(directory.path) is gone") }
         return fd
-    }
-}
-
-/// A folder's device and inode, as `fstatat` sees it without following a link.
-struct FileIdentity: Equatable {
-    var device: UInt64
-    var inode: UInt64
-
-    init?(at directoryFD: Int32, _ name: String) {
-        var info = stat()
-        guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-    }
-
-    /// What a bind mount of `path` would mount (links followed, as bwrap does).
-    init?(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
     }
 }
