@@ -6,7 +6,7 @@ import Testing
 /// A bubblewrap sandbox serves several runs of one shape, reset between them. Each test here
 /// tries to carry something from one run into the next through the reused sandbox: a
 /// process, a file in a scratch folder or in `/dev`, an IPC object, a file in the view, late
-/// output. The sandbox's identity is its pid 1's start time, which only a new sandbox changes.
+/// output. The sandbox's identity is its pid namespace and its pid 1's start time.
 @Suite("sandbox reuse: nothing of one run reaches the next", .serialized)
 struct SandboxReuseTests {
     final class Reusing: @unchecked Sendable {
@@ -37,8 +37,9 @@ struct SandboxReuseTests {
             return result
         }
 
-        /// The start time of the sandbox's pid 1 (field 22 of /proc/1/stat), printed first.
-        static let identity = "cut -d' ' -f22 /proc/1/stat; "
+        /// The sandbox's pid namespace and its pid 1's start time (field 22 of /proc/1/stat,
+        /// in clock ticks: two sandboxes may start in one), printed first.
+        static let identity = "echo $(readlink /proc/1/ns/pid)-$(cut -d' ' -f22 /proc/1/stat); "
 
         static func sandboxID(_ result: ExecutionResult) -> String {
             String(result.stdout.text.split(separator: "\n").first ?? "")

@@ -6,7 +6,8 @@ import Synchronization
 /// A sandbox that served a run waits in its pool for the next one, with a workspace view in
 /// the staging folder and a cgroup; a command-line run ends right after its last run. Its
 /// sandboxes' processes die with it (`--die-with-parent`), but their folders and cgroups
-/// would stay: so at exit the clean-ups under way are finished and every pool drained.
+/// would stay: so at exit the clean-ups under way are finished, every pool drained, and the
+/// views of runs still going (a server stopped mid-run) discarded.
 enum PoolsAtExit {
     private struct Entry { weak var pool: WarmPool? }
     private static let pools = Mutex<[ObjectIdentifier: Entry]>([:])
@@ -30,5 +31,6 @@ enum PoolsAtExit {
         let live = pools.withLock { $0.values.compactMap(\.pool) }
         live.forEach { $0.drain() }
         SandboxEngine.finishCleanups()
+        WorkspaceView.discardAll()
     }
 }

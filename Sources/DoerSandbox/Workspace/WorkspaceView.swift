@@ -1,6 +1,7 @@
 import CDoerSandbox
 import DoerCore
 import Foundation
+import Synchronization
 
 /// A copy-on-write view of a workspace: the sandbox works on a private copy owned by the
 /// sandbox's uid; afterwards the changes are collected (added, modified, deleted) and
@@ -33,6 +34,18 @@ final class WorkspaceView: @unchecked Sendable {
         self.diskBytes = diskBytes
         if diskBytes != nil { ViewMounts.sweepAbandoned(onFirstUseOf: stagingRoot.path) }
         tmpfs = diskBytes == nil ? nil : ViewTmpfs.mount(at: path, owner: owner)
+        Self.live.withLock { $0[ObjectIdentifier(self)] = LiveView(view: self) }
+    }
+
+    private struct LiveView: @unchecked Sendable { weak var view: WorkspaceView? }
+    /// Views not discarded yet, for `discardAll` at exit.
+    private static let live = Mutex<[ObjectIdentifier: LiveView]>([:])
+
+    /// Discards every view still there: at exit, a run still going (the server stopping
+    /// mid-run) would otherwise leave its copy of the workspace in the staging folder.
+    static func discardAll() {
+        let views = live.withLock { $0.values.compactMap(\.view) }
+        views.forEach { $0.discard() }
     }
 
     /// Caps the view at the copied workspace plus the disk limit; called once the copy is
@@ -255,8 +268,11 @@ final class WorkspaceView: @unchecked Sendable {
         return left == Set(protectedFolders.map { Array($0.utf8) })
     }
 
+    deinit { _ = Self.live.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) } }
+
     /// Deletes the view and everything the run left in it.
     func discard() {
+        _ = Self.live.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }
         // Unmounting drops the files with the tmpfs; what is left is the empty mount point.
         tmpfs?.unmount()
         let parentFD = open(directory.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
