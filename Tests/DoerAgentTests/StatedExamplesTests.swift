@@ -45,6 +45,47 @@ struct StatedExamplesTests {
         }
     }
 
+    @Test("what the request says of empty input, in words, about its one function of one parameter")
+    func emptyInput() {
+        let cases: [(String, [String])] = [
+            ("Create stats.py with median(values) that returns the median of a non-empty list of numbers. An empty list raises ValueError. Add tests.",
+             ["with pytest.raises(ValueError):\n        median([])"]),
+            ("Create duration.py with parse_duration(text) that returns seconds for '2h' or '1h30m'. Anything else, an empty string included, raises ValueError.",
+             ["with pytest.raises(ValueError):\n        parse_duration('')"]),
+            ("Create humanize.py with join_list(items): an empty list gives an empty string, one item is itself.",
+             ["assert (join_list([])) == ('')"]),
+            ("Write total(prices) in cart.py; it returns 0 for an empty list and raises TypeError for an empty dict.",
+             ["with pytest.raises(TypeError):\n        total({})", "assert (total([])) == (0)"]),
+            ("parse(text) in conf.py: if the string is empty, raise EmptyError.", ["with pytest.raises(EmptyError):\n        parse('')"]),
+            // The error is another input's; the empty list's value is stated.
+            ("Create stats.py with median(values). An empty list returns None, and a list with None raises ValueError.",
+             ["assert (median([])) == (None)"]),
+            // Several functions: the sentence names the one it is about.
+            ("Create rle.py with encode(text) and decode(text). decode raises ValueError for an empty string.",
+             ["with pytest.raises(ValueError):\n        decode('')"]),
+        ]
+        for (task, wanted) in cases {
+            let asserts = EmptyInputExamples.asserts(in: task)
+            #expect(asserts.count == wanted.count, "\(task): \(asserts)")
+            for (assert, want) in zip(asserts, wanted) {
+                #expect(assert.hasPrefix(want), "\(task): \(assert)")
+            }
+        }
+        let strategy = TestStrategy.choose(files: [], task: cases[0].0)
+        #expect(strategy.generatedFiles["test_doer_examples.py"]?.contains("median([])") == true)
+    }
+
+    @Test("empty input said of something else, of a function of two parameters, or with the error elsewhere gives nothing", arguments: [
+        "Create wordcount.py with top_words(text, n). An empty text raises ValueError.",
+        "Create rle.py with encode(text) and decode(text). An empty string raises ValueError.",
+        "Create stats.py with median(values). An empty list is fine; otherwise a list with a string raises TypeError.",
+        "Create stats.py with median(values) that takes a non-empty list and raises ValueError for strings.",
+        "Fix the empty-list case of median.",
+    ])
+    func emptyInputNothing(_ task: String) {
+        #expect(EmptyInputExamples.asserts(in: task).isEmpty, "\(task): \(EmptyInputExamples.asserts(in: task))")
+    }
+
     @Test("only requests about Python get Python asserts")
     func language() {
         #expect(StatedExamples.isPython(task: "Write greet.py: greet('Ada') == 'Hello, Ada!'", files: []))

@@ -223,7 +223,7 @@ public struct Agent: Sendable {
     /// What a candidate's copy would apply: its changes without Doer's own test files and
     /// tool caches.
     static func applicableChanges(in copy: WorkspaceCopy, strategy: TestStrategy) -> [FileChange] {
-        copy.changes().filter { !strategy.generatedFiles.keys.contains($0.path) && !ToolCaches.contains($0.path) }
+        copy.changes().filter { !strategy.writtenFiles.keys.contains($0.path) && !ToolCaches.contains($0.path) }
     }
 
     /// Puts a recorded write or edit back on a copy. An edit that no longer applies is

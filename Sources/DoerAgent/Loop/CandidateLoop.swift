@@ -44,8 +44,8 @@ struct CandidateLoop: Sendable {
     private var parser: ActionParser { ActionParser(targetFile: Planner.targetFile(of: task)) }
 
     func run() async throws -> Outcome {
-        for (path, content) in strategy.generatedFiles { try copy.write(path, content) }
-        let hidden = Set(strategy.generatedFiles.keys)
+        for (path, content) in strategy.writtenFiles { try copy.write(path, content) }
+        let hidden = Set(strategy.writtenFiles.keys)
         var best = BestAttempt()
         var starting = StartingFiles()
         var touched = Set((resumed?.actions ?? []).compactMap(\.writtenPath))

@@ -58,7 +58,7 @@ struct CrossCheck {
     /// Judges the candidates that gave up holding changes; nil when none did (nothing to check).
     func choose(among candidates: [Int], copies: [WorkspaceCopy]) async -> Verdict? {
         guard Self.applies(to: strategy) else { return nil }
-        let generated = Set(strategy.generatedFiles.keys)
+        let generated = Set(strategy.writtenFiles.keys)
         let pool = candidates.sorted().filter { index in
             copies[index].changes().contains { !generated.contains($0.path) && !ToolCaches.contains($0.path) }
         }
@@ -122,7 +122,7 @@ struct CrossCheck {
     /// Each candidate's added test files (never the workspace's own, never Doer's example
     /// file), named for the cross-check so no two collide with each other or any file.
     private func modelTests(of pool: [Int], copies: [WorkspaceCopy]) -> [ModelTest] {
-        let generated = Set(strategy.generatedFiles.keys)
+        let generated = Set(strategy.writtenFiles.keys)
         var taken = Set(pool.flatMap { copies[$0].files() })
         var tests: [ModelTest] = []
         for index in pool {
@@ -159,7 +159,7 @@ struct CrossCheck {
             // Emptied, not deleted: the copy has no delete, and an empty file holds no test.
             for path in ownTests { try view.write(path, "") }
             for (path, content) in originals { try view.write(path, content) }
-            for (path, content) in strategy.generatedFiles { try view.write(path, content) }
+            for (path, content) in strategy.writtenFiles { try view.write(path, content) }
             for test in tests { try view.write(test.shared, test.content) }
         } catch {
             return Outcome()
@@ -173,7 +173,7 @@ struct CrossCheck {
     private func run(on directory: URL, modelTests: [String]) async -> Outcome {
         let generated = strategy.generatedFiles.keys.sorted()
         let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", "-rA", "--continue-on-collection-errors"]
-            + generated + modelTests.sorted() + strategy.testRoots.filter { strategy.generatedFiles[$0] == nil && !modelTests.contains($0) }
+            + strategy.pluginArguments + generated + modelTests.sorted() + strategy.testRoots.filter { strategy.generatedFiles[$0] == nil && !modelTests.contains($0) }
             + strategy.uncollectedTests
             + strategy.knownFailures.map { $0.contains("::") ? "--deselect=\($0)" : "--ignore=\($0)" }
         let environment = strategy.environment.merging(["COLUMNS": "1000"]) { $1 }

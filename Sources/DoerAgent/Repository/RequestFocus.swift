@@ -54,6 +54,20 @@ struct RequestFocus: Sendable, Hashable {
         }
     }
 
+    /// The sentence of `text` holding `range`: from the end of the one before (a `.`, `!`,
+    /// `?` or `;` followed by a space; `stats.py` ends nothing) to its own end.
+    static func sentence(around range: Range<String.Index>, in text: String) -> String {
+        let end = try! NSRegularExpression(pattern: "[.!?;](?=\\s|$)")
+        var start = text.startIndex
+        var stop = text.endIndex
+        for match in end.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            guard let found = Range(match.range, in: text) else { continue }
+            if found.upperBound <= range.lowerBound { start = found.upperBound }
+            if found.lowerBound >= range.upperBound { stop = found.lowerBound; break }
+        }
+        return String(text[start..<stop]).trimmingCharacters(in: .whitespaces)
+    }
+
     /// Places a failure's output names: Python's `File "x.py", line 12` and the
     /// `path:line` of pytest's short form and of compilers, in the order they appear (the
     /// innermost frame of a Python traceback last).

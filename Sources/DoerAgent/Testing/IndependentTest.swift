@@ -236,8 +236,11 @@ actor IndependentTest {
             }
         }
         guard (try? copy.write(path, content)) != nil else { return nil }
-        let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-rA",
-                       "--continue-on-collection-errors", path]
+        for (plugin, source) in strategy.pytestPlugins {
+            guard (try? copy.write(plugin, source)) != nil else { return nil }
+        }
+        let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-rA"] + strategy.pluginArguments
+            + ["--continue-on-collection-errors", path]
         let environment = strategy.environment.merging(["COLUMNS": "1000"]) { $1 }
         guard let result = try? await sandbox.run(ExecutionRequest(command: command, workspace: copy.directory, environment: environment,
                                                                    limits: configuration.limits, applyChanges: false)),

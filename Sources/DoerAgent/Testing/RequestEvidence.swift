@@ -92,7 +92,7 @@ struct RequestEvidence {
                   let added = AddedDefinitions.carried(old: old, new: new, task: task) else { continue }
             if (try? before.write(change.path, added.text)) != nil { carried += added.names }
         }
-        for (path, content) in strategy.generatedFiles { try? before.write(path, content) }
+        for (path, content) in strategy.writtenFiles { try? before.write(path, content) }
         let run: TestRun.Outcome
         do {
             run = try await TestRun(strategy: strategy.seeingEveryFailure, sandbox: sandbox, configuration: configuration).run(on: before)
@@ -331,7 +331,7 @@ struct RequestEvidence {
                     for test in added where test.hasPrefix(folder) && TestFiles.isTest(test) { after.remove(test) }
                 }
             }
-            for (path, content) in strategy.generatedFiles { try after.write(path, content) }
+            for (path, content) in strategy.writtenFiles { try after.write(path, content) }
             let run = try await TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration).run(on: after)
             return .success(run.report.succeeded)
         } catch {

@@ -36,6 +36,20 @@ public struct TestStrategy: Sendable, Hashable {
     /// The workspace's test modules pytest's own collection misses (`src/pkg/tests.py`; see
     /// `UncollectedTests`): named on every run's command line, with the test folders.
     public var uncollectedTests: [String] = []
+    /// pytest plugins Doer writes at the top of the copy (path -> content) and loads with
+    /// `-p` on every run: checks of rules the request states that no assert can express
+    /// (`UnchangedArguments`). Never tests themselves, never part of a change.
+    public var pytestPlugins: [String: String] = [:]
+
+    /// Every file Doer writes into a copy before its tests run: the example tests and the plugins.
+    public var writtenFiles: [String: String] {
+        generatedFiles.merging(pytestPlugins) { test, _ in test }
+    }
+
+    /// `-p module` for each plugin.
+    public var pluginArguments: [String] {
+        pytestPlugins.keys.sorted().flatMap { ["-p", String($0.dropLast(".py".count)).replacingOccurrences(of: "/", with: ".")] }
+    }
 
     /// Every test pytest can run is run and reported, past the first failure and past test
     /// files that do not import: the red → green check must see all that was red, not the
@@ -66,7 +80,7 @@ public struct TestStrategy: Sendable, Hashable {
         switch kind {
         // The request's examples all run, each its own test, so a repair's progress can be
         // counted; a workspace's own suite stops at its first failure.
-        case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short"]
+        case .pytest: ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short"] + pluginArguments
             + (reportsEveryFailure ? ["--continue-on-collection-errors"] : generatedFiles.isEmpty ? ["-x"] : [])
             + pytestTargets + knownFailures.map { $0.contains("::") ? "--deselect=\($0)" : "--ignore=\($0)" }
         case .nodeTest: ["node", "--test"]
@@ -118,10 +132,14 @@ public struct TestStrategy: Sendable, Hashable {
         }
         // The request's own examples: `>>>` lines, and calls it states a value for.
         let python = StatedExamples.isPython(task: task, files: files)
-        let stated = python ? StatedExamples.asserts(in: task) + documented : []
+        let stated = python ? (StatedExamples.asserts(in: task) + EmptyInputExamples.asserts(in: task) + documented)
+            .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } } : []
         let examples = ExampleTests.asserts(fromDocstring: task) + stated
         var strategy = TestStrategy(kind: .pytest, generatedFiles: examples.isEmpty ? [:] : ["test_doer_examples.py": ExampleTests.file(asserts: examples)],
                                     importRoots: pythonImportRoots(files))
+        if python, let plugin = UnchangedArguments.plugin(for: task), !files.contains(plugin.path) {
+            strategy.pytestPlugins[plugin.path] = plugin.content
+        }
         // Named only when the command names files at all; pytest's own collection finds them otherwise.
         if !examples.isEmpty || !uncollected.isEmpty {
             strategy.testRoots = files.filter(isPythonTest).map { String($0.split(separator: "/").first ?? "") }
