@@ -59,6 +59,8 @@ struct UnchangedArgumentsTests {
         "dedupe(items) does not sort in place",
         "Its arguments are never modified.",
         "keeping the caller's dict intact",
+        "Leave the list that is passed in untouched.",
+        "The dict the function receives stays unchanged.",
     ])
     func ruleIsRead(_ sentence: String) {
         #expect(UnchangedArguments.rule(in: "Create f.py with f(xs). " + sentence + " Add tests.") != nil, "\(sentence)")

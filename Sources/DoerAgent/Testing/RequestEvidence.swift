@@ -104,7 +104,8 @@ struct RequestEvidence {
             let red = run.report.failed > 0 ? "\(run.report.failed) test(s)" : "the tests"
             // The winner's run passed every test, so each that failed here passes with the change.
             let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
-            let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys), originalFiles: Set(originalFiles),
+            let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys).subtracting([TestStrategy.rulesFile]),
+                                       rules: [TestStrategy.rulesFile], originalFiles: Set(originalFiles),
                                        original: { WorkspaceCopy.read($0, in: workspace) }, current: { winner.read($0) })
             let hardCoded = Self.hardCoded(task, in: code, winner: winner, workspace: workspace)
             if let example = hardCoded.first {
@@ -128,9 +129,20 @@ struct RequestEvidence {
                                           command: command, summary: "\(red) failed on the workspace as it was and pass with the change"
                                             + (failed.isEmpty ? "" : " (" + failed.prefix(5).joined(separator: ", ") + (failed.count > 5 ? ", …" : "") + ")"),
                                           sources: sources)
-            if sources == [.modelTests], let independent {
+            // Only a rule the request states in words went red to green ("an empty list raises
+            // ValueError"): that rule holds, but nothing shows the rest of the request done.
+            let rulesOnly = sources.isEmpty && !failed.isEmpty && failed.allSatisfy { CrossCheck.file(of: $0) == TestStrategy.rulesFile }
+            if sources == [.modelTests] || rulesOnly, let independent {
                 return await corroborate(evidence, by: independent, winner: winner, failed: failed, code: code,
                                          newCode: newCode(code, winner: winner))
+            }
+            if rulesOnly {
+                return Finding(evidence: unverified("only Doer's tests of the rules the request states in words went from red to green "
+                                                    + "(\(failed.prefix(3).joined(separator: ", "))); they do not show the rest of it done",
+                                                    before: run.report),
+                               repair: "The tests pass, but the only tests that failed before your change check what the request says of "
+                                   + "special inputs. Add a test of what the request asks for in general — it must fail without your change "
+                                   + "and pass with it.")
             }
             if sources == [.modelTests] { evidence.summary += "; only tests the model wrote show it, no example of the request's or test of the project's" }
             return Finding(evidence: evidence)
@@ -186,7 +198,9 @@ struct RequestEvidence {
     private func corroborate(_ evidence: ChangeEvidence, by independent: IndependentTest, winner: WorkspaceCopy,
                              failed: [String], code: [FileChange], newCode: [IndependentTest.NewCode]) async -> Finding {
         let folder = failed.first.map { (CrossCheck.file(of: $0) as NSString).deletingLastPathComponent } ?? ""
-        let own = "only the model's own tests went from red to green"
+        let rulesOnly = (evidence.sources ?? []).isEmpty
+        let own = rulesOnly ? "only Doer's tests of the rules the request states in words went from red to green"
+            : "only the model's own tests went from red to green"
         let verdict = await independent.judge(winner: winner, folder: folder, newCode: newCode)
         // A candidate shown that test's failing assertion may write its values into the code.
         if case .agrees(_, let test) = verdict, let example = Self.hardCoded(test, in: code, winner: winner, workspace: workspace).first {
@@ -200,8 +214,9 @@ struct RequestEvidence {
         switch verdict {
         case .agrees(let ids, _):
             var agreed = evidence
-            agreed.sources = [.modelTests, .independentTest]
-            agreed.summary += "; the tests are the model's own, and a test of the request written apart from the code agrees "
+            agreed.sources = rulesOnly ? [.independentTest] : [.modelTests, .independentTest]
+            agreed.summary += (rulesOnly ? "; those tests check only stated rules," : "; the tests are the model's own,")
+                + " and a test of the request written apart from the code agrees "
                 + "(\(ids.count) of its test(s) failed on the workspace as it was and pass with the change)"
             return Finding(evidence: agreed)
         case .disagrees(let failures):
@@ -273,7 +288,9 @@ struct RequestEvidence {
     /// file the workspace had (adding tests is allowed there, and such a test is no more the
     /// project's than one in a new file): a test of a workspace file counts as the project's
     /// only when its class and function are defined in the file as it was (`original`).
-    static func sources(of failed: [String], generated: Set<String>, originalFiles: Set<String>,
+    /// - Parameter rules: Doer's files of stated rules: conditions every change must meet, no
+    ///   one's evidence that the request was done.
+    static func sources(of failed: [String], generated: Set<String>, rules: Set<String> = [], originalFiles: Set<String>,
                         original: (String) -> String? = { _ in nil }, current: (String) -> String? = { _ in nil }) -> [ChangeEvidence.Source] {
         var found: [ChangeEvidence.Source] = []
         // Only pytest's ids name their file; a name alone (node's TAP) says nothing of whose it is.
@@ -289,6 +306,7 @@ struct RequestEvidence {
             } else {
                 continue
             }
+            if rules.contains(file) { continue }
             let source: ChangeEvidence.Source = generated.contains(file) ? .requestExamples
                 : originalFiles.contains(file) && (file == id ? original(file).map { $0 == current(file) } ?? false
                                                                : defines(id, in: original(file))) ? .workspaceTests : .modelTests

@@ -20,10 +20,22 @@ struct TestRun {
     }
 
     /// The strategy's command on this copy: with pytest, the test files the project's own
-    /// `testpaths` would leave out are named (see `PytestTargets`).
+    /// `testpaths` would leave out are named (see `PytestTargets`). When the command names
+    /// its targets (Doer's test files and the workspace's test folders), a test file the
+    /// model added anywhere else is named too: in an empty workspace with a stated example,
+    /// the tests the user asked for would otherwise never run, and could be applied failing.
     func command(for copy: WorkspaceCopy) -> [String] {
-        guard strategy.kind == .pytest, strategy.generatedFiles.isEmpty else { return strategy.command }
-        return strategy.command + PytestTargets.arguments(files: copy.files(), read: { copy.read($0) })
+        guard strategy.kind == .pytest else { return strategy.command }
+        let files = copy.files()
+        guard strategy.generatedFiles.isEmpty else {
+            let targets = strategy.pytestTargets
+            let unnamed = files.filter { path in
+                TestStrategy.isPythonTest(path) && !targets.contains { path == $0 || path.hasPrefix($0 + "/") }
+                    && !strategy.knownFailures.contains(path)
+            }
+            return strategy.command + unnamed.sorted()
+        }
+        return strategy.command + PytestTargets.arguments(files: files, read: { copy.read($0) })
     }
 
     /// - Parameter command: `command(for: copy)` when the caller has it already (each is a scan of the copy).

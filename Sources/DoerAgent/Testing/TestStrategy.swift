@@ -132,22 +132,31 @@ public struct TestStrategy: Sendable, Hashable {
         }
         // The request's own examples: `>>>` lines, and calls it states a value for.
         let python = StatedExamples.isPython(task: task, files: files)
-        let stated = python ? (StatedExamples.asserts(in: task) + EmptyInputExamples.asserts(in: task) + documented)
-            .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } } : []
+        let stated = python ? StatedExamples.asserts(in: task) + documented : []
         let examples = ExampleTests.asserts(fromDocstring: task) + stated
-        var strategy = TestStrategy(kind: .pytest, generatedFiles: examples.isEmpty ? [:] : ["test_doer_examples.py": ExampleTests.file(asserts: examples)],
-                                    importRoots: pythonImportRoots(files))
+        let rules = python ? EmptyInputExamples.asserts(in: task).filter { !examples.contains($0) } : []
+        var generated: [String: String] = [:]
+        if !examples.isEmpty { generated[examplesFile] = ExampleTests.file(asserts: examples) }
+        if !rules.isEmpty { generated[rulesFile] = ExampleTests.file(asserts: rules) }
+        var strategy = TestStrategy(kind: .pytest, generatedFiles: generated, importRoots: pythonImportRoots(files))
         if python, let plugin = UnchangedArguments.plugin(for: task), !files.contains(plugin.path) {
             strategy.pytestPlugins[plugin.path] = plugin.content
         }
         // Named only when the command names files at all; pytest's own collection finds them otherwise.
-        if !examples.isEmpty || !uncollected.isEmpty {
+        if !generated.isEmpty || !uncollected.isEmpty {
             strategy.testRoots = files.filter(isPythonTest).map { String($0.split(separator: "/").first ?? "") }
                 .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.sorted()
         }
         strategy.uncollectedTests = uncollected
         return strategy
     }
+
+    /// Doer's test of the examples the request states (calls and their values, `>>>` lines,
+    /// the docstrings it points at).
+    public static let examplesFile = "test_doer_examples.py"
+    /// Doer's test of rules the request states in words (`EmptyInputExamples`): each must
+    /// pass, but one going from red to green shows only that rule, not the request done.
+    public static let rulesFile = "test_doer_stated_rules.py"
 
     /// `src/` when the workspace keeps a Python package there (`src/NAME/__init__.py`).
     static func pythonImportRoots(_ files: [String]) -> [String] {

@@ -43,7 +43,8 @@ enum UnchangedArguments {
         + "(?:inputs?|arguments?|lists?|dicts?|dictionar(?:y|ies)|mappings?|arrays?|sequences?|values|items|parameters?|collections?|data|one|original|it|them)\\b"
     private static let changing = "(?:chang|modify|modifi|mutat|alter|touch|sort|reorder)(?:e|es|ed|ing)?"
     private static let unchanged = "(?:unchanged|untouched|unmodified|unaltered|intact|as\\s+(?:it|they)\\s+(?:is|are|was|were))"
-    private static let handedIn = "(?:\\s+(?:passed(?:\\s+in)?|given|it\\s+(?:is\\s+given|gets|receives|takes)|handed\\s+in))?"
+    private static let handedIn = "(?:\\s+(?:(?:that|which)\\s+(?:is|are|was|were|gets|get)\\s+)?(?:passed(?:\\s+in)?|given|handed\\s+in)"
+        + "|\\s+(?:that\\s+|which\\s+)?(?:it|they|the\\s+function)\\s+(?:is\\s+given|are\\s+given|gets|get|receives|receive|takes|take))?"
 
     private static let patterns = [
         // "without changing the list it is given", "instead of modifying its input"
