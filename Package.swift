@@ -114,11 +114,16 @@ let package = Package(
 
         // Persistence in SQLite (embedded default) or PostgreSQL: sessions and their events,
         // tokens and owners, the hash-chained audit trail.
+        // SQLite settings only its C interface offers (`sqlite3_db_config` is variadic, which
+        // Swift does not call).
+        .target(name: "CDoerSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
+
         .target(
             name: "DoerStore",
             dependencies: [
-                "DoerCore",
+                "DoerCore", "CDoerSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,6 @@
 import Crypto
 import DoerCore
-import DoerStore
+@testable import DoerStore
 import Foundation
 import GRDB
 import Testing
@@ -44,6 +44,40 @@ struct AuditLogTests {
         }
         #expect(verification.head == records.last?.hash)
         #expect(try log.records(session: "s1").count == 5)
+    }
+
+    @Test("record times are written as before: UTC, milliseconds (cut, never rounded up into the future), Z")
+    func timeFormat() throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for seconds in [0.0, 1_796_685_037.123, 1_796_685_037.9996, 951_782_400.5, 4_102_444_799.001] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let written = AuditLog.timestamp(date)
+            #expect(written.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(written)")
+            let read = try #require(formatter.date(from: written), "\(written)")
+            #expect(read <= date && date.timeIntervalSince(read) < 0.001, "\(seconds): \(written)")
+        }
+        #expect(AuditLog.timestamp(Date(timeIntervalSince1970: 1_796_685_037.5)) == "2026-12-07T23:10:37.500Z")
+    }
+
+    @Test("a closed store keeps its write-ahead log, and what was committed is read back by the next process's connection")
+    func writeAheadLogKept() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("doer-wal-\(UUID().uuidString)/doer.sqlite")
+        defer { try? FileManager.default.removeItem(at: path.deletingLastPathComponent()) }
+        do {
+            let log = try AuditLog(path: path)
+            _ = try log.append(kind: "note", session: nil, actor: "ada", details: ["n": .int(1)])
+        }
+        #expect(FileManager.default.fileExists(atPath: path.path + "-wal"), "not checkpointed and deleted at close")
+        do {
+            let log = try AuditLog(path: path)
+            _ = try log.append(kind: "note", session: nil, actor: "ada", details: ["n": .int(2)])
+            let verified = try log.verify()
+            #expect(verified.records == 2 && verified.firstBreak == nil)
+        }
+        let queue = try DatabaseQueue(path: path.path)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit") } == 2)
     }
 
     @Test("canonical JSON sorts keys, has no whitespace and escapes control characters")

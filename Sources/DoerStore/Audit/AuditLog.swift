@@ -133,11 +133,11 @@ public final class AuditLog: Sendable {
                     previousHash: row.previousHash, hash: row.hash, hmac: row.hmac)
     }
 
-    private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date())
+    /// `2026-12-07T23:10:37.123Z`, milliseconds cut. The format style is Foundation's own
+    /// code; `ISO8601DateFormatter` loads ICU first (a first use took 2.0–2.5 ms here against
+    /// 1.0–1.3 ms), paid by every command that records one event.
+    static func timestamp(_ date: Date = Date()) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
