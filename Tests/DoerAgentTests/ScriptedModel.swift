@@ -25,7 +25,7 @@ final class ScriptedModel: ModelProvider, @unchecked Sendable {
     var recordedRequests: [ModelRequest] { requests.withLockedValue { $0 } }
     /// The candidates' own turns: every request but those for the test written apart.
     var candidateRequests: [ModelRequest] {
-        recordedRequests.filter { $0.messages.first?.content != PromptBuilder.independentTestSystem }
+        recordedRequests.filter { !PromptBuilder.isIndependentTestSystem($0.messages.first?.content) }
     }
     var cancelledStreams: Int { cancellations.withLockedValue { $0 } }
 

@@ -37,12 +37,31 @@ enum PromptBuilder {
         request is about. Reply with the whole file in one code block and nothing else.
         """
 
+    /// The same for a project tested with `node --test`.
+    static let independentNodeTestSystem = """
+        You write tests. A developer asked for a change to a JavaScript code base; you see the request \
+        and the code as it is now, before the change. Write one test file for Node's built-in runner \
+        (`node --test`), with `test` from 'node:test' and `assert` from 'node:assert/strict', loading \
+        the code the way the project's tests do: its tests must fail on the code as it is now and pass \
+        once the request is done. Write one test for each thing the request states: each result it \
+        describes, each special case and tie rule, each error it must throw, and anything it must leave \
+        unchanged. Take every expected value from what the request, the comments and the documentation \
+        state, or work it out step by step from them; assert nothing you are unsure of. Test only what \
+        the request is about. Reply with the whole file in one code block and nothing else.
+        """
+
+    /// Whether a request's system prompt is one of the test writer's.
+    static func isIndependentTestSystem(_ text: String?) -> Bool {
+        text == independentTestSystem || text == independentNodeTestSystem
+    }
+
     /// - Parameter newCode: where the change put new code and its names (never the code: the
     ///   writer must not see a candidate's reading of the request).
     static func independentTestRequest(_ task: String, path: String, imports: String, files: String,
                                        newCode: [IndependentTest.NewCode] = [], problem: String?) -> String {
         var text = "Request:\n\(task)\n\nThe test file will be \(path).\n"
-        if !imports.isEmpty { text += "\nThe project's tests import its code like this:\n```python\n\(imports)\n```\n" }
+        let language = path.hasSuffix(".py") ? "python" : "javascript"
+        if !imports.isEmpty { text += "\nThe project's tests import its code like this:\n```\(language)\n\(imports)\n```\n" }
         if !files.isEmpty { text += "\nThe code as it is now:\n" + files + "\n" }
         if !newCode.isEmpty {
             let lines = newCode.map { code -> String in
@@ -80,7 +99,8 @@ enum PromptBuilder {
         case (.pytest, true):
             text += "\nTests run with pytest. If there is no test_*.py file yet, write one with a few asserts."
         case (.nodeTest, _):
-            text += "\nTests run with `node --test`."
+            text += "\nTests run with `node --test`. If there is no *.test.js file yet, write one with `test` from 'node:test' "
+                + "and `assert` from 'node:assert/strict'."
         case (.project, _):
             text += "\nTests: \(strategy.description). Keep the existing test files; make them pass."
         }

@@ -21,8 +21,8 @@ import Foundation
 /// what they define (to import them), nothing of their content — as it does for new code in
 /// a project; failing on the workspace as it was is a given.
 ///
-/// Only for pytest: its report names each test, so "red before" and "green after" are read
-/// test by test.
+/// For pytest and `node --test`: their reports name each test (`NodeTestReport` finds the
+/// file of node's), so "red before" and "green after" are read test by test.
 actor IndependentTest {
     enum Verdict: Equatable {
         /// The winner passes the test, which failed on the code as it was: its failing ids,
@@ -63,7 +63,9 @@ actor IndependentTest {
         self.repository = repository
     }
 
-    static func applies(to strategy: TestStrategy) -> Bool { strategy.kind == .pytest }
+    static func applies(to strategy: TestStrategy) -> Bool { strategy.kind == .pytest || strategy.kind == .nodeTest }
+
+    private var isNode: Bool { strategy.kind == .nodeTest }
 
     /// Judges the winner's copy: the test goes in `folder` (where the winner's own passing
     /// test is, so it imports the code the way that one does), runs on the workspace as it
@@ -82,7 +84,7 @@ actor IndependentTest {
     ///   needs the names to import it (and sees nothing else of it).
     func judge(winner: WorkspaceCopy, folder: String, newCode: [NewCode] = []) async -> Verdict {
         if self.newCode.isEmpty { self.newCode = newCode }
-        let path = Self.path(in: folder, avoiding: Set(winner.files()))
+        let path = Self.path(in: folder, avoiding: Set(winner.files()), kind: strategy.kind)
         while let content = await test(path: path) {
             if Task.isCancelled { return .unavailable("cancelled") }
             switch await run(content, at: path, winner: winner) {
@@ -112,16 +114,20 @@ actor IndependentTest {
         }
     }
 
-    /// `tests/test_request_check.py`, or with a number when the workspace has that name.
-    static func path(in folder: String, avoiding taken: Set<String>) -> String {
+    /// `tests/test_request_check.py` (`request_check.test.js` for node), or with a number
+    /// when the workspace has that name.
+    static func path(in folder: String, avoiding taken: Set<String>, kind: TestStrategy.Kind = .pytest) -> String {
         let prefix = folder.isEmpty ? "" : folder + "/"
-        var name = prefix + "test_request_check.py"
+        func name(_ suffix: String) -> String {
+            prefix + (kind == .nodeTest ? "request_check\(suffix).test.js" : "test_request_check\(suffix).py")
+        }
+        var chosen = name("")
         var number = 2
-        while taken.contains(name) {
-            name = prefix + "test_request_check_\(number).py"
+        while taken.contains(chosen) {
+            chosen = name("_\(number)")
             number += 1
         }
-        return name
+        return chosen
     }
 
     // MARK: - Writing
@@ -137,11 +143,12 @@ actor IndependentTest {
         defer { before.discard() }
         let budget = ContextBudget(window: configuration.contextWindow ?? provider.contextWindow, reply: configuration.maxTokensPerTurn)
         let imports = Self.importExample(in: before, near: path)
+        let system = isNode ? PromptBuilder.independentNodeTestSystem : PromptBuilder.independentTestSystem
         let bare = PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: "", newCode: newCode, problem: lastProblem)
-        let room = budget.remaining(after: TokenEstimate.tokens([.system(PromptBuilder.independentTestSystem), .user(bare)]))
+        let room = budget.remaining(after: TokenEstimate.tokens([.system(system), .user(bare)]))
         let files = await repository?.files(of: before, hiding: [], tokens: room).text ?? ""
         let request = ModelRequest(
-            messages: [.system(PromptBuilder.independentTestSystem),
+            messages: [.system(system),
                        .user(PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: files, newCode: newCode,
                                                                   problem: lastProblem))],
             temperature: 0, seed: configuration.seed &- 2000 &- attemptsMade, maxTokens: configuration.maxTokensPerTurn)
@@ -156,28 +163,32 @@ actor IndependentTest {
         return content
     }
 
-    /// The test file of a reply: the block written to `path`, or else the one Python test
-    /// file it writes (under any name), or a bare Python block.
+    /// The test file of a reply: the block written to `path`, or else the one test file of
+    /// the same language it writes (under any name), or a bare block.
     static func testFile(in reply: String, path: String) -> String? {
+        let node = path.hasSuffix(".js")
         let writes = ActionParser(targetFile: path).parse(reply).actions.compactMap { action -> (path: String, content: String)? in
-            if case .writeFile(let written, let content) = action, written.hasSuffix(".py") { return (written, content) }
+            if case .writeFile(let written, let content) = action,
+               node ? [".js", ".mjs", ".cjs"].contains(where: written.hasSuffix) : written.hasSuffix(".py") { return (written, content) }
             return nil
         }
         let chosen = writes.first { $0.path == path } ?? (writes.count == 1 ? writes[0] : writes.first { TestFiles.isTest($0.path) })
-        guard let content = chosen?.content, content.contains("def test") else { return nil }
-        return content
+        guard let content = chosen?.content else { return nil }
+        let hasTest = node ? content.range(of: "\\b(test|it)\\s*\\(", options: .regularExpression) != nil : content.contains("def test")
+        return hasTest ? content : nil
     }
 
     /// The import lines of a test the workspace already has, nearest to `path` first, so
     /// the writer imports the code the way the project's tests do.
     static func importExample(in copy: WorkspaceCopy, near path: String) -> String {
         let folder = (path as NSString).deletingLastPathComponent
-        let tests = copy.files().filter { TestStrategy.isPythonTest($0) }
+        let node = path.hasSuffix(".js")
+        let tests = copy.files().filter { node ? TestStrategy.isNodeTest($0) : TestStrategy.isPythonTest($0) }
             .sorted { ($0.hasPrefix(folder) ? 0 : 1, $0) < ($1.hasPrefix(folder) ? 0 : 1, $1) }
         for test in tests.prefix(5) {
             guard let text = copy.read(test) else { continue }
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { $0.hasPrefix("import ") || $0.hasPrefix("from ") }.prefix(8)
+                .filter { node ? $0.contains("require(") || $0.hasPrefix("import ") : $0.hasPrefix("import ") || $0.hasPrefix("from ") }.prefix(8)
             if !lines.isEmpty { return "# " + test + "\n" + lines.joined(separator: "\n") }
         }
         return ""
@@ -193,7 +204,7 @@ actor IndependentTest {
     private func run(_ content: String, at path: String, winner: WorkspaceCopy) async -> RunResult {
         // The candidate's own pytest configuration and conftest.py files are not the judge's:
         // a hook there could pass any test. The project's, as they were, are.
-        let configuration = winner.changes().map(\.path).filter { path in
+        let configuration = isNode ? [] : winner.changes().map(\.path).filter { path in
             let name = (path as NSString).lastPathComponent
             return name == "conftest.py" || TestConfiguration.sections[name] != nil
         }
@@ -239,13 +250,17 @@ actor IndependentTest {
         for (plugin, source) in strategy.pytestPlugins {
             guard (try? copy.write(plugin, source)) != nil else { return nil }
         }
-        let command = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-rA"] + strategy.pluginArguments
-            + ["--continue-on-collection-errors", path]
+        let command = isNode ? ["node", "--test", path]
+            : ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-rA"] + strategy.pluginArguments
+                + ["--continue-on-collection-errors", path]
         let environment = strategy.environment.merging(["COLUMNS": "1000"]) { $1 }
         guard let result = try? await sandbox.run(ExecutionRequest(command: command, workspace: copy.directory, environment: environment,
                                                                    limits: configuration.limits, applyChanges: false)),
               !result.timedOut, result.termination == .exited(0) || result.termination == .exited(1) else { return nil }
         let output = result.stdout.text + "\n" + result.stderr.text
+        if isNode {
+            return Outcome(result: NodeTestReport.outcome(of: output, file: path), failures: NodeTestReport.failureLines(in: output))
+        }
         let failures = output.split(separator: "\n")
             .filter { $0.hasPrefix("FAILED ") || $0.hasPrefix("ERROR ") || $0.hasPrefix("E ") }
             .prefix(12).map { String($0.prefix(400)) }.joined(separator: "\n")

@@ -103,7 +103,8 @@ struct RequestEvidence {
         if !run.report.succeeded {
             let red = run.report.failed > 0 ? "\(run.report.failed) test(s)" : "the tests"
             // The winner's run passed every test, so each that failed here passes with the change.
-            let failed = Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
+            let failed = strategy.kind == .nodeTest ? NodeTestReport.failedIDs(in: run.output)
+                : Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
             let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys).subtracting([TestStrategy.rulesFile]),
                                        rules: [TestStrategy.rulesFile], originalFiles: Set(originalFiles),
                                        original: { WorkspaceCopy.read($0, in: workspace) }, current: { winner.read($0) })
@@ -293,7 +294,8 @@ struct RequestEvidence {
     static func sources(of failed: [String], generated: Set<String>, rules: Set<String> = [], originalFiles: Set<String>,
                         original: (String) -> String? = { _ in nil }, current: (String) -> String? = { _ in nil }) -> [ChangeEvidence.Source] {
         var found: [ChangeEvidence.Source] = []
-        // Only pytest's ids name their file; a name alone (node's TAP) says nothing of whose it is.
+        // Ids that name their file (pytest's, and node's as `NodeTestReport` reads them); a name
+        // alone says nothing of whose it is.
         // A file's own id (`ERROR test_roman.py`: it could not be imported, as in an empty
         // workspace before the module exists) names no test: it is the project's only when the
         // workspace had that file and the change left it as it was (`current`).
@@ -301,7 +303,7 @@ struct RequestEvidence {
             let file: String
             if let separator = id.range(of: "::") {
                 file = String(id[..<separator.lowerBound])
-            } else if id.hasSuffix(".py"), !id.contains(" ") {
+            } else if [".py", ".js", ".mjs", ".cjs"].contains(where: id.hasSuffix), !id.contains(" ") {
                 file = id
             } else {
                 continue
@@ -319,6 +321,13 @@ struct RequestEvidence {
     /// (`tests/test_a.py::TestA::test_b[1-2]` → `class TestA`, `def test_b`).
     static func defines(_ id: String, in text: String?) -> Bool {
         guard let text else { return false }
+        // node's test: `test('name', …)`, `it("name", …)`, `describe(`name`, …)`.
+        if let file = id.components(separatedBy: "::").first, file.hasSuffix(".js") || file.hasSuffix(".mjs") || file.hasSuffix(".cjs") {
+            let name = id.components(separatedBy: "::").dropFirst().joined(separator: "::")
+            guard !name.isEmpty else { return false }
+            let quoted = NSRegularExpression.escapedPattern(for: name)
+            return text.range(of: "\\b(test|it|describe)\\s*\\(\\s*(['\"`])\(quoted)\\2", options: .regularExpression) != nil
+        }
         let names = id.components(separatedBy: "::").dropFirst().map { name in
             name.firstIndex(of: "[").map { String(name[..<$0]) } ?? name
         }

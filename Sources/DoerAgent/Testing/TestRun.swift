@@ -15,6 +15,8 @@ struct TestRun {
         var report: TestReport
         /// What the run printed, trimmed for a person (the report's summary is for the model).
         var shownOutput: String
+        /// All it printed (within the sandbox's output caps), for readers of the whole report.
+        var output: String
         var exitCode: Int32
         var durationMs: Double
     }
@@ -56,7 +58,7 @@ struct TestRun {
             failureSummary = KilledTestRun.summary(cause: cause, runningTest: running, output: output)
         }
         let report = TestReport(passed: counts.passed, failed: counts.failed, command: display, failureSummary: failureSummary)
-        return Outcome(report: report, shownOutput: FailureTrimmer.trim(output, maxLines: 60),
+        return Outcome(report: report, shownOutput: FailureTrimmer.trim(output, maxLines: 60), output: output,
                        exitCode: result.termination.shellExitCode, durationMs: result.durationMs)
     }
 
@@ -84,7 +86,7 @@ struct TestRun {
         let failed = report.languages.map { $0.outcome == .passed ? 0 : max(1, $0.failedCount) }.reduce(0, +)
         return Outcome(report: TestReport(passed: passed, failed: failed, command: display,
                                           failureSummary: report.passed ? nil : FailureTrimmer.trim(summary ?? "no test ran")),
-                       shownOutput: FailureTrimmer.trim(summary ?? "all tests passed", maxLines: 60),
+                       shownOutput: FailureTrimmer.trim(summary ?? "all tests passed", maxLines: 60), output: summary ?? "",
                        exitCode: report.passed ? 0 : 1, durationMs: report.durationMs)
     }
 }

@@ -130,6 +130,10 @@ public struct TestStrategy: Sendable, Hashable {
         if names.contains(where: { $0.hasSuffix(".test.js") || $0.hasSuffix(".test.mjs") }) && !names.contains(where: { $0.hasSuffix(".py") }) {
             return TestStrategy(kind: .nodeTest)
         }
+        // "Create slug.js … Add tests." where there are no tests yet: node's runner, not pytest.
+        if isJavaScript(task: task, files: files) && !files.contains(where: isPythonTest) {
+            return TestStrategy(kind: .nodeTest)
+        }
         // The request's own examples: `>>>` lines, and calls it states a value for.
         let python = StatedExamples.isPython(task: task, files: files)
         let stated = python ? StatedExamples.asserts(in: task) + documented : []
@@ -158,6 +162,15 @@ public struct TestStrategy: Sendable, Hashable {
     /// pass, but one going from red to green shows only that rule, not the request done.
     public static let rulesFile = "test_doer_stated_rules.py"
 
+    /// A request about JavaScript: it names a `.js` or `.mjs` file, or the language, and no
+    /// Python file, in a workspace without Python code.
+    static func isJavaScript(task: String, files: [String]) -> Bool {
+        let text = task.lowercased()
+        let named = text.range(of: "\\b[\\w./-]+\\.(m?js)\\b", options: .regularExpression) != nil
+            || ["javascript", "node.js", "nodejs"].contains(where: text.contains)
+        return named && !text.contains(".py") && !files.contains { $0.hasSuffix(".py") }
+    }
+
     /// `src/` when the workspace keeps a Python package there (`src/NAME/__init__.py`).
     static func pythonImportRoots(_ files: [String]) -> [String] {
         files.contains { path in
@@ -173,10 +186,15 @@ public struct TestStrategy: Sendable, Hashable {
             let name = (path as NSString).lastPathComponent
             switch kind {
             case .pytest: return Self.isPythonTest(path)
-            case .nodeTest: return name.hasSuffix(".test.js") || name.hasSuffix(".test.mjs")
+            case .nodeTest: return Self.isNodeTest(name)
             case .project: return !LanguageCatalogue.languagesWithTests(in: [path]).isEmpty
             }
         }
+    }
+
+    /// A file `node --test` runs: `*.test.js` or `*.test.mjs`.
+    public static func isNodeTest(_ path: String) -> Bool {
+        path.hasSuffix(".test.js") || path.hasSuffix(".test.mjs")
     }
 
     /// A file pytest collects as tests: `test_*.py` or `*_test.py`.
