@@ -80,7 +80,11 @@ struct UnchangedArgumentsTests {
 
     @Test("the rule's sentence is quoted; no plugin without a named function")
     func ruleAndNames() throws {
-        #expect(UnchangedArguments.rule(in: Median.task)?.hasSuffix("without changing the list it is given") == true)
+        #expect(UnchangedArguments.rule(in: Median.task)?.sentence.hasSuffix("without changing the list it is given") == true)
+        #expect(UnchangedArguments.rule(in: Median.task)?.parameters == [], "\"the list\" names no parameter")
+        let named = "Create lists.py with append_all(target, items) that appends the items to target, without changing `items`. Add tests."
+        #expect(UnchangedArguments.rule(in: named)?.parameters == ["items"])
+        #expect(UnchangedArguments.rule(in: "Fix add(a, b): it leaves a list unchanged.")?.parameters == [], "an article is no parameter")
         #expect(UnchangedArguments.plugin(for: "Fix the helper so it does not modify its input.") == nil, "no function named")
         let plugin = try #require(UnchangedArguments.plugin(for: Median.task))
         #expect(plugin.path == "doer_unchanged_arguments.py" && plugin.content.contains("_NAMES = [\"median\"]"))
@@ -125,6 +129,28 @@ struct UnchangedArgumentsTests {
         let (_, summary) = try await AgentHarness.run(model, task: Median.task, in: ws, maxIterations: 2, approval: .never)
         #expect(summary.outcome != .passed, "\(summary.message)")
         #expect(!summary.applied && ws.read("stats.py") == nil && ws.read("test_stats.py") == nil)
+    }
+
+    @Test("a rule naming a parameter checks that one: the argument the function is meant to change is left alone")
+    func namedParameterOnly() async throws {
+        let task = "Create lists.py with append_all(target, items) that appends each of the items to target and returns target, "
+            + "without changing `items`. Add tests."
+        let code = "def append_all(target, items):\n    target.extend(items)\n    return target\n"
+        let test = "from lists import append_all\n\n\ndef test_appends():\n    assert append_all([1], [2, 3]) == [1, 2, 3]\n"
+        let check = Replies.files(["test_request_check.py": "from lists import append_all\n\n\ndef test_order():\n    assert append_all([], [3, 1]) == [3, 1]\n"])
+        let ws = try AgentWorkspace()
+        let model = ScriptedModel(replies: [0: [Replies.files(["lists.py": code, "test_lists.py": test])], Replies.independentWriter: [check]])
+        let (_, summary) = try await AgentHarness.run(model, task: task, in: ws, approval: .never)
+        #expect(summary.outcome == .passed, "target is meant to change: \(summary.message)")
+
+        let reversing = code.replacingOccurrences(of: "    target.extend(items)\n", with: "    items.reverse()\n    target.extend(reversed(items))\n")
+        let other = try AgentWorkspace()
+        let wrong = Replies.files(["lists.py": reversing, "test_lists.py": test])
+        let strict = ScriptedModel(replies: [0: [wrong, wrong], Replies.independentWriter: [check]])
+        let (_, refused) = try await AgentHarness.run(strict, task: task, in: other, maxIterations: 2, approval: .never)
+        #expect(refused.outcome != .passed && !refused.applied, "\(refused.message)")
+        let told = strict.recordedRequests.contains { $0.messages.last?.content.contains("append_all() changed its argument 'items'") ?? false }
+        #expect(told, "the second turn is told which argument changed")
     }
 
     @Test("objects compared by identity, arguments that are not data, and calls that raise are left alone")

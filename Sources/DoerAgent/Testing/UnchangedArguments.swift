@@ -10,20 +10,34 @@ import Foundation
 /// tests run) wraps each function the request names that the workspace defines, copies its
 /// arguments before a call and, when the call returns, fails it with both values if one
 /// changed. Only plain data is compared (numbers, strings, lists, tuples, dicts, sets and
-/// what they hold): an object without value equality never equals its copy.
+/// what they hold): an object without value equality never equals its copy. When the rule
+/// names parameters ("`append_to(target, items)` … without changing `items`"), only those are
+/// checked: the others may be the ones the function is meant to change.
 enum UnchangedArguments {
     /// The plugin's module name (a file of that name at the top of the copy).
     static let module = "doer_unchanged_arguments"
     static var path: String { module + ".py" }
 
-    /// The words of the request that state the rule, or nil when it states none.
-    static func rule(in task: String) -> String? {
+    struct Rule: Equatable {
+        /// The request's sentence stating it, for the failure message.
+        var sentence: String
+        /// The parameters it names; empty when it speaks of "the list", "its input".
+        var parameters: [String]
+    }
+
+    /// The rule as the request states it, or nil when it states none.
+    static func rule(in task: String) -> Rule? {
         let text = task.replacingOccurrences(of: "\n", with: " ")
-        for pattern in patterns {
+        let parameters = parameterNames(in: text)
+        let argument = argumentPhrase(also: parameters)
+        for pattern in patterns(argument: argument) {
             guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
                   let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
                   let range = Range(match.range, in: text) else { continue }
-            return RequestFocus.sentence(around: range, in: text)
+            let words = Set(text[range].split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init))
+            let articles: Set<String> = ["a", "an", "the", "its", "their", "any"]
+            return Rule(sentence: RequestFocus.sentence(around: range, in: text),
+                        parameters: parameters.filter { words.contains($0) && !articles.contains($0) })
         }
         return nil
     }
@@ -36,44 +50,63 @@ enum UnchangedArguments {
         return (path, source(functions: names, rule: rule))
     }
 
+    /// The parameter names of the functions the request writes with them (`merge(intervals)`).
+    static func parameterNames(in text: String) -> [String] {
+        var names: [String] = []
+        for list in RequestFocus.matches("(?<![\\w.])[A-Za-z_][A-Za-z0-9_]*\\(\\s*([A-Za-z_][A-Za-z0-9_]*(?:\\s*,\\s*[A-Za-z_][A-Za-z0-9_]*)*)\\s*\\)", in: text) {
+            for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !names.contains(name) {
+                names.append(name)
+            }
+        }
+        return names
+    }
+
     // MARK: - Reading the rule
 
-    /// What is handed in: "the list", "its input", "the original list", "the given one".
-    private static let argument = "(?:(?:the|its|their|an?|any|the\\s+caller's|caller's)\\s+)?(?:(?:original|given|input|same|passed)\\s+)?"
-        + "(?:inputs?|arguments?|lists?|dicts?|dictionar(?:y|ies)|mappings?|arrays?|sequences?|values|items|parameters?|collections?|data|one|original|it|them)\\b"
+    /// What is handed in: "the list", "its input", "the original list", "the given one", or a
+    /// parameter by name (`items`).
+    private static func argumentPhrase(also parameters: [String]) -> String {
+        let named = parameters.map { "`?" + NSRegularExpression.escapedPattern(for: $0) + "`?" }
+        return "(?:(?:the|its|their|an?|any|the\\s+caller's|caller's)\\s+)?(?:(?:original|given|input|same|passed)\\s+)?"
+            + "(?:inputs?|arguments?|lists?|dicts?|dictionar(?:y|ies)|mappings?|arrays?|sequences?|values|items|parameters?|collections?|data|one|original|it|them"
+            + named.map { "|" + $0 }.joined() + ")(?![\\w`])"
+    }
     private static let changing = "(?:chang|modify|modifi|mutat|alter|touch|sort|reorder)(?:e|es|ed|ing)?"
     private static let unchanged = "(?:unchanged|untouched|unmodified|unaltered|intact|as\\s+(?:it|they)\\s+(?:is|are|was|were))"
     private static let handedIn = "(?:\\s+(?:(?:that|which)\\s+(?:is|are|was|were|gets|get)\\s+)?(?:passed(?:\\s+in)?|given|handed\\s+in)"
         + "|\\s+(?:that\\s+|which\\s+)?(?:it|they|the\\s+function)\\s+(?:is\\s+given|are\\s+given|gets|get|receives|receive|takes|take))?"
 
-    private static let patterns = [
+    private static func patterns(argument: String) -> [String] { [
         // "without changing the list it is given", "instead of modifying its input"
         "\\b(?:without|instead\\s+of|rather\\s+than)\\s+\(changing)\\s+\(argument)",
         // "does not modify the input", "must never change its arguments"
         "\\b(?:does\\s+not|doesn't|do\\s+not|don't|must\\s+not|mustn't|should\\s+not|shouldn't|may\\s+not|cannot|can't|never|will\\s+not|won't)"
             + "(?:\\s+ever)?\\s+\(changing)\\s+\(argument)",
         // "the list passed in must not be changed", "the input is never modified"
-        "\\b\(argument)\(handedIn)\\s+(?:(?:must|should|may|will)\\s+not|is\\s+not|are\\s+not|isn't|aren't|is\\s+never|are\\s+never|must\\s+never|should\\s+never|never)"
+        "(?<![\\w`])\(argument)\(handedIn)\\s+(?:(?:must|should|may|will)\\s+not|is\\s+not|are\\s+not|isn't|aren't|is\\s+never|are\\s+never|must\\s+never|should\\s+never|never)"
             + "\\s+(?:be\\s+|get\\s+)?\(changing)",
         // "the list it is given stays unchanged", "its input is left intact"
-        "\\b\(argument)\(handedIn)\\s+(?:(?:must|should|will)\\s+)?(?:stays?|remains?|is|are|be)(?:\\s+left)?\\s+\(unchanged)",
+        "(?<![\\w`])\(argument)\(handedIn)\\s+(?:(?:must|should|will)\\s+)?(?:stays?|remains?|is|are|be)(?:\\s+left)?\\s+\(unchanged)",
         // "leaves the list unchanged", "keeping its input intact"
         "\\b(?:leaves?|leaving|keeps?|keeping)\\s+\(argument)\(handedIn)\\s+\(unchanged)",
         // "does not sort in place", "not in-place"
         "\\b(?:not|never)\\s+(?:\\w+\\s+)?in[\\s-]place\\b",
-    ]
+    ] }
 
     // MARK: - The plugin
 
-    static func source(functions: [String], rule: String) -> String {
-        let names = "[" + functions.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
-        let quoted = rule.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    static func source(functions: [String], rule: Rule) -> String {
+        func list(_ items: [String]) -> String { "[" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        let names = list(functions)
+        let quoted = rule.sentence.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return """
         # Written by Doer: the request says "\(quoted)".
         # Every call the tests make to the functions it names fails if it changes an argument.
-        import copy, functools, importlib, os, re, sys, types
+        import copy, functools, importlib, inspect, os, re, sys, types
 
         _NAMES = \(names)
+        # The parameters the rule names; none named: every argument.
+        _ONLY = \(list(rule.parameters))
         _RULE = "\(quoted)"
         _ROOT = os.path.realpath(os.getcwd())
         _PLAIN = (int, float, complex, bool, str, bytes, type(None))
@@ -97,11 +130,27 @@ enum UnchangedArguments {
 
 
         def _guard(function, name):
+            try:
+                signature = inspect.signature(function)
+            except (TypeError, ValueError):
+                signature = None
+
+            def handed(args, kwargs):
+                # (where, value) of each argument the rule covers.
+                if _ONLY and signature is not None:
+                    try:
+                        bound = signature.bind(*args, **kwargs)
+                    except TypeError:
+                        bound = None
+                    if bound is not None:
+                        return [(parameter, value) for parameter, value in bound.arguments.items() if parameter in _ONLY]
+                return list(enumerate(args)) + list(kwargs.items())
+
             @functools.wraps(function)
             def guarded(*args, **kwargs):
                 __tracebackhide__ = True
                 saved = []
-                for where, value in list(enumerate(args)) + list(kwargs.items()):
+                for where, value in handed(args, kwargs):
                     if _mutable(value) and _plain(value):
                         try:
                             saved.append((where, value, copy.deepcopy(value)))
@@ -114,7 +163,7 @@ enum UnchangedArguments {
                     except Exception:
                         continue
                     if not same:
-                        which = "argument %d" % (where + 1) if isinstance(where, int) else "argument %s=" % where
+                        which = "argument %d" % (where + 1) if isinstance(where, int) else "argument '%s'" % where
                         raise AssertionError(
                             "%s() changed its %s: it was %r before the call and %r after it. The request says: %s"
                             % (name, which, before, value, _RULE))

@@ -19,14 +19,19 @@ public struct RepositoryBenchmark: Sendable {
     public var sandbox: any Sandbox
     /// A run of `doer exec` that takes longer than this is stopped and counted as failed.
     public var timeoutSeconds: Int
+    /// Where each task's `doer exec --json` events (`TASK.jsonl`) and standard error
+    /// (`TASK.stderr`) are kept, to read why a run failed or took its time; nil keeps none.
+    public var logs: URL?
 
-    public init(doer: URL, candidates: Int, maxIterations: Int, environment: [String: String], sandbox: any Sandbox, timeoutSeconds: Int = 1200) {
+    public init(doer: URL, candidates: Int, maxIterations: Int, environment: [String: String], sandbox: any Sandbox, timeoutSeconds: Int = 1200,
+                logs: URL? = nil) {
         self.doer = doer
         self.candidates = candidates
         self.maxIterations = maxIterations
         self.environment = environment
         self.sandbox = sandbox
         self.timeoutSeconds = timeoutSeconds
+        self.logs = logs
     }
 
     public func run(_ task: RepositoryTask) async throws -> RepositoryVerdict {
@@ -47,6 +52,11 @@ public struct RepositoryBenchmark: Sendable {
                              "--max-iterations", String(maxIterations), "--json", task.request])
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if let logs {
+            try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+            try Data(exec.stdout.utf8).write(to: logs.appendingPathComponent(task.id + ".jsonl"))
+            try Data(exec.stderr.utf8).write(to: logs.appendingPathComponent(task.id + ".stderr"))
+        }
 
         try restoreHiddenTests(task, into: workspace)
         let hidden = try await pytest(task.hiddenTests, task: task, in: workspace)

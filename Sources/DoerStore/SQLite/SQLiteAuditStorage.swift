@@ -18,8 +18,10 @@ final class SQLiteAuditStorage: AuditStorage {
             // After the pool's WAL set-up, which sets NORMAL; the writer connection keeps it.
             if flushEachCommit { try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") } }
             // A write transaction only when something is missing: a command that records one
-            // event (`doer sandbox`) would otherwise commit twice per run.
-            let present = try pool.read { db in
+            // event (`doer sandbox`) would otherwise commit twice per run. Read on the writer's
+            // connection: a pool's first read opens a second connection, which such a command
+            // never needs.
+            let present = try pool.writeWithoutTransaction { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name IN (\(Self.schemaObjects.map { "'\($0)'" }.joined(separator: ",")))")
             }
             guard Set(present) != Set(Self.schemaObjects) else { return }

@@ -57,18 +57,19 @@ extension BenchCommand {
                     .write(to: configHome.appendingPathComponent("doer/config.toml"))
 
                 let runtime = try AgentRuntime(flags: AgentFlags(candidates: 1, maxIterations: 1, approval: .never, provider: nil, profile: nil, tokenBudget: nil))
-                let benchmark = RepositoryBenchmark(doer: BenchSupport.doerExecutable, candidates: candidates, maxIterations: maxIterations,
+                var benchmark = RepositoryBenchmark(doer: BenchSupport.doerExecutable, candidates: candidates, maxIterations: maxIterations,
                                                     environment: ["XDG_CONFIG_HOME": configHome.path], sandbox: runtime.sandbox,
                                                     timeoutSeconds: timeout)
                 let results = URL(fileURLWithPath: out, isDirectory: true)
                 try FileManager.default.createDirectory(at: results, withIntermediateDirectories: true)
                 let model = "qwen2.5-coder-\(size)-instruct"
                 let name = "repo-\(model)-c\(candidates)"
+                benchmark.logs = results.appendingPathComponent("logs-" + name, isDirectory: true)
                 let json = results.appendingPathComponent(name + ".json")
                 var verdicts = resume ? try RepositoryReport.earlierVerdicts(in: json, model: model, candidates: candidates, tasks: chosen.map(\.id)) : []
                 if !verdicts.isEmpty { print("resuming: \(verdicts.count) task(s) already judged in \(json.path)") }
                 let command = "doer bench repo --size \(size) --candidates \(candidates) --max-iterations \(maxIterations)"
-                    + (only.map { " --only \($0)" } ?? "") + (limit.map { " --limit \($0)" } ?? "")
+                    + (only.map { " --only \($0)" } ?? "") + (limit.map { " --limit \($0)" } ?? "") + " --timeout \(timeout)"
                 // Written after every task, so a long run stopped part-way keeps what it judged (--resume goes on).
                 func save() throws -> RepositoryReport {
                     let report = RepositoryReport(model: model, candidates: candidates, verdicts: verdicts)
