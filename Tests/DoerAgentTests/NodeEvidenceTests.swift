@@ -70,6 +70,9 @@ struct NodeEvidenceTests {
             1..4
             """
         #expect(NodeTestReport.failedIDs(in: output) == ["broken.test.js", "tests/slug.test.js::hyphen # 2"])
+        let inPlace = output.replacingOccurrences(of: "/workspace/", with: "/tmp/copy-1/")
+        #expect(NodeTestReport.failedIDs(in: inPlace, roots: ["/tmp/copy-1"]) == NodeTestReport.failedIDs(in: output),
+                "a backend that runs tests in the folder itself names the same files")
         let single = NodeTestReport.outcome(of: output, file: "tests/slug.test.js")
         #expect(single.passed == ["tests/slug.test.js::lower", "tests/slug.test.js::group"], "a nested test is its block's")
         #expect(single.failed == ["broken.test.js", "tests/slug.test.js::hyphen # 2"])

@@ -54,6 +54,18 @@ struct RequestFocus: Sendable, Hashable {
         }
     }
 
+    /// Functions the request writes with their parameters, in order (`median(values)`,
+    /// `top_words(text, n)`): calls of names on names, not on values.
+    static func signatures(in text: String) -> [(name: String, parameters: [String])] {
+        let identifier = "[A-Za-z_][A-Za-z0-9_]*"
+        let pattern = try! NSRegularExpression(pattern: "(?<![\\w.])(\(identifier))\\(\\s*(\(identifier)(?:\\s*,\\s*\(identifier))*)\\s*\\)")
+        return pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+            guard let name = Range(match.range(at: 1), in: text), let list = Range(match.range(at: 2), in: text),
+                  !["print", "if", "for", "while"].contains(String(text[name])) else { return nil }
+            return (String(text[name]), text[list].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+    }
+
     /// The sentence of `text` holding `range`: from the end of the one before (a `.`, `!`,
     /// `?` or `;` followed by a space; `stats.py` ends nothing) to its own end.
     static func sentence(around range: Range<String.Index>, in text: String) -> String {

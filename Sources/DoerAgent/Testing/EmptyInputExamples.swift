@@ -101,13 +101,11 @@ enum EmptyInputExamples {
 
     /// Functions written with their parameters (`median(values)`, `top_words(text, n)`), by
     /// name, with how many parameters each has.
+    /// (-1 when the request writes one name with different counts.)
     private static func signatures(in text: String) -> [String: Int] {
         var found: [String: Int] = [:]
-        for match in matches("(?<![\\w.])([A-Za-z_][A-Za-z0-9_]*)\\(\\s*([A-Za-z_][A-Za-z0-9_]*(?:\\s*,\\s*[A-Za-z_][A-Za-z0-9_]*)*)\\s*\\)", in: text) {
-            let name = match.groups[0]
-            guard !["print", "if", "for", "while"].contains(name) else { continue }
-            let count = match.groups[1].split(separator: ",").count
-            if let known = found[name], known != count { found[name] = -1 } else { found[name] = count }
+        for (name, parameters) in RequestFocus.signatures(in: text) {
+            if let known = found[name], known != parameters.count { found[name] = -1 } else { found[name] = parameters.count }
         }
         return found
     }

@@ -259,7 +259,8 @@ actor IndependentTest {
               !result.timedOut, result.termination == .exited(0) || result.termination == .exited(1) else { return nil }
         let output = result.stdout.text + "\n" + result.stderr.text
         if isNode {
-            return Outcome(result: NodeTestReport.outcome(of: output, file: path), failures: NodeTestReport.failureLines(in: output))
+            return Outcome(result: NodeTestReport.outcome(of: output, file: path, roots: [copy.directory.path]),
+                           failures: NodeTestReport.failureLines(in: output))
         }
         let failures = output.split(separator: "\n")
             .filter { $0.hasPrefix("FAILED ") || $0.hasPrefix("ERROR ") || $0.hasPrefix("E ") }

@@ -8,14 +8,15 @@ import Foundation
 /// did not load), so whose tests went from red to green is read the same way for both runners.
 /// Only top-level tests count: a `describe` block is one test, as pytest's class is not.
 enum NodeTestReport {
-    /// Where the sandbox mounts the workspace: locations are made relative to it.
+    /// Where the sandbox mounts the workspace: locations are made relative to it, or to the
+    /// folder itself where a backend runs the tests in place (`roots`).
     static let workspaceRoot = "/workspace/"
 
     /// Each top-level test's id and whether it passed. A passing test's block has no
     /// location: it is named in `file` when the run was of one file, by its name otherwise.
-    static func outcome(of output: String, file: String? = nil) -> CrossCheck.Outcome {
+    static func outcome(of output: String, file: String? = nil, roots: [String] = []) -> CrossCheck.Outcome {
         var outcome = CrossCheck.Outcome()
-        for result in results(in: output) {
+        for result in results(in: output, roots: roots) {
             if result.passed {
                 outcome.passed.insert(file.map { "\($0)::\(result.name)" } ?? result.name)
             } else {
@@ -26,9 +27,9 @@ enum NodeTestReport {
     }
 
     /// The failing top-level tests' ids, in report order.
-    static func failedIDs(in output: String) -> [String] {
+    static func failedIDs(in output: String, roots: [String] = []) -> [String] {
         var ids: [String] = []
-        for result in results(in: output) where !result.passed {
+        for result in results(in: output, roots: roots) where !result.passed {
             let id = result.id(in: nil)
             if !ids.contains(id) { ids.append(id) }
         }
@@ -37,7 +38,7 @@ enum NodeTestReport {
 
     /// The report's `not ok` lines with the first line of each error, for a person or the model.
     static func failureLines(in output: String, limit: Int = 12) -> String {
-        results(in: output).filter { !$0.passed }.prefix(limit)
+        results(in: output, roots: []).filter { !$0.passed }.prefix(limit)
             .map { "not ok - " + $0.id(in: nil) + ($0.error.map { ": " + $0 } ?? "") }.joined(separator: "\n")
     }
 
@@ -48,15 +49,18 @@ enum NodeTestReport {
         var location: String?
         var error: String?
 
+        /// The file of a test named by its path: one that did not load.
+        var loadFailure: String?
+
         func id(in file: String?) -> String {
-            // A file that did not load is reported under its own path.
-            if name.hasPrefix(NodeTestReport.workspaceRoot) { return String(name.dropFirst(NodeTestReport.workspaceRoot.count)) }
+            if let loadFailure { return loadFailure }
             guard let owner = location ?? file else { return name }
             return owner == name ? owner : "\(owner)::\(name)"
         }
     }
 
-    private static func results(in output: String) -> [Result] {
+    private static func results(in output: String, roots given: [String]) -> [Result] {
+        let roots = [workspaceRoot] + given.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
         let lines = output.components(separatedBy: "\n")
         var results: [Result] = []
         for (index, line) in lines.enumerated() {
@@ -70,12 +74,13 @@ enum NodeTestReport {
             if let directive = name.range(of: " # ") { name = String(name[..<directive.lowerBound]) }
             name = name.replacingOccurrences(of: "\\#", with: "#")
             var result = Result(name: name, passed: passed)
+            result.loadFailure = relative(name, to: roots)
             if !passed {
                 // The YAML block: indented lines up to the next top-level line.
                 for detail in lines[(index + 1)...].prefix(while: { $0.hasPrefix(" ") || $0.isEmpty }) {
                     let text = detail.trimmingCharacters(in: .whitespaces)
                     if text.hasPrefix("location: "), result.location == nil {
-                        result.location = file(ofLocation: String(text.dropFirst("location: ".count)))
+                        result.location = file(ofLocation: String(text.dropFirst("location: ".count)), roots: roots)
                     } else if text.hasPrefix("error: "), result.error == nil {
                         let value = text.dropFirst("error: ".count).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
                         if !value.isEmpty && value != "|-" { result.error = String(value.prefix(200)) }
@@ -88,13 +93,16 @@ enum NodeTestReport {
     }
 
     /// `'/workspace/tests/slug.test.js:5:1'` → `tests/slug.test.js`.
-    private static func file(ofLocation text: String) -> String? {
+    private static func file(ofLocation text: String, roots: [String]) -> String? {
         var value = text.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
         for _ in 0..<2 {
             guard let colon = value.lastIndex(of: ":"), value[value.index(after: colon)...].allSatisfy(\.isNumber) else { break }
             value = String(value[..<colon])
         }
-        guard value.hasPrefix(workspaceRoot) else { return nil }
-        return String(value.dropFirst(workspaceRoot.count))
+        return relative(value, to: roots)
+    }
+
+    private static func relative(_ path: String, to roots: [String]) -> String? {
+        roots.first { path.hasPrefix($0) }.map { String(path.dropFirst($0.count)) }
     }
 }

@@ -103,7 +103,7 @@ struct RequestEvidence {
         if !run.report.succeeded {
             let red = run.report.failed > 0 ? "\(run.report.failed) test(s)" : "the tests"
             // The winner's run passed every test, so each that failed here passes with the change.
-            let failed = strategy.kind == .nodeTest ? NodeTestReport.failedIDs(in: run.output)
+            let failed = strategy.kind == .nodeTest ? NodeTestReport.failedIDs(in: run.output, roots: [before.directory.path])
                 : Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
             let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys).subtracting([TestStrategy.rulesFile]),
                                        rules: [TestStrategy.rulesFile], originalFiles: Set(originalFiles),

@@ -52,13 +52,7 @@ enum UnchangedArguments {
 
     /// The parameter names of the functions the request writes with them (`merge(intervals)`).
     static func parameterNames(in text: String) -> [String] {
-        var names: [String] = []
-        for list in RequestFocus.matches("(?<![\\w.])[A-Za-z_][A-Za-z0-9_]*\\(\\s*([A-Za-z_][A-Za-z0-9_]*(?:\\s*,\\s*[A-Za-z_][A-Za-z0-9_]*)*)\\s*\\)", in: text) {
-            for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !names.contains(name) {
-                names.append(name)
-            }
-        }
-        return names
+        RequestFocus.signatures(in: text).flatMap(\.parameters).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
     }
 
     // MARK: - Reading the rule
