@@ -131,6 +131,22 @@ struct UnchangedArgumentsTests {
         #expect(!summary.applied && ws.read("stats.py") == nil && ws.read("test_stats.py") == nil)
     }
 
+    @Test("the model cannot switch Doer's checks off: a write to the plugin is refused, a command removing it is undone before the tests")
+    func checksStayOn() async throws {
+        let ws = try AgentWorkspace()
+        let neuter = Replies.files(["stats.py": Median.sorting, "test_stats.py": Median.ownTest, "doer_unchanged_arguments.py": "# nothing\n"])
+            + "\n```run\nrm -f doer_unchanged_arguments.py test_doer_stated_rules.py\n```\n"
+        let model = ScriptedModel(replies: [0: [neuter, neuter], Replies.independentWriter: [Median.check]])
+        let (_, summary) = try await AgentHarness.run(model, task: Median.task, in: ws, maxIterations: 2, approval: .never)
+        #expect(summary.outcome != .passed && !summary.applied, "\(summary.message)")
+        let told = model.recordedRequests.contains { request in
+            let last = request.messages.last?.content ?? ""
+            return last.contains("Doer kept doer_unchanged_arguments.py as it was") && last.contains("median() changed its argument 1")
+        }
+        #expect(told, "refused, and the guard still ran after the command")
+        #expect(ws.read("stats.py") == nil)
+    }
+
     @Test("a rule naming a parameter checks that one: the argument the function is meant to change is left alone")
     func namedParameterOnly() async throws {
         let task = "Create lists.py with append_all(target, items) that appends each of the items to target and returns target, "

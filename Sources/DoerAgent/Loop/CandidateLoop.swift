@@ -296,6 +296,10 @@ struct CandidateLoop: Sendable {
 
     /// Applies an action to the copy; returns a note for the model when something went wrong.
     private func perform(_ action: Action, seen: inout SeenCode) async throws -> String? {
+        if let path = action.writtenPath, strategy.writtenFiles[path] != nil {
+            return "Doer kept \(path) as it was: it is Doer's own check of the request, not yours to change. "
+                + "Change the code so it passes."
+        }
         switch action {
         case .writeFile(let path, let content):
             let old = copy.read(path)
@@ -409,6 +413,10 @@ struct CandidateLoop: Sendable {
     }
 
     private func runTests() async throws -> TestReport {
+        // Doer's checks run as Doer wrote them: a command of the model's may have changed or
+        // removed one (`rm test_doer_examples.py`), and a pass without them would be the
+        // model's word, not the request's.
+        for (path, content) in strategy.writtenFiles where copy.read(path) != content { try copy.write(path, content) }
         let tests = TestRun(strategy: strategy, sandbox: sandbox, configuration: configuration)
         let command = tests.command(for: copy)
         let display = command.joined(separator: " ")

@@ -127,7 +127,7 @@ public struct TestStrategy: Sendable, Hashable {
             }
             return strategy
         }
-        if names.contains(where: { $0.hasSuffix(".test.js") || $0.hasSuffix(".test.mjs") }) && !names.contains(where: { $0.hasSuffix(".py") }) {
+        if names.contains(where: isNodeTest) && !names.contains(where: { $0.hasSuffix(".py") }) {
             return TestStrategy(kind: .nodeTest)
         }
         // "Create slug.js … Add tests." where there are no tests yet: node's runner, not pytest.
