@@ -112,12 +112,12 @@ let package = Package(
             swiftSettings: upcoming
         ),
 
-        // Persistence in SQLite (embedded default) or PostgreSQL: sessions and their events,
-        // tokens and owners, the hash-chained audit trail.
         // SQLite settings only its C interface offers (`sqlite3_db_config` is variadic, which
         // Swift does not call).
         .target(name: "CDoerSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
 
+        // Persistence in SQLite (embedded default) or PostgreSQL: sessions and their events,
+        // tokens and owners, the hash-chained audit trail.
         .target(
             name: "DoerStore",
             dependencies: [
