@@ -25,6 +25,11 @@ struct Approver: ApprovalHandler {
 }
 
 enum AgentHarness {
+    /// The last evidence record a run emitted.
+    static func evidence(_ events: [AgentEvent]) -> ChangeEvidence? {
+        events.compactMap { if case .evidence(let evidence) = $0 { evidence } else { nil } }.last
+    }
+
     static let staging = URL(fileURLWithPath: "/tmp/doer-agent-test-\(getpid())", isDirectory: true)
 
     static func run(_ model: ScriptedModel, task: String, in workspace: AgentWorkspace, candidates: Int = 1,

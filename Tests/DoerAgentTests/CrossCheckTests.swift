@@ -65,10 +65,6 @@ private enum Roman {
 
 private func reply(_ files: [String: String]) -> String { Replies.files(files) }
 
-private func evidence(_ events: [AgentEvent]) -> ChangeEvidence? {
-    events.compactMap { if case .evidence(let evidence) = $0 { return evidence } else { return nil } }.last
-}
-
 @Suite("cross-check: candidates' code against each other's tests")
 struct CrossCheckTests {
     @Test("correct code with wrong model assertions: the assertions no code passes are dropped, one candidate is chosen, red → green")
@@ -86,7 +82,7 @@ struct CrossCheckTests {
         #expect(summary.message.contains("tests/test_roman.py::test_hundred_fifty (candidate 0)"), "\(summary.message)")
         #expect(summary.message.contains("tests/test_roman.py::test_forty (candidate 1)"), "\(summary.message)")
         #expect(summary.message.contains("chose candidate 0 (passes all stated examples and 2 of 2 kept test(s))"), "\(summary.message)")
-        let shown = try #require(evidence(events))
+        let shown = try #require(AgentHarness.evidence(events))
         #expect(shown.verified && shown.kind == .redGreen, "\(shown.summary)")
         #expect(ws.read("roman.py") == Roman.right)
         let own = try #require(ws.read("tests/test_roman.py"))

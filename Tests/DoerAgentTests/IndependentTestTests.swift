@@ -25,9 +25,6 @@ struct IndependentTestTests {
             .map { $0.messages.map(\.content).joined(separator: "\n") }
     }
 
-    private func evidence(_ events: [AgentEvent]) -> ChangeEvidence? {
-        events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last
-    }
 
     @Test("code and its own test agree on a wrong reading; the test written apart disagrees: the model is told, fixes the code, verified")
     func disagreementIsMended() async throws {
@@ -45,7 +42,7 @@ struct IndependentTestTests {
         #expect(told, "the second turn shows the failing assertion of the test written apart")
         #expect(summary.outcome == .passed, "\(summary.message)")
         #expect(summary.applied && ws.read("stats.py") == fixedStats)
-        #expect(evidence(events)?.sources == [.modelTests, .independentTest])
+        #expect(AgentHarness.evidence(events)?.sources == [.modelTests, .independentTest])
         #expect(writerRequests(model).count == 1, "one test, written once, judged both passes")
     }
 
@@ -58,7 +55,7 @@ struct IndependentTestTests {
         #expect(summary.outcome == .unverified, "\(summary.message)")
         #expect(summary.message.contains("written apart from the code fails with the change"), "\(summary.message)")
         #expect(!summary.applied && ws.read("stats.py") == project["stats.py"] && ws.read("test_spread.py") == nil)
-        let found = try #require(evidence(events))
+        let found = try #require(AgentHarness.evidence(events))
         #expect(!found.verified && found.kind == .none)
     }
 
@@ -115,7 +112,7 @@ struct IndependentTestTests {
         #expect(writerRequests(model).count == 1)
         #expect(summary.outcome == .unverified, "\(summary.message)")
         #expect(!summary.applied && ws.read("stats.py") == project["stats.py"])
-        #expect(evidence(events)?.verified == false)
+        #expect(AgentHarness.evidence(events)?.verified == false)
     }
 
     @Test("a conftest.py the candidate added is not the judge's: a hook that passes every test does not pass the test written apart")
@@ -153,7 +150,7 @@ struct IndependentTestTests {
         let model = ScriptedModel(replies: [0: [Replies.files(["stats.py": fixedStats, "test_spread.py": rightTest])]])
         let (events, summary) = try await AgentHarness.run(model, task: task + "; for example spread([2, 9, 4]) == 7", in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
-        #expect(evidence(events)?.sources?.contains(.requestExamples) == true)
+        #expect(AgentHarness.evidence(events)?.sources?.contains(.requestExamples) == true)
         #expect(writerRequests(model).isEmpty)
     }
 
@@ -168,7 +165,7 @@ struct IndependentTestTests {
         let (events, summary) = try await AgentHarness.run(model, task: Greenfield.task, in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
         #expect(ws.read("wordcount.py") == Greenfield.alphabetical)
-        #expect(evidence(events)?.sources == [.modelTests, .independentTest])
+        #expect(AgentHarness.evidence(events)?.sources == [.modelTests, .independentTest])
         let prompt = try #require(writerRequests(model).first)
         #expect(prompt.contains("There is no code yet") && prompt.contains("a new file wordcount.py defining `top_words` (import it as `wordcount`)"),
                 "\(prompt)")
@@ -192,7 +189,7 @@ struct IndependentTestTests {
                                             Replies.independentWriter: [Greenfield.tieCheck]])
         let (events, summary) = try await AgentHarness.run(model, task: Greenfield.task, in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
-        #expect(evidence(events)?.sources == [.modelTests, .independentTest])
+        #expect(AgentHarness.evidence(events)?.sources == [.modelTests, .independentTest])
         #expect(writerRequests(model).count == 1)
     }
 

@@ -36,9 +36,6 @@ private enum Slug {
 
 @Suite("node --test: tests read one by one, and a pass on the model's own tests needs a test written apart")
 struct NodeEvidenceTests {
-    private func evidence(_ events: [AgentEvent]) -> ChangeEvidence? {
-        events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last
-    }
 
     @Test("TAP read test by test: a failing test's file from its location, a file that did not load by its path")
     func report() {
@@ -110,7 +107,7 @@ struct NodeEvidenceTests {
                                             Replies.independentWriter: [Slug.check]])
         let (events, summary) = try await AgentHarness.run(model, task: Slug.task, in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
-        #expect(evidence(events)?.sources == [.modelTests, .independentTest])
+        #expect(AgentHarness.evidence(events)?.sources == [.modelTests, .independentTest])
         #expect(ws.read("slug.js") == Slug.hyphens && ws.read("request_check.test.js") == nil)
         let writer = try #require(model.recordedRequests.first { $0.messages.first?.content == PromptBuilder.independentNodeTestSystem })
         #expect(writer.messages.last?.content.contains("request_check.test.js") == true)

@@ -30,9 +30,6 @@ private enum Median {
 
 @Suite("a rule the request states in words must hold, and shows nothing more")
 struct StatedRulesEvidenceTests {
-    private func evidence(_ events: [AgentEvent]) -> ChangeEvidence? {
-        events.compactMap { if case .evidence(let e) = $0 { e } else { nil } }.last
-    }
 
     @Test("code that keeps the empty-list rule and misreads the rest: the test written apart disagrees, unverified, nothing applied")
     func ruleAloneIsNoEvidence() async throws {
@@ -52,7 +49,7 @@ struct StatedRulesEvidenceTests {
                                             Replies.independentWriter: [Median.check]])
         let (events, summary) = try await AgentHarness.run(model, task: Median.task, in: ws, approval: .never)
         #expect(summary.outcome == .passed, "\(summary.message)")
-        #expect(evidence(events)?.sources == [.modelTests, .independentTest])
+        #expect(AgentHarness.evidence(events)?.sources == [.modelTests, .independentTest])
         #expect(ws.read("stats.py") == Median.right && ws.read(TestStrategy.rulesFile) == nil)
     }
 

@@ -296,6 +296,9 @@ public enum ExampleTests {
             return names
 
 
+        \(modulePathSource)
+
+
         def _definers(name, bound=False):
             roots = [p for p in sys.path if p and os.path.abspath(p).startswith(_ROOT)]
             found = []
@@ -313,14 +316,9 @@ public enum ExampleTests {
                     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
                     if name not in (_bound(tree) if bound else defined):
                         continue
-                    root = max((r for r in roots if path.startswith(os.path.abspath(r) + os.sep)), key=len, default=None)
-                    if root is None:
-                        continue
-                    parts = os.path.relpath(path, root)[:-3].split(os.sep)
-                    if parts[-1] == "__init__":
-                        parts = parts[:-1]
-                    if parts and all(p.isidentifier() for p in parts):
-                        found.append(".".join(parts))
+                    module = _module_of(path, [os.path.abspath(r) for r in roots])
+                    if module:
+                        found.append(module)
             return sorted(found, key=lambda m: (m.count("."), m))
 
 
@@ -342,6 +340,19 @@ public enum ExampleTests {
         \(asserts.enumerated().map { "def test_example_\($0.offset + 1)():\n    \($0.element)\n" }.joined(separator: "\n"))
         """
     }
+
+    /// Python: the module a file is imported as from the longest of `roots` holding it
+    /// (`src/pkg/mod.py` under `src` → `pkg.mod`), or None. Shared by Doer's generated files.
+    static let modulePathSource = """
+        def _module_of(path, roots):
+            root = max((r for r in roots if path.startswith(r + os.sep)), key=len, default=None)
+            if root is None:
+                return None
+            parts = os.path.relpath(path, root)[:-3].split(os.sep)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+        """
 
     /// The names the examples call or reach into (`f(` and `module.`), as a Python list.
     static func calledNames(in asserts: [String]) -> String {

@@ -175,6 +175,9 @@ enum UnchangedArguments {
             return path.startswith(_ROOT + os.sep) and "site-packages" not in path and os.sep + "." not in path[len(_ROOT):]
 
 
+        \(ExampleTests.modulePathSource)
+
+
         def _load_definers():
             # A test that imports the code inside its body would otherwise call it unwrapped:
             # the modules that define a named function are imported before any test runs.
@@ -192,15 +195,10 @@ enum UnchangedArguments {
                                 continue
                     except (OSError, UnicodeDecodeError):
                         continue
-                    root = max((r for r in roots if path.startswith(r + os.sep)), key=len, default=None)
-                    if root is None:
-                        continue
-                    parts = os.path.relpath(path, root)[:-3].split(os.sep)
-                    if parts[-1] == "__init__":
-                        parts = parts[:-1]
-                    if parts and all(p.isidentifier() for p in parts):
+                    module = _module_of(path, roots)
+                    if module:
                         try:
-                            importlib.import_module(".".join(parts))
+                            importlib.import_module(module)
                         except BaseException:
                             pass
 
