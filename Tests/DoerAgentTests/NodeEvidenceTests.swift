@@ -85,8 +85,8 @@ struct NodeEvidenceTests {
         #expect(TestStrategy.choose(files: ["app.js", "package.json"], task: "Fix the date parsing in app.js.").kind == .nodeTest)
         #expect(TestStrategy.choose(files: [], task: "Create slug.py with slugify(text). Add tests.").kind == .pytest)
         #expect(TestStrategy.choose(files: ["conf.py"], task: "Read package.json from conf.py").kind == .pytest)
-        #expect(IndependentTest.path(in: "", avoiding: [], kind: .nodeTest) == "request_check.test.js")
-        #expect(IndependentTest.testFile(in: Slug.check, path: "request_check.test.js")?.contains("a-big-day") == true)
+        #expect(IndependentTest.path(in: "", avoiding: [], runner: .node) == "request_check.test.js")
+        #expect(IndependentTest.testFile(in: Slug.check, path: "request_check.test.js", runner: .node)?.contains("a-big-day") == true)
     }
 
     @Test("code and its own test agree on a wrong reading; the test written apart disagrees: unverified, nothing applied")

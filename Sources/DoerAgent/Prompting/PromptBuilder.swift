@@ -50,18 +50,35 @@ enum PromptBuilder {
         the request is about. Reply with the whole file in one code block and nothing else.
         """
 
+    /// The same for a Go project: a file of the package it tests, so it needs no import of it.
+    static let independentGoTestSystem = """
+        You write tests. A developer asked for a change to a Go code base; you see the request and the \
+        code as it is now, before the change. Write one Go test file in the package of the code it tests, \
+        using only the standard library's `testing` (and other standard packages it needs), with test \
+        functions named `TestRequestCheck…(t *testing.T)`: its tests must fail on the code as it is now \
+        and pass once the request is done. Write one test function for each thing the request states: \
+        each result it describes, each special case and tie rule, each error it must return, and \
+        anything it must leave unchanged. Take every expected value from what the request, the doc \
+        comments and the comments state, or work it out step by step from them; assert nothing you are \
+        unsure of. Import only what the file uses: Go refuses unused imports. Test only what the request \
+        is about. Reply with the whole file in one code block and nothing else.
+        """
+
     /// Whether a request's system prompt is one of the test writer's.
     static func isIndependentTestSystem(_ text: String?) -> Bool {
-        text == independentTestSystem || text == independentNodeTestSystem
+        [independentTestSystem, independentNodeTestSystem, independentGoTestSystem].contains(text)
     }
 
     /// - Parameter newCode: where the change put new code and its names (never the code: the
     ///   writer must not see a candidate's reading of the request).
+    /// - Parameter language: the code fences' language (`python`, `javascript`, `go`).
     static func independentTestRequest(_ task: String, path: String, imports: String, files: String,
-                                       newCode: [IndependentTest.NewCode] = [], problem: String?) -> String {
+                                       newCode: [IndependentTest.NewCode] = [], problem: String?, language: String = "python") -> String {
         var text = "Request:\n\(task)\n\nThe test file will be \(path).\n"
-        let language = path.hasSuffix(".py") ? "python" : "javascript"
-        if !imports.isEmpty { text += "\nThe project's tests import its code like this:\n```\(language)\n\(imports)\n```\n" }
+        if !imports.isEmpty {
+            text += (language == "go" ? "\nIt is in the package of the code it tests; start it like this:\n"
+                : "\nThe project's tests import its code like this:\n") + "```\(language)\n\(imports)\n```\n"
+        }
         if !files.isEmpty { text += "\nThe code as it is now:\n" + files + "\n" }
         if !newCode.isEmpty {
             let lines = newCode.map { code -> String in

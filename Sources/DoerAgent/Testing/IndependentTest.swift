@@ -21,8 +21,9 @@ import Foundation
 /// what they define (to import them), nothing of their content — as it does for new code in
 /// a project; failing on the workspace as it was is a given.
 ///
-/// For pytest and `node --test`: their reports name each test (`NodeTestReport` finds the
-/// file of node's), so "red before" and "green after" are read test by test.
+/// For pytest, `node --test` and `go test` (`Runner`): their reports name each test
+/// (`NodeTestReport` and `GoTestIDs` find the file), so "red before" and "green after" are
+/// read test by test.
 actor IndependentTest {
     enum Verdict: Equatable {
         /// The winner passes the test, which failed on the code as it was: its failing ids,
@@ -41,6 +42,7 @@ actor IndependentTest {
     let sandbox: any Sandbox
     let configuration: AgentConfiguration
     let repository: RepositoryContext?
+    let runner: Runner
     /// Model calls this test may take: the first writing and one rewrite.
     static let attempts = 2
 
@@ -51,6 +53,8 @@ actor IndependentTest {
     private var lastProblem: String?
     /// Where the first winner put new code, and its names.
     private var newCode: [NewCode] = []
+    /// For Go: the package the test file declares (that of the code in its folder).
+    private var goPackage: String?
 
     init(task: String, workspace: URL, strategy: TestStrategy, provider: any ModelProvider, sandbox: any Sandbox,
          configuration: AgentConfiguration, repository: RepositoryContext?) {
@@ -61,11 +65,10 @@ actor IndependentTest {
         self.sandbox = sandbox
         self.configuration = configuration
         self.repository = repository
+        self.runner = Runner(strategy) ?? .pytest
     }
 
-    static func applies(to strategy: TestStrategy) -> Bool { strategy.kind == .pytest || strategy.kind == .nodeTest }
-
-    private var isNode: Bool { strategy.kind == .nodeTest }
+    static func applies(to strategy: TestStrategy) -> Bool { Runner(strategy) != nil }
 
     /// Judges the winner's copy: the test goes in `folder` (where the winner's own passing
     /// test is, so it imports the code the way that one does), runs on the workspace as it
@@ -84,7 +87,8 @@ actor IndependentTest {
     ///   needs the names to import it (and sees nothing else of it).
     func judge(winner: WorkspaceCopy, folder: String, newCode: [NewCode] = []) async -> Verdict {
         if self.newCode.isEmpty { self.newCode = newCode }
-        let path = Self.path(in: folder, avoiding: Set(winner.files()), kind: strategy.kind)
+        if runner == .go && goPackage == nil { goPackage = Self.goPackage(in: folder, of: winner) }
+        let path = Self.path(in: folder, avoiding: Set(winner.files()), runner: runner)
         while let content = await test(path: path) {
             if Task.isCancelled { return .unavailable("cancelled") }
             switch await run(content, at: path, winner: winner) {
@@ -114,13 +118,11 @@ actor IndependentTest {
         }
     }
 
-    /// `tests/test_request_check.py` (`request_check.test.js` for node), or with a number
-    /// when the workspace has that name.
-    static func path(in folder: String, avoiding taken: Set<String>, kind: TestStrategy.Kind = .pytest) -> String {
+    /// `tests/test_request_check.py` (`request_check.test.js` for node, `request_check_test.go`
+    /// for Go), or with a number when the workspace has that name.
+    static func path(in folder: String, avoiding taken: Set<String>, runner: Runner = .pytest) -> String {
         let prefix = folder.isEmpty ? "" : folder + "/"
-        func name(_ suffix: String) -> String {
-            prefix + (kind == .nodeTest ? "request_check\(suffix).test.js" : "test_request_check\(suffix).py")
-        }
+        func name(_ suffix: String) -> String { prefix + runner.fileName(numbered: suffix) }
         var chosen = name("")
         var number = 2
         while taken.contains(chosen) {
@@ -142,21 +144,25 @@ actor IndependentTest {
         }
         defer { before.discard() }
         let budget = ContextBudget(window: configuration.contextWindow ?? provider.contextWindow, reply: configuration.maxTokensPerTurn)
-        let imports = Self.importExample(in: before, near: path)
-        let system = isNode ? PromptBuilder.independentNodeTestSystem : PromptBuilder.independentTestSystem
-        let bare = PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: "", newCode: newCode, problem: lastProblem)
+        var imports = Self.importExample(in: before, near: path, runner: runner)
+        if runner == .go, let goPackage, !imports.contains("package \(goPackage)") {
+            imports = "package \(goPackage)\n\nimport \"testing\""
+        }
+        let system = runner.system
+        let bare = PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: "", newCode: newCode, problem: lastProblem,
+                                                        language: runner.fence)
         let room = budget.remaining(after: TokenEstimate.tokens([.system(system), .user(bare)]))
         let files = await repository?.files(of: before, hiding: [], tokens: room).text ?? ""
         let request = ModelRequest(
             messages: [.system(system),
                        .user(PromptBuilder.independentTestRequest(task, path: path, imports: imports, files: files, newCode: newCode,
-                                                                  problem: lastProblem))],
+                                                                  problem: lastProblem, language: runner.fence))],
             temperature: 0, seed: configuration.seed &- 2000 &- attemptsMade, maxTokens: configuration.maxTokensPerTurn)
         guard let reply = try? await provider.complete(request) else {
             lastProblem = "the model did not answer"
             return nil
         }
-        guard let content = Self.testFile(in: reply.text, path: path) else {
+        guard let content = Self.testFile(in: reply.text, path: path, runner: runner) else {
             lastProblem = "the reply held no test file with a test function"
             return nil
         }
@@ -165,31 +171,28 @@ actor IndependentTest {
 
     /// The test file of a reply: the block written to `path`, or else the one test file of
     /// the same language it writes (under any name), or a bare block.
-    static func testFile(in reply: String, path: String) -> String? {
-        let node = path.hasSuffix(".js")
+    static func testFile(in reply: String, path: String, runner: Runner = .pytest) -> String? {
         let writes = ActionParser(targetFile: path).parse(reply).actions.compactMap { action -> (path: String, content: String)? in
-            if case .writeFile(let written, let content) = action,
-               node ? [".js", ".mjs", ".cjs"].contains(where: written.hasSuffix) : written.hasSuffix(".py") { return (written, content) }
+            if case .writeFile(let written, let content) = action, runner.writes(written) { return (written, content) }
             return nil
         }
         let chosen = writes.first { $0.path == path } ?? (writes.count == 1 ? writes[0] : writes.first { TestFiles.isTest($0.path) })
-        guard let content = chosen?.content else { return nil }
-        let hasTest = node ? content.range(of: "\\b(test|it)\\s*\\(", options: .regularExpression) != nil : content.contains("def test")
-        return hasTest ? content : nil
+        guard let content = chosen?.content, runner.hasTest(content) else { return nil }
+        return content
     }
 
     /// The import lines of a test the workspace already has, nearest to `path` first, so
     /// the writer imports the code the way the project's tests do.
-    static func importExample(in copy: WorkspaceCopy, near path: String) -> String {
+    static func importExample(in copy: WorkspaceCopy, near path: String, runner: Runner = .pytest) -> String {
         let folder = (path as NSString).deletingLastPathComponent
-        let node = path.hasSuffix(".js")
-        let tests = copy.files().filter { node ? TestStrategy.isNodeTest($0) : TestStrategy.isPythonTest($0) }
+        // A Go test reaches its package's code only from that package's folder.
+        let tests = copy.files().filter { runner.isTest($0) && (runner != .go || ($0 as NSString).deletingLastPathComponent == folder) }
             .sorted { ($0.hasPrefix(folder) ? 0 : 1, $0) < ($1.hasPrefix(folder) ? 0 : 1, $1) }
         for test in tests.prefix(5) {
             guard let text = copy.read(test) else { continue }
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { node ? $0.contains("require(") || $0.hasPrefix("import ") : $0.hasPrefix("import ") || $0.hasPrefix("from ") }.prefix(8)
-            if !lines.isEmpty { return "# " + test + "\n" + lines.joined(separator: "\n") }
+                .filter(runner.isImportLine).prefix(8)
+            if !lines.isEmpty { return (runner == .go ? "// " : "# ") + test + "\n" + lines.joined(separator: "\n") }
         }
         return ""
     }
@@ -204,7 +207,7 @@ actor IndependentTest {
     private func run(_ content: String, at path: String, winner: WorkspaceCopy) async -> RunResult {
         // The candidate's own pytest configuration and conftest.py files are not the judge's:
         // a hook there could pass any test. The project's, as they were, are.
-        let configuration = isNode ? [] : winner.changes().map(\.path).filter { path in
+        let configuration = runner != .pytest ? [] : winner.changes().map(\.path).filter { path in
             let name = (path as NSString).lastPathComponent
             return name == "conftest.py" || TestConfiguration.sections[name] != nil
         }
@@ -218,6 +221,11 @@ actor IndependentTest {
         }
         if onlyCollectionErrors(before) && onlyCollectionErrors(after) {
             return .unusable("the test file did not run, on the code as it was nor with the change:\n" + before.failures)
+        }
+        // A Go test that does not build with the change says nothing of the code: its compiler's
+        // errors go to the next writer (an unused import fails a Go build).
+        if runner == .go && onlyCollectionErrors(after) {
+            return .unusable("the test did not compile with the change:\n" + after.failures)
         }
         if before.result.failed.isEmpty {
             return .unusable("every test passed on the code as it is now, so none of them tests what the request asks for")
@@ -250,7 +258,11 @@ actor IndependentTest {
         for (plugin, source) in strategy.pytestPlugins {
             guard (try? copy.write(plugin, source)) != nil else { return nil }
         }
-        let command = isNode ? ["node", "--test", path]
+        if runner == .go {
+            return await Self.goOutcome(of: content, at: path, in: copy, sandbox: sandbox, cache: configuration.languageCache)
+                .map { Outcome(result: $0.result, failures: $0.failures) }
+        }
+        let command = runner == .node ? ["node", "--test", path]
             : ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-rA"] + strategy.pluginArguments
                 + ["--continue-on-collection-errors", path]
         let environment = strategy.environment.merging(["COLUMNS": "1000"]) { $1 }
@@ -258,7 +270,7 @@ actor IndependentTest {
                                                                    limits: configuration.limits, applyChanges: false)),
               !result.timedOut, result.termination == .exited(0) || result.termination == .exited(1) else { return nil }
         let output = result.stdout.text + "\n" + result.stderr.text
-        if isNode {
+        if runner == .node {
             return Outcome(result: NodeTestReport.outcome(of: output, file: path, roots: [copy.directory.path]),
                            failures: NodeTestReport.failureLines(in: output))
         }

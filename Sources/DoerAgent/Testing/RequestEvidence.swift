@@ -104,7 +104,7 @@ struct RequestEvidence {
             let red = run.report.failed > 0 ? "\(run.report.failed) test(s)" : "the tests"
             // The winner's run passed every test, so each that failed here passes with the change.
             let failed = strategy.kind == .nodeTest ? NodeTestReport.failedIDs(in: run.output, roots: [before.directory.path])
-                : Self.failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
+                : Self.failedTests(in: run, files: before.files(), read: { before.read($0) })
             let sources = Self.sources(of: failed, generated: Set(strategy.generatedFiles.keys).subtracting([TestStrategy.rulesFile]),
                                        rules: [TestStrategy.rulesFile], originalFiles: Set(originalFiles),
                                        original: { WorkspaceCopy.read($0, in: workspace) }, current: { winner.read($0) })
@@ -177,18 +177,22 @@ struct RequestEvidence {
                            + "and keep the change that makes it pass.")
     }
 
-    /// Where the change put code the workspace did not have: new Python files and the names
-    /// they define, new functions and classes of files it had. The writer of the test apart
-    /// is told these names, never the code: "add a function giving the range" cannot be
-    /// tested without the name the candidate chose.
+    /// Where the change put code the workspace did not have: new Python and Go files and the
+    /// names they define, new functions and classes (types) of files it had. The writer of
+    /// the test apart is told these names, never the code: "add a function giving the range"
+    /// cannot be tested without the name the candidate chose.
     private func newCode(_ code: [FileChange], winner: WorkspaceCopy) -> [IndependentTest.NewCode] {
-        code.filter { $0.kind != .deleted && $0.path.hasSuffix(".py") }.compactMap { change in
+        code.filter { change in
+            change.kind != .deleted && (change.path.hasSuffix(".py") || change.path.hasSuffix(".go") && !change.path.hasSuffix("_test.go"))
+        }.compactMap { change in
             guard let text = winner.read(change.path) else { return nil }
             let old = change.kind == .added ? nil : WorkspaceCopy.read(change.path, in: workspace)
-            let names = AddedDefinitions.newNames(old: old, new: text)
+            let go = change.path.hasSuffix(".go")
+            let names = go ? GoSource.newNames(old: old, new: text) : AddedDefinitions.newNames(old: old, new: text)
             guard change.kind == .added || !names.isEmpty else { return nil }
+            // A Go test in the same package calls the names as they are: nothing to import.
             return IndependentTest.NewCode(path: change.path, isNewFile: change.kind == .added, names: names,
-                                           module: BehaviourProbe.module(of: change.path, importRoots: strategy.importRoots))
+                                           module: go ? nil : BehaviourProbe.module(of: change.path, importRoots: strategy.importRoots))
         }
     }
 
@@ -269,6 +273,19 @@ struct RequestEvidence {
 
     /// The ids of failed tests a runner's summary names: pytest's `FAILED path::test - …`
     /// and `ERROR path::test`, node's `not ok N - name`.
+    /// The ids of the tests that failed in `run`: pytest's from its report's lines; Go's
+    /// named by their files (`GoTestIDs`), so whose they are can be told.
+    static func failedTests(in run: TestRun.Outcome, files: [String], read: (String) -> String?) -> [String] {
+        var ids = failedTests(in: run.shownOutput + "\n" + (run.report.failureSummary ?? ""))
+        for report in run.project?.languages ?? [] where report.language == "go" && report.outcome != .passed {
+            let go = GoTestIDs.failed(in: report, files: files, read: read)
+            // The summary's lines for Go's tests (`FAILED pkg.TestX: …`) are replaced by these.
+            let named = Set(report.tests.map { ($0.suite.map { $0 + "." } ?? "") + $0.name + ":" })
+            ids = ids.filter { !named.contains($0) } + go.filter { !ids.contains($0) }
+        }
+        return ids
+    }
+
     static func failedTests(in output: String) -> [String] {
         var found: [String] = []
         for line in output.split(separator: "\n") {
@@ -303,7 +320,7 @@ struct RequestEvidence {
             let file: String
             if let separator = id.range(of: "::") {
                 file = String(id[..<separator.lowerBound])
-            } else if [".py", ".js", ".mjs", ".cjs"].contains(where: id.hasSuffix), !id.contains(" ") {
+            } else if [".py", ".js", ".mjs", ".cjs", "_test.go"].contains(where: id.hasSuffix), !id.contains(" ") {
                 file = id
             } else {
                 continue
@@ -327,6 +344,11 @@ struct RequestEvidence {
             guard !name.isEmpty else { return false }
             let quoted = NSRegularExpression.escapedPattern(for: name)
             return text.range(of: "\\b(test|it|describe)\\s*\\(\\s*(['\"`])\(quoted)\\2", options: .regularExpression) != nil
+        }
+        // Go's: `func TestName(t *testing.T)`, subtests (`TestName/case`) by their function.
+        if let file = id.components(separatedBy: "::").first, file.hasSuffix("_test.go") {
+            let name = id.components(separatedBy: "::").dropFirst().joined(separator: "::").prefix { $0 != "/" }
+            return !name.isEmpty && GoSource.testNames(in: text).contains(String(name))
         }
         let names = id.components(separatedBy: "::").dropFirst().map { name in
             name.firstIndex(of: "[").map { String(name[..<$0]) } ?? name

@@ -19,6 +19,8 @@ struct TestRun {
         var output: String
         var exitCode: Int32
         var durationMs: Double
+        /// For a project's tests in other languages: the catalogue's report, test by test.
+        var project: ProjectTestReport? = nil
     }
 
     /// The strategy's command on this copy: with pytest, the test files the project's own
@@ -87,6 +89,6 @@ struct TestRun {
         return Outcome(report: TestReport(passed: passed, failed: failed, command: display,
                                           failureSummary: report.passed ? nil : FailureTrimmer.trim(summary ?? "no test ran")),
                        shownOutput: FailureTrimmer.trim(summary ?? "all tests passed", maxLines: 60), output: summary ?? "",
-                       exitCode: report.passed ? 0 : 1, durationMs: report.durationMs)
+                       exitCode: report.passed ? 0 : 1, durationMs: report.durationMs, project: report)
     }
 }
