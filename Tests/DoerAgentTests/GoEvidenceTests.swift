@@ -140,4 +140,32 @@ struct GoEvidenceTests {
         #expect(writers.count == 2)
         #expect(writers.last?.messages.last?.content.contains("imported and not used") == true, "\(writers.last?.messages.last?.content ?? "")")
     }
+
+    @Test("a request about Go with no Go tests yet is tested with go test, not pytest")
+    func strategy() {
+        #expect(TestStrategy.choose(files: [], task: "Create reverse.go with Reverse(s string) string. Add tests.").languages == ["go"])
+        #expect(TestStrategy.choose(files: ["go.mod", "strutil/upper.go"], task: "Add Reverse to strutil. Add tests.").kind == .project)
+        #expect(TestStrategy.choose(files: [], task: "Write a Go function that reverses a string, with tests.").kind == .project)
+        #expect(TestStrategy.choose(files: [], task: "Create reverse.py with reverse(s). Add tests.").kind == .pytest)
+        #expect(TestStrategy.choose(files: ["app.py"], task: "Let's go: add a cache to app.py").kind == .pytest)
+        #expect(TestStrategy.choose(files: [], task: "Add a go-to-line command to editor.py").kind == .pytest)
+    }
+
+    @Test("an empty workspace: before the change there is no module at all, so no failure names a file; still the test written apart decides")
+    func emptyWorkspace() async throws {
+        let task = "Create a Go module with package strutil (strutil/reverse.go) and Reverse(s string) string, which returns s with its characters in reverse order. Add tests."
+        for (code, check, expected) in [(Reverse.wrong, Reverse.check, RunSummary.Outcome.unverified), (Reverse.right, Reverse.check, .passed)] {
+            let ws = try AgentWorkspace()
+            let ownTest = code == Reverse.wrong ? Reverse.ownTest
+                : Reverse.ownTest.replacingOccurrences(of: "Reverse(\"aba\"); got != \"aba\"", with: "Reverse(\"ab\"); got != \"ba\"")
+            let model = ScriptedModel(replies: [0: [Replies.files(["go.mod": Reverse.goMod, "strutil/reverse.go": code,
+                                                                   "strutil/reverse_test.go": ownTest])],
+                                                Replies.independentWriter: [check]])
+            let (events, summary) = try await AgentHarness.run(model, task: task, in: ws, maxIterations: 1, approval: .never)
+            #expect(summary.outcome == expected, "\(summary.message)")
+            #expect(summary.applied == (expected == .passed) && (ws.read("strutil/reverse.go") != nil) == (expected == .passed))
+            if expected == .passed { #expect(AgentHarness.evidence(events)?.sources == [.modelTests, .independentTest]) }
+            #expect(model.recordedRequests.contains { $0.messages.first?.content == PromptBuilder.independentGoTestSystem })
+        }
+    }
 }

@@ -118,6 +118,9 @@ enum PromptBuilder {
         case (.nodeTest, _):
             text += "\nTests run with `node --test`. If there is no *.test.js file yet, write one with `test` from 'node:test' "
                 + "and `assert` from 'node:assert/strict'."
+        case (.project, _) where strategy.languages == ["go"]:
+            text += "\nTests run with `go test` (Go 1.19, the standard library only; a new module needs a go.mod). If the code has "
+                + "no *_test.go file yet, write one in its package. Keep the existing test files; make them pass."
         case (.project, _):
             text += "\nTests: \(strategy.description). Keep the existing test files; make them pass."
         }

@@ -133,8 +133,12 @@ struct RequestEvidence {
             // Only a rule the request states in words went red to green ("an empty list raises
             // ValueError"): that rule holds, but nothing shows the rest of the request done.
             let rulesOnly = sources.isEmpty && !failed.isEmpty && failed.allSatisfy { CrossCheck.file(of: $0) == TestStrategy.rulesFile }
-            if sources == [.modelTests] || rulesOnly, let independent {
-                return await corroborate(evidence, by: independent, winner: winner, failed: failed, code: code,
+            // A Go build that failed without naming a test file (no go.mod yet) says nothing of
+            // whose tests went red: they are held to what the model's own would be.
+            let unattributed = strategy.kind == .project && sources.isEmpty && !rulesOnly
+            if unattributed { evidence.sources = [.modelTests] }
+            if sources == [.modelTests] || rulesOnly || unattributed, let independent {
+                return await corroborate(evidence, by: independent, winner: winner, failed: failed, code: code, tests: tests,
                                          newCode: newCode(code, winner: winner))
             }
             if rulesOnly {
@@ -201,8 +205,11 @@ struct RequestEvidence {
     /// Disagreeing, the candidate is told and may mend its code. The test's writer is told
     /// where new code went and what it is called (`newCode`), so it can import it.
     private func corroborate(_ evidence: ChangeEvidence, by independent: IndependentTest, winner: WorkspaceCopy,
-                             failed: [String], code: [FileChange], newCode: [IndependentTest.NewCode]) async -> Finding {
-        let folder = failed.first.map { (CrossCheck.file(of: $0) as NSString).deletingLastPathComponent } ?? ""
+                             failed: [String], code: [FileChange], tests: [FileChange], newCode: [IndependentTest.NewCode]) async -> Finding {
+        // Beside the first failing test's file; when no failure names one (a Go build with no
+        // module yet), beside the first test the change wrote.
+        let file = failed.map(CrossCheck.file(of:)).first { winner.read($0) != nil } ?? tests.map(\.path).sorted().first
+        let folder = file.map { ($0 as NSString).deletingLastPathComponent } ?? ""
         let rulesOnly = (evidence.sources ?? []).isEmpty
         let own = rulesOnly ? "only Doer's tests of the rules the request states in words went from red to green"
             : "only the model's own tests went from red to green"

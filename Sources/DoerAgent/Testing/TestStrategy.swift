@@ -127,6 +127,14 @@ public struct TestStrategy: Sendable, Hashable {
             }
             return strategy
         }
+        // "Add Reverse to strutil.go … Add tests." where there are no Go tests yet: `go test`, not pytest.
+        if isGo(task: task, files: files) {
+            var strategy = TestStrategy(kind: .project, languages: ["go"])
+            if let read, let examples = GoStatedExamples.file(task: task, files: files, read: read) {
+                strategy.generatedFiles = [examples.path: examples.content]
+            }
+            return strategy
+        }
         if names.contains(where: isNodeTest) && !names.contains(where: { $0.hasSuffix(".py") }) {
             return TestStrategy(kind: .nodeTest)
         }
@@ -169,6 +177,16 @@ public struct TestStrategy: Sendable, Hashable {
         let named = text.range(of: "\\b[\\w./-]+\\.(m?js)\\b", options: .regularExpression) != nil
             || ["javascript", "node.js", "nodejs"].contains(where: text.contains)
         return named && !text.contains(".py") && !files.contains { $0.hasSuffix(".py") }
+    }
+
+    /// A request about Go: it names a `.go` file or the language, or the workspace is a Go
+    /// module, and no Python file is in the request or the workspace.
+    static func isGo(task: String, files: [String]) -> Bool {
+        let text = task.lowercased()
+        let named = text.range(of: #"\b[\w./-]+\.go\b|\bgo\.mod\b|\bgolang\b|\bin go\b|\bgo (module|package|function|program|code|test)s?\b"#,
+                               options: .regularExpression) != nil
+        let module = files.contains { $0 == "go.mod" || $0.hasSuffix("/go.mod") || $0.hasSuffix(".go") }
+        return (named || module) && !text.contains(".py") && !files.contains { $0.hasSuffix(".py") }
     }
 
     /// `src/` when the workspace keeps a Python package there (`src/NAME/__init__.py`).
