@@ -290,6 +290,46 @@ struct GVisorTests {
         #expect(result.backend == .gvisor)
     }
 
+    @Test("sees none of the host's files: not /root, not the staging root's neighbours, not a secret under /tmp, not /etc/shadow")
+    func hostFilesHidden() async throws {
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("doer-gvisor-secret-\(UUID().uuidString)")
+        try "HOST-SECRET".write(to: secret, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: secret) }
+        let ws = try ScratchWorkspace()
+        let result = try await TestSandboxes.make(.gvisor).run(ExecutionRequest(
+            command: ["sh", "-c", "id -u; cat \(secret.path) /etc/shadow /root/.bashrc /proc/1/environ 2>&1; "
+                      + "python3 -c \"import os; print(sorted(os.listdir('/')))\"; grep CapEff /proc/self/status"],
+            workspace: ws.url))
+        #expect(!result.stdout.text.contains("HOST-SECRET"), "\(result.stdout.text)")
+        #expect(!result.stdout.text.contains("root:"), "\(result.stdout.text)")
+        #expect(result.stdout.text.hasPrefix("65534\n"), "runs as the sandbox's uid, not root: \(result.stdout.text)")
+        #expect(result.stdout.text.contains("CapEff:\t0000000000000000"), "\(result.stdout.text)")
+        #expect(!result.stdout.text.contains("'root'") && !result.stdout.text.contains("'home'"), "\(result.stdout.text)")
+    }
+
+    @Test("writes go to the run's view and come back as changes, like bubblewrap's; nothing outside it is written")
+    func changesCollected() async throws {
+        let ws = try ScratchWorkspace(files: ["in.txt": "data"])
+        let result = try await TestSandboxes.make(.gvisor).run(ExecutionRequest(
+            command: ["sh", "-c", "echo out > out.txt; echo x > /usr/x 2>/dev/null; echo y > /etc/y 2>/dev/null; true"], workspace: ws.url))
+        #expect(result.termination == .exited(0), "\(result.stderr.text)")
+        #expect(result.changedFiles.map(\.path) == ["out.txt"])
+        #expect(ws.read("out.txt") == "out\n")
+        #expect(!FileManager.default.fileExists(atPath: "/usr/x"))
+    }
+
+    @Test("a memory balloon is killed by the cgroup limit, gVisor's kernel included, and reported",
+          .enabled(if: CgroupLimiter.detected != nil, "needs a writable cgroup (root)"))
+    func memory() async throws {
+        let ws = try ScratchWorkspace()
+        let result = try await TestSandboxes.make(.gvisor).run(ExecutionRequest(
+            command: ["python3", "-c", "x = bytearray(700 << 20); print(len(x))"], workspace: ws.url,
+            limits: ResourceLimits(wallClockSeconds: 60, memoryBytes: 256 << 20)))
+        #expect(!result.stdout.text.contains(String(700 << 20)), "\(result.stdout.text)")
+        #expect(result.memoryKilled, "\(result)")
+        #expect((result.peakMemoryBytes ?? 0) > 32 << 20 && (result.peakMemoryBytes ?? 0) <= 256 << 20)
+    }
+
     @Test("has no network")
     func noNetwork() async throws {
         let ws = try ScratchWorkspace()
