@@ -15,17 +15,22 @@ public enum ShownText {
     /// With `keepTabs`, tabs stay as they are (indentation in a file's lines); a name
     /// never keeps one.
     public static func escape(_ text: String, keepTabs: Bool = false) -> String {
-        guard text.unicodeScalars.contains(where: { hidden($0, keepTabs: keepTabs) }) else { return text }
-        var out = ""
-        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
-        for scalar in text.unicodeScalars {
-            if hidden(scalar, keepTabs: keepTabs) {
-                out += scalar.value < 0x100 ? "\\x" + hex(scalar.value, 2) : "\\u{" + hex(scalar.value, 4) + "}"
+        escaping(text) { scalar, _ in hidden(scalar, keepTabs: keepTabs) }
+    }
+
+    /// `text` with the scalars `shows(scalar, next)` picks written as escapes.
+    private static func escaping(_ text: String, _ shows: (Unicode.Scalar, Unicode.Scalar?) -> Bool) -> String {
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.indices.contains(where: { shows(scalars[$0], $0 + 1 < scalars.count ? scalars[$0 + 1] : nil) }) else { return text }
+        var out = String.UnicodeScalarView()
+        for (index, scalar) in scalars.enumerated() {
+            if shows(scalar, index + 1 < scalars.count ? scalars[index + 1] : nil) {
+                out.append(contentsOf: (scalar.value < 0x100 ? "\\x" + hex(scalar.value, 2) : "\\u{" + hex(scalar.value, 4) + "}").unicodeScalars)
             } else {
-                out.unicodeScalars.append(scalar)
+                out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     /// One line of a file for a diff: escaped like a name, except that tabs are kept and a
@@ -36,6 +41,17 @@ public enum ShownText {
             return escape(String(line.unicodeScalars.dropLast()), keepTabs: true) + "\r"
         }
         return escape(line, keepTabs: true)
+    }
+
+    /// A command's output, or other text a run or a model wrote (a command line, a plan step,
+    /// a reason), for a terminal: escaped like a file's line, except that its line breaks
+    /// (`\n`, `\r\n`) stay. A command that prints `ESC ]52;c;…` would otherwise set the
+    /// person's clipboard, one that prints `ESC ]4;2;…` repaint the diff's added lines black,
+    /// and `ESC [?1049h` clear the screen, right before the person is asked to approve.
+    public static func output(_ text: String) -> String {
+        escaping(text) { scalar, next in
+            !(scalar == "\n" || scalar == "\r" && next == "\n") && hidden(scalar, keepTabs: true)
+        }
     }
 
     /// Whether `scalar` could move the cursor, change the terminal, reorder or hide text.

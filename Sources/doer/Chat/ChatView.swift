@@ -32,13 +32,13 @@ final class ChatView: @unchecked Sendable {
             progress.stop()
             if !streaming { write("\n") }
             streaming = true
-            write(style.dim(text))
+            write(style.dim(ShownText.output(text)))
             return
         }
         progress.stop()
         if streaming { write("\n"); streaming = false }
         if var list = checklist {
-            for index in list.apply(event) { say(style.green("  ✓ ") + list.plan.steps[index]) }
+            for index in list.apply(event) { say(style.green("  ✓ ") + ShownText.escape(list.plan.steps[index])) }
             checklist = list
         }
         switch event {
@@ -48,7 +48,7 @@ final class ChatView: @unchecked Sendable {
         case .plan(let plan):
             checklist = PlanChecklist(plan)
             say(style.bold("plan"))
-            checklist?.lines.forEach { say("  " + $0) }
+            checklist?.lines.forEach { say("  " + ShownText.escape($0)) }
         case .candidateStatus(let candidate, let status):
             switch status {
             case .generating(let iteration):
@@ -58,23 +58,23 @@ final class ChatView: @unchecked Sendable {
             case .passed(let iteration):
                 say(style.green("✓ ") + label(candidate) + "passed" + (iteration > 0 ? " on iteration \(iteration)" : " with the restored files"))
             case .failed(let reason):
-                say(style.red("✗ ") + label(candidate) + "gave up: \(reason)")
+                say(style.red("✗ ") + label(candidate) + "gave up: \(ShownText.output(reason))")
             case .cancelled:
                 if candidates > 1 { say(style.dim(label(candidate) + "cancelled (another candidate won)")) }
             }
         case .action(let candidate, let action):
             say(style.dim(label(candidate)) + EventPrinter.describe(action))
         case .executionStarted(let candidate, let command):
-            say(style.dim(label(candidate) + "$ " + command))
+            say(style.dim(label(candidate) + "$ " + ShownText.output(command)))
             live.remove(candidate)
             progress.start("running " + String(command.prefix(40)))
         case .executionOutput(let candidate, _, let text):
             live.insert(candidate)
-            write(text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n"))
+            write(ShownText.output(text).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n"))
             progress.start("running")
         case .executionFinished(let candidate, _, let code, let ms, let output):
             if !live.contains(candidate) && !output.isEmpty && (code != 0 || output.count < 600) {
-                say(output.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+                say(ShownText.output(output).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
             }
             say(style.dim("    exit \(code) in \(Int(ms)) ms"))
         case .testReport(let candidate, _, let report):
@@ -89,7 +89,7 @@ final class ChatView: @unchecked Sendable {
             say(style.green("applied ") + files.map { "\($0.kind.rawValue) \(ShownText.escape($0.path))" }.joined(separator: ", "))
         case .done(let summary):
             let head = summary.outcome == .passed ? style.green("done") : style.red(summary.outcome.rawValue)
-            say(head + ": \(summary.message)"
+            say(head + ": \(ShownText.output(summary.message))"
                 + style.dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens)))
         case .messageDelta, .undoPoint, .evidence:
             break

@@ -27,7 +27,7 @@ final class EventPrinter: @unchecked Sendable {
         case .deploy(let progress):
             bold("deploy") + " \(progress.state.rawValue)" + (progress.branch.map { " \($0)" } ?? "")
                 + (progress.pullRequest.map { " \($0.url)" } ?? "") + (progress.ci.map { " CI \($0.status)" + ($0.conclusion.map { " (\($0))" } ?? "") } ?? "")
-                + (progress.error.map { ": \($0)" } ?? "")
+                + (progress.error.map { ": \(ShownText.output($0))" } ?? "")
         }
         if let text { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
     }
@@ -35,15 +35,15 @@ final class EventPrinter: @unchecked Sendable {
     private func describe(_ event: AgentEvent) -> String? {
         switch event {
         case .started(let task, let workspace, let candidates):
-            bold("doer") + " \(task)\n" + dim("workspace \(workspace), \(candidates) candidate(s)")
+            bold("doer") + " \(ShownText.output(task))\n" + dim("workspace \(ShownText.escape(workspace)), \(candidates) candidate(s)")
         case .plan(let plan):
-            bold("plan") + "\n" + plan.steps.map { "  [ ] \($0)" }.joined(separator: "\n")
+            bold("plan") + "\n" + plan.steps.map { "  [ ] \(ShownText.escape($0))" }.joined(separator: "\n")
         case .messageDelta:
             nil
         case .action(let candidate, let action):
             dim("#\(candidate) ") + Self.describe(action)
         case .executionStarted(let candidate, let command):
-            dim("#\(candidate) $ \(command)")
+            dim("#\(candidate) $ \(ShownText.output(command))")
         case .executionOutput(let candidate, _, let text):
             showLive(candidate, text)
         case .executionFinished(let candidate, _, let code, let ms, let output):
@@ -53,11 +53,11 @@ final class EventPrinter: @unchecked Sendable {
         case .candidateStatus(let candidate, let status):
             switch status {
             case .cancelled: dim("#\(candidate) cancelled (another candidate won)")
-            case .failed(let reason): red("#\(candidate) gave up: \(reason)")
+            case .failed(let reason): red("#\(candidate) gave up: \(ShownText.output(reason))")
             default: nil
             }
         case .evidence(let evidence):
-            (evidence.verified ? green("evidence") : red("unverified")) + ": \(evidence.summary)"
+            (evidence.verified ? green("evidence") : red("unverified")) + ": \(ShownText.output(evidence.summary))"
         case .approvalRequested(let request):
             bold("diff") + "\n" + style.diff(request.diff)
         case .approvalAnswered(_, let approved, let by):
@@ -67,7 +67,7 @@ final class EventPrinter: @unchecked Sendable {
         case .changesApplied(let files):
             green("applied ") + files.map { "\($0.kind.rawValue) \(ShownText.escape($0.path))" }.joined(separator: ", ")
         case .done(let summary):
-            (summary.outcome == .passed ? green("done") : red(summary.outcome.rawValue)) + ": \(summary.message)"
+            (summary.outcome == .passed ? green("done") : red(summary.outcome.rawValue)) + ": \(ShownText.output(summary.message))"
                 + dim(String(format: " (%.1f s, %d tokens)", summary.durationMs / 1000, summary.usage.totalTokens))
                 + (summary.applied || summary.diff.isEmpty || ![.passed, .unverified].contains(summary.outcome) ? "" : "\n" + style.diff(summary.diff))
         }
@@ -75,23 +75,23 @@ final class EventPrinter: @unchecked Sendable {
 
     private func finished(_ candidate: Int, code: Int32, ms: Double, output: String) -> String {
         let shownLive = live.remove(candidate) != nil
-        return dim("#\(candidate) exit \(code) in \(Int(ms)) ms") + (code == 0 || output.isEmpty || shownLive ? "" : "\n" + indent(output))
+        return dim("#\(candidate) exit \(code) in \(Int(ms)) ms") + (code == 0 || output.isEmpty || shownLive ? "" : "\n" + indent(ShownText.output(output)))
     }
 
     /// Live output, indented under its command; returns nil as it writes the text itself
     /// (it need not end with a newline).
     private func showLive(_ candidate: Int, _ text: String) -> String? {
         live.insert(candidate)
-        let shown = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n")
+        let shown = ShownText.output(text).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n")
         FileHandle.standardOutput.write(Data(dim(shown).utf8))
         return nil
     }
 
     static func describe(_ action: Action) -> String {
         switch action {
-        case .writeFile(let path, let content): "write \(path) (\(content.split(separator: "\n", omittingEmptySubsequences: false).count) lines)"
-        case .editFile(let path, _, _): "edit \(path)"
-        case .runCommand(let command): "run \(command)"
+        case .writeFile(let path, let content): "write \(ShownText.escape(path)) (\(content.split(separator: "\n", omittingEmptySubsequences: false).count) lines)"
+        case .editFile(let path, _, _): "edit \(ShownText.escape(path))"
+        case .runCommand(let command): "run \(ShownText.output(command))"
         }
     }
 
