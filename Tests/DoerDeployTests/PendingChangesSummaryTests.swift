@@ -52,6 +52,27 @@ struct PendingChangesSummaryTests {
         #expect((PendingChangesSummary.warning(forPath: path) != nil) == marked, "\(line) → \(path)")
     }
 
+    @Test("files that make something run when pushed or checked out are marked; the same names deeper down or ordinary YAML are not", arguments: [
+        ("?? .github/workflows/lint.yml", true), ("?? .GitHub/Workflows/x.yaml", true), (" M .gitlab-ci.yml", true),
+        ("?? .circleci/config.yml", true), ("?? Jenkinsfile", true), ("?? .github/actions/setup/action.yml", true),
+        ("?? .envrc", true), ("?? sub/.envrc", true), ("?? .husky/pre-commit", true), ("?? .pre-commit-config.yaml", true),
+        ("?? .gitattributes", true), ("?? .vscode/tasks.json", true),
+        ("?? docs/.github/workflows/x.yml", false), ("?? src/jenkinsfile.py", false), ("?? config/app.yml", false),
+        ("?? .github/ISSUE_TEMPLATE/bug.md", false),
+    ])
+    func marksWhatRuns(line: String, marked: Bool) {
+        let path = PendingChangesSummary.path(of: line)
+        #expect((PendingChangesSummary.warning(forPath: path) != nil) == marked, "\(line) → \(path)")
+    }
+
+    @Test("a new workflow after twenty-six files whose names sort first is still listed, first and marked")
+    func workflowAmongMany() {
+        let lines = (10...35).map { "?? -notes\($0).md" } + ["?? .github/workflows/lint.yml"]
+        let rendered = PendingChangesSummary(lines: lines.sorted()).rendered
+        #expect(rendered.first == "?? .github/workflows/lint.yml    ⚠ a CI definition: pushing it runs it, with the repository's secrets")
+        #expect(rendered.last == "… and 6 more")
+    }
+
     @Test("a short list is shown whole, with nothing counted")
     func shortList() {
         let rendered = PendingChangesSummary(lines: ["?? a.py", " M b.py"]).rendered

@@ -4,8 +4,11 @@ import Foundation
 ///
 /// A long list is cut, but never so that a file a person must see is hidden among the rest:
 /// every file whose name says it may hold a secret (`.env`, keys, credentials) and every
-/// change to what git ignores comes first, marked, whatever the count. A run that un-ignored
-/// `.env` in a change of forty files would otherwise reach the push as "… and 20 more".
+/// change to what git ignores, and every file that makes something run — a CI workflow the
+/// push itself starts with the repository's secrets, a hook or `.envrc` a developer's machine
+/// runs — comes first, marked, whatever the count. A run that un-ignored `.env`, or added
+/// `.github/workflows/x.yml` posting `${{ toJSON(secrets) }}`, in a change of forty files
+/// would otherwise reach the push as "… and 20 more".
 struct PendingChangesSummary {
     /// `git status --porcelain=v1` lines.
     var lines: [String]
@@ -35,6 +38,7 @@ struct PendingChangesSummary {
         if name == ".gitignore" || path.lowercased().hasSuffix(".git/info/exclude") {
             return "changes what git ignores"
         }
+        if let runs = runsSomething(path) { return runs }
         let exact: Set<String> = [
             ".env", ".netrc", ".npmrc", ".pypirc", ".git-credentials", ".htpasswd", ".dockercfg", "credentials",
             "credentials.json", "kubeconfig", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
@@ -44,6 +48,27 @@ struct PendingChangesSummary {
             || suffixes.contains(where: name.hasSuffix) || name.contains("secret") || name.hasPrefix("service-account")
             || path.lowercased().hasSuffix(".docker/config.json") || path.lowercased().hasSuffix(".aws/credentials") {
             return "may hold a secret"
+        }
+        return nil
+    }
+
+    /// Files that make a CI service or a developer's tools run commands: pushed, they run.
+    static func runsSomething(_ path: String) -> String? {
+        let lower = path.lowercased()
+        let name = lower.split(separator: "/").last.map(String.init) ?? lower
+        let ciFolders = [".github/workflows/", ".github/actions/", ".gitea/workflows/", ".forgejo/workflows/", ".circleci/",
+                         ".buildkite/", ".woodpecker/", ".gitlab/ci/", ".azure-pipelines/", ".tekton/", ".semaphore/"]
+        let ciFiles: Set<String> = [".gitlab-ci.yml", ".gitlab-ci.yaml", ".travis.yml", "azure-pipelines.yml", "azure-pipelines.yaml",
+                                    "jenkinsfile", ".drone.yml", ".drone.yaml", "bitbucket-pipelines.yml", ".woodpecker.yml",
+                                    ".woodpecker.yaml", "cloudbuild.yaml", "cloudbuild.yml", "appveyor.yml", ".appveyor.yml",
+                                    ".cirrus.yml", "codemagic.yaml", "buildspec.yml"]
+        // Only at the top: a service reads its definition from the repository's root.
+        if ciFolders.contains(where: lower.hasPrefix) || ciFiles.contains(lower) {
+            return "a CI definition: pushing it runs it, with the repository's secrets"
+        }
+        let toolFiles: Set<String> = [".envrc", ".pre-commit-config.yaml", ".gitmodules", ".gitattributes", ".lfsconfig"]
+        if toolFiles.contains(name) || [".husky/", ".githooks/", ".devcontainer/", ".vscode/"].contains(where: lower.hasPrefix) {
+            return "runs or fetches things on the machines that check it out"
         }
         return nil
     }
