@@ -229,6 +229,18 @@ struct LinkChainTests {
 
 @Suite("applying is all or nothing")
 struct AtomicApplyTests {
+    @Test("what was refused is named in the warnings, not among the changes said to be made")
+    func refusedNotListed() async throws {
+        let ws = try ScratchWorkspace(files: ["a.txt": "a"])
+        let r = try await TestSandboxes.sh("echo b > a.txt; ln -s /etc/passwd abs; mkfifo fifo; mkdir -p x/y; echo 'gitdir: /tmp' > x/y/.git", in: ws)
+        #expect(r.changesApplied, r.escapeLog())
+        #expect(r.changedFiles.map(\.path) == ["a.txt", "x", "x/y"], "the folders were made; \(r.changedFiles.map(\.path))")
+        for refused in ["abs", "fifo", "x/y/.git"] {
+            #expect(r.warnings.contains { $0.hasPrefix("not applied") && $0.contains(refused) }, "\(refused): \(r.warnings)")
+        }
+        #expect(ws.read("a.txt") == "b\n" && ws.read("abs") == nil)
+    }
+
     @Test("a 255-byte name is applied (the temporary name fits)")
     func longName() async throws {
         let ws = try ScratchWorkspace(files: ["a.txt": "a"])

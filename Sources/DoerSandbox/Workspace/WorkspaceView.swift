@@ -173,7 +173,13 @@ final class WorkspaceView: @unchecked Sendable {
             return
         }
         do {
-            result.warnings += try apply(result.changedFiles, to: workspace)
+            let refused = try applyRefusing(result.changedFiles, to: workspace)
+            result.warnings += refused.map(\.message)
+            // What the run changed and what was applied are one list once applied: a refused
+            // link or FIFO is named in the warnings, not among the changes made.
+            result.changedFiles.removeAll { change in
+                refused.contains { change.path == $0.path || change.path.hasPrefix($0.path + "/") }
+            }
             result.changesApplied = true
         } catch {
             result.applyFailure = error.description
@@ -194,6 +200,11 @@ final class WorkspaceView: @unchecked Sendable {
     /// devices — is left out and returned as warnings; anything else that cannot be
     /// applied throws, naming the path, with the workspace as it was.
     func apply(_ changes: [FileChange], to workspace: URL) throws(DoerError) -> [String] {
+        try applyRefusing(changes, to: workspace).map(\.message)
+    }
+
+    /// `apply`, returning what it refused.
+    func applyRefusing(_ changes: [FileChange], to workspace: URL) throws(DoerError) -> [ChangeReview.Refusal] {
         if let unrepresentable = unrepresentableChanges().first {
             let remedy = switch unrepresentable.reason {
             case .nameNotUTF8: "rename it and run again"
@@ -229,7 +240,7 @@ final class WorkspaceView: @unchecked Sendable {
                                  configured: configured)
         var applier = ChangeApplier(viewFD: viewFD, targetFD: targetFD, after: after, before: baseline, owner: workspaceOwner)
         try applier.apply(final.applicable)
-        return (review.refusals + final.refusals).map(\.message)
+        return review.refusals + final.refusals
     }
 
     /// Creates, empty, the protected folders `names` (top-level) before the sandbox starts,
