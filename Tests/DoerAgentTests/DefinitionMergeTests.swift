@@ -117,6 +117,17 @@ struct MisplacedPathTests {
         "pkg/utils.py": "def slugify(s):\n    return s\n",
     ]
 
+    @Test("a Go test named the Python way is written, and edited, as Go's test file; a Go file that is no test keeps its name")
+    func goTestName() {
+        let test = "package strutil\n\nimport \"testing\"\n\nfunc TestReverse(t *testing.T) {}\n"
+        #expect(MisplacedPath.intended("test_reverse.go", content: test, files: [], read: { _ in nil }) == "reverse_test.go")
+        #expect(MisplacedPath.intended("pkg/test_reverse.go", content: test, files: ["pkg/test_reverse.go"], read: { _ in nil }) == "pkg/reverse_test.go")
+        #expect(MisplacedPath.intended("test_reverse.go", search: "TestReverse", files: ["reverse_test.go"], read: { _ in test }) == "reverse_test.go")
+        #expect(MisplacedPath.intended("test_data.go", content: "package strutil\n\nvar data = 1\n", files: [], read: { _ in nil }) == nil)
+        #expect(MisplacedPath.intended("test_data.go", search: "x", files: ["test_data.go", "data_test.go"], read: { _ in "x" }) == nil)
+        #expect(MisplacedPath.goTest("test_.go") == nil && MisplacedPath.goTest("a_test.go") == nil && MisplacedPath.goTest("test_a.py") == nil)
+    }
+
     @Test("the package path as imported goes to the file as it lies, when the write defines what that file defines")
     func redirects() {
         #expect(MisplacedPath.intended("roman/__init__.py", content: "def toRoman(n):\n    return 'X'\n", files: files, read: { contents[$0] })

@@ -10,6 +10,9 @@ enum MisplacedPath {
     /// plainly meant. Plainly: an edit whose SEARCH text is in that file; a write of Python
     /// that defines a function or class that file defines.
     static func intended(_ path: String, search: String? = nil, content: String? = nil, files: [String], read: (String) -> String?) -> String? {
+        if let test = goTest(path), content.map({ !GoSource.testNames(in: $0).isEmpty }) ?? (!files.contains(path) && files.contains(test)) {
+            return test
+        }
         guard !files.contains(path) else { return nil }
         if let listed = listed(path, files: files) { return listed }
         let matches = files.filter { $0.hasSuffix("/" + path) }
@@ -19,6 +22,17 @@ enum MisplacedPath {
         guard path.hasSuffix(".py") else { return nil }
         let defined = Set(definedNames(existing))
         return definedNames(content).contains(where: defined.contains) ? match : nil
+    }
+
+    /// A Go test named the Python way (`test_reverse.go`): Go builds it as code, not as a
+    /// test, and every build of its package fails ("found packages strutil and strutil_test").
+    /// Meant is `reverse_test.go`, in the same folder.
+    static func goTest(_ path: String) -> String? {
+        let name = (path as NSString).lastPathComponent
+        guard name.hasPrefix("test_"), name.hasSuffix(".go"), !name.hasSuffix("_test.go"), name.count > "test_.go".count else { return nil }
+        let folder = (path as NSString).deletingLastPathComponent
+        let renamed = String(name.dropFirst("test_".count).dropLast(".go".count)) + "_test.go"
+        return folder.isEmpty ? renamed : folder + "/" + renamed
     }
 
     /// A path copied from the prompt's list of files with its annotations still on it

@@ -120,7 +120,8 @@ enum PromptBuilder {
                 + "and `assert` from 'node:assert/strict'."
         case (.project, _) where strategy.languages == ["go"]:
             text += "\nTests run with `go test` (Go 1.19, the standard library only; a new module needs a go.mod). If the code has "
-                + "no *_test.go file yet, write one in its package. Keep the existing test files; make them pass."
+                + "no test yet, write one: a file NAME_test.go beside the code, declaring the same package as the code "
+                + "(`package NAME`, not `NAME_test`), with `func TestX(t *testing.T)` functions. Keep the existing test files; make them pass."
         case (.project, _):
             text += "\nTests: \(strategy.description). Keep the existing test files; make them pass."
         }
