@@ -15,34 +15,44 @@ import DoerServer
 /// The tools run code only in the sandbox. `run_task` shows the agent's diff but applies
 /// it to the workspace only when the person who started the server allowed that
 /// (`doer mcp --apply`): the MCP client may be a model, and a model never approves.
+///
+/// A workspace must lie inside one of the server's roots (`doer mcp --root DIR`; by default
+/// the folder it was started in): a client told to "fix the tests in /root" or steered to
+/// `/etc/cron.d` would otherwise have Doer copy that folder into a sandbox, show its files
+/// in a diff, and with `--apply` write there.
 public struct MCPToolServer: Sendable {
     let executions: ExecutionService
     let runtime: Runtime
     let maxIterations: Int
     let applyChanges: Bool
     let tests: ProjectTestRunner
+    /// The folders workspaces may be in (resolved: no links).
+    let roots: [URL]
     /// The sessions this server's `run_task` ran: the only ones `undo_task` may touch.
     private let ownSessions = SharedSessionIDs()
 
     /// - Parameters:
     ///   - runtime: the sandbox, model, store and audit trail (`Runtime`); `run_task` runs are
     ///     sessions of its store, so they show in `doer sessions` and the audit trail.
-    public init(runtime: Runtime, maxIterations: Int = 6, applyChanges: Bool, maxConcurrentExecutions: Int = 4) throws(DoerError) {
+    ///   - roots: the folders a workspace may be in, at any depth.
+    public init(runtime: Runtime, maxIterations: Int = 6, applyChanges: Bool, maxConcurrentExecutions: Int = 4,
+                roots: [URL]) throws(DoerError) {
         let scratch = runtime.directories.cache.appendingPathComponent("executions", isDirectory: true)
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let limits = runtime.configuration.limits
         self.init(executions: ExecutionService(sandbox: runtime.sandbox, languageCache: runtime.languageCache, baseLimits: limits,
                                                maxSeconds: limits.wallClockSeconds, maxConcurrent: maxConcurrentExecutions,
                                                scratchRoot: scratch),
-                  runtime: runtime, maxIterations: maxIterations, applyChanges: applyChanges)
+                  runtime: runtime, maxIterations: maxIterations, applyChanges: applyChanges, roots: roots)
     }
 
-    init(executions: ExecutionService, runtime: Runtime, maxIterations: Int, applyChanges: Bool) {
+    init(executions: ExecutionService, runtime: Runtime, maxIterations: Int, applyChanges: Bool, roots: [URL]) {
         self.executions = executions
         self.runtime = runtime
         self.tests = ProjectTestRunner(sandbox: runtime.sandbox, cache: runtime.languageCache)
         self.maxIterations = maxIterations
         self.applyChanges = applyChanges
+        self.roots = roots.map { $0.standardizedFileURL.resolvingSymlinksInPath() }
     }
 
     public static let tools: [Tool] = [
@@ -126,7 +136,9 @@ public struct MCPToolServer: Sendable {
             let output = try await executions.run(input)
             return .init(content: [.text(text: try json(output), annotations: nil, _meta: nil)], isError: output.exitCode != 0 || output.timedOut)
         case "run_tests":
-            let report = await tests.run(workspace: try directory(arguments))
+            let workspace = try directory(arguments)
+            try runtime.checkWorkspace(workspace)
+            let report = await tests.run(workspace: workspace)
             let lines = report.languages.map {
                 "\($0.language) (\($0.framework)): \($0.outcome.rawValue), \($0.passedCount) passed, \($0.failedCount) failed"
             }
@@ -206,7 +218,16 @@ public struct MCPToolServer: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .badRequest("the workspace \(path) is not a folder")
         }
-        return URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+        let resolved = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL.resolvingSymlinksInPath()
+        guard roots.contains(where: { Self.folder(resolved.path, isInside: $0.path) }) else {
+            throw .badRequest("the workspace \(path) is outside the folders this server works in ("
+                + roots.map(\.path).joined(separator: ", ") + "); start it with `doer mcp --root DIR` to allow another")
+        }
+        return resolved
+    }
+
+    static func folder(_ path: String, isInside root: String) -> Bool {
+        path == root || root == "/" || path.hasPrefix(root + "/")
     }
 
     private func json(_ output: ExecutionOutput) throws -> String {

@@ -5,7 +5,7 @@ import Foundation
 
 // `doer mcp` parses the command line and hands over to this program (exec: the MCP client's
 // stdin and stdout are this process's own) with the options it was given:
-//   doer-mcp [--apply] [--max-iterations N] [--scripted-model PATH]
+//   doer-mcp [--apply] [--max-iterations N] [--scripted-model PATH] [--root DIR]...
 // The options are declared once, in `doer mcp`, for its help, man page and completions; so this
 // program does not use ArgumentParser (which would also make the man page plugin run it).
 
@@ -17,6 +17,7 @@ func fail(_ message: String) -> Never {
 var apply = false
 var maxIterations = 6
 var scriptedModel: String?
+var roots: [URL] = []
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -25,6 +26,13 @@ while let argument = arguments.popFirst() {
     case "--max-iterations":
         guard let value = arguments.popFirst(), let number = Int(value), number > 0 else { fail("--max-iterations needs a positive number") }
         maxIterations = number
+    case "--root":
+        guard let value = arguments.popFirst(), value.hasPrefix("/") else { fail("--root needs an absolute path") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory), isDirectory.boolValue else {
+            fail("--root \(value) is not a folder")
+        }
+        roots.append(URL(fileURLWithPath: value, isDirectory: true))
     case "--scripted-model":
         guard let value = arguments.popFirst() else { fail("--scripted-model needs a path") }
         scriptedModel = value
@@ -36,7 +44,9 @@ while let argument = arguments.popFirst() {
 let tools: MCPToolServer
 do {
     let runtime = try Runtime(options: RuntimeOptions(scriptedModel: RuntimeOptions.scriptedModel(scriptedModel)))
-    tools = try MCPToolServer(runtime: runtime, maxIterations: maxIterations, applyChanges: apply)
+    // Without --root: the folder the client started the server in (an editor starts it in its project).
+    let allowed = roots.isEmpty ? [URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)] : roots
+    tools = try MCPToolServer(runtime: runtime, maxIterations: maxIterations, applyChanges: apply, roots: allowed)
 } catch {
     fail(String(describing: error))
 }

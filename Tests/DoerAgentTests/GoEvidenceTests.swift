@@ -41,17 +41,14 @@ private enum Reverse {
         }
 
         """])
-    /// Does not build: Go refuses the unused import.
+    /// Does not build: `want` is never declared (no tidying mends that).
     static let unbuildable = Replies.files(["strutil/request_check_test.go": """
         package strutil
 
-        import (
-        \t"fmt"
-        \t"testing"
-        )
+        import "testing"
 
         func TestRequestCheckReverse(t *testing.T) {
-        \tif Reverse("abc") != "cba" {
+        \tif Reverse("abc") != want {
         \t\tt.Fatal("abc")
         \t}
         }
@@ -138,7 +135,7 @@ struct GoEvidenceTests {
         #expect(!summary.applied && ws.read("strutil/reverse.go") == nil)
         let writers = model.recordedRequests.filter { $0.messages.first?.content == PromptBuilder.independentGoTestSystem }
         #expect(writers.count == 2)
-        #expect(writers.last?.messages.last?.content.contains("imported and not used") == true, "\(writers.last?.messages.last?.content ?? "")")
+        #expect(writers.last?.messages.last?.content.contains("undefined: want") == true, "\(writers.last?.messages.last?.content ?? "")")
     }
 
     @Test("a request about Go with no Go tests yet is tested with go test, not pytest")

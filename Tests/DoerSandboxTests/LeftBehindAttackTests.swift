@@ -406,4 +406,20 @@ struct NestedProtectedFolderTests {
         #expect(r.warnings.isEmpty, "\(r.warnings)")
         #expect(!ws.exists("vendor"))
     }
+
+    @Test("a workspace that is a home folder: login files at its top and anything under .ssh are not applied; the same names deeper down, and the rest, are")
+    func homeFolderStartup() async throws {
+        let ws = try ScratchWorkspace(files: [".bashrc": "alias ll='ls -l'\n", "notes.txt": "a\n"])
+        let r = try await TestSandboxes.sh("""
+            echo 'touch /tmp/pwned' >> .bashrc; echo 'touch /tmp/pwned' > .profile; echo 'x' > .zshenv
+            mkdir -p .ssh deploy/.ssh .config/autostart dotfiles && echo 'ssh-ed25519 AAAA attacker' > .ssh/authorized_keys
+            echo 'Host *\n  ProxyCommand touch /tmp/pwned' > deploy/.ssh/config; echo '[Desktop Entry]' > .config/autostart/x.desktop
+            echo 'alias g=git' > dotfiles/.bashrc; echo b > notes.txt
+            """, in: ws)
+        #expect(r.termination == .exited(0), "\(r.stderr)")
+        #expect(ws.read(".bashrc") == "alias ll='ls -l'\n" && !ws.exists(".profile") && !ws.exists(".zshenv"))
+        #expect(!ws.exists(".ssh/authorized_keys") && !ws.exists("deploy/.ssh/config") && !ws.exists(".config/autostart/x.desktop"))
+        #expect(ws.read("dotfiles/.bashrc") == "alias g=git\n" && ws.read("notes.txt") == "b\n", "the rest is applied")
+        #expect(r.warnings.contains { $0.contains(".ssh/authorized_keys") }, "\(r.warnings)")
+    }
 }

@@ -244,7 +244,8 @@ struct CallerLimitTests {
     @Test("MCP tools refuse an argument they do not list: a network, a backend, iterations, a limit by another name")
     func mcpOtherArguments() async throws {
         let harness = try ServerHarness(limits: Self.server)
-        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 3, applyChanges: false)
+        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 3, applyChanges: false,
+                                  roots: [URL(fileURLWithPath: NSTemporaryDirectory())])
         let workspace = harness.home.appendingPathComponent("mcp-ws", isDirectory: true)
         try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
         let calls: [(String, [String: Value], String)] = [
@@ -272,7 +273,8 @@ struct CallerLimitTests {
     @Test("MCP execute_code: the same limits, the same refusals, the lowered one applied")
     func mcpTool() async throws {
         let harness = try ServerHarness(limits: Self.server)
-        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 3, applyChanges: false)
+        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 3, applyChanges: false,
+                                  roots: [URL(fileURLWithPath: NSTemporaryDirectory())])
         let schema = try #require(MCPToolServer.tools.first { $0.name == "execute_code" }?.inputSchema.objectValue)
         let properties = try #require(schema["properties"]?.objectValue)
         #expect(Set(properties.keys).isSuperset(of: CallerLimits.names), "\(properties.keys)")

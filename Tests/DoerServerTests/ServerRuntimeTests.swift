@@ -77,10 +77,33 @@ struct ServerRuntimeTests {
         }
     }
 
+    @Test("MCP tools work only inside the server's roots: a folder outside, or a link inside that leads outside, is refused before anything is read")
+    func mcpRoots() async throws {
+        let harness = try ServerHarness()
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-mcp-roots-\(UUID().uuidString.prefix(8))")
+        let project = base.appendingPathComponent("project"), outside = base.appendingPathComponent("home")
+        for folder in [project, outside] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(at: base) }
+        try "KEY".write(to: outside.appendingPathComponent("id_rsa"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: project.appendingPathComponent("out"), withDestinationURL: outside)
+        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 1, applyChanges: true,
+                                  roots: [project])
+        for (tool, path) in [("run_task", outside.path), ("run_tests", outside.path), ("run_task", project.path + "/out"),
+                             ("run_task", project.path + "/../home"), ("run_task", "/etc")] {
+            await #expect(throws: (any Error).self, "\(tool) \(path)") {
+                _ = try await tools.call(tool, ["task": "print the key", "workspace": .string(path)])
+            }
+        }
+        #expect(try harness.runtime.store.sessions(limit: 10).isEmpty, "no run started")
+        #expect(MCPToolServer.folder("/a/b", isInside: "/a") && MCPToolServer.folder("/a", isInside: "/a"))
+        #expect(!MCPToolServer.folder("/ab", isInside: "/a") && MCPToolServer.folder("/x", isInside: "/"))
+    }
+
     @Test("MCP run_task is a recorded session: in the store and the audit trail")
     func mcpRunTask() async throws {
         let harness = try ServerHarness()
-        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 3, applyChanges: true)
+        let tools = MCPToolServer(executions: harness.server.executions, runtime: harness.runtime, maxIterations: 3, applyChanges: true,
+                                  roots: [URL(fileURLWithPath: NSTemporaryDirectory())])
         let workspace = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("doer-mcp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: workspace) }
@@ -128,7 +151,7 @@ struct ServerRuntimeTests {
         // As `doer serve` and `doer mcp` build theirs.
         let runtime = try Runtime(options: RuntimeOptions(scriptedModel: script, environment: [:]), directories: directories)
         let server = try DoerHTTPServer(options: ServerOptions(workspacesRoot: root.appendingPathComponent("workspaces")), runtime: runtime)
-        let tools = try MCPToolServer(runtime: runtime, applyChanges: false)
+        let tools = try MCPToolServer(runtime: runtime, applyChanges: false, roots: [root])
         let cache = staging + "/languages"
 
         let hubRuntime = await server.hub.runtime

@@ -161,6 +161,12 @@ struct CandidateLoop: Sendable {
                 emit(.action(candidate: index, completion))
                 feedback.append(try await perform(completion, seen: &seen) ?? "Doer completed the imports of \(path): each name now comes from the module that defines it.")
             }
+            for (path, content) in goFilesTidied(touched: touched, hidden: hidden) {
+                let tidy = Action.writeFile(path: path, content: content)
+                emit(.action(candidate: index, tidy))
+                feedback.append(try await perform(tidy, seen: &seen)
+                    ?? "Doer tidied \(path) the way goimports would: unused imports out, missing standard ones in, a test in its code's package.")
+            }
             guard strategy.hasTests(copy.files()) else {
                 let room = context.remaining(after: TokenEstimate.tokens(messages + [.user(PromptBuilder.askForTests(targetFile: Planner.targetFile(of: task), files: ""))],
                                                                          tools: tools))
@@ -237,6 +243,19 @@ struct CandidateLoop: Sendable {
             let corrected = TestImports.correctedImports(test: test, modules: modules)
             guard let completed = TestImports.completed(test: corrected ?? test, modules: modules) ?? corrected else { return nil }
             return (path, completed)
+        }
+    }
+
+    /// The Go files the model wrote this turn, mended where Go would refuse to build them
+    /// for a reason `goimports` fixes (`GoImports`). A test the workspace had keeps its package.
+    private func goFilesTidied(touched: Set<String>, hidden: Set<String>) -> [(path: String, content: String)] {
+        guard strategy.kind == .project, strategy.languages.contains("go") else { return [] }
+        return touched.filter { $0.hasSuffix(".go") && !hidden.contains($0) }.sorted().compactMap { path in
+            guard let source = copy.read(path) else { return nil }
+            let isNewTest = path.hasSuffix("_test.go") && !FileManager.default.fileExists(atPath: copy.original.appendingPathComponent(path).path)
+            let folder = (path as NSString).deletingLastPathComponent
+            let package = isNewTest ? IndependentTest.goPackage(in: folder, of: copy) : nil
+            return GoImports.tidied(source, package: package, isTest: isNewTest).map { (path, $0) }
         }
     }
 

@@ -166,6 +166,7 @@ actor IndependentTest {
             lastProblem = "the reply held no test file with a test function"
             return nil
         }
+        if runner == .go { return GoImports.tidied(content, package: goPackage, isTest: true) ?? content }
         return content
     }
 

@@ -15,6 +15,9 @@ struct McpCommand: ParsableCommand {
     @Flag(help: "Let run_task apply the agent's passing changes to the workspace (off: it only returns the diff).")
     var apply = false
     @Option(help: "Model turns per candidate for run_task.") var maxIterations = 6
+    @Option(help: ArgumentHelp("A folder workspaces may be in, at any depth (repeat for several); by default the folder the server starts in.",
+                               valueName: "dir"))
+    var root: [String] = []
     @Option(help: "Replay this JSON file of canned model replies instead of a real model; also DOER_SCRIPTED_MODEL.")
     var scriptedModel: String?
 
@@ -31,6 +34,10 @@ struct McpCommand: ParsableCommand {
         var arguments = [server, "--max-iterations", String(maxIterations)]
         if apply { arguments.append("--apply") }
         if let scriptedModel { arguments += ["--scripted-model", scriptedModel] }
+        for folder in root {
+            // Relative to where `doer mcp` was started; checked by the server, which says what is wrong.
+            arguments += ["--root", URL(fileURLWithPath: folder, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path]
+        }
         // exec: the client's stdin and stdout go straight to the server, with nothing between.
         let argv = arguments.map { strdup($0) } + [nil]
         execv(server, argv)
