@@ -98,6 +98,20 @@ struct StoreEngineTests {
         #expect(try sessions.sessions().map(\.task) == ["b", "a"], "newest first")
     }
 
+    @Test("one owner's sessions by id, newest first, however many others there are; unknown and hostile ids match nothing",
+          arguments: StoreEngine.allCases)
+    func sessionsByID(engine: StoreEngine) throws {
+        let store = try TestStore(engine)
+        let sessions = try store.sessions()
+        let mine = try (0..<3).map { try sessions.createSession(task: "mine \($0)", workspace: "/w").id }
+        for index in 0..<40 { _ = try sessions.createSession(task: "other \(index)", workspace: "/w") }
+        let listed = try sessions.sessions(ids: Set(mine + ["nope", "x') OR 1=1 --", "%"]), limit: 10)
+        #expect(Set(listed.map(\.id)) == Set(mine))
+        #expect(listed.map(\.createdAt) == listed.map(\.createdAt).sorted(by: >))
+        #expect(try sessions.sessions(ids: Set(mine), limit: 2).count == 2)
+        #expect(try sessions.sessions(ids: [], limit: 10).isEmpty)
+    }
+
     @Test("an event whose text would break SQL quoting is stored as it is", arguments: StoreEngine.allCases)
     func hostileText(engine: StoreEngine) throws {
         let sessions = try TestStore(engine).sessions()

@@ -87,7 +87,7 @@ struct SessionRoutes: Sendable {
         let user = try context.requireUser()
         let mine = try access.sessions(ownedBy: user)
         var views: [SessionView] = []
-        for record in try store.sessions(limit: 500) where mine.contains(record.id) {
+        for record in try store.sessions(ids: mine, limit: 500) {
             views.append(await view(record))
         }
         return SessionList(sessions: views)

@@ -30,6 +30,8 @@ public protocol SessionStorage: Sendable {
     func reopen(_ sessionID: String) throws
     /// Newest first.
     func sessions(limit: Int) throws -> [SessionRecord]
+    /// The sessions among `ids`, newest first, at most `limit` (one owner's, whatever the others have).
+    func sessions(ids: [String], limit: Int) throws -> [SessionRecord]
     /// Sessions whose id starts with `prefix`, at most `limit`.
     func sessions(prefix: String, limit: Int) throws -> [SessionRecord]
     /// Oldest first.

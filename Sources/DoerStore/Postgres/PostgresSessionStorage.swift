@@ -50,6 +50,14 @@ final class PostgresSessionStorage: SessionStorage {
         }
     }
 
+    func sessions(ids: [String], limit: Int) throws -> [SessionRecord] {
+        let list = String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+        return try pool.withConnection { link in
+            try link.query(Self.selectSessions + " WHERE s.id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY s.created_at DESC LIMIT $2",
+                           [.text(list), .int(Int64(limit))]).map(Self.record)
+        }
+    }
+
     func sessions(prefix: String, limit: Int) throws -> [SessionRecord] {
         try pool.withConnection { link in
             // left(), not LIKE: an id prefix holding % or _ must not match other ids.

@@ -73,6 +73,17 @@ final class SQLiteSessionStorage: SessionStorage {
         }
     }
 
+    func sessions(ids: [String], limit: Int) throws -> [SessionRecord] {
+        let list = String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+        return try pool.read { db in
+            // One JSON array, not one variable per id: an owner may have more ids than SQLite takes variables.
+            try Row.fetchAll(db, sql: """
+                SELECT s.*, (SELECT COUNT(*) FROM event e WHERE e.sessionId = s.id) AS eventCount
+                FROM session s WHERE s.id IN (SELECT value FROM json_each(?)) ORDER BY createdAt DESC LIMIT ?
+                """, arguments: [list, limit]).map(Self.record)
+        }
+    }
+
     func sessions(prefix: String, limit: Int) throws -> [SessionRecord] {
         try pool.read { db in
             // substr, not LIKE: an id prefix holding % or _ must not match other ids.

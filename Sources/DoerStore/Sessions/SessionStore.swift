@@ -71,6 +71,12 @@ public final class SessionStore: Sendable {
         try run { try storage.sessions(limit: limit) }
     }
 
+    /// The sessions among `ids`, newest first: one owner's list, which the others' sessions,
+    /// however many, never push out.
+    public func sessions(ids: Set<String>, limit: Int = 50) throws(DoerError) -> [SessionRecord] {
+        try run { try storage.sessions(ids: ids.sorted(), limit: limit) }
+    }
+
     /// The session whose id is `id` or starts with it (unambiguously).
     public func session(_ id: String) throws(DoerError) -> SessionRecord {
         let rows = try run { try storage.sessions(prefix: id.lowercased(), limit: 2) }
