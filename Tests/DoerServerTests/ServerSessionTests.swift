@@ -10,6 +10,34 @@ import Testing
 struct ServerSessionTests {
     static let task = #"{"message": "Write add(a, b) in calc.py with tests"}"#
 
+    @Test("one user's runs at once are bounded: past the limit a new session is refused with 429 and none is made; others still start")
+    func runsPerUser() async throws {
+        let harness = try ServerHarness(replies: [Replies.passing, Replies.passing, Replies.passing]) { $0.maxRunsPerUser = 2 }
+        let (bob, ada) = (try harness.token("bob"), try harness.token("ada"))
+        try await harness.test { client in
+            var ids: [String] = []
+            for _ in 0..<2 {
+                let created = try await client.call(.post, "/v1/sessions", token: bob, json: Self.task)
+                #expect(created.status == .created)
+                ids.append(try #require(created.json["id"] as? String))
+            }
+            let refused = try await client.call(.post, "/v1/sessions", token: bob, json: Self.task)
+            #expect(refused.status == .tooManyRequests, "\(refused.json)")
+            #expect((refused.json["error"] as? String ?? refused.text).contains("--max-runs-per-user 2"), "\(refused.text)")
+            let listed = try await client.call(.get, "/v1/sessions", token: bob).json
+            #expect((listed["sessions"] as? [[String: Any]])?.count == 2, "the refused session was not made")
+            let other = try await client.call(.post, "/v1/sessions", token: ada, json: Self.task)
+            #expect(other.status == .created, "another user is not held back")
+            for id in ids { _ = try await client.call(.post, "/v1/sessions/\(id)/cancel", token: bob) }
+            try await harness.eventually("bob's runs ended") {
+                let first = await harness.server.hub.isRunning(ids[0]), second = await harness.server.hub.isRunning(ids[1])
+                return !first && !second
+            }
+            let again = try await client.call(.post, "/v1/sessions", token: bob, json: Self.task)
+            #expect(again.status == .created, "room again once a run ends")
+        }
+    }
+
     @Test("a message runs the agent; approval over the API applies the diff; events resume after Last-Event-ID")
     func runApproveResume() async throws {
         let harness = try ServerHarness()

@@ -72,6 +72,8 @@ struct SessionRoutes: Sendable {
             throw ServerError.badRequest("give a 'message' (the task, which starts the agent) or a 'title'")
         }
         try WorkspaceFiles.validate(paths: (body.files ?? [:]).keys)
+        // Refused before anything is written: a session that could not start is not left behind.
+        if let message, !message.isEmpty { try await hub.checkRoom(for: user) }
         let workspace = workspacesRoot.appendingPathComponent(user, isDirectory: true)
             .appendingPathComponent(UUID().uuidString.lowercased(), isDirectory: true)
         try WorkspaceFiles.write(body.files ?? [:], into: workspace)

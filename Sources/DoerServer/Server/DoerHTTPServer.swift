@@ -75,7 +75,8 @@ public struct DoerHTTPServer: Sendable {
         }
         // Every change the server's agent would apply waits for a person's answer.
         hub = SessionHub(runtime: runtime, settings: AgentRunSettings(maxIterations: maxIterations, approval: .onRequest),
-                         approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)), replicas: replicas)
+                         approvalTimeout: .milliseconds(Int(options.approvalTimeoutSeconds * 1000)), replicas: replicas,
+                         maxRunsPerUser: options.maxRunsPerUser)
         if let replicas, let listener {
             replicaService = ReplicaService(hub: hub, listener: listener, settings: replicas.settings)
         } else {

@@ -7,6 +7,8 @@ public enum ServerError: Error, Sendable, HTTPResponseError {
     case notFound(String)
     case conflict(String)
     case unavailable(String)
+    /// The caller has as much under way as one caller may.
+    case tooManyRequests(String)
 
     public var status: HTTPResponse.Status {
         switch self {
@@ -14,12 +16,13 @@ public enum ServerError: Error, Sendable, HTTPResponseError {
         case .notFound: .notFound
         case .conflict: .conflict
         case .unavailable: .serviceUnavailable
+        case .tooManyRequests: .tooManyRequests
         }
     }
 
     public var message: String {
         switch self {
-        case .badRequest(let m), .notFound(let m), .conflict(let m), .unavailable(let m): m
+        case .badRequest(let m), .notFound(let m), .conflict(let m), .unavailable(let m), .tooManyRequests(let m): m
         }
     }
 

@@ -31,12 +31,15 @@ public struct ServerOptions: Sendable {
     public var bodyTimeoutSeconds: Double
     /// Connections one client address may hold open at once; more are closed at once.
     public var maxConnectionsPerAddress: Int
+    /// Agent runs one user may have queued or under way at once (each holds a workspace copy,
+    /// sandboxes and model time); more are refused with 429 until one ends.
+    public var maxRunsPerUser: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ServerOptions.defaultMaxBodyBytes,
                 ratePerSecond: Double = 20, rateBurst: Double = 60, corsOrigins: [String] = [],
                 approvalTimeoutSeconds: Double = 900, maxExecutionSeconds: Double? = nil, maxConcurrentExecutions: Int = 8,
                 workspacesRoot: URL, ciPollSeconds: Double = 5, headTimeoutSeconds: Double = 10, bodyTimeoutSeconds: Double = 60,
-                maxConnectionsPerAddress: Int = 32) {
+                maxConnectionsPerAddress: Int = 32, maxRunsPerUser: Int = 4) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
@@ -51,5 +54,6 @@ public struct ServerOptions: Sendable {
         self.headTimeoutSeconds = headTimeoutSeconds
         self.bodyTimeoutSeconds = bodyTimeoutSeconds
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxRunsPerUser = maxRunsPerUser
     }
 }

@@ -47,15 +47,20 @@ public actor SessionHub {
     let settings: AgentRunSettings
     let approvalTimeout: Duration
     let replicas: Replicas?
+    /// Runs one user may have queued or under way at once (`ServerOptions.maxRunsPerUser`).
+    let maxRunsPerUser: Int
     private var runs: [String: Task<Void, Never>] = [:]
+    /// Who started each run under way here, by session.
+    private var runUsers: [String: String] = [:]
     /// Replicas: the queue's id of each run this replica executes, by session.
     private var runIDs: [String: String] = [:]
     private var lastSeq: [String: Int] = [:]
     private var subscribers: [String: [UUID: AsyncStream<Item>.Continuation]] = [:]
     private var pending: [String: [String: PendingApproval]] = [:]
 
-    init(runtime: Runtime, settings: AgentRunSettings, approvalTimeout: Duration, replicas: Replicas? = nil) {
+    init(runtime: Runtime, settings: AgentRunSettings, approvalTimeout: Duration, replicas: Replicas? = nil, maxRunsPerUser: Int = 4) {
         self.runtime = runtime
+        self.maxRunsPerUser = maxRunsPerUser
         self.settings = settings
         self.approvalTimeout = approvalTimeout
         self.replicas = replicas
@@ -83,6 +88,7 @@ public actor SessionHub {
         guard !isRunning(sessionID) else {
             throw .conflict("session \(sessionID) is already running; wait for it to finish or cancel it")
         }
+        try checkRoom(for: user)
         let fullTask = try prepare(sessionID: sessionID, task: task, workspace: workspace)
         guard let replicas else {
             launch(sessionID: sessionID, task: fullTask, workspace: workspace, user: user)
@@ -100,6 +106,17 @@ public actor SessionHub {
         }
         // This replica takes it at once when it has room; otherwise another one will.
         pump()
+    }
+
+    /// Throws when `user` has as many runs queued or under way as one user may. One token must
+    /// not hold every sandbox and the model: twenty sessions started at once each kept a
+    /// workspace copy and a run (waiting for an approval, up to its timeout).
+    func checkRoom(for user: String) throws(ServerError) {
+        let under = replicas.map { (try? $0.queue.activeRuns(actor: user)) ?? 0 } ?? runUsers.values.filter { $0 == user }.count
+        guard under < maxRunsPerUser else {
+            throw .tooManyRequests("\(user) has \(under) run(s) under way, as many as one user may (--max-runs-per-user \(maxRunsPerUser)); "
+                + "wait for one to finish or cancel it")
+        }
     }
 
     /// The task with what the session's earlier runs did; a session that ran before is reopened.
@@ -124,6 +141,7 @@ public actor SessionHub {
         let runner = SessionRunner(runtime: runtime), settings = settings
         let approvals = HubApprovals(hub: self, sessionID: sessionID)
         if let runID { runIDs[sessionID] = runID }
+        runUsers[sessionID] = user
         runs[sessionID] = Task {
             // Every event is stored (then audited) before it is published, so a client that
             // subscribes and then reads the stored events misses none.
@@ -281,6 +299,7 @@ public actor SessionHub {
 
     private func finished(_ sessionID: String, cancelled: Bool) {
         runs[sessionID] = nil
+        runUsers[sessionID] = nil
         for (id, _) in pending[sessionID] ?? [:] { resolve(sessionID, approvalID: id, by: nil) }
         if let replicas, let runID = runIDs.removeValue(forKey: sessionID) {
             _ = try? replicas.queue.finish(runID: runID, by: replicas.settings.replicaID, cancelled: cancelled)

@@ -147,6 +147,14 @@ public final class PostgresRunQueue: Sendable {
         }
     }
 
+    /// The runs `actor` has queued or running, on every replica.
+    public func activeRuns(actor: String) throws -> Int {
+        try pool.withConnection { link in
+            let rows = try link.query("SELECT count(*) FROM run_queue WHERE actor = $1 AND state IN ('queued', 'running')", [.text(actor)])
+            return Int(try rows.first?[0].int() ?? 0)
+        }
+    }
+
     /// True while the session has a run queued or running on any replica.
     public func isActive(sessionID: String) throws -> Bool {
         try pool.withConnection { link in

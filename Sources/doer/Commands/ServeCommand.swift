@@ -30,6 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     var maxExecutionSeconds: Double?
     @Option(help: "Executions running at once; more wait.") var maxConcurrentExecutions = 8
     @Option(help: "Model turns per candidate for session runs.") var maxIterations = 6
+    @Option(help: "Agent runs one user may have queued or under way at once; more are refused (429).") var maxRunsPerUser = 4
     @Option(help: "Seconds a client has to send a request's headers; slower connections are closed.") var headTimeout: Double = 10
     @Option(help: "Connections one client address may hold open at once; more are closed.") var maxConnectionsPerAddress = 32
     @Option(help: "Replay this JSON file of canned model replies instead of a real model (tests, demos); also DOER_SCRIPTED_MODEL.")
@@ -40,8 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         guard rateLimit > 0, rateBurst >= 1 else { throw ValidationError("--rate-limit must be positive and --rate-burst at least 1") }
         guard approvalTimeout > 0, maxExecutionSeconds ?? 1 > 0, headTimeout > 0, maxConcurrentExecutions > 0,
-              maxConnectionsPerAddress > 0 else {
-            throw ValidationError("timeouts, --max-concurrent-executions and --max-connections-per-address must be positive")
+              maxConnectionsPerAddress > 0, maxRunsPerUser > 0 else {
+            throw ValidationError("timeouts, --max-concurrent-executions, --max-connections-per-address and --max-runs-per-user must be positive")
         }
     }
 
@@ -56,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
                 corsOrigins: corsOrigin, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: maxExecutionSeconds,
                 maxConcurrentExecutions: maxConcurrentExecutions,
                 workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true),
-                headTimeoutSeconds: headTimeout, maxConnectionsPerAddress: maxConnectionsPerAddress)
+                headTimeoutSeconds: headTimeout, maxConnectionsPerAddress: maxConnectionsPerAddress, maxRunsPerUser: maxRunsPerUser)
             server = try DoerHTTPServer(options: options, runtime: runtime, maxIterations: maxIterations)
         } catch {
             fail(error)
