@@ -1,5 +1,5 @@
 import DoerCore
-import DoerServer
+@testable import DoerServer
 import DoerStore
 import Foundation
 import HTTPTypes
@@ -176,6 +176,37 @@ struct ServerAuthTests {
             #expect(limited.status == .tooManyRequests)
             #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 >= 1)
             #expect(try await client.call(.get, "/v1/me", token: bob).status == .ok)
+        }
+    }
+}
+
+@Suite("a server on loopback answers only for loopback names")
+struct LoopbackHostTests {
+    @Test("Host names: loopback ones with any port, the allowed ones; a rebinding page's own name is refused")
+    func names() {
+        for host in ["localhost", "localhost:8080", "127.0.0.1:8080", "127.0.0.2", "[::1]:8080", "LOCALHOST"] {
+            #expect(LoopbackHostMiddleware.accepts(host, allowed: []), "\(host)")
+        }
+        for host in ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example", "[::2]:80", "0.0.0.0"] {
+            #expect(!LoopbackHostMiddleware.accepts(host, allowed: []), "\(host)")
+        }
+        #expect(LoopbackHostMiddleware.accepts("doer.internal:443", allowed: ["doer.internal"]))
+    }
+
+    @Test("a live server on loopback: /metrics, the web app and the API for Host: evil.example get 421; for localhost or an allowed name, answers")
+    func live() async throws {
+        let harness = try ServerHarness { $0.allowedHosts = ["proxy.internal"]; $0.port = 0 }
+        try await LiveServer.run(harness) { port in
+            for path in ["/metrics", "/", "/v1/sessions"] {
+                let connection = try RawConnection(port: port)
+                connection.send("GET \(path) HTTP/1.1\r\nHost: evil.example:\(port)\r\nConnection: close\r\n\r\n")
+                #expect(await connection.response() == "HTTP/1.1 421 Misdirected Request", "\(path)")
+            }
+            for host in ["127.0.0.1:\(port)", "localhost", "proxy.internal"] {
+                let connection = try RawConnection(port: port)
+                connection.send("GET /metrics HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+                #expect(await connection.response() == "HTTP/1.1 200 OK", "\(host)")
+            }
         }
     }
 }

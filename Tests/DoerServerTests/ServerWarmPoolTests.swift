@@ -10,7 +10,7 @@ import Testing
 struct ServerWarmPoolTests {
     static func execution(_ index: Int, token: String) -> String {
         let body = #"{"language": "python", "code": "print(\#(index))"}"#
-        return "POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+        return "POST /v1/executions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
             + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
@@ -111,7 +111,7 @@ struct ServerWarmPoolTests {
         // the refill after its runs leaves warm sandboxes waiting.
         let session = #"{"message": "add a function add(a, b)"}"#
         let connection = try RawConnection(port: port)
-        connection.send("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+        connection.send("POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
             + "Content-Type: application/json\r\nContent-Length: \(session.utf8.count)\r\n\r\n\(session)")
         #expect(await connection.response() == "HTTP/1.1 201 Created", "\(connection.lastFailure); server: \(Self.tail(serveLog))")
         var waiting = Self.viewFolders(staging)

@@ -21,7 +21,7 @@ struct SlowClientTests {
     @Test("half a request head, then nothing: the server closes the connection")
     func halfHead() async throws {
         try await LiveServer.run(try Self.harness()) { port in
-            for partial in ["GET /healthz HTTP/1.1\r\nHost: x\r\n", "GET /healthz HTTP/1.1\r\n", "GE", ""] {
+            for partial in ["GET /healthz HTTP/1.1\r\nHost: localhost\r\n", "GET /healthz HTTP/1.1\r\n", "GE", ""] {
                 let connection = try RawConnection(port: port)
                 connection.send(partial)
                 #expect(await connection.closedByServer(), "after \(partial.debugDescription)")
@@ -33,7 +33,7 @@ struct SlowClientTests {
     func trickle() async throws {
         try await LiveServer.run(try Self.harness()) { port in
             let connection = try RawConnection(port: port)
-            #expect(connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"))
+            #expect(connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n"))
             var closed = false
             // A header line every 100 ms, for up to 60 s, stops as soon as the server hangs up.
             for index in 0..<600 where !closed {
@@ -48,7 +48,7 @@ struct SlowClientTests {
     func keepAliveThenStall() async throws {
         try await LiveServer.run(try Self.harness()) { port in
             let connection = try RawConnection(port: port)
-            connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(await connection.response() == "HTTP/1.1 200 OK")
             connection.send("GET /healthz HTTP/1.1\r\nHo")
             #expect(await connection.closedByServer())
@@ -61,7 +61,7 @@ struct SlowClientTests {
         let token = try harness.token("ada")
         try await LiveServer.run(harness) { port in
             let connection = try RawConnection(port: port)
-            connection.send("POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+            connection.send("POST /v1/executions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"language\": ")
             #expect(await connection.closedByServer())
         }
@@ -75,11 +75,11 @@ struct SlowClientTests {
         let token = try harness.token("ada")
         try await LiveServer.run(harness) { port in
             let connection = try RawConnection(port: port)
-            let statuses = await connection.exchange(Array(repeating: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", count: 3))
+            let statuses = await connection.exchange(Array(repeating: "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", count: 3))
             #expect(statuses == Array(repeating: "HTTP/1.1 200 OK", count: 3), "\(connection.lastFailure)")
             let body = #"{"language": "python", "code": "import time\ntime.sleep(9)\nprint('slept')"}"#
             let slow = try RawConnection(port: port)
-            let status = await slow.exchange(["POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+            let status = await slow.exchange(["POST /v1/executions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"])
             #expect(status == ["HTTP/1.1 200 OK"], "\(slow.lastFailure)")
         }
@@ -91,21 +91,21 @@ struct SlowClientTests {
             let held = try (0..<3).map { _ in try RawConnection(port: port) }
             // Each is counted once the server has it: a request answered proves it.
             for connection in held {
-                connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 #expect(await connection.response() == "HTTP/1.1 200 OK")
             }
             for source in [nil, "127.0.0.2", "127.0.0.3"] {
                 // Another loopback address is the same host: it does not get a fresh allowance.
                 let extra = try RawConnection(port: port, source: source)
-                extra.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                extra.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 #expect(await extra.closedByServer(), "from \(source ?? "127.0.0.1")")
             }
             for connection in held {
-                connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 #expect(await connection.response() == "HTTP/1.1 200 OK", "the admitted ones are untouched")
             }
             // Closing one makes room again (the server sees the close a moment later).
-            held[0].send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            held[0].send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             #expect(await held[0].response() == "HTTP/1.1 200 OK")
             #expect(await held[0].closedByServer())
             held[0].hangUp()
@@ -113,7 +113,7 @@ struct SlowClientTests {
             for _ in 0..<100 where !served {
                 try await Task.sleep(for: .milliseconds(50))
                 let again = try RawConnection(port: port)
-                again.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                again.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 served = await again.response(within: 5) == "HTTP/1.1 200 OK"
             }
             #expect(served)
@@ -131,7 +131,7 @@ struct SlowClientTests {
             for _ in 0..<100 where !served {
                 try await Task.sleep(for: .milliseconds(50))
                 let fresh = try RawConnection(port: port)
-                fresh.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                fresh.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 served = await fresh.response(within: 5) == "HTTP/1.1 200 OK"
             }
             #expect(served)
@@ -142,8 +142,8 @@ struct SlowClientTests {
     func pipelined() async throws {
         try await LiveServer.run(try Self.harness()) { port in
             let connection = try RawConnection(port: port)
-            let request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            connection.send(String(repeating: request, count: 4) + "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Stalled: y")
+            let request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            connection.send(String(repeating: request, count: 4) + "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Stalled: y")
             let received = await connection.readUntilClosed()
             #expect(received.closed, "the stalled head after the pipelined requests was not closed")
             #expect(received.text.components(separatedBy: "HTTP/1.1 200 OK").count - 1 == 4, "\(received.text.prefix(2000))")
@@ -156,7 +156,7 @@ struct SlowClientTests {
         let token = try harness.token("ada")
         try await LiveServer.run(harness) { port in
             let connection = try RawConnection(port: port)
-            connection.send("POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+            connection.send("POST /v1/executions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
             var closed = false
             // A one-byte chunk every 100 ms, for up to 60 s, stops as soon as the server hangs up.
@@ -175,7 +175,7 @@ struct SlowClientTests {
         try await LiveServer.run(harness) { port in
             let create = try RawConnection(port: port)
             let body = #"{"title": "streams"}"#
-            create.send("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+            create.send("POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
             let created = await create.readUntilClosed()
             let id = try #require(created.text.range(of: #""id":"[^"]+""#, options: .regularExpression).map {
@@ -189,7 +189,7 @@ struct SlowClientTests {
                 // The session's creating connection may still be counted for a moment.
                 for _ in 0..<100 where admitted == nil {
                     let stream = try RawConnection(port: port)
-                    stream.send("GET /v1/sessions/\(id)/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                    stream.send("GET /v1/sessions/\(id)/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
                         + "Accept: text/event-stream\r\n\r\n")
                     if await stream.response(within: 30) == "HTTP/1.1 200 OK" { admitted = stream } else {
                         try await Task.sleep(for: .milliseconds(50))
@@ -199,7 +199,7 @@ struct SlowClientTests {
             }
             // A fourth connection from the same address is over the limit.
             let extra = try RawConnection(port: port)
-            extra.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            extra.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(await extra.closedByServer())
             // The streams are the server's answer still under way, which the head deadline does not time.
             for stream in streams { #expect(!(await stream.closedByServer(within: 3)), "a stream was cut while it streamed") }

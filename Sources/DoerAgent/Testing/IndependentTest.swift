@@ -220,13 +220,16 @@ actor IndependentTest {
         let onlyCollectionErrors = { (outcome: Outcome) in
             outcome.result.passed.isEmpty && !outcome.result.failed.isEmpty && outcome.result.failed.allSatisfy { $0 == file }
         }
-        if onlyCollectionErrors(before) && onlyCollectionErrors(after) {
-            return .unusable("the test file did not run, on the code as it was nor with the change:\n" + before.failures)
-        }
         // A Go test that does not build with the change says nothing of the code: its compiler's
-        // errors go to the next writer (an unused import fails a Go build).
+        // errors go to the next writer. (Before the change it may not build for want of the
+        // new code, or of any module at all: that is a given, not its fault.)
         if runner == .go && onlyCollectionErrors(after) {
             return .unusable("the test did not compile with the change:\n" + after.failures)
+        }
+        // With the change is what the writer can mend: that run's errors, else the other's.
+        if onlyCollectionErrors(before) && onlyCollectionErrors(after) {
+            return .unusable("the test file did not run, on the code as it was nor with the change:\n"
+                             + (after.failures.isEmpty ? before.failures : after.failures))
         }
         if before.result.failed.isEmpty {
             return .unusable("every test passed on the code as it is now, so none of them tests what the request asks for")

@@ -107,6 +107,9 @@ public struct DoerHTTPServer: Sendable {
 
     public func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
+        if MetricsRoutes.isLoopback(options.host) {
+            router.add(middleware: LoopbackHostMiddleware(allowed: Set(options.allowedHosts.map { $0.lowercased() })))
+        }
         if !options.corsOrigins.isEmpty {
             router.add(middleware: AllowedOriginsMiddleware(origins: Set(options.corsOrigins)))
         }

@@ -34,6 +34,9 @@ public struct ServerOptions: Sendable {
     /// Agent runs one user may have queued or under way at once (each holds a workspace copy,
     /// sandboxes and model time); more are refused with 429 until one ends.
     public var maxRunsPerUser: Int
+    /// Names a server bound to loopback answers besides the loopback ones (a reverse proxy's
+    /// `Host`); any other name gets 421 (`LoopbackHostMiddleware`).
+    public var allowedHosts: [String] = []
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ServerOptions.defaultMaxBodyBytes,
                 ratePerSecond: Double = 20, rateBurst: Double = 60, corsOrigins: [String] = [],

@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxExecutionSeconds: Double?
     @Option(help: "Executions running at once; more wait.") var maxConcurrentExecutions = 8
     @Option(help: "Model turns per candidate for session runs.") var maxIterations = 6
+    @Option(help: ArgumentHelp("On loopback, also answer requests for this host name (a reverse proxy's Host); repeatable.", valueName: "name"))
+    var allowedHost: [String] = []
     @Option(help: "Agent runs one user may have queued or under way at once; more are refused (429).") var maxRunsPerUser = 4
     @Option(help: "Seconds a client has to send a request's headers; slower connections are closed.") var headTimeout: Double = 10
     @Option(help: "Connections one client address may hold open at once; more are closed.") var maxConnectionsPerAddress = 32
@@ -52,12 +54,13 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let runtime = try Runtime(options: RuntimeOptions(scriptedModel: RuntimeOptions.scriptedModel(scriptedModel)),
                                       directories: directories)
-            let options = ServerOptions(
+            var options = ServerOptions(
                 host: host, port: port, maxBodyBytes: maxBodyBytes, ratePerSecond: rateLimit, rateBurst: rateBurst,
                 corsOrigins: corsOrigin, approvalTimeoutSeconds: approvalTimeout, maxExecutionSeconds: maxExecutionSeconds,
                 maxConcurrentExecutions: maxConcurrentExecutions,
                 workspacesRoot: directories.data.appendingPathComponent("workspaces", isDirectory: true),
                 headTimeoutSeconds: headTimeout, maxConnectionsPerAddress: maxConnectionsPerAddress, maxRunsPerUser: maxRunsPerUser)
+            options.allowedHosts = allowedHost
             server = try DoerHTTPServer(options: options, runtime: runtime, maxIterations: maxIterations)
         } catch {
             fail(error)
