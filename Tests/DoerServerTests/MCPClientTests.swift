@@ -28,6 +28,8 @@ struct MCPClientTests {
             var environment = ProcessInfo.processInfo.environment
             environment["DOER_HOME"] = home.appendingPathComponent("home").path
             process.environment = environment
+            // Started in its folder, as an editor starts it in its project: the tools work there.
+            process.currentDirectoryURL = home
             process.standardInput = toChild
             process.standardOutput = fromChild
             process.standardError = FileHandle.nullDevice
@@ -105,6 +107,9 @@ struct MCPClientTests {
         let (relative, relativeError) = try await client.callTool(name: "run_tests", arguments: ["workspace": "project"])
         #expect(relativeError == true)
         #expect(Self.text(relative).contains("absolute"))
+        let (outside, outsideError) = try await client.callTool(name: "run_tests", arguments: ["workspace": "/etc"])
+        #expect(outsideError == true)
+        #expect(Self.text(outside).contains("outside the folders this server works in"), "\(Self.text(outside))")
         await client.disconnect()
     }
 }
