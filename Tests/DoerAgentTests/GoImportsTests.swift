@@ -110,6 +110,9 @@ struct GoImportsTests {
         #expect(GoImports.tidied(alias) == nil)
         let shadow = "package a\n\nfunc A(strings []string) int { return len(strings) }\n\nfunc B(x T) { x.time.Add() }\n"
         #expect(GoImports.tidied(shadow) == nil)
+        let commented = "package a\n\nimport \"fmt\"\n\n// like strings.Fields\nfunc A() { fmt.Println(\"see sort.Ints\", `os.Exit`, '\\'') }\n"
+        #expect(GoImports.tidied(commented) == nil, "names in comments and strings are not uses")
+        #expect(GoImports.codeOnly("a // b.c\nd /* e.f */ g \"h.i\\\"j\" k") == "a \nd   g \"\" k")
         let single = "package a\n\nimport \"strings\"\n\nfunc A() int { return 1 }\n"
         #expect(GoImports.tidied(single) == "package a\n\n\nfunc A() int { return 1 }\n")
     }

@@ -30,7 +30,9 @@ enum GoImports {
             changed = true
         }
         let imports = importLines(lines)
-        let body = lines.enumerated().filter { !imports.lines.contains($0.offset) && $0.offset != clause }.map(\.element).joined(separator: "\n")
+        // What the code says, not its comments or strings: `// like strings.Fields` uses nothing.
+        let body = codeOnly(lines.enumerated().filter { !imports.lines.contains($0.offset) && $0.offset != clause }.map(\.element)
+            .joined(separator: "\n"))
         let used = { (name: String) in body.range(of: "(?<![\\w.])\(name)\\.", options: .regularExpression) != nil }
         // Unused: a plain import of a standard path (aliases, `_` and dot imports are left as they are).
         var removed: Set<Int> = []
@@ -74,6 +76,49 @@ enum GoImports {
             }
         }
         return (all, paths)
+    }
+
+    /// `source` with its comments and string and rune literals blanked out.
+    static func codeOnly(_ source: String) -> String {
+        var out = String.UnicodeScalarView()
+        var scalars = source.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
+        func next() -> Unicode.Scalar? {
+            if let held = pending { pending = nil; return held }
+            return scalars.next()
+        }
+        while let scalar = next() {
+            switch scalar {
+            case "/":
+                guard let following = next() else { out.append(scalar); break }
+                if following == "/" {
+                    while let skipped = next(), skipped != "\n" {}
+                    out.append("\n")
+                } else if following == "*" {
+                    var last: Unicode.Scalar = " "
+                    while let skipped = next() {
+                        if last == "*" && skipped == "/" { break }
+                        if skipped == "\n" { out.append("\n") }
+                        last = skipped
+                    }
+                    out.append(" ")
+                } else {
+                    out.append(scalar)
+                    pending = following
+                }
+            case "\"", "'", "`":
+                // A literal becomes an empty one; escapes are skipped with what they escape.
+                out.append(scalar)
+                while let skipped = next(), skipped != scalar {
+                    if skipped == "\\" && scalar != "`" { _ = next() }
+                    if skipped == "\n" && scalar != "`" { break }
+                }
+                out.append(scalar)
+            default:
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// Whether the file declares `name` itself (a variable or parameter called `strings`).
