@@ -1,5 +1,7 @@
 import DoerCore
 @testable import DoerServer
+import DoerRuntime
+import DoerStore
 import Foundation
 import NIOCore
 import Testing
@@ -165,6 +167,24 @@ struct SlowClientTests {
                 closed = await connection.closedByServer(within: 0.1)
             }
             #expect(closed)
+        }
+    }
+
+    @Test("a stream opened before its token was revoked ends at the next ping; the token opens no new one")
+    func revokedTokenStream() async throws {
+        let harness = try Self.harness(head: 10)
+        let created = try harness.server.access.createToken(user: "ada")
+        let session = try harness.runtime.store.createSession(task: "streams", workspace: "/nowhere")
+        try harness.server.access.setOwner("ada", ofSession: session.id)
+        try await LiveServer.run(harness) { port in
+            let stream = try RawConnection(port: port)
+            stream.send("GET /v1/sessions/\(session.id)/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(created.token)\r\n\r\n")
+            #expect(await stream.response(within: 30) == "HTTP/1.1 200 OK")
+            try harness.server.access.revokeToken(id: created.record.id)
+            #expect(await stream.closedByServer(within: 40), "the stream ends at the ping after the revocation (every 15 s)")
+            let again = try RawConnection(port: port)
+            again.send("GET /v1/sessions/\(session.id)/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(created.token)\r\n\r\n")
+            #expect(await again.response(within: 30) == "HTTP/1.1 401 Unauthorized")
         }
     }
 

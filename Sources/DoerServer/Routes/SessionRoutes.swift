@@ -166,8 +166,9 @@ struct SessionRoutes: Sendable {
         }
         let resumeAfter = after
         let follow = request.uri.queryParameters["follow"].map { $0 != "false" && $0 != "0" } ?? true
-        let hub = hub, store = store
+        let hub = hub, store = store, access = access
         let sessionID = record.id
+        let tokenID = context.tokenID
         let (subscription, live) = await hub.subscribe(sessionID)
         let backlog: [SequencedEvent]
         do {
@@ -197,7 +198,7 @@ struct SessionRoutes: Sendable {
                 last = item.seq
             }
             if follow {
-                for await item in live {
+                follow: for await item in live {
                     switch item {
                     case .event(let sequenced) where sequenced.seq > last:
                         try await writer.write(ServerSentEvent.frame(sequenced))
@@ -212,6 +213,8 @@ struct SessionRoutes: Sendable {
                             last = seq
                         }
                     case .ping:
+                        // A stream outlives no revocation: checked at every ping (15 s).
+                        if let tokenID, (try? access.isActive(tokenID: tokenID)) == false { break follow }
                         try await writer.write(ByteBuffer(string: ": ping\n\n"))
                     }
                 }

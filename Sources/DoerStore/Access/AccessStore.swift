@@ -60,6 +60,12 @@ public final class AccessStore: Sendable {
         try run { try storage.tokens().map(\.record) }
     }
 
+    /// Whether the token whose id is `id` exists and is not revoked (a team has tens of tokens:
+    /// read them all).
+    public func isActive(tokenID id: String) throws(DoerError) -> Bool {
+        try tokens().contains { $0.id == id && $0.revokedAt == nil }
+    }
+
     /// Revokes the token whose id is `id`; revoking twice is not an error.
     public func revokeToken(id: String) throws(DoerError) {
         let found = try run { try storage.revokeToken(id: id, at: Date().timeIntervalSince1970) }
