@@ -113,6 +113,8 @@ struct GoImportsTests {
         let commented = "package a\n\nimport \"fmt\"\n\n// like strings.Fields\nfunc A() { fmt.Println(\"see sort.Ints\", `os.Exit`, '\\'') }\n"
         #expect(GoImports.tidied(commented) == nil, "names in comments and strings are not uses")
         #expect(GoImports.codeOnly("a // b.c\nd /* e.f */ g \"h.i\\\"j\" k") == "a \nd   g \"\" k")
+        let trailing = "package a\n\nimport (\n\t\"strings\" // for Fields\n)\n\nfunc A() []string { return strings.Fields(\"a b\") }\n"
+        #expect(GoImports.tidied(trailing) == nil, "an import with a comment after it is still an import")
         let single = "package a\n\nimport \"strings\"\n\nfunc A() int { return 1 }\n"
         #expect(GoImports.tidied(single) == "package a\n\n\nfunc A() int { return 1 }\n")
     }

@@ -66,16 +66,24 @@ enum GoImports {
             if inBlock {
                 all.insert(index)
                 if text == ")" { inBlock = false; continue }
-                if text.hasPrefix("\""), text.hasSuffix("\""), text.count > 2 { paths.append((index, String(text.dropFirst().dropLast()))) }
+                if let path = quotedPath(text) { paths.append((index, path)) }
             } else if text == "import (" {
                 inBlock = true
                 all.insert(index)
-            } else if text.hasPrefix("import \""), text.hasSuffix("\"") {
+            } else if text.hasPrefix("import \"") {
                 all.insert(index)
-                paths.append((index, String(text.dropFirst("import \"".count).dropLast())))
+                if let path = quotedPath(String(text.dropFirst("import ".count))) { paths.append((index, path)) }
             }
         }
         return (all, paths)
+    }
+
+    /// The path of an import spec that starts with it (`"strings" // for Fields` → strings);
+    /// nil for an aliased, blank or dot import.
+    private static func quotedPath(_ text: String) -> String? {
+        guard text.hasPrefix("\""), let close = text.dropFirst().firstIndex(of: "\"") else { return nil }
+        let path = String(text[text.index(after: text.startIndex)..<close])
+        return path.isEmpty ? nil : path
     }
 
     /// `source` with its comments and string and rune literals blanked out.
