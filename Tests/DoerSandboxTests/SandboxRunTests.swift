@@ -277,6 +277,36 @@ struct WarmPoolTests {
     }
 }
 
+@Suite("gVisor's bundle")
+struct GVisorBundleTests {
+    @Test("the spec mounts only what bubblewrap binds, the host's root never; the run's uid, no capabilities; stale bundles go")
+    func spec() throws {
+        var shape = SandboxShape(ExecutionRequest(command: ["true"], workspace: URL(fileURLWithPath: "/nonexistent-workspace")))
+        shape.readOnlyPaths = ["/usr"]
+        shape.writablePaths = ["/tmp/cache"]
+        shape.protectedFolders = [".git"]
+        let bundle = GVisorBundle(rootfs: "/staging/rootfs", uid: 65534, gid: 65534, command: ["true"], environment: ["PATH=/usr/bin"],
+                                  workingDirectory: "/workspace", shape: shape, workspaceSource: "/views/v1", etcDirectory: "/staging/etc",
+                                  workspaceMount: "/workspace")
+        #expect(!bundle.mounts.contains { $0.source == "/" || $0.destination == "/" })
+        #expect(bundle.root.path == "/staging/rootfs" && bundle.root.readonly)
+        #expect(bundle.process.user.uid == 65534 && bundle.process.capabilities.effective.isEmpty && bundle.process.noNewPrivileges)
+        let writable = bundle.mounts.filter { $0.options.contains("rw") }.map(\.destination)
+        #expect(writable == ["/tmp/cache", "/workspace"], "\(writable)")
+        #expect(bundle.mounts.contains { $0.destination == "/workspace/.git" && $0.options.contains("ro") }, "protected folders stay read-only")
+        #expect(bundle.mounts.first { $0.destination == "/etc" }?.source == "/staging/etc")
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doer-bundles-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let old = try bundle.write(in: folder, id: "old"), fresh = folder + "/bundles/fresh"
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: old)
+        try FileManager.default.createDirectory(atPath: fresh, withIntermediateDirectories: true)
+        #expect(FileManager.default.fileExists(atPath: old + "/config.json"))
+        _ = try bundle.write(in: folder, id: "new")
+        #expect(!FileManager.default.fileExists(atPath: old) && FileManager.default.fileExists(atPath: fresh))
+    }
+}
+
 @Suite("gVisor backend", .enabled(if: TestSandboxes.gvisorWorks, "needs runsc and root"))
 struct GVisorTests {
     @Test("runs a command under gVisor's kernel")

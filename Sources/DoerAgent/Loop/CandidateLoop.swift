@@ -254,7 +254,7 @@ struct CandidateLoop: Sendable {
             guard let source = copy.read(path) else { return nil }
             let isNewTest = path.hasSuffix("_test.go") && !FileManager.default.fileExists(atPath: copy.original.appendingPathComponent(path).path)
             let folder = (path as NSString).deletingLastPathComponent
-            let package = isNewTest ? IndependentTest.goPackage(in: folder, of: copy) : nil
+            let package = isNewTest ? GoSource.package(in: folder, files: copy.files(), read: copy.read) : nil
             return GoImports.tidied(source, package: package, isTest: isNewTest).map { (path, $0) }
         }
     }

@@ -18,6 +18,18 @@ enum GoSource {
         matches(of: #"(?m)^(?:func\s+(?:\([^)]*\)\s*)?|type\s+)([A-Za-z_]\w*)"#, in: text)
     }
 
+    /// The package the code in `folder` declares (its first non-test Go file's), which a test
+    /// written there must declare too.
+    static func package(in folder: String, files: [String], read: (String) -> String?) -> String? {
+        let sources = files.filter { path in
+            path.hasSuffix(".go") && !path.hasSuffix("_test.go") && (path as NSString).deletingLastPathComponent == folder
+        }.sorted()
+        for path in sources {
+            if let name = read(path).flatMap(packageName) { return name }
+        }
+        return nil
+    }
+
     /// The names `new` declares that `old` (nil for a new file) does not.
     static func newNames(old: String?, new: String) -> [String] {
         let had = Set(old.map(declaredNames) ?? [])

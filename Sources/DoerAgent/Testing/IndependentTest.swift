@@ -87,7 +87,8 @@ actor IndependentTest {
     ///   needs the names to import it (and sees nothing else of it).
     func judge(winner: WorkspaceCopy, folder: String, newCode: [NewCode] = []) async -> Verdict {
         if self.newCode.isEmpty { self.newCode = newCode }
-        if runner == .go && goPackage == nil { goPackage = Self.goPackage(in: folder, of: winner) }
+        // The winner's package, in a folder the workspace did not have: a name, not its reading.
+        if runner == .go && goPackage == nil { goPackage = GoSource.package(in: folder, files: winner.files(), read: winner.read) }
         let path = Self.path(in: folder, avoiding: Set(winner.files()), runner: runner)
         while let content = await test(path: path) {
             if Task.isCancelled { return .unavailable("cancelled") }

@@ -85,15 +85,6 @@ extension IndependentTest {
         }
     }
 
-    /// How a Go test in `folder` starts: the package its code declares there (the winner's,
-    /// in a folder the workspace did not have: a name, not the candidate's reading).
-    static func goPackage(in folder: String, of copy: WorkspaceCopy) -> String? {
-        let sources = copy.files().filter { path in
-            path.hasSuffix(".go") && !path.hasSuffix("_test.go") && (path as NSString).deletingLastPathComponent == folder
-        }.sorted()
-        return sources.lazy.compactMap { copy.read($0).flatMap(GoSource.packageName) }.first
-    }
-
     /// `go test` on the copy through the catalogue, read as the check file's tests alone:
     /// a build that failed ran none of them, which counts as the file's own failure (pytest's
     /// id of a module that did not import). Nil when Go's tests could not be run at all.

@@ -136,8 +136,8 @@ struct RequestEvidence {
             // A Go build that failed without naming a test file (no go.mod yet) says nothing of
             // whose tests went red: they are held to what the model's own would be.
             let unattributed = strategy.kind == .project && sources.isEmpty && !rulesOnly
-            if unattributed { evidence.sources = [.modelTests] }
             if sources == [.modelTests] || rulesOnly || unattributed, let independent {
+                if unattributed { evidence.sources = [.modelTests] }
                 return await corroborate(evidence, by: independent, winner: winner, failed: failed, code: code, tests: tests,
                                          newCode: newCode(code, winner: winner))
             }
@@ -278,8 +278,6 @@ struct RequestEvidence {
         ChangeEvidence(kind: .none, verified: false, before: before, command: strategy.command.joined(separator: " "), summary: why)
     }
 
-    /// The ids of failed tests a runner's summary names: pytest's `FAILED path::test - …`
-    /// and `ERROR path::test`, node's `not ok N - name`.
     /// The ids of the tests that failed in `run`: pytest's from its report's lines; Go's
     /// named by their files (`GoTestIDs`), so whose they are can be told.
     static func failedTests(in run: TestRun.Outcome, files: [String], read: (String) -> String?) -> [String] {
@@ -293,6 +291,8 @@ struct RequestEvidence {
         return ids
     }
 
+    /// The ids of failed tests a runner's summary names: pytest's `FAILED path::test - …`
+    /// and `ERROR path::test`, node's `not ok N - name`.
     static func failedTests(in output: String) -> [String] {
         var found: [String] = []
         for line in output.split(separator: "\n") {
